@@ -1,0 +1,102 @@
+# Botme: the two commands a newcomer needs are `make run` and `make test`.
+# Both install what they lack, idempotently, on a machine that has only the
+# Rust toolchain and Debian's package manager.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+CARGO_LEPTOS_VERSION := 0.3.10
+# wasm-bindgen-cli must match the wasm-bindgen library in Cargo.lock exactly.
+WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/"/, "", $$3); print $$3; exit }' Cargo.lock)
+
+CARGO_BIN := $(HOME)/.cargo/bin
+NODE_BIN := $(CURDIR)/end2end/node_modules/.bin
+export PATH := $(CARGO_BIN):$(NODE_BIN):$(PATH)
+
+# apt needs root; use sudo when not root and it exists.
+SUDO := $(shell if [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null; then echo sudo; fi)
+APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
+
+.PHONY: help run build test test-rust test-e2e lint bench deps deps-rust deps-node deps-chromium deps-postgres clean
+
+help:
+	@echo "make run    build in release mode and serve at http://127.0.0.1:3000 (SQLite in data/)"
+	@echo "make test   every test tier: lint, unit, HTTP, store contract on SQLite and PostgreSQL, browser"
+	@echo "make bench  performance report"
+
+## ---------------------------------------------------------------- install
+
+deps: deps-rust deps-node deps-chromium deps-postgres
+
+deps-rust:
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown \
+		|| rustup target add wasm32-unknown-unknown
+	@if ! cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTOS_VERSION)"; then \
+		echo "installing cargo-leptos $(CARGO_LEPTOS_VERSION)"; \
+		cargo install --locked cargo-leptos --version $(CARGO_LEPTOS_VERSION); \
+	fi
+	@if ! wasm-bindgen --version 2>/dev/null | grep -q " $(WASM_BINDGEN_VERSION)$$"; then \
+		echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION)"; \
+		cargo install --locked --force wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) \
+		|| CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS=fallback \
+		   cargo install --force wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION); \
+	fi
+
+# Playwright and binaryen (whose wasm-opt release builds need), pinned by
+# end2end/package-lock.json.
+deps-node: end2end/node_modules/.installed
+
+end2end/node_modules/.installed: end2end/package.json end2end/package-lock.json
+	cd end2end && npm ci --no-audit --no-fund
+	touch $@
+
+deps-chromium:
+	@command -v chromium >/dev/null || { \
+		echo "installing Debian's chromium"; \
+		$(APT) install -y chromium || { $(APT) update && $(APT) install -y chromium; }; }
+
+deps-postgres:
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		echo "installing postgresql"; \
+		$(APT) install -y postgresql || { $(APT) update && $(APT) install -y postgresql; }; }
+
+## ---------------------------------------------------------------- run
+
+build: deps-rust deps-node
+	cargo leptos build --release
+
+run: build
+	mkdir -p data
+	./target/release/server
+
+## ---------------------------------------------------------------- test
+
+test: deps lint test-rust test-e2e
+	@echo "all test tiers passed"
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy -p app -p server --all-targets --locked -- -D warnings
+	cargo clippy -p frontend --target wasm32-unknown-unknown --locked -- -D warnings
+
+# Unit, HTTP (SQLite) and store-contract tests (SQLite and PostgreSQL), with
+# a throwaway PostgreSQL server started for the run and removed after.
+# Never `--workspace`: the frontend's `hydrate` feature must not be unified
+# into the server build.
+test-rust: deps-postgres
+	server/tests/support/with-postgres.sh cargo test -p app -p server --locked
+
+# The browser tier: a debug build of the site, served on a fresh database.
+test-e2e: deps-rust deps-node deps-chromium
+	cargo leptos build
+	cd end2end && npx playwright test
+
+## ---------------------------------------------------------------- bench
+
+bench: deps-rust
+	@echo "no benchmarks yet"
+
+clean:
+	cargo clean
+	rm -rf end2end/node_modules end2end/test-results

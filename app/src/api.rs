@@ -1,0 +1,117 @@
+//! Server functions the pages load their data with.
+//!
+//! They run on the server during server-side rendering and are called over
+//! HTTP after hydration. Each one is a thin call into [`backend::Backend`],
+//! which the server implements over its store; this crate never touches a
+//! database itself.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{AppError, BotSummary, Flash, MemberSummary, TokenSummary, WorkspaceSummary};
+
+/// Everything a page's chrome needs: the account (when signed in) and the
+/// one-time flash message left by the last form post.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PageData {
+    /// The signed-in account, or `None` for a visitor.
+    pub account: Option<Account>,
+    /// The flash message for this view, already removed from the session.
+    pub flash: Flash,
+}
+
+/// The signed-in user and where they are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    /// Their email.
+    pub email: String,
+    /// The workspace they act in.
+    pub workspace: WorkspaceSummary,
+    /// Every workspace they can switch to, including the current one.
+    pub workspaces: Vec<WorkspaceSummary>,
+}
+
+impl leptos::server_fn::error::FromServerFnError for AppError {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        use leptos::server_fn::error::ServerFnErrorErr as E;
+        match value {
+            E::Request(_) | E::Response(_) => AppError::new(
+                "network",
+                "Botme could not be reached. Check your connection and try again.",
+            ),
+            other => {
+                leptos::logging::error!("server function failed: {other}");
+                AppError::internal()
+            }
+        }
+    }
+}
+
+/// The account and flash message for the current page.
+#[server(prefix = "/_app")]
+pub async fn get_page_data() -> Result<PageData, AppError> {
+    let (backend, parts) = backend::context()?;
+    backend.page_data(&parts).await
+}
+
+/// The current workspace's bots, newest first.
+#[server(prefix = "/_app")]
+pub async fn list_bots() -> Result<Vec<BotSummary>, AppError> {
+    let (backend, parts) = backend::context()?;
+    backend.list_bots(&parts).await
+}
+
+/// The current workspace's live API tokens.
+#[server(prefix = "/_app")]
+pub async fn list_tokens() -> Result<Vec<TokenSummary>, AppError> {
+    let (backend, parts) = backend::context()?;
+    backend.list_tokens(&parts).await
+}
+
+/// The current workspace's members.
+#[server(prefix = "/_app")]
+pub async fn list_members() -> Result<Vec<MemberSummary>, AppError> {
+    let (backend, parts) = backend::context()?;
+    backend.list_members(&parts).await
+}
+
+/// The port the server implements so the UI can read data without knowing
+/// about the database. Only compiled into the server.
+#[cfg(feature = "ssr")]
+pub mod backend {
+    use std::sync::Arc;
+
+    use http::request::Parts;
+    use leptos::prelude::use_context;
+
+    use super::PageData;
+    use crate::model::{AppError, BotSummary, MemberSummary, TokenSummary};
+
+    /// What the pages may ask of the server. Every method receives the
+    /// request parts, from which the implementation resolves the principal
+    /// and the session; authorisation happens behind this trait.
+    #[async_trait::async_trait]
+    pub trait Backend: Send + Sync + 'static {
+        /// See [`super::get_page_data`].
+        async fn page_data(&self, parts: &Parts) -> Result<PageData, AppError>;
+        /// See [`super::list_bots`].
+        async fn list_bots(&self, parts: &Parts) -> Result<Vec<BotSummary>, AppError>;
+        /// See [`super::list_tokens`].
+        async fn list_tokens(&self, parts: &Parts) -> Result<Vec<TokenSummary>, AppError>;
+        /// See [`super::list_members`].
+        async fn list_members(&self, parts: &Parts) -> Result<Vec<MemberSummary>, AppError>;
+    }
+
+    /// The backend as placed into Leptos context by the server.
+    #[derive(Clone)]
+    pub struct BackendHandle(pub Arc<dyn Backend>);
+
+    /// The backend and the current request, both taken from context.
+    pub fn context() -> Result<(Arc<dyn Backend>, Parts), AppError> {
+        let backend = use_context::<BackendHandle>().ok_or_else(AppError::internal)?;
+        let parts = use_context::<Parts>().ok_or_else(AppError::internal)?;
+        Ok((backend.0, parts))
+    }
+}

@@ -1,0 +1,25 @@
+//! Botme's shared crate: the pages (server-rendered, then hydrated in the
+//! browser) and the pure core that both the server and the browser run.
+//!
+//! Map:
+//! - [`model`]: roles, the acting principal, the error shape and the summaries
+//!   the pages and the API exchange.
+//! - [`account`]: parsing of emails, passwords and names (pure).
+//! - [`api`]: the server functions pages load data with, and the `Backend`
+//!   port the server implements (behind the `ssr` feature).
+//! - [`ui`]: the HTML shell, the router and the pages.
+//!
+//! Features: `ssr` builds the server side (the server crate enables it),
+//! `hydrate` the browser side (the frontend crate enables it). The modules
+//! other than `ui` and `api` do no IO and build for both targets.
+
+#![recursion_limit = "512"]
+
+pub mod account;
+pub mod api;
+pub mod model;
+pub mod ui;
+
+pub use ui::App;
+#[cfg(feature = "ssr")]
+pub use ui::shell;

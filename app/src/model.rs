@@ -1,0 +1,248 @@
+//! Plain data shared by the server and the browser: roles, the acting
+//! principal, the error shape, and the summaries the pages show.
+//!
+//! Nothing here does IO; these types only cross the wire.
+
+use serde::{Deserialize, Serialize};
+
+/// What a member (or an API token) may do inside a workspace.
+///
+/// Ordered from least to most powerful, so `role >= Role::Editor` reads as
+/// "at least an editor".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Reads everything in the workspace, changes nothing.
+    Viewer,
+    /// Builds and publishes bots, manages the catalog and orders.
+    Editor,
+    /// Everything, including members and API tokens.
+    Owner,
+}
+
+impl Role {
+    /// Every role, weakest first.
+    pub const ALL: [Role; 3] = [Role::Viewer, Role::Editor, Role::Owner];
+
+    /// The stable name used in the database and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Editor => "editor",
+            Role::Owner => "owner",
+        }
+    }
+
+    /// Parses the stable name; anything else is `None`.
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// A merchant-facing label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Viewer => "Viewer",
+            Role::Editor => "Editor",
+            Role::Owner => "Owner",
+        }
+    }
+}
+
+/// How the current request proved who it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthVia {
+    /// A browser session cookie.
+    Session,
+    /// An `Authorization: Bearer` API token.
+    Token,
+}
+
+/// The authenticated actor of one request, resolved by the server before any
+/// handler runs. Every tenant-scoped operation acts on `workspace_id` only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Principal {
+    /// The signed-in user; `None` for an API token.
+    pub user_id: Option<i64>,
+    /// The user's email, for display.
+    pub email: Option<String>,
+    /// The workspace this request acts on.
+    pub workspace_id: i64,
+    /// Its display name.
+    pub workspace_name: String,
+    /// What the actor may do there.
+    pub role: Role,
+    /// Session or token.
+    pub via: AuthVia,
+    /// The API token's id when `via` is `Token`.
+    pub token_id: Option<i64>,
+}
+
+impl Principal {
+    /// True when the actor holds at least `role`.
+    pub fn can(&self, role: Role) -> bool {
+        self.role >= role
+    }
+}
+
+/// The error every API answers with: a stable snake_case code for programs
+/// and a sentence for people. Serialized as `{"error": {"code", "message"}}`
+/// by the REST API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct AppError {
+    /// Stable, machine-readable code such as `not_found`.
+    pub code: String,
+    /// A human sentence, safe to show to a merchant.
+    pub message: String,
+}
+
+impl AppError {
+    /// Builds an error from a code and a sentence.
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The caller is not signed in.
+    pub fn unauthenticated() -> Self {
+        AppError::new("unauthenticated", "Please log in to continue.")
+    }
+
+    /// Something went wrong that the caller cannot fix.
+    pub fn internal() -> Self {
+        AppError::new(
+            "internal",
+            "Something went wrong on our side. Please try again in a moment.",
+        )
+    }
+}
+
+/// A one-time message shown on the next page a browser sees after a form post.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Flash {
+    /// A problem with what was submitted.
+    pub error: Option<String>,
+    /// A confirmation of what was done.
+    pub notice: Option<String>,
+    /// A newly created API token, shown exactly once.
+    pub new_token: Option<String>,
+    /// The email to put back into a form after a failed post (never a password).
+    pub email: Option<String>,
+}
+
+impl Flash {
+    /// True when there is nothing to show.
+    pub fn is_empty(&self) -> bool {
+        self == &Flash::default()
+    }
+}
+
+/// A workspace the signed-in user belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct WorkspaceSummary {
+    /// The workspace id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// The user's role in it.
+    pub role: Role,
+}
+
+/// What every signed-in page needs: who, where, and any flash message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageContext {
+    /// The signed-in user's email.
+    pub email: String,
+    /// The current workspace.
+    pub workspace: WorkspaceSummary,
+    /// Every workspace the user can switch to.
+    pub workspaces: Vec<WorkspaceSummary>,
+    /// The one-time message for this page view.
+    pub flash: Flash,
+}
+
+/// A bot as listed on the dashboard and by the API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct BotSummary {
+    /// The bot id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// The revision counter of its draft flow.
+    pub draft_revision: i64,
+    /// Created, in milliseconds since the Unix epoch.
+    pub created_at: i64,
+    /// Last changed, in milliseconds since the Unix epoch.
+    pub updated_at: i64,
+}
+
+/// An API token as listed; the secret itself is never listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TokenSummary {
+    /// The token id.
+    pub id: i64,
+    /// A name to recognise it by.
+    pub name: String,
+    /// What it may do.
+    pub role: Role,
+    /// The first characters of the secret, to tell tokens apart.
+    pub prefix: String,
+    /// Created, in milliseconds since the Unix epoch.
+    pub created_at: i64,
+    /// Last used, in milliseconds since the Unix epoch.
+    pub last_used_at: Option<i64>,
+}
+
+/// A member of a workspace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct MemberSummary {
+    /// The member's user id.
+    pub user_id: i64,
+    /// Their email.
+    pub email: String,
+    /// Their role here.
+    pub role: Role,
+    /// Joined, in milliseconds since the Unix epoch.
+    pub created_at: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_are_ordered_by_power() {
+        assert!(Role::Owner > Role::Editor);
+        assert!(Role::Editor > Role::Viewer);
+        let p = Principal {
+            user_id: Some(1),
+            email: None,
+            workspace_id: 1,
+            workspace_name: "W".into(),
+            role: Role::Editor,
+            via: AuthVia::Session,
+            token_id: None,
+        };
+        assert!(p.can(Role::Viewer));
+        assert!(p.can(Role::Editor));
+        assert!(!p.can(Role::Owner));
+    }
+
+    #[test]
+    fn role_names_round_trip() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+            let json = serde_json::to_string(&r).unwrap();
+            assert_eq!(json, format!("\"{}\"", r.as_str()));
+        }
+        assert_eq!(Role::parse("admin"), None);
+    }
+}

@@ -1,0 +1,149 @@
+//! The dashboard: the current workspace's bots, with create, rename and
+//! delete. Viewers see the list without the controls.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::{ErrorBox, Frame, format_time, use_page_data};
+use crate::api::list_bots;
+use crate::model::{BotSummary, Role};
+
+/// The list of bots.
+#[component]
+pub fn Dashboard() -> impl IntoView {
+    view! {
+        <Title text="Your bots" />
+        <Frame>
+            <BotList />
+        </Frame>
+    }
+}
+
+#[component]
+fn BotList() -> impl IntoView {
+    let page = use_page_data();
+    let bots = Resource::new(|| (), |_| list_bots());
+    view! {
+        <main class="wide">
+            <Suspense fallback=|| view! { <p class="muted">"Loading your bots…"</p> }>
+                {move || Suspend::new(async move {
+                    let can_edit = page
+                        .await
+                        .ok()
+                        .and_then(|d| d.account)
+                        .is_some_and(|a| a.workspace.role >= Role::Editor);
+                    match bots.await {
+                        Ok(list) => view! { <BotTable bots=list can_edit /> }.into_any(),
+                        Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </main>
+    }
+}
+
+#[component]
+fn BotTable(bots: Vec<BotSummary>, can_edit: bool) -> impl IntoView {
+    let empty = bots.is_empty();
+    view! {
+        <div class="page-head">
+            <h1>"Bots"</h1>
+        </div>
+        {can_edit
+            .then(|| {
+                view! {
+                    <form method="post" action="/bots" class="inline-form card" data-testid="create-bot">
+                        <label for="new-bot-name">"New bot"</label>
+                        <input
+                            id="new-bot-name"
+                            type="text"
+                            name="name"
+                            required
+                            maxlength="80"
+                            placeholder="e.g. Summer sale assistant"
+                        />
+                        <button type="submit" class="primary">"Create bot"</button>
+                    </form>
+                }
+            })}
+        {if empty {
+            view! {
+                <div class="empty" data-testid="no-bots">
+                    <h2>"No bots yet"</h2>
+                    <p>
+                        {if can_edit {
+                            "Give your first bot a name above. It starts with an empty flow that you can fill on the canvas."
+                        } else {
+                            "Nobody in this workspace has created a bot yet. Editors and owners can create one."
+                        }}
+                    </p>
+                </div>
+            }
+                .into_any()
+        } else {
+            view! {
+                <table class="list" data-testid="bot-list">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Name"</th>
+                            <th scope="col">"Last changed"</th>
+                            {can_edit.then(|| view! { <th scope="col">"Actions"</th> })}
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {bots
+                            .into_iter()
+                            .map(|bot| view! { <BotRow bot can_edit /> })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            }
+                .into_any()
+        }}
+    }
+}
+
+#[component]
+fn BotRow(bot: BotSummary, can_edit: bool) -> impl IntoView {
+    let rename_action = format!("/bots/{}/rename", bot.id);
+    let delete_action = format!("/bots/{}/delete", bot.id);
+    let rename_id = format!("rename-{}", bot.id);
+    let name = bot.name.clone();
+    let confirm_text = format!("Delete the bot “{}”? This cannot be undone.", bot.name);
+    view! {
+        <tr data-testid="bot-row">
+            <td class="bot-name">{bot.name.clone()}</td>
+            <td class="muted">{format_time(bot.updated_at)}</td>
+            {can_edit
+                .then(|| {
+                    view! {
+                        <td class="row-actions">
+                            <form method="post" action=rename_action class="inline-form">
+                                <label for=rename_id.clone() class="sr-only">
+                                    {format!("New name for {}", bot.name)}
+                                </label>
+                                <input id=rename_id type="text" name="name" value=name required maxlength="80" />
+                                <button type="submit" class="small">"Rename"</button>
+                            </form>
+                            <form
+                                method="post"
+                                action=delete_action
+                                on:submit=move |ev| {
+                                    let confirmed = window()
+                                        .confirm_with_message(&confirm_text)
+                                        .unwrap_or(false);
+                                    if !confirmed {
+                                        ev.prevent_default();
+                                    }
+                                }
+                            >
+                                <button type="submit" class="small danger">
+                                    "Delete"
+                                </button>
+                            </form>
+                        </td>
+                    }
+                })}
+        </tr>
+    }
+}

@@ -1,0 +1,259 @@
+//! Workspace settings: members and their roles, API tokens, and creating
+//! another workspace. Only owners see the controls that change members and
+//! tokens; everyone else sees who is here.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::{ErrorBox, Frame, format_time, use_page_data};
+use crate::api::{Account, list_members, list_tokens};
+use crate::model::{MemberSummary, Role, TokenSummary};
+
+/// The settings page.
+#[component]
+pub fn Settings() -> impl IntoView {
+    view! {
+        <Title text="Settings" />
+        <Frame>
+            <SettingsBody />
+        </Frame>
+    }
+}
+
+#[component]
+fn SettingsBody() -> impl IntoView {
+    let page = use_page_data();
+    let members = Resource::new(|| (), |_| list_members());
+    let tokens = Resource::new(|| (), |_| list_tokens());
+    view! {
+        <main class="wide">
+            <Suspense fallback=|| view! { <p class="muted">"Loading settings…"</p> }>
+                {move || Suspend::new(async move {
+                    let data = match page.await {
+                        Ok(d) => d,
+                        Err(e) => return view! { <ErrorBox error=e /> }.into_any(),
+                    };
+                    let Some(account) = data.account else {
+                        return view! { <ErrorBox error=crate::model::AppError::unauthenticated() /> }
+                            .into_any();
+                    };
+                    let owner = account.workspace.role == Role::Owner;
+                    let me = account.email.clone();
+                    let members = members.await;
+                    let tokens = if owner { Some(tokens.await) } else { None };
+                    view! {
+                        <h1>"Settings for " {account.workspace.name.clone()}</h1>
+                        <p class="muted">
+                            "Your role here: " <strong>{account.workspace.role.label()}</strong>
+                        </p>
+                        {match members {
+                            Ok(list) => view! { <Members members=list owner me /> }.into_any(),
+                            Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                        }}
+                        {tokens
+                            .map(|t| match t {
+                                Ok(list) => {
+                                    view! { <Tokens tokens=list new_token=data.flash.new_token.clone() /> }
+                                        .into_any()
+                                }
+                                Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                            })}
+                        <Workspaces account />
+                    }
+                        .into_any()
+                })}
+            </Suspense>
+        </main>
+    }
+}
+
+/// A `<select>` of roles with `current` chosen.
+fn role_options(current: Role) -> impl IntoView {
+    Role::ALL
+        .into_iter()
+        .rev()
+        .map(|r| {
+            view! {
+                <option value=r.as_str() selected=r == current>
+                    {r.label()}
+                </option>
+            }
+        })
+        .collect_view()
+}
+
+#[component]
+fn Members(members: Vec<MemberSummary>, owner: bool, me: String) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="members-title">
+            <h2 id="members-title">"Members"</h2>
+            <p class="muted">
+                "Owners manage members and API tokens. Editors build bots and manage the catalog. "
+                "Viewers can look but not change anything."
+            </p>
+            <table class="list" data-testid="member-list">
+                <thead>
+                    <tr>
+                        <th scope="col">"Email"</th>
+                        <th scope="col">"Role"</th>
+                        {owner.then(|| view! { <th scope="col">"Actions"</th> })}
+                    </tr>
+                </thead>
+                <tbody>
+                    {members
+                        .into_iter()
+                        .map(|m| {
+                            let is_me = m.email == me;
+                            let role_action = format!("/settings/members/{}/role", m.user_id);
+                            let remove_action = format!("/settings/members/{}/remove", m.user_id);
+                            let select_id = format!("role-{}", m.user_id);
+                            view! {
+                                <tr>
+                                    <td>{m.email.clone()} {is_me.then_some(" (you)")}</td>
+                                    <td>{m.role.label()}</td>
+                                    {owner
+                                        .then(|| {
+                                            view! {
+                                                <td class="row-actions">
+                                                    <form method="post" action=role_action class="inline-form">
+                                                        <label for=select_id.clone() class="sr-only">
+                                                            {format!("Role of {}", m.email)}
+                                                        </label>
+                                                        <select id=select_id name="role">{role_options(m.role)}</select>
+                                                        <button type="submit" class="small">"Change role"</button>
+                                                    </form>
+                                                    <form method="post" action=remove_action>
+                                                        <button type="submit" class="small danger">
+                                                            {if is_me { "Leave" } else { "Remove" }}
+                                                        </button>
+                                                    </form>
+                                                </td>
+                                            }
+                                        })}
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+            {owner
+                .then(|| {
+                    view! {
+                        <form method="post" action="/settings/members" class="inline-form">
+                            <label for="member-email">"Add a member by email"</label>
+                            <input id="member-email" type="email" name="email" required placeholder="teammate@example.com" />
+                            <label for="member-role" class="sr-only">"Role"</label>
+                            <select id="member-role" name="role">{role_options(Role::Editor)}</select>
+                            <button type="submit">"Add member"</button>
+                        </form>
+                        <p class="hint">"They need a Botme account first; ask them to sign up, then add them here."</p>
+                    }
+                })}
+        </section>
+    }
+}
+
+#[component]
+fn Tokens(tokens: Vec<TokenSummary>, new_token: Option<String>) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="tokens-title">
+            <h2 id="tokens-title">"API tokens"</h2>
+            <p class="muted">
+                "Programs use API tokens to work with this workspace through the REST API. "
+                "Send one as " <code>"Authorization: Bearer <token>"</code> "."
+            </p>
+            {new_token
+                .map(|t| {
+                    view! {
+                        <div class="flash notice" data-testid="new-token">
+                            <p>"Copy your new token now. It will not be shown again."</p>
+                            <input
+                                type="text"
+                                readonly
+                                value=t
+                                aria-label="New API token"
+                                on:focus=|ev| {
+                                    event_target::<web_sys::HtmlInputElement>(&ev).select();
+                                }
+                            />
+                        </div>
+                    }
+                })}
+            {if tokens.is_empty() {
+                view! { <p class="empty">"No API tokens yet."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="list" data-testid="token-list">
+                        <thead>
+                            <tr>
+                                <th scope="col">"Name"</th>
+                                <th scope="col">"Role"</th>
+                                <th scope="col">"Starts with"</th>
+                                <th scope="col">"Last used"</th>
+                                <th scope="col">"Actions"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {tokens
+                                .into_iter()
+                                .map(|t| {
+                                    let action = format!("/settings/tokens/{}/revoke", t.id);
+                                    view! {
+                                        <tr>
+                                            <td>{t.name}</td>
+                                            <td>{t.role.label()}</td>
+                                            <td><code>{t.prefix} "…"</code></td>
+                                            <td class="muted">
+                                                {t.last_used_at.map(format_time).unwrap_or_else(|| "Never".into())}
+                                            </td>
+                                            <td>
+                                                <form method="post" action=action>
+                                                    <button type="submit" class="small danger">"Revoke"</button>
+                                                </form>
+                                            </td>
+                                        </tr>
+                                    }
+                                })
+                                .collect_view()}
+                        </tbody>
+                    </table>
+                }
+                    .into_any()
+            }}
+            <form method="post" action="/settings/tokens" class="inline-form">
+                <label for="token-name">"New token name"</label>
+                <input id="token-name" type="text" name="name" required maxlength="80" placeholder="e.g. Inventory sync" />
+                <label for="token-role" class="sr-only">"Role"</label>
+                <select id="token-role" name="role">{role_options(Role::Editor)}</select>
+                <button type="submit">"Create token"</button>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn Workspaces(account: Account) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="workspaces-title">
+            <h2 id="workspaces-title">"Your workspaces"</h2>
+            <ul>
+                {account
+                    .workspaces
+                    .into_iter()
+                    .map(|w| {
+                        view! {
+                            <li>
+                                {w.name} " · " {w.role.label()}
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+            <form method="post" action="/workspaces" class="inline-form">
+                <label for="workspace-name">"New workspace"</label>
+                <input id="workspace-name" type="text" name="name" required maxlength="80" placeholder="e.g. Client: Green Grocer" />
+                <button type="submit">"Create workspace"</button>
+            </form>
+        </section>
+    }
+}

@@ -1,0 +1,125 @@
+//! The one error type handlers return. It renders as
+//! `{"error": {"code": "snake_case", "message": "human sentence"}}` with a
+//! fitting status. Internal failures are logged here and reach the client
+//! only as an opaque `internal` error.
+
+use app::model::AppError;
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::store::StoreError;
+
+/// An error with its HTTP status.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    /// The status to answer with.
+    pub status: StatusCode,
+    /// The code and sentence.
+    pub error: AppError,
+}
+
+/// Handler result.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// The JSON body of every error, for the OpenAPI document.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// Code and sentence.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable code.
+    pub code: String,
+    /// A sentence for people.
+    pub message: String,
+}
+
+impl ApiError {
+    /// An error with any status.
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            error: AppError::new(code, message),
+        }
+    }
+
+    /// 400: the body is not what the route takes.
+    pub fn bad_request(code: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    /// 422: well-formed but unacceptable input.
+    pub fn invalid(code: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+    }
+
+    /// 404, worded for the kind of thing (`"bot"`). Also the answer for
+    /// another tenant's objects.
+    pub fn not_found(what: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("No such {what} in this workspace."),
+        )
+    }
+
+    /// 409.
+    pub fn conflict(code: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, message)
+    }
+
+    /// 401.
+    pub fn unauthenticated() -> Self {
+        ApiError {
+            status: StatusCode::UNAUTHORIZED,
+            error: AppError::unauthenticated(),
+        }
+    }
+
+    /// 403: signed in, but the role does not allow it.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    /// 500; the cause is logged, never sent.
+    pub fn internal(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            error: AppError::internal(),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        ApiError::internal(&err)
+    }
+}
+
+impl From<AppError> for ApiError {
+    /// Validation errors from the shared core are 422s.
+    fn from(error: AppError) -> Self {
+        ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            error,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.error.code,
+                message: self.error.message,
+            },
+        };
+        (self.status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,154 @@
+//! Request extractors that fail with the API's error shape instead of
+//! axum's plain-text rejections.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// A JSON body. Refuses a non-JSON content type (415), an oversized body
+/// (413), malformed JSON (400) and JSON of the wrong shape (422).
+pub struct ApiJson<T>(pub T);
+
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|mime| {
+            let mime = mime.trim().to_ascii_lowercase();
+            mime == "application/json"
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
+        })
+        .unwrap_or(false)
+}
+
+/// 413, naming the limit.
+pub fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        "The request body is larger than this server accepts.",
+    )
+}
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !is_json(req.headers()) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Send the request body as JSON, with the header Content-Type: application/json.",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                too_large()
+            } else {
+                ApiError::bad_request("unreadable_body", "The request body could not be read.")
+            }
+        })?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// Parses a JSON body with the API's errors.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request(
+            "malformed_json",
+            "The request body is empty; send a JSON object.",
+        ));
+    }
+    serde_json::from_slice(bytes).map_err(|e| {
+        use serde_json::error::Category;
+        match e.classify() {
+            Category::Data => ApiError::invalid(
+                "invalid_body",
+                format!("The request body does not have the expected fields: {e}."),
+            ),
+            _ => ApiError::bad_request(
+                "malformed_json",
+                format!("The request body is not valid JSON: {e}."),
+            ),
+        }
+    })
+}
+
+/// A path id that must be a positive integer; anything else is a 404, just
+/// like an id that does not exist.
+pub struct PathId(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| ApiError::not_found("item"))?;
+        raw.parse::<i64>()
+            .ok()
+            .filter(|id| *id > 0)
+            .map(PathId)
+            .ok_or_else(|| ApiError::not_found("item"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[expect(dead_code, reason = "only the parse outcome matters")]
+    struct Body {
+        name: String,
+    }
+
+    #[test]
+    fn json_errors_are_classified() {
+        assert_eq!(
+            parse_json::<Body>(b"").unwrap_err().error.code,
+            "malformed_json"
+        );
+        assert_eq!(
+            parse_json::<Body>(b"{\"name\":").unwrap_err().status,
+            StatusCode::BAD_REQUEST
+        );
+        let missing = parse_json::<Body>(b"{}").unwrap_err();
+        assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            missing.error.message.contains("name"),
+            "{}",
+            missing.error.message
+        );
+        assert!(parse_json::<Body>(b"{\"name\":\"x\"}").is_ok());
+    }
+
+    #[test]
+    fn json_content_types_are_recognised() {
+        let mut h = axum::http::HeaderMap::new();
+        assert!(!is_json(&h));
+        h.insert(
+            header::CONTENT_TYPE,
+            "application/json; charset=utf-8".parse().unwrap(),
+        );
+        assert!(is_json(&h));
+        h.insert(
+            header::CONTENT_TYPE,
+            "application/merge-patch+json".parse().unwrap(),
+        );
+        assert!(is_json(&h));
+        h.insert(header::CONTENT_TYPE, "text/plain".parse().unwrap());
+        assert!(!is_json(&h));
+    }
+}

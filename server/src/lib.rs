@@ -1,0 +1,228 @@
+//! Botme's server: one axum application that serves the merchant pages
+//! (Leptos, server-rendered), the REST API, and operations endpoints.
+//!
+//! Map:
+//! - [`config`]: settings from environment variables and flags.
+//! - [`store`]: every SQL statement, for SQLite and PostgreSQL.
+//! - [`auth`]: passwords, API tokens, the login throttle, and the middleware
+//!   that resolves each request's principal.
+//! - [`service`]: the operations (validation, authorisation, store calls)
+//!   shared by the REST API, the HTML forms and the pages.
+//! - [`api`]: REST handlers under `/api/v1` and the OpenAPI document.
+//! - [`forms`]: handlers for the pages' HTML forms.
+//! - [`pages`]: the Leptos integration and the data the pages load.
+//! - [`ops`]: health, metrics, logging and request tracing.
+//!
+//! [`router`] builds the whole application from an [`AppState`], so tests
+//! drive it without a socket; [`run`] binds the socket and serves it.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod forms;
+pub mod ops;
+pub mod pages;
+pub mod service;
+pub mod store;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRef};
+use axum::http::{HeaderValue, header};
+use axum::middleware::{from_fn, from_fn_with_state};
+use leptos::config::LeptosOptions;
+use tower_http::compression::CompressionLayer;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+pub use config::Config;
+use store::{SessionStoreImpl, Store};
+
+/// Everything a request handler may need; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// Leptos settings: where the site bundle is.
+    pub leptos: LeptosOptions,
+    /// Password hashing.
+    pub passwords: auth::Passwords,
+    /// Failed-login limits.
+    pub throttle: Arc<auth::LoginThrottle>,
+    /// The origin browsers reach the server at, for the Origin check.
+    pub public_url: Arc<str>,
+    /// Whether cookies carry the Secure flag.
+    pub secure_cookies: bool,
+    /// The 32-byte server key.
+    pub secret_key: Arc<[u8; 32]>,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos.clone()
+    }
+}
+
+impl AppState {
+    /// Builds the state from configuration and an open store.
+    pub fn new(config: &Config, store: Store) -> anyhow::Result<AppState> {
+        let public_url = config.public_url();
+        // cargo-leptos writes hash.txt beside the server binary when it
+        // fingerprints the bundle; use hashed names exactly when it did.
+        let hash_files = std::env::current_exe()
+            .ok()
+            .and_then(|exe| exe.parent().map(|dir| dir.join("hash.txt")))
+            .is_some_and(|p| p.exists());
+        let leptos = LeptosOptions::builder()
+            .output_name("botme")
+            .site_root(config.site_root.to_string_lossy().into_owned())
+            .site_pkg_dir("pkg")
+            .site_addr(config.site_addr)
+            .hash_files(hash_files)
+            .build();
+        Ok(AppState {
+            store,
+            leptos,
+            passwords: auth::Passwords::new()?,
+            throttle: Arc::new(auth::LoginThrottle::new(
+                5,
+                50,
+                Duration::from_secs(15 * 60),
+            )),
+            secure_cookies: public_url.starts_with("https://"),
+            public_url: public_url.into(),
+            secret_key: Arc::new(config.load_secret_key()?),
+            max_body_bytes: config.max_body_bytes,
+        })
+    }
+}
+
+/// The whole application. Tests call this and drive it with `oneshot`.
+pub fn router(state: AppState) -> Router {
+    let sessions = SessionManagerLayer::new(SessionStoreImpl::new(state.store.clone()))
+        .with_name("botme_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.secure_cookies)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(14)));
+
+    // Everything that knows who is asking: pages, forms, server functions
+    // and the REST API.
+    let app = Router::new()
+        .nest("/api/v1", api::routes())
+        .merge(forms::routes())
+        .merge(pages::routes(&state))
+        .layer(from_fn(pages::guard))
+        .layer(from_fn_with_state(state.clone(), auth::authenticate))
+        .layer(from_fn_with_state(state.clone(), auth::check_origin))
+        .layer(sessions);
+
+    let pkg_cache = if state.leptos.hash_files {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=0, must-revalidate"
+    };
+    let pkg = tower::ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(pkg_cache),
+        ))
+        .service(ServeDir::new(
+            std::path::Path::new(&*state.leptos.site_root).join("pkg"),
+        ));
+
+    Router::new()
+        .route("/healthz", axum::routing::get(ops::healthz))
+        .route("/metrics", axum::routing::get(ops::metrics))
+        .nest_service("/pkg", pkg)
+        .merge(app)
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ))
+        .route_layer(from_fn(ops::track_metrics))
+        .layer(DefaultBodyLimit::max(state.max_body_bytes))
+        .layer(CompressionLayer::new())
+        .layer(ops::trace_layer())
+        .with_state(state)
+}
+
+/// Connects, migrates, binds and serves until SIGINT or SIGTERM.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let store = Store::connect(&config.database_url)
+        .await
+        .with_context(|| format!("opening the database at {}", redact(&config.database_url)))?;
+    let state = AppState::new(&config, store.clone())?;
+    ops::spawn_housekeeping(store.clone());
+
+    let listener = tokio::net::TcpListener::bind(config.site_addr)
+        .await
+        .with_context(|| format!("binding {}", config.site_addr))?;
+    tracing::info!(
+        addr = %config.site_addr,
+        public_url = %state.public_url,
+        database = ?store.backend(),
+        "Botme is listening on http://{}",
+        config.site_addr
+    );
+    serve(listener, router(state)).await?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Serves `app` on `listener` with TCP_NODELAY until a shutdown signal.
+pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> anyhow::Result<()> {
+    use axum::serve::ListenerExt;
+    // Without TCP_NODELAY, Nagle's algorithm meets delayed ACKs and small
+    // responses wait ~40 ms each.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::warn!(error = %e, "could not set TCP_NODELAY");
+        }
+    });
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(ops::shutdown_signal())
+    .await
+    .context("serving")
+}
+
+/// A connection string with its password hidden, for logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_are_redacted_from_urls() {
+        assert_eq!(
+            redact("postgres://botme:s3cret@db:5432/botme"),
+            "postgres://botme:***@db:5432/botme"
+        );
+        assert_eq!(redact("sqlite://data/botme.db"), "sqlite://data/botme.db");
+    }
+}

@@ -1,0 +1,140 @@
+//! The server side of the Leptos pages: the [`Backend`] their server
+//! functions call, the guard that sends visitors to the login page, and the
+//! static bundle.
+
+use std::sync::OnceLock;
+
+use app::api::backend::{Backend, BackendHandle};
+use app::api::{Account, PageData};
+use app::model::{
+    AppError, AuthVia, BotSummary, MemberSummary, Principal, TokenSummary, WorkspaceSummary,
+};
+use axum::extract::Request;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use leptos::prelude::provide_context;
+use leptos_axum::{AxumRouteListing, LeptosRoutes};
+use tower_sessions::Session;
+
+use crate::auth::take_flash;
+use crate::error::ApiError;
+use crate::{AppState, service};
+
+/// Serves the pages' data from the store, acting as the request's principal.
+pub struct PageBackend {
+    state: AppState,
+}
+
+fn session_principal(parts: &Parts) -> Result<Principal, AppError> {
+    parts
+        .extensions
+        .get::<Principal>()
+        .filter(|p| p.via == AuthVia::Session)
+        .cloned()
+        .ok_or_else(AppError::unauthenticated)
+}
+
+fn plain(e: ApiError) -> AppError {
+    e.error
+}
+
+#[async_trait::async_trait]
+impl Backend for PageBackend {
+    async fn page_data(&self, parts: &Parts) -> Result<PageData, AppError> {
+        let flash = match parts.extensions.get::<Session>() {
+            Some(session) => take_flash(session).await.map_err(plain)?,
+            None => Default::default(),
+        };
+        let account = match session_principal(parts) {
+            Ok(p) => Some(Account {
+                email: p.email.clone().unwrap_or_default(),
+                workspace: WorkspaceSummary {
+                    id: p.workspace_id,
+                    name: p.workspace_name.clone(),
+                    role: p.role,
+                },
+                workspaces: service::list_workspaces(&self.state, &p)
+                    .await
+                    .map_err(plain)?,
+            }),
+            Err(_) => None,
+        };
+        Ok(PageData { account, flash })
+    }
+
+    async fn list_bots(&self, parts: &Parts) -> Result<Vec<BotSummary>, AppError> {
+        let p = session_principal(parts)?;
+        service::list_bots(&self.state, &p).await.map_err(plain)
+    }
+
+    async fn list_tokens(&self, parts: &Parts) -> Result<Vec<TokenSummary>, AppError> {
+        let p = session_principal(parts)?;
+        service::list_tokens(&self.state, &p).await.map_err(plain)
+    }
+
+    async fn list_members(&self, parts: &Parts) -> Result<Vec<MemberSummary>, AppError> {
+        let p = session_principal(parts)?;
+        service::list_members(&self.state, &p).await.map_err(plain)
+    }
+}
+
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES
+        .get_or_init(|| leptos_axum::generate_route_list(app::App))
+        .clone()
+}
+
+/// The page routes and their server functions.
+pub fn routes(state: &AppState) -> axum::Router<AppState> {
+    let backend = BackendHandle(std::sync::Arc::new(PageBackend {
+        state: state.clone(),
+    }));
+    let options = state.leptos.clone();
+    axum::Router::new().leptos_routes_with_context(
+        state,
+        route_list(),
+        move || provide_context(backend.clone()),
+        move || app::shell(options.clone()),
+    )
+}
+
+/// Pages only signed-in users see.
+const PRIVATE: &[&str] = &["/dashboard", "/settings"];
+/// Pages a signed-in user has no use for.
+const PUBLIC_ONLY: &[&str] = &["/", "/login", "/signup"];
+
+/// Middleware: sends visitors of private pages to the login page (and back
+/// afterwards), and signed-in users from the login page to their dashboard.
+pub async fn guard(req: Request, next: Next) -> Response {
+    if req.method() == Method::GET || req.method() == Method::HEAD {
+        let path = req.uri().path();
+        let signed_in = req
+            .extensions()
+            .get::<Principal>()
+            .is_some_and(|p| p.via == AuthVia::Session);
+        let private = PRIVATE
+            .iter()
+            .any(|p| path == *p || path.starts_with(&format!("{p}/")));
+        if private && !signed_in {
+            let target = req
+                .uri()
+                .path_and_query()
+                .map_or(path, |pq| pq.as_str())
+                .to_string();
+            let query = serde_urlencoded::to_string([("next", target)]).unwrap_or_default();
+            return Redirect::to(&format!("/login?{query}")).into_response();
+        }
+        if signed_in && PUBLIC_ONLY.contains(&path) {
+            return Redirect::to("/dashboard").into_response();
+        }
+    }
+    let mut res = next.run(req).await;
+    // Pages show private data: never cache them in shared caches.
+    res.headers_mut()
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("private, no-store"));
+    res
+}

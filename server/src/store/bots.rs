@@ -1,0 +1,89 @@
+//! Bots and their draft flow documents.
+
+use sqlx::FromRow;
+
+use super::{BotId, Result, Store, WorkspaceId, now_ms};
+
+/// A bot as stored, without its draft document.
+#[derive(Debug, Clone, FromRow)]
+pub struct BotRow {
+    /// Id.
+    pub id: BotId,
+    /// Name.
+    pub name: String,
+    /// Revision counter of the draft.
+    pub draft_revision: i64,
+    /// Created at.
+    pub created_at: i64,
+    /// Updated at.
+    pub updated_at: i64,
+}
+
+const BOT_COLUMNS: &str = "id, name, draft_revision, created_at, updated_at";
+
+impl Store {
+    /// Creates a bot whose draft is `draft` (a JSON document).
+    pub async fn create_bot(&self, ws: WorkspaceId, name: &str, draft: &str) -> Result<BotRow> {
+        let now = now_ms();
+        Ok(sqlx::query_as(&format!(
+            "INSERT INTO bots (workspace_id, name, draft, draft_revision, created_at, updated_at) \
+             VALUES ($1, $2, $3, 1, $4, $4) RETURNING {BOT_COLUMNS}"
+        ))
+        .bind(ws)
+        .bind(name)
+        .bind(draft)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// The workspace's bots, most recently changed first.
+    pub async fn bots(&self, ws: WorkspaceId) -> Result<Vec<BotRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {BOT_COLUMNS} FROM bots WHERE workspace_id = $1 ORDER BY updated_at DESC, id DESC"
+        ))
+        .bind(ws)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// One bot of the workspace.
+    pub async fn bot(&self, ws: WorkspaceId, id: BotId) -> Result<Option<BotRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {BOT_COLUMNS} FROM bots WHERE workspace_id = $1 AND id = $2"
+        ))
+        .bind(ws)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Renames a bot; `None` when the workspace has no such bot.
+    pub async fn rename_bot(
+        &self,
+        ws: WorkspaceId,
+        id: BotId,
+        name: &str,
+    ) -> Result<Option<BotRow>> {
+        Ok(sqlx::query_as(&format!(
+            "UPDATE bots SET name = $1, updated_at = $2 WHERE workspace_id = $3 AND id = $4 \
+             RETURNING {BOT_COLUMNS}"
+        ))
+        .bind(name)
+        .bind(now_ms())
+        .bind(ws)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Deletes a bot; `false` when the workspace has no such bot.
+    pub async fn delete_bot(&self, ws: WorkspaceId, id: BotId) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM bots WHERE workspace_id = $1 AND id = $2")
+            .bind(ws)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}

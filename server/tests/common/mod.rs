@@ -1,0 +1,334 @@
+//! Test helpers: fresh databases on both backends, the application built by
+//! `server::router`, and a small HTTP client with a cookie jar that drives
+//! it without a socket.
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use server::store::Store;
+use server::{AppState, Config};
+use tower::ServiceExt;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// A database that lives as long as the test.
+pub struct TestDb {
+    pub store: Store,
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// The admin URL of the throwaway PostgreSQL server `make test` starts.
+fn pg_admin_url() -> String {
+    std::env::var("BOTME_TEST_PG_URL").unwrap_or_else(|_| {
+        panic!(
+            "BOTME_TEST_PG_URL is not set. Run `make test`, or run the tests as \
+             `server/tests/support/with-postgres.sh cargo test`, which starts a \
+             throwaway PostgreSQL server."
+        )
+    })
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+impl TestDb {
+    /// A fresh, migrated database.
+    pub async fn new(db: Db) -> TestDb {
+        match db {
+            Db::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}/botme.db", dir.path().display());
+                let store = Store::connect(&url).await.expect("sqlite store");
+                TestDb {
+                    store,
+                    url,
+                    _dir: Some(dir),
+                }
+            }
+            Db::Postgres => {
+                let admin = pg_admin_url();
+                let name = format!(
+                    "botme_t_{}_{}_{}",
+                    std::process::id(),
+                    COUNTER.fetch_add(1, Ordering::Relaxed),
+                    rand_suffix()
+                );
+                sqlx::any::install_default_drivers();
+                let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin)
+                    .await
+                    .expect("connect to the throwaway PostgreSQL");
+                sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
+                    .await
+                    .expect("create test database");
+                let url = match admin.rsplit_once('/') {
+                    Some((base, _)) => format!("{base}/{name}"),
+                    None => panic!("BOTME_TEST_PG_URL has no database part"),
+                };
+                let store = Store::connect(&url).await.expect("postgres store");
+                TestDb {
+                    store,
+                    url,
+                    _dir: None,
+                }
+            }
+        }
+    }
+}
+
+fn rand_suffix() -> u32 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    nanos % 100_000
+}
+
+/// The application over a fresh database.
+pub struct TestApp {
+    pub router: Router,
+    pub state: AppState,
+    pub db: TestDb,
+    _data: tempfile::TempDir,
+}
+
+/// Configuration as a test server would get it.
+pub fn test_config(database_url: &str, data_dir: &std::path::Path) -> Config {
+    use clap::Parser;
+    Config::parse_from([
+        "server",
+        "--database-url",
+        database_url,
+        "--data-dir",
+        &data_dir.display().to_string(),
+        "--site-addr",
+        "127.0.0.1:3000",
+        "--max-body-bytes",
+        "65536",
+    ])
+}
+
+impl TestApp {
+    pub async fn new(db: Db) -> TestApp {
+        let db = TestDb::new(db).await;
+        let data = tempfile::tempdir().expect("temp dir");
+        let config = test_config(&db.url, data.path());
+        let state = AppState::new(&config, db.store.clone()).expect("state");
+        TestApp {
+            router: server::router(state.clone()),
+            state,
+            db,
+            _data: data,
+        }
+    }
+
+    pub async fn sqlite() -> TestApp {
+        TestApp::new(Db::Sqlite).await
+    }
+
+    /// A client without cookies or token.
+    pub fn client(&self) -> Client {
+        Client {
+            router: self.router.clone(),
+            cookie: None,
+            bearer: None,
+            origin: None,
+        }
+    }
+
+    /// Signs up a new account through the API; returns a client signed in
+    /// with its session cookie, and the signup answer.
+    pub async fn signed_up(&self, email: &str, workspace: &str) -> (Client, Value) {
+        let mut c = self.client();
+        let res = c
+            .post_json(
+                "/api/v1/signup",
+                serde_json::json!({"email": email, "password": PASSWORD, "workspace": workspace}),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "signup: {}", res.text());
+        let body = res.json();
+        (c, body)
+    }
+
+    /// Counts the rows of a table, to check that nothing was written.
+    pub async fn count(&self, table: &str) -> i64 {
+        count(&self.db.store, table).await
+    }
+}
+
+/// Counts the rows of a table.
+pub async fn count(store: &Store, table: &str) -> i64 {
+    sqlx::query_scalar::<_, i64>(&format!("SELECT COUNT(*) FROM {table}"))
+        .fetch_one(store.pool())
+        .await
+        .expect("count")
+}
+
+/// A password the sign-up rules accept.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A response, fully read.
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl TestResponse {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    #[track_caller]
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+
+    /// The `error.code` of an error body.
+    #[track_caller]
+    pub fn error_code(&self) -> String {
+        let v = self.json();
+        let code = v["error"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no error code: {v}"));
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "error without a message: {v}"
+        );
+        code.to_string()
+    }
+
+    pub fn location(&self) -> Option<String> {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    }
+}
+
+/// Drives the router like a browser or an API client would.
+#[derive(Clone)]
+pub struct Client {
+    router: Router,
+    pub cookie: Option<String>,
+    pub bearer: Option<String>,
+    pub origin: Option<String>,
+}
+
+impl Client {
+    /// The same client authenticating with an API token instead.
+    pub fn with_token(&self, token: &str) -> Client {
+        Client {
+            router: self.router.clone(),
+            cookie: None,
+            bearer: Some(token.to_string()),
+            origin: None,
+        }
+    }
+
+    pub async fn send(&mut self, mut req: Request<Body>) -> TestResponse {
+        if let Some(c) = &self.cookie {
+            req.headers_mut()
+                .insert(header::COOKIE, c.parse().expect("cookie header"));
+        }
+        if let Some(t) = &self.bearer {
+            req.headers_mut().insert(
+                header::AUTHORIZATION,
+                format!("Bearer {t}").parse().expect("auth header"),
+            );
+        }
+        if let Some(o) = &self.origin {
+            req.headers_mut()
+                .insert(header::ORIGIN, o.parse().expect("origin header"));
+        }
+        req.headers_mut()
+            .entry(header::HOST)
+            .or_insert("127.0.0.1:3000".parse().expect("host"));
+        let res = self.router.clone().oneshot(req).await.expect("infallible");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res.into_body().collect().await.expect("body").to_bytes();
+        for value in headers.get_all(header::SET_COOKIE) {
+            let value = value.to_str().expect("cookie text");
+            let pair = value.split(';').next().unwrap_or_default();
+            if let Some(v) = pair.strip_prefix("botme_session=") {
+                let expired = value.contains("Max-Age=0") || v.is_empty();
+                self.cookie = (!expired).then(|| pair.to_string());
+            }
+        }
+        TestResponse {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn request(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> TestResponse {
+        let mut b = Request::builder().method(method).uri(path);
+        let body = match body {
+            Some(v) => {
+                b = b.header(header::CONTENT_TYPE, "application/json");
+                Body::from(v.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.send(b.body(body).expect("request")).await
+    }
+
+    pub async fn get(&mut self, path: &str) -> TestResponse {
+        self.request(Method::GET, path, None).await
+    }
+
+    pub async fn delete(&mut self, path: &str) -> TestResponse {
+        self.request(Method::DELETE, path, None).await
+    }
+
+    pub async fn post_json(&mut self, path: &str, body: Value) -> TestResponse {
+        self.request(Method::POST, path, Some(body)).await
+    }
+
+    pub async fn patch_json(&mut self, path: &str, body: Value) -> TestResponse {
+        self.request(Method::PATCH, path, Some(body)).await
+    }
+
+    /// A raw body with a content type.
+    pub async fn post_raw(
+        &mut self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<Body>,
+    ) -> TestResponse {
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::CONTENT_TYPE, content_type)
+            .body(body.into())
+            .expect("request");
+        self.send(req).await
+    }
+
+    /// Submits an HTML form as a browser would.
+    pub async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> TestResponse {
+        let body = serde_urlencoded::to_string(fields).expect("form");
+        self.post_raw(path, "application/x-www-form-urlencoded", body)
+            .await
+    }
+}

@@ -1,0 +1,665 @@
+//! Accounts over HTTP on SQLite: sign-up, login, sessions, tokens, roles,
+//! workspaces and members, and the clear 4xx for each kind of bad input.
+
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
+
+mod common;
+
+use axum::http::{Method, StatusCode, header};
+use common::{PASSWORD, TestApp};
+use serde_json::json;
+
+#[tokio::test]
+async fn signup_creates_user_workspace_and_a_working_token() {
+    let app = TestApp::sqlite().await;
+    let (mut browser, created) = app.signed_up("Ana@Example.com", "Ana's Shoes").await;
+    assert!(created["user_id"].as_i64().unwrap() > 0);
+    assert!(created["workspace_id"].as_i64().unwrap() > 0);
+    let token = created["token"].as_str().unwrap().to_string();
+    assert!(token.starts_with("bm_"));
+
+    // The browser that signed up is signed in.
+    let me = browser.get("/api/v1/me").await;
+    assert_eq!(me.status, StatusCode::OK, "{}", me.text());
+    assert_eq!(me.json()["email"], "ana@example.com");
+    assert_eq!(me.json()["via"], "session");
+    assert_eq!(me.json()["workspace"]["role"], "owner");
+
+    // The token works on its own, for the same workspace.
+    let mut api = browser.with_token(&token);
+    let me = api.get("/api/v1/me").await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.json()["via"], "token");
+    assert_eq!(me.json()["workspace"]["id"], created["workspace_id"]);
+    assert_eq!(me.json()["workspace"]["name"], "Ana's Shoes");
+
+    // The secret is stored hashed only.
+    let stored: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM api_tokens")
+        .fetch_all(app.db.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored, vec![server::auth::hash_token(&token)]);
+}
+
+#[tokio::test]
+async fn session_cookie_is_http_only_and_same_site() {
+    let app = TestApp::sqlite().await;
+    let mut c = app.client();
+    let res = c
+        .post_json(
+            "/api/v1/signup",
+            json!({"email": "a@example.com", "password": PASSWORD, "workspace": "A"}),
+        )
+        .await;
+    let cookie = res
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|v| v.starts_with("botme_session="))
+        .expect("session cookie");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(cookie.contains("Path=/"), "{cookie}");
+}
+
+#[tokio::test]
+async fn bad_signups_get_clear_errors_and_write_nothing() {
+    let app = TestApp::sqlite().await;
+    app.signed_up("taken@example.com", "Taken").await;
+    let before = (
+        app.count("users").await,
+        app.count("workspaces").await,
+        app.count("api_tokens").await,
+    );
+    let mut c = app.client();
+
+    let cases: Vec<(
+        &str,
+        axum::http::Request<axum::body::Body>,
+        StatusCode,
+        &str,
+    )> = vec![
+        (
+            "malformed JSON",
+            raw("{\"email\": ", "application/json"),
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+        ),
+        (
+            "empty body",
+            raw("", "application/json"),
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+        ),
+        (
+            "missing field",
+            raw(
+                r#"{"email":"x@example.com","workspace":"W"}"#,
+                "application/json",
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+        ),
+        (
+            "wrong type",
+            raw(
+                r#"{"email":"x@example.com","password":5,"workspace":"W"}"#,
+                "application/json",
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+        ),
+        (
+            "not JSON",
+            raw("email=x", "application/x-www-form-urlencoded"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+        (
+            "oversized",
+            raw(
+                &format!(
+                    r#"{{"email":"x@example.com","password":"{}","workspace":"W"}}"#,
+                    "p".repeat(70_000)
+                ),
+                "application/json",
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+        ),
+        (
+            "duplicate email",
+            signup_body("TAKEN@example.com", PASSWORD, "Again"),
+            StatusCode::CONFLICT,
+            "email_taken",
+        ),
+        (
+            "weak password",
+            signup_body("new@example.com", "12345", "W"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "weak_password",
+        ),
+        (
+            "common password",
+            signup_body("new@example.com", "Password123", "W"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "weak_password",
+        ),
+        (
+            "bad email",
+            signup_body("not-an-email", PASSWORD, "W"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_email",
+        ),
+        (
+            "blank workspace",
+            signup_body("new@example.com", PASSWORD, "   "),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_name",
+        ),
+    ];
+    for (what, req, status, code) in cases {
+        let res = c.send(req).await;
+        assert_eq!(res.status, status, "{what}: {}", res.text());
+        assert_eq!(res.error_code(), code, "{what}");
+        assert_eq!(
+            res.headers.get(header::CONTENT_TYPE).unwrap(),
+            "application/json",
+            "{what}"
+        );
+    }
+    let after = (
+        app.count("users").await,
+        app.count("workspaces").await,
+        app.count("api_tokens").await,
+    );
+    assert_eq!(before, after, "a refused sign-up wrote rows");
+    assert_eq!(c.cookie, None, "a refused sign-up started a session");
+}
+
+fn raw(body: &str, content_type: &str) -> axum::http::Request<axum::body::Body> {
+    axum::http::Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/signup")
+        .header(header::CONTENT_TYPE, content_type)
+        .body(axum::body::Body::from(body.to_string()))
+        .unwrap()
+}
+
+fn signup_body(email: &str, password: &str, ws: &str) -> axum::http::Request<axum::body::Body> {
+    raw(
+        &json!({"email": email, "password": password, "workspace": ws}).to_string(),
+        "application/json",
+    )
+}
+
+#[tokio::test]
+async fn login_answers_the_same_for_wrong_password_and_unknown_email() {
+    let app = TestApp::sqlite().await;
+    app.signed_up("ana@example.com", "Ana").await;
+    let mut c = app.client();
+    let wrong = c
+        .post_json(
+            "/api/v1/login",
+            json!({"email": "ana@example.com", "password": "not the password"}),
+        )
+        .await;
+    let unknown = c
+        .post_json(
+            "/api/v1/login",
+            json!({"email": "nobody@example.com", "password": "not the password"}),
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.status, unknown.status);
+    assert_eq!(wrong.body, unknown.body);
+    assert_eq!(wrong.error_code(), "invalid_credentials");
+    assert_eq!(c.cookie, None);
+
+    let ok = c
+        .post_json(
+            "/api/v1/login",
+            json!({"email": " ANA@example.com ", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
+    assert_eq!(ok.json()["email"], "ana@example.com");
+    assert!(c.cookie.is_some());
+}
+
+#[tokio::test]
+async fn repeated_failures_are_throttled() {
+    let app = TestApp::sqlite().await;
+    app.signed_up("ana@example.com", "Ana").await;
+    let mut c = app.client();
+    for i in 0..5 {
+        let res = c
+            .post_json(
+                "/api/v1/login",
+                json!({"email": "ana@example.com", "password": format!("guess number {i}")}),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    // Now even the right password must wait.
+    let res = c
+        .post_json(
+            "/api/v1/login",
+            json!({"email": "ana@example.com", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(res.error_code(), "too_many_attempts");
+    assert!(
+        res.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("minute")
+    );
+    // Unknown emails are throttled the same way, so the limit reveals nothing.
+    for _ in 0..5 {
+        c.post_json(
+            "/api/v1/login",
+            json!({"email": "ghost@example.com", "password": "whatever1234"}),
+        )
+        .await;
+    }
+    let res = c
+        .post_json(
+            "/api/v1/login",
+            json!({"email": "ghost@example.com", "password": "whatever1234"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn login_cycles_the_session_id_and_logout_ends_it() {
+    let app = TestApp::sqlite().await;
+    app.signed_up("ana@example.com", "Ana").await;
+    let mut c = app.client();
+    // An anonymous session exists before login (a flash message was left).
+    let res = c
+        .post_form(
+            "/login",
+            &[
+                ("email", "ana@example.com"),
+                ("password", "wrong password!"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let before = c.cookie.clone().expect("anonymous session");
+
+    let res = c
+        .post_json(
+            "/api/v1/login",
+            json!({"email": "ana@example.com", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK);
+    let after = c.cookie.clone().expect("session");
+    assert_ne!(before, after, "the session id must change at login");
+
+    // The old id no longer authenticates anything.
+    let mut stale = app.client();
+    stale.cookie = Some(before);
+    assert_eq!(
+        stale.get("/api/v1/me").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    let sessions = app.count("web_sessions").await;
+    let res = c.post_json("/api/v1/logout", json!({})).await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT);
+    let mut replay = app.client();
+    replay.cookie = Some(after);
+    assert_eq!(
+        replay.get("/api/v1/me").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.count("web_sessions").await,
+        sessions - 1,
+        "the session is deleted"
+    );
+}
+
+#[tokio::test]
+async fn tokens_are_shown_once_listed_without_secret_and_revocable() {
+    let app = TestApp::sqlite().await;
+    let (mut owner, _) = app.signed_up("owner@example.com", "Shop").await;
+    let res = owner
+        .post_json(
+            "/api/v1/tokens",
+            json!({"name": "Inventory sync", "role": "viewer"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+    let created = res.json();
+    let secret = created["token"].as_str().unwrap().to_string();
+    assert_eq!(created["role"], "viewer");
+    assert_eq!(created["name"], "Inventory sync");
+    let id = created["id"].as_i64().unwrap();
+
+    let list = owner.get("/api/v1/tokens").await;
+    assert_eq!(list.status, StatusCode::OK);
+    let text = list.text();
+    assert!(!text.contains(&secret), "a listed token leaks its secret");
+    let tokens = list.json()["tokens"].as_array().unwrap().clone();
+    assert_eq!(tokens.len(), 2, "sign-up token and the new one");
+    assert!(tokens.iter().all(|t| t.get("token").is_none()));
+    assert!(secret.starts_with(tokens[0]["prefix"].as_str().unwrap()));
+
+    // A viewer token reads but cannot write.
+    let mut viewer = owner.with_token(&secret);
+    assert_eq!(viewer.get("/api/v1/bots").await.status, StatusCode::OK);
+    let res = viewer
+        .post_json("/api/v1/bots", json!({"name": "Nope"}))
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    assert_eq!(res.error_code(), "forbidden");
+    assert_eq!(app.count("bots").await, 0);
+
+    assert_eq!(
+        owner.delete(&format!("/api/v1/tokens/{id}")).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let res = viewer.get("/api/v1/bots").await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(res.error_code(), "invalid_token");
+    assert_eq!(
+        owner.delete(&format!("/api/v1/tokens/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    let mut garbage = app.client().with_token("bm_not-a-real-token");
+    assert_eq!(
+        garbage.get("/api/v1/me").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn bots_crud_over_the_api() {
+    let app = TestApp::sqlite().await;
+    let (mut c, _) = app.signed_up("ana@example.com", "Ana").await;
+    assert_eq!(c.get("/api/v1/bots").await.json()["bots"], json!([]));
+
+    let res = c
+        .post_json("/api/v1/bots", json!({"name": "  Summer sale  "}))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+    let bot = res.json();
+    assert_eq!(bot["name"], "Summer sale");
+    assert_eq!(bot["draft_revision"], 1);
+    let id = bot["id"].as_i64().unwrap();
+
+    let draft: String = sqlx::query_scalar("SELECT draft FROM bots")
+        .fetch_one(app.db.store.pool())
+        .await
+        .unwrap();
+    let draft: serde_json::Value = serde_json::from_str(&draft).unwrap();
+    assert_eq!(draft["nodes"], json!([]), "a new bot holds an empty draft");
+
+    let res = c
+        .patch_json(
+            &format!("/api/v1/bots/{id}"),
+            json!({"name": "Winter sale"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(res.json()["name"], "Winter sale");
+    let res = c.get(&format!("/api/v1/bots/{id}")).await;
+    assert_eq!(res.json()["name"], "Winter sale");
+
+    let res = c
+        .patch_json(&format!("/api/v1/bots/{id}"), json!({"name": ""}))
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.error_code(), "invalid_name");
+    let res = c
+        .post_json("/api/v1/bots", json!({"name": "X", "template": "no-such"}))
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.error_code(), "unknown_template");
+
+    assert_eq!(
+        c.delete(&format!("/api/v1/bots/{id}")).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        c.get(&format!("/api/v1/bots/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        c.get("/api/v1/bots/not-a-number").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn unauthenticated_requests_get_401() {
+    let app = TestApp::sqlite().await;
+    let mut c = app.client();
+    for (method, path) in [
+        (Method::GET, "/api/v1/me"),
+        (Method::GET, "/api/v1/bots"),
+        (Method::POST, "/api/v1/bots"),
+        (Method::GET, "/api/v1/tokens"),
+        (Method::GET, "/api/v1/members"),
+        (Method::GET, "/api/v1/workspaces"),
+    ] {
+        let body = (method == Method::POST).then(|| json!({"name": "x"}));
+        let res = c.request(method.clone(), path, body).await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{method} {path}");
+        assert_eq!(res.error_code(), "unauthenticated");
+    }
+    let res = c.get("/api/v1/nothing-here").await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    assert_eq!(res.error_code(), "not_found");
+    let res = c.request(Method::PUT, "/api/v1/bots", None).await;
+    assert_eq!(res.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(res.error_code(), "method_not_allowed");
+}
+
+#[tokio::test]
+async fn roles_limit_what_members_can_do() {
+    let app = TestApp::sqlite().await;
+    let (mut owner, _) = app.signed_up("owner@example.com", "Shop").await;
+    let (mut editor, editor_signup) = app.signed_up("editor@example.com", "Editor's own").await;
+    let (mut viewer, viewer_signup) = app.signed_up("viewer@example.com", "Viewer's own").await;
+    let shop = owner.get("/api/v1/me").await.json()["workspace"]["id"]
+        .as_i64()
+        .unwrap();
+
+    for (email, role) in [
+        ("editor@example.com", "editor"),
+        ("viewer@example.com", "viewer"),
+    ] {
+        let res = owner
+            .post_json("/api/v1/members", json!({"email": email, "role": role}))
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+        assert_eq!(res.json()["role"], role);
+    }
+    let res = owner
+        .post_json(
+            "/api/v1/members",
+            json!({"email": "editor@example.com", "role": "viewer"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CONFLICT);
+    assert_eq!(res.error_code(), "already_member");
+    let res = owner
+        .post_json(
+            "/api/v1/members",
+            json!({"email": "stranger@example.com", "role": "viewer"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.error_code(), "unknown_user");
+    let res = owner
+        .post_json(
+            "/api/v1/members",
+            json!({"email": "x@example.com", "role": "admin"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    for c in [&mut editor, &mut viewer] {
+        let res = c
+            .post_json(&format!("/api/v1/workspaces/{shop}/switch"), json!({}))
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    }
+
+    // Editors build bots; they cannot manage tokens or members.
+    let res = editor
+        .post_json("/api/v1/bots", json!({"name": "Editor's bot"}))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED);
+    let bot = res.json()["id"].as_i64().unwrap();
+    assert_eq!(
+        editor.get("/api/v1/tokens").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        editor
+            .post_json("/api/v1/tokens", json!({"name": "t"}))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let viewer_id = viewer_signup["user_id"].as_i64().unwrap();
+    assert_eq!(
+        editor
+            .patch_json(
+                &format!("/api/v1/members/{viewer_id}"),
+                json!({"role": "owner"})
+            )
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+
+    // Viewers read only.
+    let bots = viewer.get("/api/v1/bots").await.json();
+    assert_eq!(bots["bots"][0]["name"], "Editor's bot");
+    for res in [
+        viewer.post_json("/api/v1/bots", json!({"name": "x"})).await,
+        viewer
+            .patch_json(&format!("/api/v1/bots/{bot}"), json!({"name": "x"}))
+            .await,
+        viewer.delete(&format!("/api/v1/bots/{bot}")).await,
+    ] {
+        assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.text());
+        assert!(
+            res.json()["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("viewer")
+        );
+    }
+    assert_eq!(
+        viewer.get(&format!("/api/v1/bots/{bot}")).await.json()["name"],
+        "Editor's bot"
+    );
+
+    // The owner promotes the viewer; the change applies on the next request.
+    let res = owner
+        .patch_json(
+            &format!("/api/v1/members/{viewer_id}"),
+            json!({"role": "editor"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(
+        viewer
+            .patch_json(&format!("/api/v1/bots/{bot}"), json!({"name": "Renamed"}))
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    // The only owner can neither step down nor leave.
+    let owner_id = owner.get("/api/v1/me").await.json()["user_id"]
+        .as_i64()
+        .unwrap();
+    let res = owner
+        .patch_json(
+            &format!("/api/v1/members/{owner_id}"),
+            json!({"role": "viewer"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CONFLICT);
+    assert_eq!(res.error_code(), "last_owner");
+    assert_eq!(
+        owner
+            .delete(&format!("/api/v1/members/{owner_id}"))
+            .await
+            .status,
+        StatusCode::CONFLICT
+    );
+
+    // A member may leave; the session falls back to their own workspace.
+    let editor_id = editor_signup["user_id"].as_i64().unwrap();
+    assert_eq!(
+        editor
+            .delete(&format!("/api/v1/members/{editor_id}"))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    let me = editor.get("/api/v1/me").await.json();
+    assert_eq!(me["workspace"]["name"], "Editor's own");
+    assert_eq!(
+        editor.get(&format!("/api/v1/bots/{bot}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn users_switch_between_their_workspaces() {
+    let app = TestApp::sqlite().await;
+    let (mut c, created) = app.signed_up("ana@example.com", "First shop").await;
+    let first = created["workspace_id"].as_i64().unwrap();
+    c.post_json("/api/v1/bots", json!({"name": "In first"}))
+        .await;
+
+    let res = c
+        .post_json("/api/v1/workspaces", json!({"name": "Second shop"}))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED);
+    assert_eq!(res.json()["role"], "owner");
+    let second = res.json()["id"].as_i64().unwrap();
+    let list = c.get("/api/v1/workspaces").await.json();
+    assert_eq!(list["workspaces"].as_array().unwrap().len(), 2);
+
+    // Still in the first until switching.
+    assert_eq!(c.get("/api/v1/me").await.json()["workspace"]["id"], first);
+    let res = c
+        .post_json(&format!("/api/v1/workspaces/{second}/switch"), json!({}))
+        .await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(c.get("/api/v1/bots").await.json()["bots"], json!([]));
+
+    // The choice survives a new login.
+    c.post_json("/api/v1/logout", json!({})).await;
+    c.post_json(
+        "/api/v1/login",
+        json!({"email": "ana@example.com", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(c.get("/api/v1/me").await.json()["workspace"]["id"], second);
+
+    // Tokens cannot create or switch workspaces.
+    let mut api = c.with_token(created["token"].as_str().unwrap());
+    let res = api
+        .post_json("/api/v1/workspaces", json!({"name": "Via token"}))
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    let list = api.get("/api/v1/workspaces").await.json();
+    assert_eq!(list["workspaces"].as_array().unwrap().len(), 1);
+}

@@ -1,0 +1,366 @@
+//! The pages and their forms over HTTP, exactly as a browser without
+//! JavaScript uses them, plus the operations endpoints.
+
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
+
+mod common;
+
+use axum::http::{StatusCode, header};
+use common::{PASSWORD, TestApp};
+use serde_json::json;
+
+#[tokio::test]
+async fn private_pages_send_visitors_to_login_and_back() {
+    let app = TestApp::sqlite().await;
+    let mut c = app.client();
+    let res = c.get("/dashboard").await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(res.location().unwrap(), "/login?next=%2Fdashboard");
+    let res = c.get("/settings").await;
+    assert_eq!(res.location().unwrap(), "/login?next=%2Fsettings");
+
+    let page = c.get("/login?next=%2Fsettings").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(
+        html.contains("<form method=\"post\" action=\"/login\""),
+        "{html}"
+    );
+    assert!(html.contains("name=\"next\" value=\"/settings\""), "{html}");
+
+    app.signed_up("ana@example.com", "Ana").await;
+    let res = c
+        .post_form(
+            "/login",
+            &[
+                ("email", "ana@example.com"),
+                ("password", PASSWORD),
+                ("next", "/settings"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(res.location().unwrap(), "/settings");
+    // Signed in, the login page sends them on.
+    assert_eq!(c.get("/login").await.location().unwrap(), "/dashboard");
+}
+
+#[tokio::test]
+async fn signup_form_flow_without_javascript() {
+    let app = TestApp::sqlite().await;
+    let mut c = app.client();
+    let page = c.get("/signup").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains("action=\"/signup\""));
+    assert!(html.contains("Create your Botme account"));
+    assert!(
+        html.contains("/pkg/botme"),
+        "the page loads the WASM bundle: {html}"
+    );
+
+    // A weak password: back to the form, with the reason and the email kept.
+    let res = c
+        .post_form(
+            "/signup",
+            &[
+                ("email", "ana@example.com"),
+                ("password", "short"),
+                ("workspace", "Ana"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(res.location().unwrap(), "/signup");
+    let html = c.get("/signup").await.text();
+    assert!(html.contains("Use at least 10 characters"), "{html}");
+    assert!(html.contains("value=\"ana@example.com\""), "{html}");
+    // The message is shown once.
+    assert!(
+        !c.get("/signup")
+            .await
+            .text()
+            .contains("Use at least 10 characters")
+    );
+    assert_eq!(app.count("users").await, 0);
+
+    let res = c
+        .post_form(
+            "/signup",
+            &[
+                ("email", "ana@example.com"),
+                ("password", PASSWORD),
+                ("workspace", "Ana's Shoes"),
+            ],
+        )
+        .await;
+    assert_eq!(res.location().unwrap(), "/dashboard");
+    let html = c.get("/dashboard").await.text();
+    assert!(html.contains("Welcome to Botme"), "{html}");
+    assert!(html.contains("No bots yet"), "{html}");
+    assert!(html.contains("ana@example.com"));
+    assert!(
+        html.contains("Ana&#x27;s Shoes") || html.contains("Ana's Shoes"),
+        "{html}"
+    );
+
+    // A second sign-up with the same email says so.
+    let mut other = app.client();
+    other
+        .post_form(
+            "/signup",
+            &[
+                ("email", "ana@example.com"),
+                ("password", PASSWORD),
+                ("workspace", "Again"),
+            ],
+        )
+        .await;
+    assert!(other.get("/signup").await.text().contains("already exists"));
+}
+
+#[tokio::test]
+async fn dashboard_creates_renames_and_deletes_bots() {
+    let app = TestApp::sqlite().await;
+    let (mut c, _) = app.signed_up("ana@example.com", "Ana").await;
+
+    let res = c.post_form("/bots", &[("name", "Summer <sale>")]).await;
+    assert_eq!(res.location().unwrap(), "/dashboard");
+    let html = c.get("/dashboard").await.text();
+    assert!(
+        html.contains("Summer &lt;sale&gt;"),
+        "names are escaped: {html}"
+    );
+    assert!(!html.contains("Summer <sale>"));
+    let id = c.get("/api/v1/bots").await.json()["bots"][0]["id"]
+        .as_i64()
+        .unwrap();
+
+    let res = c
+        .post_form(&format!("/bots/{id}/rename"), &[("name", "Winter sale")])
+        .await;
+    assert_eq!(res.location().unwrap(), "/dashboard");
+    let html = c.get("/dashboard").await.text();
+    assert!(html.contains("Bot renamed to “Winter sale”."), "{html}");
+
+    c.post_form(&format!("/bots/{id}/rename"), &[("name", "   ")])
+        .await;
+    assert!(
+        c.get("/dashboard")
+            .await
+            .text()
+            .contains("Enter a bot name.")
+    );
+
+    c.post_form(&format!("/bots/{id}/delete"), &[]).await;
+    let html = c.get("/dashboard").await.text();
+    assert!(html.contains("Bot deleted."));
+    assert!(html.contains("No bots yet"));
+    assert_eq!(app.count("bots").await, 0);
+}
+
+#[tokio::test]
+async fn settings_show_a_new_token_once_and_manage_members() {
+    let app = TestApp::sqlite().await;
+    app.signed_up("teammate@example.com", "Theirs").await;
+    let (mut c, _) = app.signed_up("owner@example.com", "Shop").await;
+
+    c.post_form(
+        "/settings/tokens",
+        &[("name", "Sync job"), ("role", "viewer")],
+    )
+    .await;
+    let html = c.get("/settings").await.text();
+    let start = html.find("bm_").expect("the new token is shown");
+    let secret: String = html[start..].chars().take(46).collect();
+    assert!(html.contains("It will not be shown again"));
+    assert!(
+        !c.get("/settings").await.text().contains(&secret),
+        "shown twice"
+    );
+    let mut api = c.with_token(&secret);
+    assert_eq!(
+        api.get("/api/v1/me").await.json()["workspace"]["role"],
+        "viewer"
+    );
+
+    c.post_form(
+        "/settings/members",
+        &[("email", "teammate@example.com"), ("role", "editor")],
+    )
+    .await;
+    let html = c.get("/settings").await.text();
+    assert!(
+        html.contains("teammate@example.com can now work here as editor."),
+        "{html}"
+    );
+    c.post_form(
+        "/settings/members",
+        &[("email", "nobody@example.com"), ("role", "editor")],
+    )
+    .await;
+    assert!(
+        c.get("/settings")
+            .await
+            .text()
+            .contains("Ask them to sign up first")
+    );
+
+    let tokens = c.get("/api/v1/tokens").await.json();
+    let sync = tokens["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "Sync job")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    c.post_form(&format!("/settings/tokens/{sync}/revoke"), &[])
+        .await;
+    assert!(
+        c.get("/settings")
+            .await
+            .text()
+            .contains("API token revoked")
+    );
+    assert_eq!(api.get("/api/v1/me").await.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn workspace_switcher_and_creation_forms() {
+    let app = TestApp::sqlite().await;
+    let (mut c, created) = app.signed_up("ana@example.com", "First").await;
+    c.post_form("/workspaces", &[("name", "Client: Green Grocer")])
+        .await;
+    let html = c.get("/dashboard").await.text();
+    assert!(
+        html.contains("Workspace “Client: Green Grocer” created."),
+        "{html}"
+    );
+    assert_eq!(
+        c.get("/api/v1/me").await.json()["workspace"]["name"],
+        "Client: Green Grocer"
+    );
+
+    let first = created["workspace_id"].as_i64().unwrap().to_string();
+    let res = c
+        .post_form("/workspaces/switch", &[("workspace_id", &first)])
+        .await;
+    assert_eq!(res.location().unwrap(), "/dashboard");
+    assert_eq!(
+        c.get("/api/v1/me").await.json()["workspace"]["name"],
+        "First"
+    );
+    let res = c
+        .post_form("/workspaces/switch", &[("workspace_id", "abc")])
+        .await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn logout_form_ends_the_session() {
+    let app = TestApp::sqlite().await;
+    let (mut c, _) = app.signed_up("ana@example.com", "Ana").await;
+    let res = c.post_form("/logout", &[]).await;
+    assert_eq!(res.location().unwrap(), "/login");
+    assert!(c.get("/login").await.text().contains("You are logged out."));
+    assert_eq!(c.get("/dashboard").await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn cross_site_posts_are_refused() {
+    let app = TestApp::sqlite().await;
+    let (mut c, _) = app.signed_up("ana@example.com", "Ana").await;
+    c.origin = Some("https://evil.example".into());
+    let res = c.post_form("/bots", &[("name", "Planted")]).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    let res = c
+        .post_json("/api/v1/bots", json!({"name": "Planted"}))
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.count("bots").await, 0);
+    // Same-origin posts pass.
+    c.origin = Some("http://127.0.0.1:3000".into());
+    assert_eq!(
+        c.post_json("/api/v1/bots", json!({"name": "Mine"}))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+}
+
+#[tokio::test]
+async fn unknown_pages_answer_404_with_a_page() {
+    let app = TestApp::sqlite().await;
+    let res = app.client().get("/no/such/page").await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    assert!(res.text().contains("Page not found"));
+}
+
+#[tokio::test]
+async fn health_metrics_and_openapi() {
+    let app = TestApp::sqlite().await;
+    let mut c = app.client();
+    let res = c.get("/healthz").await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(res.json()["status"], "ok");
+
+    c.get("/api/v1/me").await;
+    let res = c.get("/metrics").await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert!(
+        res.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = res.text();
+    assert!(text.contains("http_requests_total"), "{text}");
+    assert!(text.contains("route=\"/api/v1/me\""), "{text}");
+    assert!(
+        text.contains("http_request_duration_seconds_bucket"),
+        "{text}"
+    );
+
+    let doc = c.get("/api/v1/openapi.json").await.json();
+    assert_eq!(doc["openapi"].as_str().unwrap().chars().next(), Some('3'));
+    for path in [
+        "/api/v1/signup",
+        "/api/v1/login",
+        "/api/v1/tokens",
+        "/api/v1/tokens/{id}",
+        "/api/v1/bots",
+        "/api/v1/bots/{id}",
+    ] {
+        assert!(
+            doc["paths"].get(path).is_some(),
+            "{path} missing from OpenAPI"
+        );
+    }
+    assert!(doc["components"]["schemas"].get("SignupRequest").is_some());
+
+    // Once the database is gone, health says so.
+    app.db.store.close().await;
+    let res = c.get("/healthz").await;
+    assert_eq!(res.status, StatusCode::SERVICE_UNAVAILABLE);
+}
+
+#[tokio::test]
+async fn responses_are_compressed_and_bodies_limited() {
+    let app = TestApp::sqlite().await;
+    let mut c = app.client();
+    let req = axum::http::Request::builder()
+        .uri("/api/v1/openapi.json")
+        .header(header::ACCEPT_ENCODING, "gzip")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let res = c.send(req).await;
+    assert_eq!(res.headers.get(header::CONTENT_ENCODING).unwrap(), "gzip");
+
+    // Form posts are limited too.
+    let big = "x".repeat(70_000);
+    let res = c
+        .post_form("/login", &[("email", big.as_str()), ("password", "y")])
+        .await;
+    assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE);
+}

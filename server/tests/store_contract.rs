@@ -1,0 +1,292 @@
+//! The store contract: one suite, run unchanged on SQLite and on PostgreSQL.
+//! Each case gets a fresh, migrated database.
+
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
+
+mod common;
+
+use app::model::Role;
+use common::{Db, TestDb, count};
+use server::store::{
+    BotId, NewSignup, SessionStoreImpl, Store, StoreError, TokenId, UserId, WorkspaceId,
+};
+
+/// Runs each contract case on both backends as two tests.
+macro_rules! contract {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(super::TestDb::new(super::Db::Sqlite).await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(super::TestDb::new(super::Db::Postgres).await).await;
+                }
+            )*
+        }
+    };
+}
+
+contract!(
+    migrations_are_idempotent,
+    signup_writes_user_workspace_membership_and_token,
+    duplicate_email_writes_nothing,
+    bots_are_scoped_to_their_workspace,
+    tokens_are_found_by_hash_until_revoked,
+    membership_keeps_an_owner,
+    duplicate_membership_is_a_conflict,
+    workspaces_list_by_user,
+    sessions_round_trip_and_expire,
+    concurrent_owner_removals_keep_one_owner,
+);
+
+async fn signup(store: &Store, email: &str, ws: &str) -> (UserId, WorkspaceId, TokenId) {
+    let hash = format!("hash-of-{email}");
+    let token_hash = format!("token-of-{email}");
+    store
+        .create_signup(&NewSignup {
+            email,
+            password_hash: "$argon2id$fake",
+            workspace_name: ws,
+            token_hash: &token_hash,
+            token_prefix: &hash[..8],
+        })
+        .await
+        .expect("signup")
+}
+
+async fn migrations_are_idempotent(db: TestDb) {
+    signup(&db.store, "ana@example.com", "Ana").await;
+    // Connecting again re-runs the migrator over an up-to-date database.
+    let again = Store::connect(&db.url).await.expect("reconnect");
+    assert_eq!(count(&again, "users").await, 1);
+    again.ping().await.expect("ping");
+}
+
+async fn signup_writes_user_workspace_membership_and_token(db: TestDb) {
+    let s = &db.store;
+    let (user, ws, token) = signup(s, "ana@example.com", "Ana's Shoes").await;
+    let row = s.user_by_email("ana@example.com").await.unwrap().unwrap();
+    assert_eq!(row.id, user);
+    assert_eq!(row.last_workspace_id, Some(ws));
+    let m = s.membership(user, ws).await.unwrap().unwrap();
+    assert_eq!(m.role(), Role::Owner);
+    assert_eq!(m.workspace_name, "Ana's Shoes");
+    let tokens = s.tokens(ws).await.unwrap();
+    assert_eq!(tokens.len(), 1);
+    assert_eq!(tokens[0].id, token);
+    assert_eq!(tokens[0].role, "owner");
+}
+
+async fn duplicate_email_writes_nothing(db: TestDb) {
+    let s = &db.store;
+    signup(s, "ana@example.com", "First").await;
+    let err = s
+        .create_signup(&NewSignup {
+            email: "ana@example.com",
+            password_hash: "x",
+            workspace_name: "Second",
+            token_hash: "other-token",
+            token_prefix: "bm_x",
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict("email")), "{err:?}");
+    // The transaction rolled back: no orphan workspace or token.
+    assert_eq!(count(s, "users").await, 1);
+    assert_eq!(count(s, "workspaces").await, 1);
+    assert_eq!(count(s, "memberships").await, 1);
+    assert_eq!(count(s, "api_tokens").await, 1);
+}
+
+async fn bots_are_scoped_to_their_workspace(db: TestDb) {
+    let s = &db.store;
+    let (_, a, _) = signup(s, "a@example.com", "A").await;
+    let (_, b, _) = signup(s, "b@example.com", "B").await;
+    let bot = s.create_bot(a, "Helper", "{}").await.unwrap();
+    assert_eq!(bot.draft_revision, 1);
+    assert_eq!(s.bots(a).await.unwrap().len(), 1);
+    assert!(s.bots(b).await.unwrap().is_empty());
+    assert!(s.bot(b, bot.id).await.unwrap().is_none());
+    assert!(s.rename_bot(b, bot.id, "Stolen").await.unwrap().is_none());
+    assert!(!s.delete_bot(b, bot.id).await.unwrap());
+    assert_eq!(s.bot(a, bot.id).await.unwrap().unwrap().name, "Helper");
+
+    let renamed = s.rename_bot(a, bot.id, "Assistant").await.unwrap().unwrap();
+    assert_eq!(renamed.name, "Assistant");
+    assert!(renamed.updated_at >= bot.updated_at);
+    assert!(s.delete_bot(a, bot.id).await.unwrap());
+    assert!(s.bot(a, bot.id).await.unwrap().is_none());
+    assert!(s.bot(a, BotId(i64::MAX)).await.unwrap().is_none());
+}
+
+async fn tokens_are_found_by_hash_until_revoked(db: TestDb) {
+    let s = &db.store;
+    let (user, a, _) = signup(s, "a@example.com", "A").await;
+    let (_, b, _) = signup(s, "b@example.com", "B").await;
+    let t = s
+        .create_token(a, "CI", Role::Viewer, "h-ci", "bm_ci", Some(user))
+        .await
+        .unwrap();
+    let found = s.token_by_hash("h-ci").await.unwrap().unwrap();
+    assert_eq!(found.workspace_id, a);
+    assert_eq!(found.role, "viewer");
+    assert_eq!(found.last_used_at, None);
+    s.touch_token(a, t.id).await.unwrap();
+    assert!(
+        s.token_by_hash("h-ci")
+            .await
+            .unwrap()
+            .unwrap()
+            .last_used_at
+            .is_some()
+    );
+
+    // Another workspace can neither see nor revoke it.
+    assert!(s.tokens(b).await.unwrap().iter().all(|x| x.id != t.id));
+    assert!(!s.revoke_token(b, t.id).await.unwrap());
+    assert!(s.token_by_hash("h-ci").await.unwrap().is_some());
+
+    assert!(s.revoke_token(a, t.id).await.unwrap());
+    assert!(s.token_by_hash("h-ci").await.unwrap().is_none());
+    assert!(!s.revoke_token(a, t.id).await.unwrap(), "revoking twice");
+    assert!(s.tokens(a).await.unwrap().iter().all(|x| x.id != t.id));
+
+    let dup = s
+        .create_token(a, "dup", Role::Viewer, "h-ci", "bm_ci", None)
+        .await
+        .unwrap_err();
+    assert!(matches!(dup, StoreError::Conflict(_)), "{dup:?}");
+}
+
+async fn membership_keeps_an_owner(db: TestDb) {
+    let s = &db.store;
+    let (owner, ws, _) = signup(s, "owner@example.com", "W").await;
+    let (other, _, _) = signup(s, "other@example.com", "Other").await;
+
+    let err = s
+        .set_member_role(ws, owner, Role::Editor)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict("last_owner")), "{err:?}");
+    let err = s.remove_member(ws, owner).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict("last_owner")), "{err:?}");
+
+    s.add_member(ws, other, Role::Viewer).await.unwrap();
+    assert!(s.set_member_role(ws, other, Role::Owner).await.unwrap());
+    // With two owners, one may step down.
+    assert!(s.set_member_role(ws, owner, Role::Editor).await.unwrap());
+    let members = s.members(ws).await.unwrap();
+    let roles: Vec<(&str, &str)> = members
+        .iter()
+        .map(|m| (m.email.as_str(), m.role.as_str()))
+        .collect();
+    assert_eq!(
+        roles,
+        vec![
+            ("other@example.com", "owner"),
+            ("owner@example.com", "editor")
+        ]
+    );
+    assert!(s.remove_member(ws, owner).await.unwrap());
+    assert!(!s.remove_member(ws, owner).await.unwrap(), "already gone");
+    assert!(!s.set_member_role(ws, owner, Role::Viewer).await.unwrap());
+    assert!(s.membership(owner, ws).await.unwrap().is_none());
+}
+
+async fn duplicate_membership_is_a_conflict(db: TestDb) {
+    let s = &db.store;
+    let (owner, ws, _) = signup(s, "owner@example.com", "W").await;
+    let err = s.add_member(ws, owner, Role::Viewer).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert_eq!(
+        s.membership(owner, ws).await.unwrap().unwrap().role(),
+        Role::Owner
+    );
+}
+
+async fn workspaces_list_by_user(db: TestDb) {
+    let s = &db.store;
+    let (user, first, _) = signup(s, "ana@example.com", "Zebra shop").await;
+    let second = s.create_workspace(user, "Apple shop").await.unwrap();
+    let names: Vec<String> = s
+        .memberships(user)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.workspace_name)
+        .collect();
+    assert_eq!(names, vec!["Apple shop", "Zebra shop"]);
+    s.set_last_workspace(user, second).await.unwrap();
+    assert_eq!(
+        s.user(user).await.unwrap().unwrap().last_workspace_id,
+        Some(second)
+    );
+    assert_ne!(first, second);
+}
+
+async fn sessions_round_trip_and_expire(db: TestDb) {
+    use tower_sessions::SessionStore;
+    use tower_sessions::session::{Id, Record};
+    let sessions = SessionStoreImpl::new(db.store.clone());
+    let mut record = Record {
+        id: Id::default(),
+        data: [("user_id".to_string(), serde_json::json!(7))].into(),
+        expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+    };
+    sessions.create(&mut record).await.unwrap();
+    let loaded = sessions.load(&record.id).await.unwrap().unwrap();
+    assert_eq!(loaded.data["user_id"], serde_json::json!(7));
+
+    record
+        .data
+        .insert("workspace_id".into(), serde_json::json!(3));
+    sessions.save(&record).await.unwrap();
+    let loaded = sessions.load(&record.id).await.unwrap().unwrap();
+    assert_eq!(loaded.data.len(), 2);
+
+    // The id itself is not stored, only its hash.
+    let raw: i64 = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM web_sessions WHERE id = $1")
+        .bind(record.id.to_string())
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(raw, 0);
+
+    let mut expired = Record {
+        id: Id::default(),
+        data: Default::default(),
+        expiry_date: time::OffsetDateTime::now_utc() - time::Duration::seconds(1),
+    };
+    sessions.create(&mut expired).await.unwrap();
+    assert!(sessions.load(&expired.id).await.unwrap().is_none());
+    assert_eq!(db.store.delete_expired_sessions().await.unwrap(), 1);
+
+    sessions.delete(&record.id).await.unwrap();
+    assert!(sessions.load(&record.id).await.unwrap().is_none());
+}
+
+async fn concurrent_owner_removals_keep_one_owner(db: TestDb) {
+    let s = &db.store;
+    let (a, ws, _) = signup(s, "a@example.com", "W").await;
+    let (b, _, _) = signup(s, "b@example.com", "B").await;
+    s.add_member(ws, b, Role::Owner).await.unwrap();
+    // Both owners try to leave at once: exactly one may.
+    let (ra, rb) = tokio::join!(s.remove_member(ws, a), s.remove_member(ws, b));
+    let left = [ra.is_ok(), rb.is_ok()].iter().filter(|ok| **ok).count();
+    assert_eq!(left, 1, "{ra:?} {rb:?}");
+    let owners = s
+        .members(ws)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.role == "owner")
+        .count();
+    assert_eq!(owners, 1);
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Runs a command beside a throwaway PostgreSQL server.
+#
+#   server/tests/support/with-postgres.sh cargo test --workspace
+#
+# The server lives in a fresh temporary directory on a free port, runs as the
+# `postgres` user when started as root (PostgreSQL refuses to run as root),
+# and is stopped and deleted when the command ends, whatever its outcome.
+# The command sees BOTME_TEST_PG_URL, an admin connection string; each test
+# creates its own database on it.
+set -euo pipefail
+
+find_bin() {
+  if command -v "$1" >/dev/null 2>&1; then command -v "$1"; return; fi
+  local candidate
+  for candidate in /usr/lib/postgresql/*/bin/"$1"; do
+    if [ -x "$candidate" ]; then echo "$candidate"; return; fi
+  done
+  return 1
+}
+
+INITDB=$(find_bin initdb) || { echo "initdb not found; run 'make deps' or install postgresql" >&2; exit 1; }
+PG_CTL=$(find_bin pg_ctl) || { echo "pg_ctl not found" >&2; exit 1; }
+
+dir=$(mktemp -d /tmp/botme-pg.XXXXXX)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+
+as_pg() {
+  if [ "$(id -u)" = 0 ]; then
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+if [ "$(id -u)" = 0 ]; then
+  chown postgres: "$dir"
+  chmod 700 "$dir"
+  pguser=postgres
+else
+  pguser=$(id -un)
+fi
+
+cleanup() {
+  as_pg "$PG_CTL" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$dir"
+}
+trap cleanup EXIT INT TERM
+
+as_pg "$INITDB" -D "$dir/data" -U "$pguser" --auth=trust --encoding=UTF8 --no-locale >"$dir/initdb.log" 2>&1 \
+  || { cat "$dir/initdb.log" >&2; exit 1; }
+# Durability is irrelevant for throwaway test data; speed is not.
+as_pg "$PG_CTL" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+  -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+  start >/dev/null \
+  || { cat "$dir/server.log" >&2; exit 1; }
+
+export BOTME_TEST_PG_URL="postgres://$pguser@127.0.0.1:$port/postgres"
+echo "throwaway PostgreSQL at $BOTME_TEST_PG_URL" >&2
+set +e
+"$@"
+status=$?
+set -e
+exit $status
