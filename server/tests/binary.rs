@@ -57,9 +57,19 @@ fn starts_serves_and_stops_on_sigterm() {
         assert!(Instant::now() < deadline, "server did not come up");
         if let Some(status) = child.try_wait().unwrap() {
             let mut err = String::new();
-            child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut err)
+                .unwrap();
             let mut out = String::new();
-            child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+            child
+                .stdout
+                .take()
+                .unwrap()
+                .read_to_string(&mut out)
+                .unwrap();
             panic!("server exited early ({status}):\n{err}\n{out}");
         }
         std::thread::sleep(Duration::from_millis(100));
