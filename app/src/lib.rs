@@ -5,6 +5,9 @@
 //! - [`model`]: roles, the acting principal, the error shape and the summaries
 //!   the pages and the API exchange.
 //! - [`account`]: parsing of emails, passwords and names (pure).
+//! - [`flow`]: the flow document, validation and the interpreter (pure).
+//! - [`commerce`]: money, products, cart and orders (pure).
+//! - [`channel`]: outbound messages and every platform limit (pure).
 //! - [`api`]: the server functions pages load data with, and the `Backend`
 //!   port the server implements (behind the `ssr` feature).
 //! - [`ui`]: the HTML shell, the router and the pages.
@@ -17,6 +20,9 @@
 
 pub mod account;
 pub mod api;
+pub mod channel;
+pub mod commerce;
+pub mod flow;
 pub mod model;
 pub mod ui;
 

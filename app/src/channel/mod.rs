@@ -1,0 +1,153 @@
+//! Channel-agnostic outbound messages, and every platform limit in one
+//! place (`limits`). The interpreter speaks [`Outbound`]; each channel
+//! renders it within its limits. Lengths are counted in UTF-16 units, as
+//! the platforms do.
+
+pub mod limits;
+
+use serde::{Deserialize, Serialize};
+
+/// Where a conversation happens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// Facebook Messenger.
+    Messenger,
+    /// WhatsApp Cloud API.
+    Whatsapp,
+    /// The web-chat widget.
+    Web,
+}
+
+impl Channel {
+    /// Every channel.
+    pub const ALL: [Channel; 3] = [Channel::Messenger, Channel::Whatsapp, Channel::Web];
+
+    /// Its name for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Channel::Messenger => "Messenger",
+            Channel::Whatsapp => "WhatsApp",
+            Channel::Web => "Web chat",
+        }
+    }
+
+    /// The stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Messenger => "messenger",
+            Channel::Whatsapp => "whatsapp",
+            Channel::Web => "web",
+        }
+    }
+}
+
+/// A tappable choice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Choice {
+    /// What the shopper sees.
+    pub label: String,
+    /// What the tap sends back (see `flow::payload`).
+    pub payload: String,
+}
+
+/// A button on a card.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CardButton {
+    /// Sends a payload back.
+    Postback {
+        /// Label.
+        label: String,
+        /// Payload.
+        payload: String,
+    },
+    /// Opens a web page.
+    Url {
+        /// Label.
+        label: String,
+        /// Address.
+        url: String,
+    },
+}
+
+/// A product card.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Card {
+    /// Product name.
+    pub title: String,
+    /// Price and a line of description.
+    pub subtitle: String,
+    /// Picture.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_url: Option<String>,
+    /// Up to three buttons.
+    pub buttons: Vec<CardButton>,
+}
+
+/// A message the bot sends, before any channel has shaped it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Outbound {
+    /// Plain text.
+    Text {
+        /// The text.
+        text: String,
+    },
+    /// A question with choices.
+    Choices {
+        /// The question.
+        text: String,
+        /// The choices, in order.
+        choices: Vec<Choice>,
+    },
+    /// A carousel of cards, with choices under it ("More", "Done").
+    Cards {
+        /// Said above the cards.
+        text: String,
+        /// The cards.
+        cards: Vec<Card>,
+        /// Choices after the cards.
+        choices: Vec<Choice>,
+    },
+    /// A picture.
+    Image {
+        /// Its address.
+        url: String,
+        /// A caption.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        caption: Option<String>,
+    },
+    /// A button that opens a page (checkout, payment, order page).
+    Link {
+        /// Said with the button.
+        text: String,
+        /// The button's label.
+        label: String,
+        /// Where it leads.
+        url: String,
+    },
+    /// "The bot is typing…".
+    Typing,
+}
+
+impl Outbound {
+    /// The text people read in this message, for transcripts and search.
+    pub fn preview(&self) -> String {
+        match self {
+            Outbound::Text { text }
+            | Outbound::Choices { text, .. }
+            | Outbound::Link { text, .. } => text.clone(),
+            Outbound::Cards { text, cards, .. } => {
+                let titles: Vec<&str> = cards.iter().map(|c| c.title.as_str()).collect();
+                if text.is_empty() {
+                    titles.join(", ")
+                } else {
+                    format!("{text} ({})", titles.join(", "))
+                }
+            }
+            Outbound::Image { caption, .. } => caption.clone().unwrap_or_else(|| "[image]".into()),
+            Outbound::Typing => String::new(),
+        }
+    }
+}

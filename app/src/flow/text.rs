@@ -1,0 +1,170 @@
+//! Text helpers for conversations: matching what shoppers type (case and
+//! accents ignored) and `{{variable}}` interpolation.
+
+use std::collections::BTreeMap;
+
+/// Lower-cases, strips accents from Latin letters, turns punctuation into
+/// spaces and collapses whitespace: `"  Çà  va, Señor! "` → `"ca va senor"`.
+pub fn normalize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut pending_space = false;
+    for c in text.chars().flat_map(char::to_lowercase) {
+        let base = fold(c);
+        let keep = base.is_alphanumeric() || base.is_other_symbol_like();
+        if keep {
+            if pending_space && !out.is_empty() {
+                out.push(' ');
+            }
+            pending_space = false;
+            match base {
+                'ß' => out.push_str("ss"),
+                'æ' => out.push_str("ae"),
+                'œ' => out.push_str("oe"),
+                other => out.push(other),
+            }
+        } else {
+            pending_space = true;
+        }
+    }
+    out
+}
+
+trait SymbolLike {
+    fn is_other_symbol_like(&self) -> bool;
+}
+
+impl SymbolLike for char {
+    /// Emoji and other pictographs count as content, so "👍" still matches.
+    fn is_other_symbol_like(&self) -> bool {
+        (*self as u32) >= 0x2190 && !self.is_whitespace()
+    }
+}
+
+/// Maps an accented Latin letter to its base letter.
+fn fold(c: char) -> char {
+    match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => 'a',
+        'ç' | 'ć' | 'ĉ' | 'ċ' | 'č' => 'c',
+        'ď' | 'đ' => 'd',
+        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ĕ' | 'ė' | 'ę' | 'ě' => 'e',
+        'ĝ' | 'ğ' | 'ġ' | 'ģ' => 'g',
+        'ĥ' | 'ħ' => 'h',
+        'ì' | 'í' | 'î' | 'ï' | 'ĩ' | 'ī' | 'ĭ' | 'į' | 'ı' => 'i',
+        'ĵ' => 'j',
+        'ķ' => 'k',
+        'ĺ' | 'ļ' | 'ľ' | 'ŀ' | 'ł' => 'l',
+        'ñ' | 'ń' | 'ņ' | 'ň' => 'n',
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ŏ' | 'ő' => 'o',
+        'ŕ' | 'ŗ' | 'ř' => 'r',
+        'ś' | 'ŝ' | 'ş' | 'š' | 'ș' => 's',
+        'ţ' | 'ť' | 'ŧ' | 'ț' => 't',
+        'ù' | 'ú' | 'û' | 'ü' | 'ũ' | 'ū' | 'ŭ' | 'ů' | 'ű' | 'ų' => 'u',
+        'ŵ' => 'w',
+        'ý' | 'ÿ' | 'ŷ' => 'y',
+        'ź' | 'ż' | 'ž' => 'z',
+        other => other,
+    }
+}
+
+/// Replaces `{{name}}` with the variable's value; unknown names become
+/// empty. Whitespace inside the braces is ignored (`{{ name }}`). An opening
+/// `{{` without a closing `}}` is kept as written.
+pub fn interpolate(template: &str, lookup: impl Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        match after.find("}}") {
+            Some(end) => {
+                let name = after[..end].trim();
+                if is_var_name(name) {
+                    out.push_str(&lookup(name).unwrap_or_default());
+                } else {
+                    out.push_str(&rest[start..start + 2 + end + 2]);
+                }
+                rest = &after[end + 2..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The variable names a template refers to, in order, without repeats.
+pub fn referenced_vars(template: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else { break };
+        let name = after[..end].trim();
+        if is_var_name(name) && !names.iter().any(|n| n == name) {
+            names.push(name.to_string());
+        }
+        rest = &after[end + 2..];
+    }
+    names
+}
+
+/// Variable names: letters, digits, `_` and `.`, starting with a letter, at
+/// most 40 characters (`first_name`, `cart.total`).
+pub fn is_var_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic())
+        && name.len() <= 40
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+}
+
+/// Interpolates from a map of variables.
+pub fn interpolate_vars(template: &str, vars: &BTreeMap<String, String>) -> String {
+    interpolate(template, |name| vars.get(name).cloned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalization_ignores_case_accents_and_punctuation() {
+        assert_eq!(normalize("  Çà  va, Señor! "), "ca va senor");
+        assert_eq!(normalize("CRÈME brûlée"), "creme brulee");
+        assert_eq!(normalize("Straße"), "strasse");
+        assert_eq!(normalize("Size-42"), "size 42");
+        assert_eq!(normalize("👍"), "👍");
+        assert_eq!(normalize("?!"), "");
+        assert_eq!(normalize("Ünïcödé"), normalize("unicode"));
+    }
+
+    #[test]
+    fn interpolation_fills_known_variables() {
+        let mut vars = BTreeMap::new();
+        vars.insert("name".to_string(), "Ana".to_string());
+        assert_eq!(interpolate_vars("Hi {{name}}!", &vars), "Hi Ana!");
+        assert_eq!(interpolate_vars("Hi {{ name }}!", &vars), "Hi Ana!");
+        assert_eq!(interpolate_vars("Hi {{missing}}.", &vars), "Hi .");
+        assert_eq!(interpolate_vars("{{name}}{{name}}", &vars), "AnaAna");
+        assert_eq!(interpolate_vars("Open {{ brace", &vars), "Open {{ brace");
+        assert_eq!(
+            interpolate_vars("Not {{a var!}} here", &vars),
+            "Not {{a var!}} here"
+        );
+        assert_eq!(interpolate_vars("é{{name}}é", &vars), "éAnaé");
+    }
+
+    #[test]
+    fn referenced_variables_are_listed_once() {
+        assert_eq!(
+            referenced_vars("{{a}} {{b}} {{a}} {{ c.d }} {{x y}}"),
+            ["a", "b", "c.d"]
+        );
+        assert!(is_var_name("first_name"));
+        assert!(!is_var_name("1st"));
+        assert!(!is_var_name(""));
+        assert!(!is_var_name("a-b"));
+    }
+}
