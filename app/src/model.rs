@@ -180,6 +180,8 @@ pub struct BotSummary {
     pub created_at: i64,
     /// Last changed, in milliseconds since the Unix epoch.
     pub updated_at: i64,
+    /// The newest published version, if it was ever published.
+    pub published_version: Option<i64>,
 }
 
 /// An API token as listed; the secret itself is never listed.

@@ -60,6 +60,11 @@ pub struct Config {
     #[arg(long, env = "META_GRAPH_URL", default_value = DEFAULT_GRAPH_URL)]
     pub meta_graph_url: String,
 
+    /// Let flows' HTTP steps call private and loopback addresses (for local
+    /// development and tests; keep off in production).
+    #[arg(long, env = "BOTME_HTTP_ALLOW_PRIVATE", default_value_t = false)]
+    pub http_allow_private: bool,
+
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "BOTME_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
@@ -188,6 +193,7 @@ mod tests {
             "META_VERIFY_TOKEN",
             "META_GRAPH_URL",
             "BOTME_MAX_BODY_BYTES",
+            "BOTME_HTTP_ALLOW_PRIVATE",
             "RUST_LOG",
         ] {
             assert!(help.contains(var), "{var} missing from --help");

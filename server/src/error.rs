@@ -18,6 +18,8 @@ pub struct ApiError {
     pub status: StatusCode,
     /// The code and sentence.
     pub error: AppError,
+    /// More fields for the body beside `error`, such as `problems`.
+    pub extra: Vec<(&'static str, serde_json::Value)>,
 }
 
 /// Handler result.
@@ -45,7 +47,14 @@ impl ApiError {
         ApiError {
             status,
             error: AppError::new(code, message),
+            extra: Vec::new(),
         }
+    }
+
+    /// Adds a field beside `error` in the body.
+    pub fn with(mut self, key: &'static str, value: serde_json::Value) -> Self {
+        self.extra.push((key, value));
+        self
     }
 
     /// 400: the body is not what the route takes.
@@ -78,6 +87,7 @@ impl ApiError {
         ApiError {
             status: StatusCode::UNAUTHORIZED,
             error: AppError::unauthenticated(),
+            extra: Vec::new(),
         }
     }
 
@@ -92,6 +102,7 @@ impl ApiError {
         ApiError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             error: AppError::internal(),
+            extra: Vec::new(),
         }
     }
 }
@@ -108,18 +119,19 @@ impl From<AppError> for ApiError {
         ApiError {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             error,
+            extra: Vec::new(),
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody {
-            error: ErrorDetail {
-                code: self.error.code,
-                message: self.error.message,
-            },
-        };
+        let mut body = serde_json::json!({
+            "error": {"code": self.error.code, "message": self.error.message}
+        });
+        for (key, value) in self.extra {
+            body[key] = value;
+        }
         (self.status, Json(body)).into_response()
     }
 }

@@ -104,6 +104,28 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
     }
 }
 
+fn positive(raw: &str) -> Option<i64> {
+    raw.parse::<i64>().ok().filter(|id| *id > 0)
+}
+
+/// Two path ids (`/bots/{id}/versions/{n}`), both positive integers; else 404.
+pub struct PathIds(pub i64, pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathIds {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path((a, b)) =
+            axum::extract::Path::<(String, String)>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| ApiError::not_found("item"))?;
+        match (positive(&a), positive(&b)) {
+            (Some(a), Some(b)) => Ok(PathIds(a, b)),
+            _ => Err(ApiError::not_found("item")),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,8 +22,11 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod forms;
+pub mod http_calls;
 pub mod ops;
+pub mod order_page;
 pub mod pages;
+pub mod runner;
 pub mod service;
 pub mod store;
 
@@ -64,6 +67,12 @@ pub struct AppState {
     pub secret_key: Arc<[u8; 32]>,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
+    /// Applies conversation events.
+    pub runner: Arc<runner::Runner>,
+    /// The one outbound HTTP client (merchants' APIs, Meta's Graph API).
+    pub http: reqwest::Client,
+    /// Whether flows may call private addresses.
+    pub http_allow_private: bool,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -90,7 +99,7 @@ impl AppState {
             .hash_files(hash_files)
             .build();
         Ok(AppState {
-            store,
+            store: store.clone(),
             leptos,
             passwords: auth::Passwords::new()?,
             throttle: Arc::new(auth::LoginThrottle::new(
@@ -99,9 +108,20 @@ impl AppState {
                 Duration::from_secs(15 * 60),
             )),
             secure_cookies: public_url.starts_with("https://"),
+            runner: Arc::new(runner::Runner::new(
+                store.clone(),
+                public_url.as_str().into(),
+            )),
             public_url: public_url.into(),
             secret_key: Arc::new(config.load_secret_key()?),
             max_body_bytes: config.max_body_bytes,
+            http: reqwest::Client::builder()
+                .user_agent(concat!("Botme/", env!("CARGO_PKG_VERSION")))
+                .connect_timeout(Duration::from_secs(5))
+                // A redirect could lead past the private-address check.
+                .redirect(reqwest::redirect::Policy::none())
+                .build()?,
+            http_allow_private: config.http_allow_private,
         })
     }
 }
@@ -144,6 +164,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", axum::routing::get(ops::healthz))
         .route("/metrics", axum::routing::get(ops::metrics))
+        .route("/o/{token}", axum::routing::get(order_page::show))
         .nest_service("/pkg", pkg)
         .merge(app)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
@@ -163,6 +184,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("opening the database at {}", redact(&config.database_url)))?;
     let state = AppState::new(&config, store.clone())?;
     ops::spawn_housekeeping(store.clone());
+    http_calls::spawn(state.clone());
 
     let listener = tokio::net::TcpListener::bind(config.site_addr)
         .await

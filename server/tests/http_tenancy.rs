@@ -9,6 +9,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
+use app::flow::interpreter::Input;
 use axum::http::{Method, StatusCode};
 use common::{Client, Db, TestApp};
 use serde_json::{Value, json};
@@ -18,28 +19,48 @@ struct Victim {
     user: i64,
     bot: i64,
     token: i64,
+    product: i64,
+    order: i64,
+}
+
+fn id(v: &Value) -> i64 {
+    v["id"].as_i64().unwrap_or_else(|| panic!("no id in {v}"))
 }
 
 async fn setup(app: &TestApp) -> (Client, Victim, Client, String) {
     let (mut a, created_a) = app.signed_up("alice@example.com", "Alice's shop").await;
-    let bot = a
-        .post_json("/api/v1/bots", json!({"name": "Alice's bot"}))
+    let workspace = created_a["workspace_id"].as_i64().unwrap();
+    let bot = id(&a
+        .post_json(
+            "/api/v1/bots",
+            json!({"name": "Alice's bot", "template": "shop"}),
+        )
         .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
-    let token = a
+        .json());
+    let res = a
+        .post_json(&format!("/api/v1/bots/{bot}/publish"), json!({}))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+    let token = id(&a
         .post_json("/api/v1/tokens", json!({"name": "Alice's token"}))
         .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+        .json());
+    let product = id(&a
+        .post_json(
+            "/api/v1/products",
+            json!({"sku": "SOCK", "name": "Socks", "price": "9"}),
+        )
+        .await
+        .json());
+    let order = place_order(app, workspace, bot).await;
     let (b, created_b) = app.signed_up("bob@example.com", "Bob's shop").await;
     let victim = Victim {
-        workspace: created_a["workspace_id"].as_i64().unwrap(),
+        workspace,
         user: created_a["user_id"].as_i64().unwrap(),
         bot,
         token,
+        product,
+        order,
     };
     (
         a,
@@ -49,26 +70,123 @@ async fn setup(app: &TestApp) -> (Client, Victim, Client, String) {
     )
 }
 
+/// A shopper of Alice's buys socks through her published shop flow.
+async fn place_order(app: &TestApp, ws: i64, bot: i64) -> i64 {
+    let inputs = [
+        Input::Text { text: "hi".into() },
+        Input::Payload {
+            payload: "b1|a|catalog|SOCK".into(),
+        },
+        Input::Text {
+            text: "Checkout".into(),
+        },
+        Input::Text { text: "Sam".into() },
+        Input::Text {
+            text: "1 Long Road, 12345 Town".into(),
+        },
+        Input::Text {
+            text: "+1 650 555 1234".into(),
+        },
+        Input::Text { text: "yes".into() },
+        Input::Text {
+            text: "cash".into(),
+        },
+    ];
+    let mut order = None;
+    for (i, input) in inputs.into_iter().enumerate() {
+        let event = i.to_string();
+        let out = app
+            .state
+            .runner
+            .run(server::runner::Turn {
+                workspace: server::store::WorkspaceId(ws),
+                bot: server::store::BotId(bot),
+                channel: "test",
+                user: "shopper",
+                display_name: "Sam",
+                event_id: &event,
+                input,
+            })
+            .await
+            .unwrap();
+        if let Some(o) = out.orders.first() {
+            order = Some(o.id.0);
+        }
+    }
+    order.expect("the shopper placed an order")
+}
+
+type Attack = (Method, &'static str, String, Option<Value>);
+
 /// (method, OpenAPI path template) → the request to send for the victim.
-fn api_attacks(v: &Victim) -> Vec<(Method, &'static str, String, Option<Value>)> {
+fn api_attacks(v: &Victim) -> Vec<Attack> {
+    let bot = v.bot;
     vec![
         (
             Method::GET,
             "/api/v1/bots/{id}",
-            format!("/api/v1/bots/{}", v.bot),
+            format!("/api/v1/bots/{bot}"),
             None,
         ),
         (
             Method::PATCH,
             "/api/v1/bots/{id}",
-            format!("/api/v1/bots/{}", v.bot),
+            format!("/api/v1/bots/{bot}"),
             Some(json!({"name": "pwned"})),
         ),
         (
             Method::DELETE,
             "/api/v1/bots/{id}",
-            format!("/api/v1/bots/{}", v.bot),
+            format!("/api/v1/bots/{bot}"),
             None,
+        ),
+        (
+            Method::GET,
+            "/api/v1/bots/{id}/draft",
+            format!("/api/v1/bots/{bot}/draft"),
+            None,
+        ),
+        (
+            Method::PUT,
+            "/api/v1/bots/{id}/draft",
+            format!("/api/v1/bots/{bot}/draft"),
+            Some(json!({"revision": 1, "document": {"schema": 1}})),
+        ),
+        (
+            Method::POST,
+            "/api/v1/bots/{id}/validate",
+            format!("/api/v1/bots/{bot}/validate"),
+            Some(json!({})),
+        ),
+        (
+            Method::POST,
+            "/api/v1/bots/{id}/publish",
+            format!("/api/v1/bots/{bot}/publish"),
+            Some(json!({})),
+        ),
+        (
+            Method::POST,
+            "/api/v1/bots/{id}/simulate",
+            format!("/api/v1/bots/{bot}/simulate"),
+            Some(json!({"inputs": ["hi"]})),
+        ),
+        (
+            Method::GET,
+            "/api/v1/bots/{id}/versions",
+            format!("/api/v1/bots/{bot}/versions"),
+            None,
+        ),
+        (
+            Method::GET,
+            "/api/v1/bots/{id}/versions/{n}",
+            format!("/api/v1/bots/{bot}/versions/1"),
+            None,
+        ),
+        (
+            Method::POST,
+            "/api/v1/bots/{id}/versions/{n}/restore",
+            format!("/api/v1/bots/{bot}/versions/1/restore"),
+            Some(json!({})),
         ),
         (
             Method::DELETE,
@@ -93,6 +211,36 @@ fn api_attacks(v: &Victim) -> Vec<(Method, &'static str, String, Option<Value>)>
             "/api/v1/workspaces/{id}/switch",
             format!("/api/v1/workspaces/{}/switch", v.workspace),
             Some(json!({})),
+        ),
+        (
+            Method::GET,
+            "/api/v1/products/{id}",
+            format!("/api/v1/products/{}", v.product),
+            None,
+        ),
+        (
+            Method::PATCH,
+            "/api/v1/products/{id}",
+            format!("/api/v1/products/{}", v.product),
+            Some(json!({"name": "pwned"})),
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/products/{id}",
+            format!("/api/v1/products/{}", v.product),
+            None,
+        ),
+        (
+            Method::GET,
+            "/api/v1/orders/{id}",
+            format!("/api/v1/orders/{}", v.order),
+            None,
+        ),
+        (
+            Method::POST,
+            "/api/v1/orders/{id}/status",
+            format!("/api/v1/orders/{}/status", v.order),
+            Some(json!({"status": "cancelled"})),
         ),
     ]
 }
@@ -122,6 +270,12 @@ async fn another_tenants_objects_answer_404(db: Db) {
     let app = TestApp::new(db).await;
     let (mut alice, v, mut bob, bob_token) = setup(&app).await;
     let mut bob_api = bob.with_token(&bob_token);
+    // Bob has a catalog of his own, so his lists are not empty by accident.
+    bob.post_json(
+        "/api/v1/products",
+        json!({"sku": "BOB", "name": "Bob's thing", "price": "1"}),
+    )
+    .await;
 
     // Every parametrised route in the OpenAPI document is attacked below.
     let doc = bob.get("/api/v1/openapi.json").await.json();
@@ -180,8 +334,19 @@ async fn another_tenants_objects_answer_404(db: Db) {
         );
     }
 
+    // The hosted order page is reachable only with its own secret link.
+    let detail = alice
+        .get(&format!("/api/v1/orders/{}", v.order))
+        .await
+        .json();
+    assert!(detail["page_url"].as_str().unwrap().contains("/o/"));
+
     // Bob's lists never show Alice's objects.
     assert_eq!(bob.get("/api/v1/bots").await.json()["bots"], json!([]));
+    assert_eq!(bob.get("/api/v1/orders").await.json()["orders"], json!([]));
+    let bobs = bob.get("/api/v1/products").await.json();
+    assert_eq!(bobs["products"].as_array().unwrap().len(), 1);
+    assert_eq!(bobs["products"][0]["sku"], "BOB");
     let tokens = bob.get("/api/v1/tokens").await.json();
     assert!(
         tokens["tokens"]
@@ -201,6 +366,16 @@ async fn another_tenants_objects_answer_404(db: Db) {
     let bot = alice.get(&format!("/api/v1/bots/{}", v.bot)).await;
     assert_eq!(bot.status, StatusCode::OK);
     assert_eq!(bot.json()["name"], "Alice's bot");
+    assert_eq!(bot.json()["draft_revision"], 1);
+    let versions = alice
+        .get(&format!("/api/v1/bots/{}/versions", v.bot))
+        .await
+        .json();
+    assert_eq!(
+        versions["versions"].as_array().unwrap().len(),
+        1,
+        "nothing was published or restored"
+    );
     let tokens = alice.get("/api/v1/tokens").await.json();
     assert!(
         tokens["tokens"]
@@ -211,6 +386,20 @@ async fn another_tenants_objects_answer_404(db: Db) {
     );
     let members = alice.get("/api/v1/members").await.json();
     assert_eq!(members["members"][0]["role"], "owner");
+    assert_eq!(
+        alice
+            .get(&format!("/api/v1/products/{}", v.product))
+            .await
+            .json()["name"],
+        "Socks"
+    );
+    assert_eq!(
+        alice
+            .get(&format!("/api/v1/orders/{}", v.order))
+            .await
+            .json()["status"],
+        "placed"
+    );
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 
 pub mod cart;
 pub mod catalog;
+pub mod csv;
 pub mod money;
 pub mod order;
 

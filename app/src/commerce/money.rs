@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 pub struct Currency([u8; 3]);
 
 impl Currency {
+    /// ISO 4217's "no currency", for data that lost its code.
+    pub const XXX: Currency = Currency(*b"XXX");
+
     /// Parses `usd`, `EUR`, … (any three ASCII letters).
     pub fn parse(code: &str) -> Option<Currency> {
         let code = code.trim();

@@ -17,24 +17,30 @@ pub struct BotRow {
     pub created_at: i64,
     /// Updated at.
     pub updated_at: i64,
+    /// The newest published version, if any.
+    pub published_version: Option<i64>,
 }
 
-const BOT_COLUMNS: &str = "id, name, draft_revision, created_at, updated_at";
+const BOT_COLUMNS: &str = "id, name, draft_revision, created_at, updated_at, \
+    (SELECT MAX(v.number) FROM bot_versions v WHERE v.bot_id = bots.id) AS published_version";
 
 impl Store {
     /// Creates a bot whose draft is `draft` (a JSON document).
     pub async fn create_bot(&self, ws: WorkspaceId, name: &str, draft: &str) -> Result<BotRow> {
         let now = now_ms();
-        Ok(sqlx::query_as(&format!(
+        let id: BotId = sqlx::query_scalar(
             "INSERT INTO bots (workspace_id, name, draft, draft_revision, created_at, updated_at) \
-             VALUES ($1, $2, $3, 1, $4, $4) RETURNING {BOT_COLUMNS}"
-        ))
+             VALUES ($1, $2, $3, 1, $4, $4) RETURNING id",
+        )
         .bind(ws)
         .bind(name)
         .bind(draft)
         .bind(now)
         .fetch_one(&self.pool)
-        .await?)
+        .await?;
+        self.bot(ws, id)
+            .await?
+            .ok_or(crate::store::StoreError::Database(sqlx::Error::RowNotFound))
     }
 
     /// The workspace's bots, most recently changed first.
@@ -65,16 +71,19 @@ impl Store {
         id: BotId,
         name: &str,
     ) -> Result<Option<BotRow>> {
-        Ok(sqlx::query_as(&format!(
-            "UPDATE bots SET name = $1, updated_at = $2 WHERE workspace_id = $3 AND id = $4 \
-             RETURNING {BOT_COLUMNS}"
-        ))
+        let done = sqlx::query(
+            "UPDATE bots SET name = $1, updated_at = $2 WHERE workspace_id = $3 AND id = $4",
+        )
         .bind(name)
         .bind(now_ms())
         .bind(ws)
         .bind(id)
-        .fetch_optional(&self.pool)
-        .await?)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        self.bot(ws, id).await
     }
 
     /// Deletes a bot; `false` when the workspace has no such bot.

@@ -12,6 +12,10 @@
 
 mod accounts;
 mod bots;
+mod catalog;
+mod conversations;
+mod flows;
+mod orders;
 mod sessions;
 
 use std::str::FromStr;
@@ -23,6 +27,10 @@ use sqlx::{AnyPool, Executor};
 
 pub use accounts::{MemberRow, MembershipRow, NewSignup, TokenAuthRow, TokenRow, UserRow};
 pub use bots::BotRow;
+pub use catalog::{ProductFilter, ProductId, ProductRow};
+pub use conversations::{ConversationId, ConversationRow, HttpCallRow, MessageRow, Txn};
+pub use flows::{DraftRow, DraftSave, VersionDoc, VersionRow};
+pub use orders::{OrderEventRow, OrderId, OrderRow, StatusChange};
 pub use sessions::SessionStoreImpl;
 
 /// Which database the store talks to.

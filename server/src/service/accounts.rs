@@ -1,11 +1,9 @@
-//! The operations behind the REST API, the HTML forms and the pages' server
-//! functions: validation, authorisation and the store call. Each takes the
-//! acting [`Principal`]; tenant scoping follows from its workspace.
+//! Accounts, workspaces, members and API tokens.
 
 use std::time::Instant;
 
 use app::account::{Email, check_password, parse_name};
-use app::model::{BotSummary, MemberSummary, Principal, Role, TokenSummary, WorkspaceSummary};
+use app::model::{MemberSummary, Principal, Role, TokenSummary, WorkspaceSummary};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 use utoipa::ToSchema;
@@ -14,12 +12,8 @@ use crate::AppState;
 use crate::auth::{self, NewToken, SESSION_USER, SESSION_WORKSPACE, require, workspace};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{
-    BotId, BotRow, MemberRow, NewSignup, StoreError, TokenId, TokenRow, UserId, UserRow,
-    WorkspaceId,
+    MemberRow, NewSignup, StoreError, TokenId, TokenRow, UserId, UserRow, WorkspaceId,
 };
-
-/// The draft every new bot starts with until templates exist.
-pub const EMPTY_DRAFT: &str = r#"{"schema":1,"nodes":[],"edges":[],"triggers":[]}"#;
 
 /// `POST /api/v1/signup`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -436,106 +430,5 @@ pub async fn revoke_token(state: &AppState, p: &Principal, id: i64) -> ApiResult
         Ok(())
     } else {
         Err(ApiError::not_found("API token"))
-    }
-}
-
-fn bot_summary(b: BotRow) -> BotSummary {
-    BotSummary {
-        id: b.id.0,
-        name: b.name,
-        draft_revision: b.draft_revision,
-        created_at: b.created_at,
-        updated_at: b.updated_at,
-    }
-}
-
-/// The workspace's bots.
-pub async fn list_bots(state: &AppState, p: &Principal) -> ApiResult<Vec<BotSummary>> {
-    Ok(state
-        .store
-        .bots(workspace(p))
-        .await?
-        .into_iter()
-        .map(bot_summary)
-        .collect())
-}
-
-/// `POST /api/v1/bots`.
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct CreateBotRequest {
-    /// Its name.
-    pub name: String,
-    /// A template to start the draft from; omit for an empty flow.
-    #[serde(default)]
-    pub template: Option<String>,
-}
-
-/// Creates a bot with an empty draft.
-pub async fn create_bot(
-    state: &AppState,
-    p: &Principal,
-    req: CreateBotRequest,
-) -> ApiResult<BotSummary> {
-    require(p, Role::Editor, "create bots")?;
-    let name = parse_name(&req.name, "bot name")?;
-    if let Some(t) = req
-        .template
-        .as_deref()
-        .filter(|t| !t.is_empty() && *t != "blank")
-    {
-        return Err(ApiError::invalid(
-            "unknown_template",
-            format!("There is no template called “{t}”. Leave it out to start from an empty flow."),
-        ));
-    }
-    Ok(bot_summary(
-        state
-            .store
-            .create_bot(workspace(p), &name, EMPTY_DRAFT)
-            .await?,
-    ))
-}
-
-/// One bot of the workspace.
-pub async fn get_bot(state: &AppState, p: &Principal, id: i64) -> ApiResult<BotSummary> {
-    state
-        .store
-        .bot(workspace(p), BotId(id))
-        .await?
-        .map(bot_summary)
-        .ok_or_else(|| ApiError::not_found("bot"))
-}
-
-/// `PATCH /api/v1/bots/{id}`.
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct RenameBotRequest {
-    /// The new name.
-    pub name: String,
-}
-
-/// Renames a bot.
-pub async fn rename_bot(
-    state: &AppState,
-    p: &Principal,
-    id: i64,
-    req: RenameBotRequest,
-) -> ApiResult<BotSummary> {
-    require(p, Role::Editor, "change bots")?;
-    let name = parse_name(&req.name, "bot name")?;
-    state
-        .store
-        .rename_bot(workspace(p), BotId(id), &name)
-        .await?
-        .map(bot_summary)
-        .ok_or_else(|| ApiError::not_found("bot"))
-}
-
-/// Deletes a bot.
-pub async fn delete_bot(state: &AppState, p: &Principal, id: i64) -> ApiResult<()> {
-    require(p, Role::Editor, "delete bots")?;
-    if state.store.delete_bot(workspace(p), BotId(id)).await? {
-        Ok(())
-    } else {
-        Err(ApiError::not_found("bot"))
     }
 }

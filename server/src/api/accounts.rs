@@ -1,68 +1,22 @@
-//! The REST API under `/api/v1`: thin handlers that extract, call one
-//! [`service`] function and map the result. Documented by the OpenAPI
-//! document served at `/api/v1/openapi.json`.
+//! Sign-up, login, the acting principal, workspaces, members and tokens.
 
-use app::model::{BotSummary, MemberSummary, TokenSummary, WorkspaceSummary};
+use app::model::{MemberSummary, TokenSummary, WorkspaceSummary};
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
-use utoipa::{OpenApi, ToSchema};
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::auth::{Auth, client_ip};
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, PathId};
 use crate::service::{
-    self, AddMemberRequest, CreateBotRequest, CreateTokenRequest, CreateWorkspaceRequest,
-    CreatedToken, LoginRequest, LoginResponse, RenameBotRequest, SetRoleRequest, SignupRequest,
-    SignupResponse,
+    self, AddMemberRequest, CreateTokenRequest, CreateWorkspaceRequest, CreatedToken, LoginRequest,
+    LoginResponse, SetRoleRequest, SignupRequest, SignupResponse,
 };
-
-/// The `/api/v1` routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/signup", post(signup))
-        .route("/login", post(login))
-        .route("/logout", post(logout))
-        .route("/me", get(me))
-        .route("/workspaces", get(list_workspaces).post(create_workspace))
-        .route("/workspaces/{id}/switch", post(switch_workspace))
-        .route("/members", get(list_members).post(add_member))
-        .route(
-            "/members/{id}",
-            axum::routing::patch(set_member_role).delete(remove_member),
-        )
-        .route("/tokens", get(list_tokens).post(create_token))
-        .route("/tokens/{id}", axum::routing::delete(revoke_token))
-        .route("/bots", get(list_bots).post(create_bot))
-        .route(
-            "/bots/{id}",
-            get(get_bot).patch(rename_bot).delete(delete_bot),
-        )
-        .route("/openapi.json", get(openapi))
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-}
-
-async fn not_found() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        "There is no API route at this address. See /api/v1/openapi.json.",
-    )
-}
-
-async fn method_not_allowed() -> ApiError {
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        "This API route does not accept that HTTP method.",
-    )
-}
 
 #[utoipa::path(post, path = "/api/v1/signup", tag = "accounts",
     request_body = SignupRequest,
@@ -72,7 +26,7 @@ async fn method_not_allowed() -> ApiError {
         (status = 409, description = "The email is taken", body = ErrorBody),
         (status = 422, description = "Invalid email, weak password or missing field", body = ErrorBody),
     ))]
-async fn signup(
+pub(super) async fn signup(
     State(state): State<AppState>,
     session: Session,
     ApiJson(req): ApiJson<SignupRequest>,
@@ -95,7 +49,7 @@ async fn signup(
         (status = 401, description = "Wrong email or password (one answer for both)", body = ErrorBody),
         (status = 429, description = "Too many failed attempts", body = ErrorBody),
     ))]
-async fn login(
+pub(super) async fn login(
     State(state): State<AppState>,
     session: Session,
     req_parts: axum::http::Extensions,
@@ -107,7 +61,7 @@ async fn login(
 
 #[utoipa::path(post, path = "/api/v1/logout", tag = "accounts",
     responses((status = 204, description = "Signed out; the session is deleted")))]
-async fn logout(session: Session) -> ApiResult<StatusCode> {
+pub(super) async fn logout(session: Session) -> ApiResult<StatusCode> {
     service::logout(&session).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -130,7 +84,7 @@ pub struct MeResponse {
         (status = 200, description = "The acting user or token", body = MeResponse),
         (status = 401, description = "Not signed in", body = ErrorBody),
     ))]
-async fn me(Auth(p): Auth) -> Json<MeResponse> {
+pub(super) async fn me(Auth(p): Auth) -> Json<MeResponse> {
     Json(MeResponse {
         user_id: p.user_id,
         email: p.email.clone(),
@@ -155,7 +109,7 @@ pub struct WorkspaceList {
 
 #[utoipa::path(get, path = "/api/v1/workspaces", tag = "workspaces",
     responses((status = 200, description = "Workspaces the user belongs to (a token: its own)", body = WorkspaceList)))]
-async fn list_workspaces(
+pub(super) async fn list_workspaces(
     State(state): State<AppState>,
     Auth(p): Auth,
 ) -> ApiResult<Json<WorkspaceList>> {
@@ -170,7 +124,7 @@ async fn list_workspaces(
         (status = 201, description = "Created; the user is its owner", body = WorkspaceSummary),
         (status = 403, description = "API tokens cannot create workspaces", body = ErrorBody),
     ))]
-async fn create_workspace(
+pub(super) async fn create_workspace(
     State(state): State<AppState>,
     Auth(p): Auth,
     ApiJson(req): ApiJson<CreateWorkspaceRequest>,
@@ -187,7 +141,7 @@ async fn create_workspace(
         (status = 200, description = "The session now acts on this workspace", body = WorkspaceSummary),
         (status = 404, description = "Not a member of such a workspace", body = ErrorBody),
     ))]
-async fn switch_workspace(
+pub(super) async fn switch_workspace(
     State(state): State<AppState>,
     session: Session,
     Auth(p): Auth,
@@ -207,7 +161,10 @@ pub struct MemberList {
 
 #[utoipa::path(get, path = "/api/v1/members", tag = "workspaces",
     responses((status = 200, description = "Members of the current workspace", body = MemberList)))]
-async fn list_members(State(state): State<AppState>, Auth(p): Auth) -> ApiResult<Json<MemberList>> {
+pub(super) async fn list_members(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+) -> ApiResult<Json<MemberList>> {
     Ok(Json(MemberList {
         members: service::list_members(&state, &p).await?,
     }))
@@ -221,7 +178,7 @@ async fn list_members(State(state): State<AppState>, Auth(p): Auth) -> ApiResult
         (status = 409, description = "Already a member", body = ErrorBody),
         (status = 422, description = "No account with that email", body = ErrorBody),
     ))]
-async fn add_member(
+pub(super) async fn add_member(
     State(state): State<AppState>,
     Auth(p): Auth,
     ApiJson(req): ApiJson<AddMemberRequest>,
@@ -240,7 +197,7 @@ async fn add_member(
         (status = 404, description = "No such member", body = ErrorBody),
         (status = 409, description = "Would leave the workspace without an owner", body = ErrorBody),
     ))]
-async fn set_member_role(
+pub(super) async fn set_member_role(
     State(state): State<AppState>,
     Auth(p): Auth,
     PathId(id): PathId,
@@ -258,7 +215,7 @@ async fn set_member_role(
         (status = 404, description = "No such member", body = ErrorBody),
         (status = 409, description = "The last owner cannot leave", body = ErrorBody),
     ))]
-async fn remove_member(
+pub(super) async fn remove_member(
     State(state): State<AppState>,
     Auth(p): Auth,
     PathId(id): PathId,
@@ -279,7 +236,10 @@ pub struct TokenList {
         (status = 200, description = "Live tokens of the workspace", body = TokenList),
         (status = 403, description = "Only owners manage tokens", body = ErrorBody),
     ))]
-async fn list_tokens(State(state): State<AppState>, Auth(p): Auth) -> ApiResult<Json<TokenList>> {
+pub(super) async fn list_tokens(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+) -> ApiResult<Json<TokenList>> {
     Ok(Json(TokenList {
         tokens: service::list_tokens(&state, &p).await?,
     }))
@@ -291,7 +251,7 @@ async fn list_tokens(State(state): State<AppState>, Auth(p): Auth) -> ApiResult<
         (status = 201, description = "Created; `token` is shown only this once", body = CreatedToken),
         (status = 403, description = "Only owners manage tokens", body = ErrorBody),
     ))]
-async fn create_token(
+pub(super) async fn create_token(
     State(state): State<AppState>,
     Auth(p): Auth,
     ApiJson(req): ApiJson<CreateTokenRequest>,
@@ -308,122 +268,11 @@ async fn create_token(
         (status = 204, description = "Revoked"),
         (status = 404, description = "No such token", body = ErrorBody),
     ))]
-async fn revoke_token(
+pub(super) async fn revoke_token(
     State(state): State<AppState>,
     Auth(p): Auth,
     PathId(id): PathId,
 ) -> ApiResult<StatusCode> {
     service::revoke_token(&state, &p, id).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// A list of bots.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct BotList {
-    /// The bots, most recently changed first.
-    pub bots: Vec<BotSummary>,
-}
-
-#[utoipa::path(get, path = "/api/v1/bots", tag = "bots",
-    responses((status = 200, description = "Bots of the workspace", body = BotList)))]
-async fn list_bots(State(state): State<AppState>, Auth(p): Auth) -> ApiResult<Json<BotList>> {
-    Ok(Json(BotList {
-        bots: service::list_bots(&state, &p).await?,
-    }))
-}
-
-#[utoipa::path(post, path = "/api/v1/bots", tag = "bots",
-    request_body = CreateBotRequest,
-    responses(
-        (status = 201, description = "Created with an empty draft", body = BotSummary),
-        (status = 403, description = "Viewers cannot create bots", body = ErrorBody),
-        (status = 422, description = "Invalid name or unknown template", body = ErrorBody),
-    ))]
-async fn create_bot(
-    State(state): State<AppState>,
-    Auth(p): Auth,
-    ApiJson(req): ApiJson<CreateBotRequest>,
-) -> ApiResult<(StatusCode, Json<BotSummary>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(service::create_bot(&state, &p, req).await?),
-    ))
-}
-
-#[utoipa::path(get, path = "/api/v1/bots/{id}", tag = "bots",
-    params(("id" = i64, Path, description = "Bot id")),
-    responses(
-        (status = 200, description = "The bot", body = BotSummary),
-        (status = 404, description = "No such bot in this workspace", body = ErrorBody),
-    ))]
-async fn get_bot(
-    State(state): State<AppState>,
-    Auth(p): Auth,
-    PathId(id): PathId,
-) -> ApiResult<Json<BotSummary>> {
-    Ok(Json(service::get_bot(&state, &p, id).await?))
-}
-
-#[utoipa::path(patch, path = "/api/v1/bots/{id}", tag = "bots",
-    params(("id" = i64, Path, description = "Bot id")),
-    request_body = RenameBotRequest,
-    responses(
-        (status = 200, description = "Renamed", body = BotSummary),
-        (status = 404, description = "No such bot in this workspace", body = ErrorBody),
-    ))]
-async fn rename_bot(
-    State(state): State<AppState>,
-    Auth(p): Auth,
-    PathId(id): PathId,
-    ApiJson(req): ApiJson<RenameBotRequest>,
-) -> ApiResult<Json<BotSummary>> {
-    Ok(Json(service::rename_bot(&state, &p, id, req).await?))
-}
-
-#[utoipa::path(delete, path = "/api/v1/bots/{id}", tag = "bots",
-    params(("id" = i64, Path, description = "Bot id")),
-    responses(
-        (status = 204, description = "Deleted"),
-        (status = 404, description = "No such bot in this workspace", body = ErrorBody),
-    ))]
-async fn delete_bot(
-    State(state): State<AppState>,
-    Auth(p): Auth,
-    PathId(id): PathId,
-) -> ApiResult<StatusCode> {
-    service::delete_bot(&state, &p, id).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// The OpenAPI description of this API.
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "Botme REST API", version = "1", description = "Bots, accounts and tokens of a Botme workspace. Authenticate with `Authorization: Bearer <token>` or a browser session. Errors are `{\"error\": {\"code\", \"message\"}}`; another workspace's objects answer 404."),
-    paths(
-        signup, login, logout, me,
-        list_workspaces, create_workspace, switch_workspace,
-        list_members, add_member, set_member_role, remove_member,
-        list_tokens, create_token, revoke_token,
-        list_bots, create_bot, get_bot, rename_bot, delete_bot,
-    ),
-    modifiers(&BearerAuth),
-    security(("bearer" = []))
-)]
-pub struct ApiDoc;
-
-struct BearerAuth;
-
-impl utoipa::Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        );
-    }
-}
-
-async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
 }

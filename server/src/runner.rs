@@ -1,0 +1,399 @@
+//! The imperative shell around the pure interpreter: load a conversation,
+//! step it, and store the session, the orders and the outbound messages in
+//! one transaction. Channels feed it events; it never talks to a platform.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use app::channel::Outbound;
+use app::commerce::CatalogView;
+use app::flow::interpreter::{Ctx, Effect, Input, OrderInfo, Session, Status, ValidFlow, step};
+use app::flow::{FlowDoc, text};
+use base64::Engine;
+use serde::Serialize;
+use tokio::sync::Notify;
+
+use crate::store::{BotId, ConversationId, OrderRow, Store, StoreError, WorkspaceId, now_ms};
+
+/// Compiled flows kept in memory; versions never change, so entries never go
+/// stale. Bounded so a busy server cannot grow without end.
+const FLOW_CACHE_MAX: usize = 512;
+
+/// Why a turn could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The bot has no published version to talk with.
+    #[error("this bot has not been published yet")]
+    NotPublished,
+    /// A stored document no longer parses (should not happen).
+    #[error("stored flow version {0} is unreadable: {1}")]
+    BadVersion(i64, String),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for RunError {
+    fn from(e: sqlx::Error) -> Self {
+        RunError::Store(StoreError::Database(e))
+    }
+}
+
+/// One event for one shopper.
+#[derive(Debug, Clone)]
+pub struct Turn<'a> {
+    /// The tenant.
+    pub workspace: WorkspaceId,
+    /// The bot the shopper talks to.
+    pub bot: BotId,
+    /// `messenger`, `whatsapp`, `web` or `test`.
+    pub channel: &'a str,
+    /// The shopper's id on that channel.
+    pub user: &'a str,
+    /// The shopper's name, if known.
+    pub display_name: &'a str,
+    /// The platform's id for this event: a retried delivery carries the same
+    /// id and is applied once.
+    pub event_id: &'a str,
+    /// What happened.
+    pub input: Input,
+}
+
+/// What a turn did.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    /// The conversation.
+    pub conversation: Option<ConversationId>,
+    /// True when the event had been applied before; nothing was done.
+    pub duplicate: bool,
+    /// The outbound messages stored, with their transcript ids.
+    pub sent: Vec<(i64, Outbound)>,
+    /// Orders this turn created (not ones that already existed).
+    pub orders: Vec<OrderRow>,
+}
+
+/// Runs turns; shared by every request and worker.
+pub struct Runner {
+    store: Store,
+    public_url: Arc<str>,
+    flows: Mutex<HashMap<(BotId, i64), Arc<ValidFlow>>>,
+    /// Woken when HTTP calls are queued.
+    pub http_work: Arc<Notify>,
+    /// Woken when outbound messages are queued.
+    pub outbox_work: Arc<Notify>,
+}
+
+impl Runner {
+    /// A runner over `store`; links in messages use `public_url`.
+    pub fn new(store: Store, public_url: Arc<str>) -> Runner {
+        Runner {
+            store,
+            public_url,
+            flows: Mutex::new(HashMap::new()),
+            http_work: Arc::new(Notify::new()),
+            outbox_work: Arc::new(Notify::new()),
+        }
+    }
+
+    async fn flow(
+        &self,
+        txn: &mut crate::store::Txn,
+        ws: WorkspaceId,
+        bot: BotId,
+        version: i64,
+    ) -> Result<Arc<ValidFlow>, RunError> {
+        if let Some(f) = self
+            .flows
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&(bot, version))
+        {
+            return Ok(f.clone());
+        }
+        let json = txn
+            .version_document(ws, bot, version)
+            .await?
+            .ok_or(RunError::NotPublished)?;
+        let doc =
+            FlowDoc::from_json(&json).map_err(|e| RunError::BadVersion(version, e.to_string()))?;
+        // Published versions were validated when published.
+        let flow = Arc::new(ValidFlow::unchecked(doc));
+        let mut cache = self.flows.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= FLOW_CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert((bot, version), flow.clone());
+        Ok(flow)
+    }
+
+    /// Applies one event: exactly once per (conversation, event id), in one
+    /// transaction with everything it causes.
+    pub async fn run(&self, turn: Turn<'_>) -> Result<Outcome, RunError> {
+        let latest = self
+            .store
+            .latest_version(turn.workspace, turn.bot)
+            .await?
+            .ok_or(RunError::NotPublished)?;
+        let catalog = self.store.catalog(turn.workspace).await?;
+        let mut txn = self.store.transaction().await?;
+        let conv = txn
+            .conversation_for_update(
+                turn.workspace,
+                turn.bot,
+                turn.channel,
+                turn.user,
+                turn.display_name,
+                latest.number,
+                "{}",
+            )
+            .await?;
+        let body = serde_json::to_string(&turn.input).unwrap_or_default();
+        let preview = input_preview(&turn.input);
+        if !txn
+            .record_inbound(turn.workspace, conv.id, turn.event_id, &body, &preview)
+            .await?
+        {
+            txn.rollback().await?;
+            return Ok(Outcome {
+                conversation: Some(conv.id),
+                duplicate: true,
+                ..Outcome::default()
+            });
+        }
+        let mut session: Session = serde_json::from_str(&conv.session).unwrap_or_default();
+        // A conversation stays on the version it started on; one that ended
+        // (or never began) starts its next run on the newest version.
+        let version = if matches!(session.status, Status::New | Status::Ended) {
+            latest.number
+        } else {
+            conv.version
+        };
+        if version != conv.version {
+            session.node = None;
+        }
+        let flow = self
+            .flow(&mut txn, turn.workspace, turn.bot, version)
+            .await?;
+        let orders = txn.orders_of(turn.workspace, conv.id).await?;
+        let order_info: Vec<OrderInfo> = orders
+            .iter()
+            .map(|o| OrderInfo {
+                number: o.number.to_string(),
+                status: o.status(),
+                total: o.total(),
+            })
+            .collect();
+        let conversation = conv.id.0.to_string();
+        let ctx = Ctx {
+            now_ms: now_ms(),
+            conversation: &conversation,
+            event_id: turn.event_id,
+            catalog: &catalog,
+            orders: &order_info,
+        };
+        let result = step(&flow, session, turn.input, &ctx);
+
+        let mut outcome = Outcome {
+            conversation: Some(conv.id),
+            ..Outcome::default()
+        };
+        let status = match turn.channel {
+            "messenger" | "whatsapp" => "pending",
+            _ => "sent",
+        };
+        let mut current: Option<OrderRow> = None;
+        let mut http = false;
+        for effect in result.effects {
+            match effect {
+                Effect::PlaceOrder { order } => {
+                    let (row, created) = txn
+                        .place_order(turn.workspace, turn.bot, conv.id, &order, &page_token())
+                        .await?;
+                    if created {
+                        metrics::counter!("orders_placed_total").increment(1);
+                        outcome.orders.push(row.clone());
+                    }
+                    current = Some(row);
+                }
+                Effect::Send { message } => {
+                    let message = fill_order(message, current.as_ref(), &self.public_url);
+                    let body = serde_json::to_string(&message).unwrap_or_default();
+                    let id = txn
+                        .record_outbound(turn.workspace, conv.id, &body, &message.preview(), status)
+                        .await?;
+                    outcome.sent.push((id, message));
+                }
+                Effect::CallHttp {
+                    request_id,
+                    method,
+                    url,
+                    body,
+                } => {
+                    let method = serde_json::to_value(method)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_else(|| "GET".into());
+                    txn.queue_http_call(
+                        turn.workspace,
+                        conv.id,
+                        &request_id,
+                        &method,
+                        &url,
+                        body.as_deref(),
+                    )
+                    .await?;
+                    http = true;
+                }
+                Effect::Handoff { .. } => metrics::counter!("handoffs_total").increment(1),
+                Effect::Visit { .. } | Effect::End => {}
+            }
+        }
+        let session = serde_json::to_string(&result.session).unwrap_or_else(|_| "{}".into());
+        txn.save_session(turn.workspace, conv.id, &session, version)
+            .await?;
+        txn.commit().await?;
+        if http {
+            self.http_work.notify_one();
+        }
+        if status == "pending" && !outcome.sent.is_empty() {
+            self.outbox_work.notify_one();
+        }
+        Ok(outcome)
+    }
+}
+
+/// An unguessable token for a hosted order page (256 random bits).
+pub fn page_token() -> String {
+    let bytes: [u8; 32] = rand::random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The hosted order page's address.
+pub fn order_url(public_url: &str, token: &str) -> String {
+    format!("{public_url}/o/{token}")
+}
+
+/// Fills `{{order.number}}` and `{{order.url}}` in every text of a message.
+pub fn fill_order(message: Outbound, order: Option<&OrderRow>, public_url: &str) -> Outbound {
+    let Some(order) = order else { return message };
+    let number = order.number.to_string();
+    let url = order_url(public_url, &order.page_token);
+    map_texts(message, &|t: &str| {
+        text::interpolate(t, |name| match name {
+            "order.number" => Some(number.clone()),
+            "order.url" => Some(url.clone()),
+            other => Some(format!("{{{{{other}}}}}")),
+        })
+    })
+}
+
+/// Applies `f` to every human-readable text (and link) of a message.
+pub fn map_texts(message: Outbound, f: &dyn Fn(&str) -> String) -> Outbound {
+    match message {
+        Outbound::Text { text } => Outbound::Text { text: f(&text) },
+        Outbound::Choices { text, choices } => Outbound::Choices {
+            text: f(&text),
+            choices,
+        },
+        Outbound::Cards {
+            text,
+            cards,
+            choices,
+        } => Outbound::Cards {
+            text: f(&text),
+            cards,
+            choices,
+        },
+        Outbound::Image { url, caption } => Outbound::Image {
+            url,
+            caption: caption.map(|c| f(&c)),
+        },
+        Outbound::Link { text, label, url } => Outbound::Link {
+            text: f(&text),
+            label,
+            url: f(&url),
+        },
+        Outbound::Typing => Outbound::Typing,
+    }
+}
+
+/// Readable text for an inbound event.
+pub fn input_preview(input: &Input) -> String {
+    match input {
+        Input::Start => "[started the conversation]".into(),
+        Input::Text { text } => text.clone(),
+        Input::Payload { payload } => format!("[tapped {payload}]"),
+        Input::CartOrder { items } => format!("[sent a cart with {} items]", items.len()),
+        Input::PaymentSucceeded { .. } => "[payment received]".into(),
+        Input::PaymentFailed { .. } => "[payment failed]".into(),
+        Input::HttpResult { status, .. } => format!("[API answered {status}]"),
+        Input::Timeout => "[timed out]".into(),
+    }
+}
+
+/// One line of a simulated transcript.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(tag = "direction", rename_all = "snake_case")]
+pub enum SimLine {
+    /// What the simulated shopper did.
+    In {
+        /// The input.
+        #[schema(value_type = Object)]
+        input: Input,
+    },
+    /// What the bot sent.
+    Out {
+        /// The message.
+        #[schema(value_type = Object)]
+        message: Outbound,
+    },
+}
+
+/// A scripted conversation through a flow, with nothing stored: the orders
+/// it would place are returned instead, numbered TEST-1, TEST-2, …
+pub fn simulate(
+    flow: &ValidFlow,
+    catalog: &CatalogView,
+    inputs: Vec<Input>,
+    public_url: &str,
+) -> (Vec<SimLine>, Vec<app::commerce::NewOrder>, Session) {
+    let mut session = Session::default();
+    let mut lines = Vec::new();
+    let mut orders = Vec::new();
+    for (i, input) in inputs.into_iter().enumerate() {
+        let event = format!("sim{i}");
+        let ctx = Ctx {
+            now_ms: now_ms(),
+            conversation: "simulation",
+            event_id: &event,
+            catalog,
+            orders: &[],
+        };
+        lines.push(SimLine::In {
+            input: input.clone(),
+        });
+        let out = step(flow, session, input, &ctx);
+        session = out.session;
+        let mut number: Option<String> = None;
+        for e in out.effects {
+            match e {
+                Effect::PlaceOrder { order } => {
+                    orders.push(order);
+                    number = Some(format!("TEST-{}", orders.len()));
+                }
+                Effect::Send { message } => {
+                    let message = match &number {
+                        Some(n) => map_texts(message, &|t: &str| {
+                            t.replace("{{order.number}}", n)
+                                .replace("{{order.url}}", &format!("{public_url}/o/preview"))
+                        }),
+                        None => message,
+                    };
+                    lines.push(SimLine::Out { message });
+                }
+                _ => {}
+            }
+        }
+    }
+    (lines, orders, session)
+}

@@ -1,0 +1,351 @@
+//! The catalog: products and CSV import.
+
+use app::commerce::catalog::check_sku;
+use app::commerce::csv::{RowErrors, products_from_csv};
+use app::commerce::{Currency, Money, Product};
+use app::model::{Principal, Role};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::auth::{require, workspace};
+use crate::error::{ApiError, ApiResult};
+use crate::store::{ProductFilter, ProductId, ProductRow, StoreError};
+
+/// A product as the API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ProductView {
+    /// Id.
+    pub id: i64,
+    /// SKU, unique in the workspace.
+    pub sku: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Price as a decimal string, such as "12.50".
+    pub price: String,
+    /// Price in minor units (cents).
+    pub price_minor: i64,
+    /// ISO 4217 currency.
+    pub currency: String,
+    /// Price formatted for people, such as "$12.50".
+    pub price_label: String,
+    /// Picture.
+    pub image_url: Option<String>,
+    /// Units on hand; absent when not tracked.
+    pub stock: Option<u32>,
+    /// For sale.
+    pub active: bool,
+    /// Collections.
+    pub collections: Vec<String>,
+    /// Created, in milliseconds since the Unix epoch.
+    pub created_at: i64,
+    /// Updated, in milliseconds since the Unix epoch.
+    pub updated_at: i64,
+}
+
+/// The view of a stored product.
+pub fn product_view(r: &ProductRow) -> ProductView {
+    let p = r.to_product();
+    ProductView {
+        id: r.id.0,
+        price: p.price.decimal(),
+        price_minor: p.price.minor,
+        currency: p.price.currency.code().to_string(),
+        price_label: p.price.to_string(),
+        sku: p.sku,
+        name: p.name,
+        description: p.description,
+        image_url: p.image_url,
+        stock: p.stock,
+        active: p.active,
+        collections: p.collections,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+    }
+}
+
+/// A price: a decimal string ("12.50") or a JSON number (12.5). Parsed
+/// exactly, never through floating point arithmetic.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum PriceInput {
+    /// "12.50"
+    Text(String),
+    /// 12.5
+    #[schema(value_type = f64)]
+    Number(serde_json::Number),
+}
+
+impl PriceInput {
+    fn text(&self) -> String {
+        match self {
+            PriceInput::Text(s) => s.clone(),
+            PriceInput::Number(n) => n.to_string(),
+        }
+    }
+}
+
+/// `POST /api/v1/products`; `PATCH` takes the same fields, all optional.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct ProductInput {
+    /// SKU, unique in the workspace.
+    pub sku: Option<String>,
+    /// Name.
+    pub name: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Price, in the product's currency.
+    pub price: Option<PriceInput>,
+    /// ISO 4217 currency; the workspace's when absent.
+    pub currency: Option<String>,
+    /// Picture (https).
+    #[serde(default, deserialize_with = "double_option")]
+    pub image_url: Option<Option<String>>,
+    /// Units on hand; null when not tracked.
+    #[serde(default, deserialize_with = "double_option")]
+    pub stock: Option<Option<u32>>,
+    /// For sale.
+    pub active: Option<bool>,
+    /// Collections.
+    pub collections: Option<Vec<String>>,
+}
+
+/// Tells an absent field (`None`) from an explicit null (`Some(None)`).
+fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Applies `input` onto `base` (a new product starts from an empty one) and
+/// checks the result.
+fn merge(
+    base: Option<Product>,
+    input: ProductInput,
+    default_currency: Currency,
+) -> ApiResult<Product> {
+    let creating = base.is_none();
+    let mut errors: Vec<String> = Vec::new();
+    let currency = match &input.currency {
+        Some(code) => Currency::parse(code).unwrap_or_else(|| {
+            errors.push(format!("“{code}” is not a currency code like USD or EUR."));
+            default_currency
+        }),
+        None => base.as_ref().map_or(default_currency, |b| b.price.currency),
+    };
+    let price = match &input.price {
+        Some(p) => match Money::parse(&p.text(), currency) {
+            Ok(m) if m.minor >= 0 => m,
+            Ok(_) => {
+                errors.push("The price cannot be negative.".into());
+                Money::zero(currency)
+            }
+            Err(e) => {
+                errors.push(format!("Price: {e}."));
+                Money::zero(currency)
+            }
+        },
+        None => match &base {
+            Some(b) => Money::new(b.price.minor, currency),
+            None => {
+                errors.push("Give the product a price.".into());
+                Money::zero(currency)
+            }
+        },
+    };
+    let mut p = base.unwrap_or_else(|| Product {
+        sku: String::new(),
+        name: String::new(),
+        description: String::new(),
+        price,
+        image_url: None,
+        stock: None,
+        active: true,
+        collections: Vec::new(),
+    });
+    p.price = price;
+    if let Some(sku) = input.sku {
+        p.sku = sku;
+    }
+    if let Some(name) = input.name {
+        p.name = name.trim().to_string();
+    }
+    if let Some(d) = input.description {
+        p.description = d.trim().to_string();
+    }
+    if let Some(url) = input.image_url {
+        p.image_url = url.map(|u| u.trim().to_string()).filter(|u| !u.is_empty());
+    }
+    if let Some(stock) = input.stock {
+        p.stock = stock;
+    }
+    if let Some(active) = input.active {
+        p.active = active;
+    }
+    if let Some(c) = input.collections {
+        p.collections = c
+            .into_iter()
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty())
+            .collect();
+    }
+    if let Err(e) = check_sku(&p.sku) {
+        errors.push(e);
+    }
+    if p.name.is_empty() {
+        errors.push(
+            if creating {
+                "Give the product a name."
+            } else {
+                "The name cannot be empty."
+            }
+            .into(),
+        );
+    } else if p.name.chars().count() > 200 {
+        errors.push("Keep the name to at most 200 characters.".into());
+    }
+    if p.description.chars().count() > 2000 {
+        errors.push("Keep the description to at most 2000 characters.".into());
+    }
+    if let Some(url) = &p.image_url
+        && !(url.starts_with("https://") || url.starts_with("http://"))
+    {
+        errors.push("The image address must start with https://.".into());
+    }
+    if p.collections.len() > 20 || p.collections.iter().any(|c| c.chars().count() > 60) {
+        errors.push("Use at most 20 collections of at most 60 characters each.".into());
+    }
+    if errors.is_empty() {
+        Ok(p)
+    } else {
+        Err(ApiError::invalid("invalid_product", errors.join(" ")))
+    }
+}
+
+fn sku_taken(sku: &str) -> ApiError {
+    ApiError::conflict(
+        "sku_taken",
+        format!("Another product already uses the SKU “{sku}”."),
+    )
+}
+
+/// The workspace's products.
+pub async fn list_products(
+    state: &AppState,
+    p: &Principal,
+    filter: ProductFilter,
+) -> ApiResult<Vec<ProductView>> {
+    Ok(state
+        .store
+        .products(workspace(p), &filter)
+        .await?
+        .iter()
+        .map(product_view)
+        .collect())
+}
+
+/// One product.
+pub async fn get_product(state: &AppState, p: &Principal, id: i64) -> ApiResult<ProductView> {
+    state
+        .store
+        .product(workspace(p), ProductId(id))
+        .await?
+        .map(|r| product_view(&r))
+        .ok_or_else(|| ApiError::not_found("product"))
+}
+
+/// Adds a product.
+pub async fn create_product(
+    state: &AppState,
+    p: &Principal,
+    input: ProductInput,
+) -> ApiResult<ProductView> {
+    require(p, Role::Editor, "change the catalog")?;
+    let currency = state.store.workspace_currency(workspace(p)).await?;
+    let product = merge(None, input, currency)?;
+    match state.store.create_product(workspace(p), &product).await {
+        Ok(row) => Ok(product_view(&row)),
+        Err(StoreError::Conflict(_)) => Err(sku_taken(&product.sku)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Changes some fields of a product.
+pub async fn update_product(
+    state: &AppState,
+    p: &Principal,
+    id: i64,
+    input: ProductInput,
+) -> ApiResult<ProductView> {
+    require(p, Role::Editor, "change the catalog")?;
+    let row = state
+        .store
+        .product(workspace(p), ProductId(id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("product"))?;
+    let currency = state.store.workspace_currency(workspace(p)).await?;
+    let product = merge(Some(row.to_product()), input, currency)?;
+    match state
+        .store
+        .update_product(workspace(p), ProductId(id), &product)
+        .await
+    {
+        Ok(Some(row)) => Ok(product_view(&row)),
+        Ok(None) => Err(ApiError::not_found("product")),
+        Err(StoreError::Conflict(_)) => Err(sku_taken(&product.sku)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Deletes a product. Orders keep their own copy of what was bought.
+pub async fn delete_product(state: &AppState, p: &Principal, id: i64) -> ApiResult<()> {
+    require(p, Role::Editor, "change the catalog")?;
+    if state
+        .store
+        .delete_product(workspace(p), ProductId(id))
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(ApiError::not_found("product"))
+    }
+}
+
+/// What an import did.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ImportResult {
+    /// New products.
+    pub created: usize,
+    /// Products updated by SKU.
+    pub updated: usize,
+}
+
+/// Imports a CSV file: every row, or none.
+pub async fn import_products(
+    state: &AppState,
+    p: &Principal,
+    csv: &str,
+) -> ApiResult<ImportResult> {
+    require(p, Role::Editor, "change the catalog")?;
+    let currency = state.store.workspace_currency(workspace(p)).await?;
+    let products = products_from_csv(csv, currency).map_err(import_failed)?;
+    let (created, updated) = state.store.import_products(workspace(p), &products).await?;
+    Ok(ImportResult { created, updated })
+}
+
+fn import_failed(rows: Vec<RowErrors>) -> ApiError {
+    let n = rows.len();
+    ApiError::invalid(
+        "invalid_csv",
+        format!(
+            "{n} row{} of the file {} problems, so nothing was imported. Fix them and import the file again.",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "has" } else { "have" }
+        ),
+    )
+    .with("rows", serde_json::to_value(&rows).unwrap_or_default())
+}

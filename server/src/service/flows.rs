@@ -1,0 +1,413 @@
+//! Drafts, validation, publishing, version history and simulation.
+
+use app::flow::interpreter::{Input, ValidFlow};
+use app::flow::{FlowDoc, Problem, Report, templates, validate};
+use app::model::{Principal, Role};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::actor_name;
+use crate::AppState;
+use crate::auth::{require, workspace};
+use crate::error::{ApiError, ApiResult};
+use crate::runner::{SimLine, simulate};
+use crate::store::{BotId, DraftSave};
+
+/// A bot's draft flow.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Draft {
+    /// Send this back with the next `PUT`; a stale one is refused with 409.
+    pub revision: i64,
+    /// The flow document.
+    #[schema(value_type = Object)]
+    pub document: serde_json::Value,
+    /// Last saved, in milliseconds since the Unix epoch.
+    pub updated_at: i64,
+}
+
+/// `PUT /api/v1/bots/{id}/draft`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SaveDraftRequest {
+    /// The revision this edit started from.
+    pub revision: i64,
+    /// The new document.
+    #[schema(value_type = Object)]
+    pub document: serde_json::Value,
+}
+
+/// The saved draft's new revision and its problems.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SavedDraft {
+    /// The new revision.
+    pub revision: i64,
+    /// What validation finds in it now.
+    pub problems: Vec<Problem>,
+}
+
+/// Problems of a flow.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Validation {
+    /// Errors first, then warnings; each tied to its node.
+    pub problems: Vec<Problem>,
+    /// Whether it can be published.
+    pub publishable: bool,
+}
+
+/// A published version, as listed.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct VersionSummary {
+    /// v1, v2, …
+    pub number: i64,
+    /// Who published it.
+    pub author: String,
+    /// A note, such as "Restored from version 2".
+    pub note: String,
+    /// When, in milliseconds since the Unix epoch.
+    pub created_at: i64,
+}
+
+/// A published version with its document.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct VersionDetail {
+    /// The version.
+    #[serde(flatten)]
+    pub summary: VersionSummary,
+    /// Its flow document, read-only.
+    #[schema(value_type = Object)]
+    pub document: serde_json::Value,
+}
+
+/// A template, as listed.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TemplateSummary {
+    /// Id for `POST /api/v1/bots {template}`.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// What it does.
+    pub description: String,
+    /// How many steps it has.
+    pub steps: usize,
+}
+
+fn parse_doc(json: &str) -> ApiResult<FlowDoc> {
+    FlowDoc::from_json(json)
+        .map_err(|e| ApiError::internal(&format!("stored flow unreadable: {e}")))
+}
+
+async fn bot_exists(state: &AppState, p: &Principal, bot: i64) -> ApiResult<()> {
+    state
+        .store
+        .bot(workspace(p), BotId(bot))
+        .await?
+        .map(|_| ())
+        .ok_or_else(|| ApiError::not_found("bot"))
+}
+
+/// The validation report, with catalog-aware warnings.
+async fn report(state: &AppState, p: &Principal, doc: &FlowDoc) -> ApiResult<Report> {
+    let catalog = state.store.catalog(workspace(p)).await?;
+    Ok(validate(doc, Some(&catalog)))
+}
+
+/// The draft of a bot.
+pub async fn get_draft(state: &AppState, p: &Principal, bot: i64) -> ApiResult<Draft> {
+    let row = state
+        .store
+        .draft(workspace(p), BotId(bot))
+        .await?
+        .ok_or_else(|| ApiError::not_found("bot"))?;
+    let doc = parse_doc(&row.draft)?;
+    Ok(Draft {
+        revision: row.draft_revision,
+        document: serde_json::to_value(&doc).unwrap_or_default(),
+        updated_at: row.updated_at,
+    })
+}
+
+/// Saves a draft if nobody saved since `revision`.
+pub async fn save_draft(
+    state: &AppState,
+    p: &Principal,
+    bot: i64,
+    req: SaveDraftRequest,
+) -> ApiResult<SavedDraft> {
+    require(p, Role::Editor, "edit flows")?;
+    let doc = FlowDoc::from_value(req.document)
+        .map_err(|e| ApiError::invalid("invalid_document", e.to_string()))?;
+    let json = doc.to_json();
+    if json.len() > app::flow::doc::MAX_DOC_BYTES {
+        return Err(ApiError::invalid(
+            "invalid_document",
+            app::flow::doc::DocError::TooLarge.to_string(),
+        ));
+    }
+    match state
+        .store
+        .save_draft(workspace(p), BotId(bot), req.revision, &json)
+        .await?
+    {
+        DraftSave::Saved(revision) => Ok(SavedDraft {
+            revision,
+            problems: report(state, p, &doc).await?.problems,
+        }),
+        DraftSave::Stale(current) => Err(ApiError::conflict(
+            "stale_revision",
+            format!(
+                "This flow was saved elsewhere meanwhile (now at revision {current}; you edited revision {}). Reload it before saving, or your changes would overwrite theirs.",
+                req.revision
+            ),
+        )
+        .with("current_revision", serde_json::json!(current))),
+        DraftSave::Missing => Err(ApiError::not_found("bot")),
+    }
+}
+
+/// The draft's problems.
+pub async fn validate_draft(state: &AppState, p: &Principal, bot: i64) -> ApiResult<Validation> {
+    let row = state
+        .store
+        .draft(workspace(p), BotId(bot))
+        .await?
+        .ok_or_else(|| ApiError::not_found("bot"))?;
+    let r = report(state, p, &parse_doc(&row.draft)?).await?;
+    Ok(Validation {
+        publishable: !r.has_errors(),
+        problems: r.problems,
+    })
+}
+
+fn unpublishable(r: Report) -> ApiError {
+    let errors = r.errors().count();
+    ApiError::invalid(
+        "invalid_flow",
+        format!(
+            "The flow has {errors} problem{} to fix before it can be published.",
+            if errors == 1 { "" } else { "s" }
+        ),
+    )
+    .with(
+        "problems",
+        serde_json::to_value(&r.problems).unwrap_or_default(),
+    )
+}
+
+/// Publishes the draft as the next version.
+pub async fn publish(state: &AppState, p: &Principal, bot: i64) -> ApiResult<VersionSummary> {
+    require(p, Role::Editor, "publish bots")?;
+    let row = state
+        .store
+        .draft(workspace(p), BotId(bot))
+        .await?
+        .ok_or_else(|| ApiError::not_found("bot"))?;
+    let doc = parse_doc(&row.draft)?;
+    let r = report(state, p, &doc).await?;
+    if r.has_errors() {
+        return Err(unpublishable(r));
+    }
+    publish_doc(state, p, bot, &doc, "").await
+}
+
+async fn publish_doc(
+    state: &AppState,
+    p: &Principal,
+    bot: i64,
+    doc: &FlowDoc,
+    note: &str,
+) -> ApiResult<VersionSummary> {
+    let v = state
+        .store
+        .publish(
+            workspace(p),
+            BotId(bot),
+            &doc.to_json(),
+            &actor_name(p),
+            note,
+        )
+        .await?
+        .ok_or_else(|| ApiError::not_found("bot"))?;
+    metrics::counter!("flows_published_total").increment(1);
+    Ok(VersionSummary {
+        number: v.number,
+        author: v.author,
+        note: v.note,
+        created_at: v.created_at,
+    })
+}
+
+/// The bot's versions, newest first.
+pub async fn versions(state: &AppState, p: &Principal, bot: i64) -> ApiResult<Vec<VersionSummary>> {
+    bot_exists(state, p, bot).await?;
+    Ok(state
+        .store
+        .versions(workspace(p), BotId(bot))
+        .await?
+        .into_iter()
+        .map(|v| VersionSummary {
+            number: v.number,
+            author: v.author,
+            note: v.note,
+            created_at: v.created_at,
+        })
+        .collect())
+}
+
+/// One version with its document.
+pub async fn version(
+    state: &AppState,
+    p: &Principal,
+    bot: i64,
+    number: i64,
+) -> ApiResult<VersionDetail> {
+    let v = state
+        .store
+        .version(workspace(p), BotId(bot), number)
+        .await?
+        .ok_or_else(|| ApiError::not_found("version"))?;
+    let doc = parse_doc(&v.document)?;
+    Ok(VersionDetail {
+        summary: VersionSummary {
+            number: v.number,
+            author: v.author,
+            note: v.note,
+            created_at: v.created_at,
+        },
+        document: serde_json::to_value(&doc).unwrap_or_default(),
+    })
+}
+
+/// Publishes an old version again, as a new number: a rollback that keeps
+/// history growing.
+pub async fn restore(
+    state: &AppState,
+    p: &Principal,
+    bot: i64,
+    number: i64,
+) -> ApiResult<VersionSummary> {
+    require(p, Role::Editor, "publish bots")?;
+    let v = state
+        .store
+        .version(workspace(p), BotId(bot), number)
+        .await?
+        .ok_or_else(|| ApiError::not_found("version"))?;
+    let doc = parse_doc(&v.document)?;
+    publish_doc(
+        state,
+        p,
+        bot,
+        &doc,
+        &format!("Restored from version {number}"),
+    )
+    .await
+}
+
+/// Every built-in template.
+pub fn list_templates() -> Vec<TemplateSummary> {
+    templates::TEMPLATES
+        .iter()
+        .map(|t| TemplateSummary {
+            id: t.id.to_string(),
+            name: t.name.to_string(),
+            description: t.description.to_string(),
+            steps: templates::template(t.id).map_or(0, |d| d.nodes.len()),
+        })
+        .collect()
+}
+
+/// One scripted input: plain text, or a full input object.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum SimInput {
+    /// Typed text.
+    Text(String),
+    /// Any input: `{"kind": "payload", "payload": "…"}`, `{"kind": "start"}`, …
+    Full(Input),
+}
+
+/// `POST /api/v1/bots/{id}/simulate`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SimulateRequest {
+    /// A published version; the draft when absent.
+    #[serde(default)]
+    pub version: Option<i64>,
+    /// What the shopper does, in order (at most 200): strings are typed
+    /// text; objects are inputs such as `{"kind": "payload", "payload": "…"}`.
+    #[schema(value_type = Vec<Object>)]
+    pub inputs: Vec<SimInput>,
+}
+
+/// The transcript of a simulated conversation.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SimulateResponse {
+    /// The version run; absent for the draft.
+    pub version: Option<i64>,
+    /// The draft's problems (empty for a published version).
+    pub problems: Vec<Problem>,
+    /// What was said, in order.
+    pub transcript: Vec<SimLine>,
+    /// Orders the conversation would place (not stored).
+    #[schema(value_type = Vec<Object>)]
+    pub orders: Vec<app::commerce::NewOrder>,
+    /// The session at the end.
+    #[schema(value_type = Object)]
+    pub session: app::flow::Session,
+}
+
+/// Runs a scripted conversation through the draft or a version; stores
+/// nothing.
+pub async fn simulate_bot(
+    state: &AppState,
+    p: &Principal,
+    bot: i64,
+    req: SimulateRequest,
+) -> ApiResult<SimulateResponse> {
+    if req.inputs.len() > 200 {
+        return Err(ApiError::invalid(
+            "too_many_inputs",
+            "Simulate at most 200 inputs at a time.",
+        ));
+    }
+    let (doc, problems) = match req.version {
+        Some(n) => {
+            let v = state
+                .store
+                .version(workspace(p), BotId(bot), n)
+                .await?
+                .ok_or_else(|| ApiError::not_found("version"))?;
+            (parse_doc(&v.document)?, Vec::new())
+        }
+        None => {
+            let row = state
+                .store
+                .draft(workspace(p), BotId(bot))
+                .await?
+                .ok_or_else(|| ApiError::not_found("bot"))?;
+            let doc = parse_doc(&row.draft)?;
+            let problems = report(state, p, &doc).await?.problems;
+            (doc, problems)
+        }
+    };
+    let catalog = state.store.catalog(workspace(p)).await?;
+    let inputs = req
+        .inputs
+        .into_iter()
+        .map(|i| match i {
+            SimInput::Text(text) => Input::Text { text },
+            SimInput::Full(input) => input,
+        })
+        .collect();
+    let flow = ValidFlow::unchecked(doc);
+    let (transcript, orders, session) = simulate(&flow, &catalog, inputs, &state.public_url);
+    Ok(SimulateResponse {
+        version: req.version,
+        problems,
+        transcript,
+        orders,
+        session,
+    })
+}
+
+/// The JSON Schema of flow documents.
+pub fn flow_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(FlowDoc)).unwrap_or_default()
+}

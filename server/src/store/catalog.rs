@@ -1,0 +1,272 @@
+//! Products of a workspace's catalog.
+
+use app::commerce::{CatalogView, Currency, Money, Product};
+use sqlx::FromRow;
+
+use super::{Result, Store, StoreError, WorkspaceId, conflict_on_unique, now_ms};
+
+/// A product id.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type, serde::Serialize, serde::Deserialize,
+)]
+#[sqlx(transparent)]
+#[serde(transparent)]
+pub struct ProductId(pub i64);
+
+/// A product as stored.
+#[derive(Debug, Clone, FromRow)]
+pub struct ProductRow {
+    /// Id.
+    pub id: ProductId,
+    /// SKU, unique in the workspace.
+    pub sku: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Price in minor units.
+    pub price_minor: i64,
+    /// ISO currency.
+    pub currency: String,
+    /// Picture.
+    pub image_url: Option<String>,
+    /// Units on hand; NULL when not tracked.
+    pub stock: Option<i64>,
+    /// 1 when for sale.
+    pub active: i64,
+    /// JSON array of collection names.
+    pub collections: String,
+    /// Created at.
+    pub created_at: i64,
+    /// Updated at.
+    pub updated_at: i64,
+}
+
+impl ProductRow {
+    /// The product as the pure core sees it.
+    pub fn to_product(&self) -> Product {
+        Product {
+            sku: self.sku.clone(),
+            name: self.name.clone(),
+            description: self.description.clone(),
+            price: Money::new(
+                self.price_minor,
+                Currency::parse(&self.currency).unwrap_or(Currency::XXX),
+            ),
+            image_url: self.image_url.clone(),
+            stock: self
+                .stock
+                .map(|s| u32::try_from(s.max(0)).unwrap_or(u32::MAX)),
+            active: self.active != 0,
+            collections: serde_json::from_str(&self.collections).unwrap_or_default(),
+        }
+    }
+}
+
+const COLUMNS: &str = "id, sku, name, description, price_minor, currency, image_url, stock, active, \
+                       collections, created_at, updated_at";
+
+/// How to filter a product listing.
+#[derive(Debug, Clone, Default)]
+pub struct ProductFilter {
+    /// Only this collection (case-insensitive).
+    pub collection: Option<String>,
+    /// Name or SKU contains this (case-insensitive).
+    pub query: Option<String>,
+    /// Only active or only inactive.
+    pub active: Option<bool>,
+}
+
+impl Store {
+    /// The workspace's products, by name.
+    pub async fn products(
+        &self,
+        ws: WorkspaceId,
+        filter: &ProductFilter,
+    ) -> Result<Vec<ProductRow>> {
+        let rows: Vec<ProductRow> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM products WHERE workspace_id = $1 ORDER BY LOWER(name), id"
+        ))
+        .bind(ws)
+        .fetch_all(&self.pool)
+        .await?;
+        // Collections live in a JSON array; filtering here keeps one SQL for both backends.
+        Ok(rows
+            .into_iter()
+            .filter(|r| filter.active.is_none_or(|a| (r.active != 0) == a))
+            .filter(|r| {
+                filter.query.as_ref().is_none_or(|q| {
+                    let q = q.to_lowercase();
+                    r.name.to_lowercase().contains(&q) || r.sku.to_lowercase().contains(&q)
+                })
+            })
+            .filter(|r| {
+                filter
+                    .collection
+                    .as_ref()
+                    .is_none_or(|c| r.to_product().in_collection(c))
+            })
+            .collect())
+    }
+
+    /// Every product as the interpreter sees it.
+    pub async fn catalog(&self, ws: WorkspaceId) -> Result<CatalogView> {
+        let rows = self.products(ws, &ProductFilter::default()).await?;
+        Ok(CatalogView::new(rows.iter().map(ProductRow::to_product)))
+    }
+
+    /// One product.
+    pub async fn product(&self, ws: WorkspaceId, id: ProductId) -> Result<Option<ProductRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM products WHERE workspace_id = $1 AND id = $2"
+        ))
+        .bind(ws)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Adds a product; `Conflict("sku")` when the SKU is taken.
+    pub async fn create_product(&self, ws: WorkspaceId, p: &Product) -> Result<ProductRow> {
+        let now = now_ms();
+        sqlx::query_as(&format!(
+            "INSERT INTO products (workspace_id, sku, name, description, price_minor, currency, image_url, \
+             stock, active, collections, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING {COLUMNS}"
+        ))
+        .bind(ws)
+        .bind(&p.sku)
+        .bind(&p.name)
+        .bind(&p.description)
+        .bind(p.price.minor)
+        .bind(p.price.currency.code())
+        .bind(&p.image_url)
+        .bind(p.stock.map(i64::from))
+        .bind(i64::from(p.active))
+        .bind(serde_json::to_string(&p.collections).unwrap_or_else(|_| "[]".into()))
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| conflict_on_unique(e, "sku"))
+    }
+
+    /// Replaces a product's fields; `None` when missing, `Conflict("sku")`
+    /// when the new SKU is taken.
+    pub async fn update_product(
+        &self,
+        ws: WorkspaceId,
+        id: ProductId,
+        p: &Product,
+    ) -> Result<Option<ProductRow>> {
+        sqlx::query_as(&format!(
+            "UPDATE products SET sku = $1, name = $2, description = $3, price_minor = $4, currency = $5, \
+             image_url = $6, stock = $7, active = $8, collections = $9, updated_at = $10 \
+             WHERE workspace_id = $11 AND id = $12 RETURNING {COLUMNS}"
+        ))
+        .bind(&p.sku)
+        .bind(&p.name)
+        .bind(&p.description)
+        .bind(p.price.minor)
+        .bind(p.price.currency.code())
+        .bind(&p.image_url)
+        .bind(p.stock.map(i64::from))
+        .bind(i64::from(p.active))
+        .bind(serde_json::to_string(&p.collections).unwrap_or_else(|_| "[]".into()))
+        .bind(now_ms())
+        .bind(ws)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| conflict_on_unique(e, "sku"))
+    }
+
+    /// Deletes a product; `false` when missing.
+    pub async fn delete_product(&self, ws: WorkspaceId, id: ProductId) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM products WHERE workspace_id = $1 AND id = $2")
+            .bind(ws)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Creates or updates (by SKU) every product, all or nothing. Returns
+    /// (created, updated).
+    pub async fn import_products(
+        &self,
+        ws: WorkspaceId,
+        products: &[Product],
+    ) -> Result<(usize, usize)> {
+        let mut tx = self.begin().await?;
+        let now = now_ms();
+        let (mut created, mut updated) = (0, 0);
+        for p in products {
+            let existing: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM products WHERE workspace_id = $1 AND sku = $2")
+                    .bind(ws)
+                    .bind(&p.sku)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let collections = serde_json::to_string(&p.collections).unwrap_or_else(|_| "[]".into());
+            match existing {
+                Some(id) => {
+                    sqlx::query(
+                        "UPDATE products SET name = $1, description = $2, price_minor = $3, currency = $4, \
+                         image_url = $5, stock = $6, active = $7, collections = $8, updated_at = $9 \
+                         WHERE workspace_id = $10 AND id = $11",
+                    )
+                    .bind(&p.name)
+                    .bind(&p.description)
+                    .bind(p.price.minor)
+                    .bind(p.price.currency.code())
+                    .bind(&p.image_url)
+                    .bind(p.stock.map(i64::from))
+                    .bind(i64::from(p.active))
+                    .bind(&collections)
+                    .bind(now)
+                    .bind(ws)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                    updated += 1;
+                }
+                None => {
+                    sqlx::query(
+                        "INSERT INTO products (workspace_id, sku, name, description, price_minor, currency, \
+                         image_url, stock, active, collections, created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+                    )
+                    .bind(ws)
+                    .bind(&p.sku)
+                    .bind(&p.name)
+                    .bind(&p.description)
+                    .bind(p.price.minor)
+                    .bind(p.price.currency.code())
+                    .bind(&p.image_url)
+                    .bind(p.stock.map(i64::from))
+                    .bind(i64::from(p.active))
+                    .bind(&collections)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| conflict_on_unique(e, "sku"))?;
+                    created += 1;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok((created, updated))
+    }
+
+    /// The workspace's default currency.
+    pub async fn workspace_currency(&self, ws: WorkspaceId) -> Result<Currency> {
+        let code: Option<String> =
+            sqlx::query_scalar("SELECT currency FROM workspaces WHERE id = $1")
+                .bind(ws)
+                .fetch_optional(&self.pool)
+                .await?;
+        code.as_deref()
+            .and_then(Currency::parse)
+            .ok_or(StoreError::Conflict("workspace"))
+    }
+}

@@ -1,0 +1,407 @@
+//! Conversations, their transcript, and the transaction the runner applies
+//! one step in.
+
+use app::commerce::NewOrder;
+use sqlx::FromRow;
+
+use super::orders::{OrderRow, place_order};
+use super::{Backend, BotId, Result, Store, Tx, WorkspaceId, now_ms};
+
+/// A conversation id.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type, serde::Serialize, serde::Deserialize,
+)]
+#[sqlx(transparent)]
+#[serde(transparent)]
+pub struct ConversationId(pub i64);
+
+/// A conversation as stored.
+#[derive(Debug, Clone, FromRow)]
+pub struct ConversationRow {
+    /// Id.
+    pub id: ConversationId,
+    /// Its bot.
+    pub bot_id: BotId,
+    /// `messenger`, `whatsapp`, `web` or `test`.
+    pub channel: String,
+    /// The shopper's id on that channel.
+    pub external_user: String,
+    /// The shopper's name, when the channel tells.
+    pub display_name: String,
+    /// The flow version it is pinned to.
+    pub version: i64,
+    /// The interpreter session, as JSON.
+    pub session: String,
+    /// Started at.
+    pub created_at: i64,
+    /// Last activity at.
+    pub updated_at: i64,
+}
+
+/// One transcript entry.
+#[derive(Debug, Clone, FromRow)]
+pub struct MessageRow {
+    /// Id (also the transcript cursor).
+    pub id: i64,
+    /// `in` or `out`.
+    pub direction: String,
+    /// The platform event id of an inbound message.
+    pub event_id: Option<String>,
+    /// The input or outbound message, as JSON.
+    pub body: String,
+    /// Readable text.
+    pub preview: String,
+    /// Delivery status of outbound messages.
+    pub status: String,
+    /// When.
+    pub created_at: i64,
+}
+
+const CONV_COLUMNS: &str =
+    "id, bot_id, channel, external_user, display_name, version, session, created_at, updated_at";
+
+/// A transaction of the store, with the statements the runner needs.
+pub struct Txn {
+    tx: Tx,
+    backend: Backend,
+}
+
+impl Store {
+    /// Starts a write transaction for the runner.
+    pub async fn transaction(&self) -> Result<Txn> {
+        Ok(Txn {
+            tx: self.begin().await?,
+            backend: self.backend,
+        })
+    }
+
+    /// A conversation of the workspace.
+    pub async fn conversation(
+        &self,
+        ws: WorkspaceId,
+        id: ConversationId,
+    ) -> Result<Option<ConversationRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {CONV_COLUMNS} FROM conversations WHERE workspace_id = $1 AND id = $2"
+        ))
+        .bind(ws)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// The transcript of a conversation after `cursor`, oldest first.
+    pub async fn transcript(
+        &self,
+        ws: WorkspaceId,
+        id: ConversationId,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<MessageRow>> {
+        Ok(sqlx::query_as(
+            "SELECT id, direction, event_id, body, preview, status, created_at FROM messages \
+             WHERE workspace_id = $1 AND conversation_id = $2 AND id > $3 ORDER BY id LIMIT $4",
+        )
+        .bind(ws)
+        .bind(id)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The orders a conversation placed, newest first.
+    pub async fn conversation_orders(
+        &self,
+        ws: WorkspaceId,
+        id: ConversationId,
+    ) -> Result<Vec<OrderRow>> {
+        let mut tx = self.transaction().await?;
+        let rows = tx.orders_of(ws, id).await?;
+        tx.rollback().await?;
+        Ok(rows)
+    }
+}
+
+impl Txn {
+    /// Commits.
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Rolls back.
+    pub async fn rollback(self) -> Result<()> {
+        self.tx.rollback().await?;
+        Ok(())
+    }
+
+    /// The conversation of this shopper with this bot on this channel,
+    /// created (pinned to `version`, with `session`) when new, and locked for
+    /// the rest of the transaction so its events apply one at a time.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn conversation_for_update(
+        &mut self,
+        ws: WorkspaceId,
+        bot: BotId,
+        channel: &str,
+        external_user: &str,
+        display_name: &str,
+        version: i64,
+        session: &str,
+    ) -> Result<ConversationRow> {
+        let now = now_ms();
+        sqlx::query(
+            "INSERT INTO conversations (workspace_id, bot_id, channel, external_user, display_name, version, \
+             session, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
+             ON CONFLICT (bot_id, channel, external_user) DO NOTHING",
+        )
+        .bind(ws)
+        .bind(bot)
+        .bind(channel)
+        .bind(external_user)
+        .bind(display_name)
+        .bind(version)
+        .bind(session)
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        let lock = if self.backend == Backend::Postgres {
+            " FOR UPDATE"
+        } else {
+            ""
+        };
+        Ok(sqlx::query_as(&format!(
+            "SELECT {CONV_COLUMNS} FROM conversations \
+             WHERE workspace_id = $1 AND bot_id = $2 AND channel = $3 AND external_user = $4{lock}"
+        ))
+        .bind(ws)
+        .bind(bot)
+        .bind(channel)
+        .bind(external_user)
+        .fetch_one(&mut *self.tx)
+        .await?)
+    }
+
+    /// Stores the session after a step.
+    pub async fn save_session(
+        &mut self,
+        ws: WorkspaceId,
+        id: ConversationId,
+        session: &str,
+        version: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE conversations SET session = $1, version = $2, updated_at = $3 WHERE workspace_id = $4 AND id = $5",
+        )
+        .bind(session)
+        .bind(version)
+        .bind(now_ms())
+        .bind(ws)
+        .bind(id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Records an inbound event; `false` when this event id was already
+    /// recorded for the conversation (a retried delivery).
+    pub async fn record_inbound(
+        &mut self,
+        ws: WorkspaceId,
+        conv: ConversationId,
+        event_id: &str,
+        body: &str,
+        preview: &str,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO messages (workspace_id, conversation_id, direction, event_id, body, preview, status, created_at) \
+             VALUES ($1, $2, 'in', $3, $4, $5, 'done', $6) ON CONFLICT (conversation_id, direction, event_id) DO NOTHING",
+        )
+        .bind(ws)
+        .bind(conv)
+        .bind(event_id)
+        .bind(body)
+        .bind(preview)
+        .bind(now_ms())
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Appends an outbound message with a delivery status.
+    pub async fn record_outbound(
+        &mut self,
+        ws: WorkspaceId,
+        conv: ConversationId,
+        body: &str,
+        preview: &str,
+        status: &str,
+    ) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO messages (workspace_id, conversation_id, direction, body, preview, status, created_at) \
+             VALUES ($1, $2, 'out', $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(ws)
+        .bind(conv)
+        .bind(body)
+        .bind(preview)
+        .bind(status)
+        .bind(now_ms())
+        .fetch_one(&mut *self.tx)
+        .await?)
+    }
+
+    /// Stores an order once per key (see [`place_order`]).
+    pub async fn place_order(
+        &mut self,
+        ws: WorkspaceId,
+        bot: BotId,
+        conv: ConversationId,
+        order: &NewOrder,
+        page_token: &str,
+    ) -> Result<(OrderRow, bool)> {
+        place_order(&mut self.tx, ws, bot, conv, order, page_token).await
+    }
+
+    /// The orders a conversation placed, newest first.
+    pub async fn orders_of(
+        &mut self,
+        ws: WorkspaceId,
+        conv: ConversationId,
+    ) -> Result<Vec<OrderRow>> {
+        Ok(sqlx::query_as(
+            "SELECT id, number, idem_key, bot_id, conversation_id, status, payment, total_minor, currency, \
+             lines, details, page_token, created_at, updated_at FROM orders \
+             WHERE workspace_id = $1 AND conversation_id = $2 ORDER BY id DESC LIMIT 20",
+        )
+        .bind(ws)
+        .bind(conv)
+        .fetch_all(&mut *self.tx)
+        .await?)
+    }
+
+    /// Queues a call to a merchant's API; a repeated request id is ignored.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn queue_http_call(
+        &mut self,
+        ws: WorkspaceId,
+        conv: ConversationId,
+        request_id: &str,
+        method: &str,
+        url: &str,
+        body: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO http_calls (workspace_id, conversation_id, request_id, method, url, body, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (request_id) DO NOTHING",
+        )
+        .bind(ws)
+        .bind(conv)
+        .bind(request_id)
+        .bind(method)
+        .bind(url)
+        .bind(body)
+        .bind(now_ms())
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// The published flow at `number`.
+    pub async fn version_document(
+        &mut self,
+        ws: WorkspaceId,
+        bot: BotId,
+        number: i64,
+    ) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT document FROM bot_versions WHERE workspace_id = $1 AND bot_id = $2 AND number = $3",
+        )
+        .bind(ws)
+        .bind(bot)
+        .bind(number)
+        .fetch_optional(&mut *self.tx)
+        .await?)
+    }
+}
+
+/// A queued call to a merchant's API, with what is needed to feed its
+/// answer back into the conversation.
+#[derive(Debug, Clone, FromRow)]
+pub struct HttpCallRow {
+    /// Id.
+    pub id: i64,
+    /// The tenant.
+    pub workspace_id: WorkspaceId,
+    /// The conversation waiting for it.
+    pub conversation_id: ConversationId,
+    /// The interpreter's request id.
+    pub request_id: String,
+    /// GET or POST.
+    pub method: String,
+    /// Address.
+    pub url: String,
+    /// JSON body.
+    pub body: Option<String>,
+    /// The conversation's bot.
+    pub bot_id: BotId,
+    /// Its channel.
+    pub channel: String,
+    /// The shopper.
+    pub external_user: String,
+}
+
+impl Store {
+    /// Takes up to `limit` pending calls, marking them running so another
+    /// worker does not take them too.
+    pub async fn claim_http_calls(&self, limit: i64) -> Result<Vec<HttpCallRow>> {
+        let mut tx = self.begin().await?;
+        let skip = if self.backend == Backend::Postgres {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
+        let ids: Vec<i64> = sqlx::query_scalar(&format!(
+            "SELECT id FROM http_calls WHERE status = 'pending' ORDER BY id LIMIT $1{skip}"
+        ))
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut rows = Vec::new();
+        for id in ids {
+            sqlx::query("UPDATE http_calls SET status = 'running' WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            let row: HttpCallRow = sqlx::query_as(
+                "SELECT h.id, h.workspace_id, h.conversation_id, h.request_id, h.method, h.url, h.body, \
+                 c.bot_id, c.channel, c.external_user \
+                 FROM http_calls h JOIN conversations c ON c.id = h.conversation_id WHERE h.id = $1",
+            )
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+            rows.push(row);
+        }
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    /// Marks a call finished.
+    pub async fn finish_http_call(&self, id: i64) -> Result<()> {
+        sqlx::query("UPDATE http_calls SET status = 'done' WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Puts calls that were running when the process stopped back in line.
+    pub async fn requeue_running_http_calls(&self) -> Result<u64> {
+        let done = sqlx::query("UPDATE http_calls SET status = 'pending' WHERE status = 'running'")
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}

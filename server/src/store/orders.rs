@@ -1,0 +1,358 @@
+//! Orders and their status history.
+
+use app::commerce::{CartLine, Currency, IllegalTransition, Money, NewOrder, OrderStatus};
+use sqlx::FromRow;
+
+use super::{BotId, Result, Store, StoreError, Tx, WorkspaceId, now_ms};
+use crate::store::conversations::ConversationId;
+
+/// An order id.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type, serde::Serialize, serde::Deserialize,
+)]
+#[sqlx(transparent)]
+#[serde(transparent)]
+pub struct OrderId(pub i64);
+
+/// An order as stored.
+#[derive(Debug, Clone, FromRow)]
+pub struct OrderRow {
+    /// Id.
+    pub id: OrderId,
+    /// The number shown to people (1001, 1002, …).
+    pub number: i64,
+    /// Idempotency key.
+    pub idem_key: String,
+    /// The bot that took it.
+    pub bot_id: Option<BotId>,
+    /// The conversation it came from.
+    pub conversation_id: Option<ConversationId>,
+    /// Status name.
+    pub status: String,
+    /// Payment method name.
+    pub payment: String,
+    /// Total in minor units.
+    pub total_minor: i64,
+    /// Currency code.
+    pub currency: String,
+    /// JSON array of cart lines.
+    pub lines: String,
+    /// JSON object of collected details.
+    pub details: String,
+    /// The secret of the hosted order page.
+    pub page_token: String,
+    /// Placed at.
+    pub created_at: i64,
+    /// Last changed at.
+    pub updated_at: i64,
+}
+
+impl OrderRow {
+    /// The parsed status (placed if the stored value is unknown).
+    pub fn status(&self) -> OrderStatus {
+        OrderStatus::parse(&self.status).unwrap_or(OrderStatus::Placed)
+    }
+
+    /// The total.
+    pub fn total(&self) -> Money {
+        Money::new(
+            self.total_minor,
+            Currency::parse(&self.currency).unwrap_or(Currency::XXX),
+        )
+    }
+
+    /// The lines.
+    pub fn lines(&self) -> Vec<CartLine> {
+        serde_json::from_str(&self.lines).unwrap_or_default()
+    }
+
+    /// The collected details.
+    pub fn details(&self) -> std::collections::BTreeMap<String, String> {
+        serde_json::from_str(&self.details).unwrap_or_default()
+    }
+}
+
+/// One status change.
+#[derive(Debug, Clone, FromRow)]
+pub struct OrderEventRow {
+    /// From (none for the placement).
+    pub from_status: Option<String>,
+    /// To.
+    pub to_status: String,
+    /// Who: "bot", a user's email, or a token name.
+    pub actor: String,
+    /// A note.
+    pub note: String,
+    /// When.
+    pub created_at: i64,
+}
+
+const COLUMNS: &str = "id, number, idem_key, bot_id, conversation_id, status, payment, total_minor, currency, \
+                       lines, details, page_token, created_at, updated_at";
+
+/// Why a status change was refused.
+#[derive(Debug)]
+pub enum StatusChange {
+    /// Done; the updated order.
+    Changed(Box<OrderRow>),
+    /// The state machine forbids it.
+    Illegal(IllegalTransition),
+    /// No such order in the workspace.
+    Missing,
+}
+
+impl Store {
+    /// The workspace's orders, newest first.
+    pub async fn orders(
+        &self,
+        ws: WorkspaceId,
+        status: Option<OrderStatus>,
+        limit: i64,
+    ) -> Result<Vec<OrderRow>> {
+        let rows = match status {
+            Some(s) => {
+                sqlx::query_as(&format!(
+                    "SELECT {COLUMNS} FROM orders WHERE workspace_id = $1 AND status = $2 ORDER BY id DESC LIMIT $3"
+                ))
+                .bind(ws)
+                .bind(s.as_str())
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query_as(&format!(
+                    "SELECT {COLUMNS} FROM orders WHERE workspace_id = $1 ORDER BY id DESC LIMIT $2"
+                ))
+                .bind(ws)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?
+            }
+        };
+        Ok(rows)
+    }
+
+    /// One order.
+    pub async fn order(&self, ws: WorkspaceId, id: OrderId) -> Result<Option<OrderRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM orders WHERE workspace_id = $1 AND id = $2"
+        ))
+        .bind(ws)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// The order behind a hosted order page. The token is the capability,
+    /// so this lookup is not scoped by workspace; it returns the workspace.
+    pub async fn order_by_token(&self, token: &str) -> Result<Option<(WorkspaceId, OrderRow)>> {
+        let ws: Option<WorkspaceId> =
+            sqlx::query_scalar("SELECT workspace_id FROM orders WHERE page_token = $1")
+                .bind(token)
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some(ws) = ws else { return Ok(None) };
+        let row: Option<OrderRow> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM orders WHERE workspace_id = $1 AND page_token = $2"
+        ))
+        .bind(ws)
+        .bind(token)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| (ws, r)))
+    }
+
+    /// The status history of an order, oldest first.
+    pub async fn order_events(&self, ws: WorkspaceId, id: OrderId) -> Result<Vec<OrderEventRow>> {
+        Ok(sqlx::query_as(
+            "SELECT from_status, to_status, actor, note, created_at FROM order_events \
+             WHERE workspace_id = $1 AND order_id = $2 ORDER BY id",
+        )
+        .bind(ws)
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Moves an order to `to` if the state machine allows it, recording who
+    /// did it. Cancelling puts tracked stock back.
+    pub async fn set_order_status(
+        &self,
+        ws: WorkspaceId,
+        id: OrderId,
+        to: OrderStatus,
+        actor: &str,
+        note: &str,
+    ) -> Result<StatusChange> {
+        let mut tx = self.begin().await?;
+        let lock = if self.backend == super::Backend::Postgres {
+            " FOR UPDATE"
+        } else {
+            ""
+        };
+        let row: Option<OrderRow> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM orders WHERE workspace_id = $1 AND id = $2{lock}"
+        ))
+        .bind(ws)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(StatusChange::Missing);
+        };
+        let from = row.status();
+        if let Err(e) = from.transition(to) {
+            return Ok(StatusChange::Illegal(e));
+        }
+        let now = now_ms();
+        sqlx::query(
+            "UPDATE orders SET status = $1, updated_at = $2 WHERE workspace_id = $3 AND id = $4",
+        )
+        .bind(to.as_str())
+        .bind(now)
+        .bind(ws)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        insert_event(&mut tx, ws, id, Some(from), to, actor, note, now).await?;
+        if to == OrderStatus::Cancelled {
+            for line in row.lines() {
+                sqlx::query(
+                    "UPDATE products SET stock = stock + $1 WHERE workspace_id = $2 AND sku = $3 AND stock IS NOT NULL",
+                )
+                .bind(i64::from(line.qty))
+                .bind(ws)
+                .bind(&line.sku)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(match self.order(ws, id).await? {
+            Some(r) => StatusChange::Changed(Box::new(r)),
+            None => StatusChange::Missing,
+        })
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_event(
+    tx: &mut Tx,
+    ws: WorkspaceId,
+    order: OrderId,
+    from: Option<OrderStatus>,
+    to: OrderStatus,
+    actor: &str,
+    note: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO order_events (workspace_id, order_id, from_status, to_status, actor, note, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(ws)
+    .bind(order)
+    .bind(from.map(|f| f.as_str()))
+    .bind(to.as_str())
+    .bind(actor)
+    .bind(note)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Stores an order once per idempotency key, inside the caller's
+/// transaction. Returns the order and whether this call created it. Tracked
+/// stock is taken; if it ran out meanwhile, the order notes it for the
+/// merchant instead of failing the conversation.
+pub(super) async fn place_order(
+    tx: &mut Tx,
+    ws: WorkspaceId,
+    bot: BotId,
+    conversation: ConversationId,
+    order: &NewOrder,
+    page_token: &str,
+) -> Result<(OrderRow, bool)> {
+    let existing: Option<OrderRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM orders WHERE workspace_id = $1 AND idem_key = $2"
+    ))
+    .bind(ws)
+    .bind(&order.key)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some(row) = existing {
+        return Ok((row, false));
+    }
+    let number: i64 = sqlx::query_scalar(
+        "UPDATE workspaces SET next_order_number = next_order_number + 1 WHERE id = $1 \
+         RETURNING next_order_number - 1",
+    )
+    .bind(ws)
+    .fetch_one(&mut **tx)
+    .await?;
+    let now = now_ms();
+    let lines =
+        serde_json::to_string(&order.lines).map_err(|e| StoreError::Config(e.to_string()))?;
+    let details =
+        serde_json::to_string(&order.details).map_err(|e| StoreError::Config(e.to_string()))?;
+    let row: OrderRow = sqlx::query_as(&format!(
+        "INSERT INTO orders (workspace_id, number, idem_key, bot_id, conversation_id, status, payment, \
+         total_minor, currency, lines, details, page_token, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, 'placed', $6, $7, $8, $9, $10, $11, $12, $12) RETURNING {COLUMNS}"
+    ))
+    .bind(ws)
+    .bind(number)
+    .bind(&order.key)
+    .bind(bot)
+    .bind(conversation)
+    .bind(order.payment.as_str())
+    .bind(order.total.minor)
+    .bind(order.total.currency.code())
+    .bind(lines)
+    .bind(details)
+    .bind(page_token)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?;
+    let mut short = Vec::new();
+    for line in &order.lines {
+        let taken = sqlx::query(
+            "UPDATE products SET stock = stock - $1 WHERE workspace_id = $2 AND sku = $3 \
+             AND stock IS NOT NULL AND stock >= $1",
+        )
+        .bind(i64::from(line.qty))
+        .bind(ws)
+        .bind(&line.sku)
+        .execute(&mut **tx)
+        .await?;
+        if taken.rows_affected() == 0 {
+            let tracked: Option<Option<i64>> = sqlx::query_scalar(
+                "SELECT stock FROM products WHERE workspace_id = $1 AND sku = $2",
+            )
+            .bind(ws)
+            .bind(&line.sku)
+            .fetch_optional(&mut **tx)
+            .await?;
+            if let Some(Some(_)) = tracked {
+                sqlx::query("UPDATE products SET stock = 0 WHERE workspace_id = $1 AND sku = $2")
+                    .bind(ws)
+                    .bind(&line.sku)
+                    .execute(&mut **tx)
+                    .await?;
+                short.push(line.name.clone());
+            }
+        }
+    }
+    let note = if short.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "Stock ran out for {} while this order was placed; check availability.",
+            short.join(", ")
+        )
+    };
+    insert_event(tx, ws, row.id, None, OrderStatus::Placed, "bot", &note, now).await?;
+    Ok((row, true))
+}

@@ -1,0 +1,214 @@
+//! The catalog over HTTP: product CRUD with exact prices, and CSV import
+//! that reports problems per row and imports all or nothing.
+
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::{Db, TestApp};
+use serde_json::{Value, json};
+
+async fn products_crud(db: Db) {
+    let app = TestApp::new(db).await;
+    let (mut c, _) = app.signed_up("ana@example.com", "Ana").await;
+    let res = c
+        .post_json("/api/v1/products", json!({"sku": "RUN-1", "name": " Runner ", "price": "89.90", "stock": 5, "collections": ["Shoes", " "], "image_url": "https://img.example/r.jpg"}))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+    let p = res.json();
+    assert_eq!(p["name"], "Runner");
+    assert_eq!(p["price"], "89.90");
+    assert_eq!(p["price_minor"], 8990);
+    assert_eq!(p["currency"], "USD");
+    assert_eq!(p["price_label"], "$89.90");
+    assert_eq!(p["collections"], json!(["Shoes"]));
+    let id = p["id"].as_i64().unwrap();
+
+    // A JSON number is read exactly too.
+    let res = c
+        .post_json(
+            "/api/v1/products",
+            json!({"sku": "SOCK", "name": "Socks", "price": 0.1, "currency": "eur"}),
+        )
+        .await;
+    assert_eq!(res.json()["price_minor"], 10);
+    assert_eq!(res.json()["currency"], "EUR");
+
+    let res = c
+        .post_json(
+            "/api/v1/products",
+            json!({"sku": "RUN-1", "name": "Dup", "price": "1"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CONFLICT);
+    assert_eq!(res.error_code(), "sku_taken");
+
+    let res = c
+        .post_json(
+            "/api/v1/products",
+            json!({"sku": "", "name": "", "price": "-1", "image_url": "ftp://x"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.error_code(), "invalid_product");
+    let msg = res.json()["error"]["message"].as_str().unwrap().to_string();
+    for part in ["SKU", "name", "negative", "https"] {
+        assert!(msg.contains(part), "{part} not in {msg}");
+    }
+    let res = c
+        .post_json(
+            "/api/v1/products",
+            json!({"sku": "X", "name": "X", "price": "1.005"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // PATCH changes only what it names; null clears stock tracking.
+    let res = c
+        .patch_json(
+            &format!("/api/v1/products/{id}"),
+            json!({"stock": null, "active": false}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    assert_eq!(res.json()["stock"], Value::Null);
+    assert_eq!(res.json()["active"], false);
+    assert_eq!(res.json()["price"], "89.90");
+    let res = c
+        .patch_json(&format!("/api/v1/products/{id}"), json!({"sku": "SOCK"}))
+        .await;
+    assert_eq!(res.status, StatusCode::CONFLICT);
+
+    let list = c.get("/api/v1/products?active=false").await.json();
+    assert_eq!(list["products"].as_array().unwrap().len(), 1);
+    let list = c.get("/api/v1/products?q=sock").await.json();
+    assert_eq!(list["products"][0]["sku"], "SOCK");
+    let list = c.get("/api/v1/products?collection=shoes").await.json();
+    assert_eq!(list["products"][0]["sku"], "RUN-1");
+
+    assert_eq!(
+        c.delete(&format!("/api/v1/products/{id}")).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        c.get(&format!("/api/v1/products/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn sqlite_products_crud() {
+    products_crud(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_products_crud() {
+    products_crud(Db::Postgres).await;
+}
+
+async fn csv_import_is_all_or_nothing(db: Db) {
+    let app = TestApp::new(db).await;
+    let (mut c, _) = app.signed_up("ana@example.com", "Ana").await;
+    c.post_json(
+        "/api/v1/products",
+        json!({"sku": "A", "name": "Old name", "price": "1"}),
+    )
+    .await;
+
+    let good = "sku,name,price,stock,collections\nA,Alpha,10.50,3,Shoes|Sale\nB,\"Beta, the second\",2,,\n";
+    let res = c
+        .post_raw("/api/v1/products/import", "text/csv", good)
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    assert_eq!(res.json(), json!({"created": 1, "updated": 1}));
+    let list = c.get("/api/v1/products").await.json();
+    let names: Vec<&str> = list["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Alpha", "Beta, the second"]);
+
+    let bad = "sku,name,price\nC,Gamma,3\n,Nameless,4\nD,,x\n";
+    let res = c.post_raw("/api/v1/products/import", "text/csv", bad).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.error_code(), "invalid_csv");
+    let body = res.json();
+    assert_eq!(
+        body["error"]["message"],
+        "2 rows of the file have problems, so nothing was imported. Fix them and import the file again."
+    );
+    let rows: Vec<i64> = body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["row"].as_i64().unwrap())
+        .collect();
+    assert_eq!(rows, [3, 4]);
+    assert_eq!(
+        app.count("products").await,
+        2,
+        "the good row C was not imported either"
+    );
+
+    let res = c
+        .post_raw("/api/v1/products/import", "application/json", "{}")
+        .await;
+    assert_eq!(res.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let res = c
+        .post_raw(
+            "/api/v1/products/import",
+            "text/csv",
+            vec![0xff, 0xfe, 0x00],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn sqlite_csv_import_is_all_or_nothing() {
+    csv_import_is_all_or_nothing(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_csv_import_is_all_or_nothing() {
+    csv_import_is_all_or_nothing(Db::Postgres).await;
+}
+
+#[tokio::test]
+async fn viewers_cannot_change_the_catalog() {
+    let app = TestApp::sqlite().await;
+    let (mut owner, _) = app.signed_up("owner@example.com", "Shop").await;
+    let token = owner
+        .post_json("/api/v1/tokens", json!({"name": "r", "role": "viewer"}))
+        .await
+        .json()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut v = owner.with_token(&token);
+    assert_eq!(v.get("/api/v1/products").await.status, StatusCode::OK);
+    assert_eq!(
+        v.post_json(
+            "/api/v1/products",
+            json!({"sku": "A", "name": "A", "price": "1"})
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        v.post_raw(
+            "/api/v1/products/import",
+            "text/csv",
+            "sku,name,price\nA,A,1\n"
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    let res = v.request(Method::GET, "/api/v1/orders", None).await;
+    assert_eq!(res.status, StatusCode::OK);
+}

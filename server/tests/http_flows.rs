@@ -1,0 +1,430 @@
+//! Flows over HTTP: templates, drafts with revisions, validation,
+//! publishing, history, restore, simulation and the JSON Schema. On both
+//! databases where it matters (drafts, publishing).
+
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{Client, Db, TestApp};
+use serde_json::{Value, json};
+
+async fn bot_from(c: &mut Client, template: Option<&str>) -> i64 {
+    let body = match template {
+        Some(t) => json!({"name": "Shop bot", "template": t}),
+        None => json!({"name": "Blank bot"}),
+    };
+    let res = c.post_json("/api/v1/bots", body).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+    res.json()["id"].as_i64().unwrap()
+}
+
+async fn add_products(c: &mut Client) {
+    for (sku, name, price, stock) in [
+        ("RUN-1", "Runner", "89.90", json!(5)),
+        ("SOCK-3", "Socks", "9", Value::Null),
+    ] {
+        let res = c
+            .post_json("/api/v1/products", json!({"sku": sku, "name": name, "price": price, "stock": stock, "collections": ["Shoes"]}))
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+    }
+}
+
+#[tokio::test]
+async fn templates_are_listed_and_start_bots() {
+    let app = TestApp::sqlite().await;
+    let (mut c, _) = app.signed_up("ana@example.com", "Ana").await;
+    let list = c.get("/api/v1/templates").await.json();
+    let ids: Vec<&str> = list["templates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["shop", "faq", "order-status"]);
+    assert!(list["templates"][0]["steps"].as_u64().unwrap() > 5);
+
+    let bot = bot_from(&mut c, Some("faq")).await;
+    let draft = c.get(&format!("/api/v1/bots/{bot}/draft")).await.json();
+    assert_eq!(draft["revision"], 1);
+    assert_eq!(draft["document"]["start"], "welcome");
+    let validation = c
+        .post_json(&format!("/api/v1/bots/{bot}/validate"), json!({}))
+        .await
+        .json();
+    assert_eq!(validation["publishable"], true, "{validation}");
+
+    let res = c
+        .post_json("/api/v1/bots", json!({"name": "x", "template": "casino"}))
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("shop, faq, order-status")
+    );
+}
+
+async fn drafts_use_revisions(db: Db) {
+    let app = TestApp::new(db).await;
+    let (mut c, _) = app.signed_up("ana@example.com", "Ana").await;
+    let bot = bot_from(&mut c, None).await;
+    let draft = c.get(&format!("/api/v1/bots/{bot}/draft")).await.json();
+    assert_eq!(draft["revision"], 1);
+    assert_eq!(draft["document"]["nodes"], json!([]));
+
+    let doc = json!({"schema": 1, "start": "hi", "nodes": [
+        {"id": "hi", "type": "message", "position": {"x": 0, "y": 0}, "settings": {"text": "Hello"}},
+        {"id": "bye", "type": "end", "settings": {"text": "Bye"}}],
+        "edges": [{"from": "hi", "port": "next", "to": "bye"}]});
+    let res = c
+        .request(
+            axum::http::Method::PUT,
+            &format!("/api/v1/bots/{bot}/draft"),
+            Some(json!({"revision": 1, "document": doc})),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    assert_eq!(res.json()["revision"], 2);
+    assert_eq!(res.json()["problems"], json!([]));
+
+    // A second tab still holding revision 1 is refused; nothing is overwritten.
+    let other = json!({"schema": 1, "nodes": []});
+    let res = c
+        .request(
+            axum::http::Method::PUT,
+            &format!("/api/v1/bots/{bot}/draft"),
+            Some(json!({"revision": 1, "document": other})),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CONFLICT);
+    assert_eq!(res.error_code(), "stale_revision");
+    assert_eq!(res.json()["current_revision"], 2);
+    let now = c.get(&format!("/api/v1/bots/{bot}/draft")).await.json();
+    assert_eq!(now["document"]["nodes"].as_array().unwrap().len(), 2);
+
+    // Not a flow document: 422 and nothing saved.
+    for bad in [
+        json!({"schema": 1, "nodes": [{"id": "x", "type": "teleport"}]}),
+        json!([1, 2]),
+        json!({"schema": 7}),
+    ] {
+        let res = c
+            .request(
+                axum::http::Method::PUT,
+                &format!("/api/v1/bots/{bot}/draft"),
+                Some(json!({"revision": 2, "document": bad})),
+            )
+            .await;
+        assert_eq!(
+            res.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            res.text()
+        );
+        assert_eq!(res.error_code(), "invalid_document");
+    }
+    assert_eq!(
+        c.get(&format!("/api/v1/bots/{bot}/draft")).await.json()["revision"],
+        2
+    );
+    let res = c
+        .request(
+            axum::http::Method::PUT,
+            "/api/v1/bots/999999/draft",
+            Some(json!({"revision": 1, "document": {"schema": 1}})),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn sqlite_drafts_use_revisions() {
+    drafts_use_revisions(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_drafts_use_revisions() {
+    drafts_use_revisions(Db::Postgres).await;
+}
+
+async fn publishing_and_history(db: Db) {
+    let app = TestApp::new(db).await;
+    let (mut c, _) = app.signed_up("ana@example.com", "Ana").await;
+    let blank = bot_from(&mut c, None).await;
+    let res = c
+        .post_json(&format!("/api/v1/bots/{blank}/publish"), json!({}))
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.error_code(), "invalid_flow");
+    let problems = res.json()["problems"].as_array().unwrap().clone();
+    assert_eq!(problems[0]["code"], "no_start");
+    assert_eq!(
+        problems[0]["message"],
+        "Choose the step where conversations start."
+    );
+    assert_eq!(
+        c.get(&format!("/api/v1/bots/{blank}/versions"))
+            .await
+            .json()["versions"],
+        json!([])
+    );
+
+    let bot = bot_from(&mut c, Some("order-status")).await;
+    let res = c
+        .post_json(&format!("/api/v1/bots/{bot}/publish"), json!({}))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+    assert_eq!(res.json()["version"], 1);
+    assert_eq!(res.json()["author"], "ana@example.com");
+    let v1 = c
+        .get(&format!("/api/v1/bots/{bot}/versions/1"))
+        .await
+        .json();
+
+    // Edit the draft, publish v2.
+    let mut draft = c.get(&format!("/api/v1/bots/{bot}/draft")).await.json();
+    draft["document"]["nodes"][0]["settings"]["text"] = json!("Welcome back!");
+    let res = c
+        .request(
+            axum::http::Method::PUT,
+            &format!("/api/v1/bots/{bot}/draft"),
+            Some(json!({"revision": draft["revision"], "document": draft["document"]})),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(
+        c.post_json(&format!("/api/v1/bots/{bot}/publish"), json!({}))
+            .await
+            .json()["version"],
+        2
+    );
+
+    // Roll back to v1: a new version 3 with v1's document.
+    let res = c
+        .post_json(&format!("/api/v1/bots/{bot}/versions/1/restore"), json!({}))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED);
+    assert_eq!(res.json()["version"], 3);
+    let v3 = c
+        .get(&format!("/api/v1/bots/{bot}/versions/3"))
+        .await
+        .json();
+    assert_eq!(v3["document"], v1["document"]);
+    assert_eq!(v3["note"], "Restored from version 1");
+    let list = c.get(&format!("/api/v1/bots/{bot}/versions")).await.json();
+    let numbers: Vec<i64> = list["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["number"].as_i64().unwrap())
+        .collect();
+    assert_eq!(numbers, [3, 2, 1]);
+    assert_eq!(
+        c.get(&format!("/api/v1/bots/{bot}")).await.json()["published_version"],
+        3
+    );
+    // Versions are immutable: there is no route that changes one.
+    let res = c
+        .request(
+            axum::http::Method::PUT,
+            &format!("/api/v1/bots/{bot}/versions/1"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        c.get(&format!("/api/v1/bots/{bot}/versions/9"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        c.post_json(&format!("/api/v1/bots/{bot}/versions/9/restore"), json!({}))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn sqlite_publishing_and_history() {
+    publishing_and_history(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_publishing_and_history() {
+    publishing_and_history(Db::Postgres).await;
+}
+
+#[tokio::test]
+async fn viewers_cannot_edit_or_publish() {
+    let app = TestApp::sqlite().await;
+    let (mut owner, created) = app.signed_up("owner@example.com", "Shop").await;
+    let bot = bot_from(&mut owner, Some("faq")).await;
+    let viewer = owner
+        .post_json("/api/v1/tokens", json!({"name": "read", "role": "viewer"}))
+        .await
+        .json()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut v = owner.with_token(&viewer);
+    assert_eq!(
+        v.get(&format!("/api/v1/bots/{bot}/draft")).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        v.post_json(
+            &format!("/api/v1/bots/{bot}/simulate"),
+            json!({"inputs": ["hi"]})
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    let res = v
+        .request(
+            axum::http::Method::PUT,
+            &format!("/api/v1/bots/{bot}/draft"),
+            Some(json!({"revision": 1, "document": {"schema": 1}})),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        v.post_json(&format!("/api/v1/bots/{bot}/publish"), json!({}))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let _ = created;
+}
+
+#[tokio::test]
+async fn simulate_runs_a_scripted_shopping_conversation() {
+    let app = TestApp::sqlite().await;
+    let (mut c, _) = app.signed_up("ana@example.com", "Ana").await;
+    add_products(&mut c).await;
+    let bot = bot_from(&mut c, Some("shop")).await;
+    let script = json!({"inputs": [
+        "hi",
+        "Browse products",
+        {"kind": "payload", "payload": "b1|a|catalog|RUN-1"},
+        "Checkout",
+        "Ana Lima",
+        "Rua Augusta 100, 1100-053 Lisboa",
+        "+351 912 345 678",
+        "yes",
+        "cash"
+    ]});
+    let res = c
+        .post_json(&format!("/api/v1/bots/{bot}/simulate"), script)
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    let out = res.json();
+    assert_eq!(out["version"], Value::Null);
+    let orders = out["orders"].as_array().unwrap();
+    assert_eq!(orders.len(), 1, "{out:#}");
+    assert_eq!(orders[0]["total"]["minor"], 8990);
+    assert_eq!(orders[0]["payment"], "cash_on_delivery");
+    let said: Vec<String> = out["transcript"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["direction"] == "out")
+        .map(|l| {
+            l["message"]["text"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    assert!(
+        said.iter()
+            .any(|t| t.contains("Your order TEST-1 is placed")),
+        "{said:#?}"
+    );
+    assert!(
+        said.iter().any(|t| t.contains("Rua Augusta 100")),
+        "{said:#?}"
+    );
+    // Nothing was stored.
+    assert_eq!(app.count("orders").await, 0);
+    assert_eq!(app.count("conversations").await, 0);
+
+    let res = c
+        .post_json(
+            &format!("/api/v1/bots/{bot}/simulate"),
+            json!({"version": 4, "inputs": ["hi"]}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    let res = c
+        .post_json(
+            &format!("/api/v1/bots/{bot}/simulate"),
+            json!({"inputs": vec!["hi"; 201]}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn the_flow_schema_is_served() {
+    let app = TestApp::sqlite().await;
+    let res = app.client().get("/api/v1/flow.schema.json").await;
+    assert_eq!(res.status, StatusCode::OK);
+    let schema = res.json();
+    assert_eq!(schema["title"], "FlowDoc");
+    let text = schema.to_string();
+    for node_type in [
+        "message",
+        "quick_reply",
+        "product_carousel",
+        "checkout",
+        "ask",
+        "condition",
+        "set_variable",
+        "show_cart",
+        "order_status",
+        "handoff",
+        "http_request",
+        "end",
+    ] {
+        assert!(
+            text.contains(&format!("\"{node_type}\"")),
+            "{node_type} missing from the schema"
+        );
+    }
+}
+
+#[tokio::test]
+async fn large_drafts_fit_their_own_body_limit() {
+    let app = TestApp::sqlite().await; // general limit: 64 KiB
+    let (mut c, _) = app.signed_up("ana@example.com", "Ana").await;
+    let bot = bot_from(&mut c, None).await;
+    let nodes: Vec<Value> = (0..400)
+        .map(|i| json!({"id": format!("n{i}"), "type": "message", "position": {"x": i, "y": 0}, "settings": {"text": "x".repeat(300)}}))
+        .collect();
+    let doc = json!({"schema": 1, "start": "n0", "nodes": nodes, "edges": []});
+    assert!(doc.to_string().len() > 100_000);
+    let res = c
+        .request(
+            axum::http::Method::PUT,
+            &format!("/api/v1/bots/{bot}/draft"),
+            Some(json!({"revision": 1, "document": doc})),
+        )
+        .await;
+    assert_eq!(
+        res.status,
+        StatusCode::OK,
+        "{}",
+        &res.text()[..200.min(res.text().len())]
+    );
+    assert!(
+        !res.json()["problems"].as_array().unwrap().is_empty(),
+        "unconnected outputs are reported"
+    );
+}

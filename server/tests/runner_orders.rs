@@ -1,0 +1,535 @@
+//! The server-side runner and orders, on both databases: a shopper buys
+//! through the published shop flow; replays and concurrent duplicates place
+//! one order; order status changes follow the state machine and reach the
+//! conversation; the hosted order page shows the order; conversations stay
+//! pinned to their version; HTTP steps call out and come back.
+
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
+
+mod common;
+
+use app::flow::interpreter::Input;
+use axum::http::StatusCode;
+use common::{Client, Db, TestApp, count};
+use serde_json::{Value, json};
+use server::runner::{Outcome, Turn};
+use server::store::{BotId, WorkspaceId};
+
+struct Shop {
+    app: TestApp,
+    c: Client,
+    ws: WorkspaceId,
+    bot: BotId,
+}
+
+async fn shop(db: Db) -> Shop {
+    let app = TestApp::new(db).await;
+    let (mut c, created) = app.signed_up("ana@example.com", "Ana's Shoes").await;
+    for (sku, name, price, stock) in [
+        ("RUN-1", "Runner <Pro>", "89.90", json!(5)),
+        ("SOCK-3", "Socks", "9", Value::Null),
+    ] {
+        let res = c
+            .post_json(
+                "/api/v1/products",
+                json!({"sku": sku, "name": name, "price": price, "stock": stock}),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED);
+    }
+    let bot = c
+        .post_json("/api/v1/bots", json!({"name": "Shop", "template": "shop"}))
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        c.post_json(&format!("/api/v1/bots/{bot}/publish"), json!({}))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    Shop {
+        ws: WorkspaceId(created["workspace_id"].as_i64().unwrap()),
+        bot: BotId(bot),
+        app,
+        c,
+    }
+}
+
+impl Shop {
+    async fn turn(&self, user: &str, event: &str, input: Input) -> Outcome {
+        self.app
+            .state
+            .runner
+            .run(Turn {
+                workspace: self.ws,
+                bot: self.bot,
+                channel: "test",
+                user,
+                display_name: "Shopper",
+                event_id: event,
+                input,
+            })
+            .await
+            .unwrap()
+    }
+
+    async fn text(&self, user: &str, event: &str, text: &str) -> Outcome {
+        self.turn(user, event, Input::Text { text: text.into() })
+            .await
+    }
+
+    /// Walks a shopper from "hi" to the order confirmation, one event each.
+    async fn buy(&self, user: &str) -> Outcome {
+        self.text(user, &format!("{user}-1"), "hi").await;
+        self.text(user, &format!("{user}-2"), "Browse products")
+            .await;
+        self.turn(
+            user,
+            &format!("{user}-3"),
+            Input::Payload {
+                payload: "b1|a|catalog|RUN-1".into(),
+            },
+        )
+        .await;
+        self.text(user, &format!("{user}-4"), "Checkout").await;
+        self.text(user, &format!("{user}-5"), "Ana Lima").await;
+        self.text(
+            user,
+            &format!("{user}-6"),
+            "Rua Augusta 100, 1100-053 Lisboa",
+        )
+        .await;
+        self.text(user, &format!("{user}-7"), "+351 912 345 678")
+            .await;
+        self.text(user, &format!("{user}-8"), "yes").await;
+        self.text(user, &format!("{user}-9"), "cash").await
+    }
+}
+
+fn said(o: &Outcome) -> Vec<String> {
+    o.sent.iter().map(|(_, m)| m.preview()).collect()
+}
+
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite { $( #[tokio::test] async fn $name() { super::$name(super::Db::Sqlite).await; } )* }
+        mod postgres { $( #[tokio::test] async fn $name() { super::$name(super::Db::Postgres).await; } )* }
+    };
+}
+
+both!(
+    a_shopper_buys_through_the_published_flow,
+    a_replayed_event_places_one_order,
+    concurrent_duplicates_place_one_order,
+    order_status_follows_the_state_machine,
+    conversations_stay_on_their_version,
+    http_steps_call_out_and_come_back,
+);
+
+async fn a_shopper_buys_through_the_published_flow(db: Db) {
+    let s = shop(db).await;
+    let done = s.buy("psid-1").await;
+    assert_eq!(done.orders.len(), 1, "{:?}", said(&done));
+    let order = &done.orders[0];
+    assert_eq!(order.number, 1001);
+    assert_eq!(order.total_minor, 8990);
+    assert_eq!(order.status, "placed");
+    let text = said(&done).join("\n");
+    assert!(text.contains("Your order 1001 is placed"), "{text}");
+    assert!(!text.contains("{{"), "placeholders are filled: {text}");
+
+    // Stock was taken; the transcript holds both directions.
+    let runner = s
+        .app
+        .db
+        .store
+        .products(s.ws, &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        runner.iter().find(|p| p.sku == "RUN-1").unwrap().stock,
+        Some(4)
+    );
+    assert_eq!(count(&s.app.db.store, "conversations").await, 1);
+    let conv = done.conversation.unwrap();
+    let transcript = s
+        .app
+        .db
+        .store
+        .transcript(s.ws, conv, 0, 1000)
+        .await
+        .unwrap();
+    assert_eq!(transcript.iter().filter(|m| m.direction == "in").count(), 9);
+    assert!(
+        transcript
+            .iter()
+            .any(|m| m.direction == "out" && m.preview.contains("Runner <Pro>"))
+    );
+
+    // The orders API shows it with its details and history.
+    let mut c = s.c.clone();
+    let list = c.get("/api/v1/orders").await.json();
+    assert_eq!(list["orders"][0]["number"], 1001);
+    assert_eq!(list["orders"][0]["customer"], "Ana Lima");
+    assert_eq!(list["orders"][0]["next"], json!(["paid", "cancelled"]));
+    let id = list["orders"][0]["id"].as_i64().unwrap();
+    let detail = c.get(&format!("/api/v1/orders/{id}")).await.json();
+    assert_eq!(detail["lines"][0]["name"], "Runner <Pro>");
+    assert_eq!(detail["lines"][0]["amount"], "$89.90");
+    assert_eq!(
+        detail["details"]["address"],
+        "Rua Augusta 100, 1100-053 Lisboa"
+    );
+    assert_eq!(detail["history"][0]["to"], "placed");
+    assert_eq!(detail["history"][0]["actor"], "bot");
+
+    // The hosted order page, by its secret link only.
+    let url = detail["page_url"].as_str().unwrap();
+    let path = &url[url.find("/o/").unwrap()..];
+    let page = s.app.client().get(path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains("Order 1001"), "{html}");
+    assert!(html.contains("Runner &lt;Pro&gt;"), "escaped: {html}");
+    assert!(
+        html.contains("Please have <strong>$89.90</strong> ready"),
+        "{html}"
+    );
+    assert_eq!(page.headers["cache-control"], "private, no-store");
+    assert_eq!(
+        s.app
+            .client()
+            .get("/o/not-a-real-token-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+async fn a_replayed_event_places_one_order(db: Db) {
+    let s = shop(db).await;
+    s.buy("psid-1").await;
+    // The platform delivers the last event again, now and days later.
+    for _ in 0..3 {
+        let again = s.text("psid-1", "psid-1-9", "cash").await;
+        assert!(again.duplicate);
+        assert!(again.sent.is_empty() && again.orders.is_empty());
+    }
+    assert_eq!(count(&s.app.db.store, "orders").await, 1);
+    // A double tap (a new event) is answered, not ordered twice.
+    let tap = s.text("psid-1", "psid-1-10", "yes").await;
+    assert!(!tap.duplicate);
+    assert!(tap.orders.is_empty());
+    assert_eq!(count(&s.app.db.store, "orders").await, 1);
+}
+
+async fn concurrent_duplicates_place_one_order(db: Db) {
+    let s = shop(db).await;
+    for (i, t) in ["hi", "Browse products"].iter().enumerate() {
+        s.text("u", &format!("e{i}"), t).await;
+    }
+    s.turn(
+        "u",
+        "e2",
+        Input::Payload {
+            payload: "b1|a|catalog|SOCK-3".into(),
+        },
+    )
+    .await;
+    for (i, t) in [
+        "Checkout",
+        "Ana",
+        "Main Street 12, 94107 SF",
+        "+1 650 555 1234",
+        "yes",
+    ]
+    .iter()
+    .enumerate()
+    {
+        s.text("u", &format!("e{}", i + 3), t).await;
+    }
+    // Five copies of the same "cash" event at once.
+    let (a, b, c, d, e) = tokio::join!(
+        s.text("u", "e-final", "cash"),
+        s.text("u", "e-final", "cash"),
+        s.text("u", "e-final", "cash"),
+        s.text("u", "e-final", "cash"),
+        s.text("u", "e-final", "cash"),
+    );
+    let outcomes = [a, b, c, d, e];
+    let applied: Vec<&Outcome> = outcomes.iter().filter(|o| !o.duplicate).collect();
+    assert_eq!(applied.len(), 1);
+    assert_eq!(applied[0].orders.len(), 1);
+    assert_eq!(count(&s.app.db.store, "orders").await, 1);
+    let replies: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM messages WHERE direction = 'in' AND event_id = 'e-final'",
+    )
+    .fetch_one(s.app.db.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(replies, 1);
+}
+
+async fn order_status_follows_the_state_machine(db: Db) {
+    let s = shop(db).await;
+    let done = s.buy("u1").await;
+    let id = done.orders[0].id.0;
+    let conv = done.conversation.unwrap();
+    let mut c = s.c.clone();
+
+    let res = c
+        .post_json(
+            &format!("/api/v1/orders/{id}/status"),
+            json!({"status": "fulfilled"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CONFLICT);
+    assert_eq!(res.error_code(), "illegal_transition");
+    assert_eq!(
+        res.json()["error"]["message"],
+        "An order that is placed cannot become fulfilled."
+    );
+    assert_eq!(res.json()["allowed"], json!(["paid", "cancelled"]));
+
+    let res = c
+        .post_json(
+            &format!("/api/v1/orders/{id}/status"),
+            json!({"status": "paid", "note": "Cash received"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    let detail = res.json();
+    assert_eq!(detail["status"], "paid");
+    assert_eq!(detail["history"][1]["from"], "placed");
+    assert_eq!(detail["history"][1]["actor"], "ana@example.com");
+    assert_eq!(detail["history"][1]["note"], "Cash received");
+    // The conversation heard about it through the checkout's "paid" port.
+    let transcript = s
+        .app
+        .db
+        .store
+        .transcript(s.ws, conv, 0, 1000)
+        .await
+        .unwrap();
+    let last = transcript
+        .iter()
+        .rev()
+        .find(|m| m.direction == "out")
+        .unwrap();
+    assert_eq!(
+        last.preview,
+        "Payment received. Thank you, Ana Lima! We're preparing your order."
+    );
+
+    for (to, expect) in [
+        ("placed", StatusCode::CONFLICT),
+        ("fulfilled", StatusCode::OK),
+        ("refunded", StatusCode::OK),
+        ("paid", StatusCode::CONFLICT),
+    ] {
+        let res = c
+            .post_json(
+                &format!("/api/v1/orders/{id}/status"),
+                json!({"status": to}),
+            )
+            .await;
+        assert_eq!(res.status, expect, "→ {to}: {}", res.text());
+    }
+    let res = c
+        .post_json(
+            &format!("/api/v1/orders/{id}/status"),
+            json!({"status": "lost"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Cancelling puts stock back.
+    let second = s.buy("u2").await.orders[0].id.0;
+    let stock = |store: &server::store::Store, ws| {
+        let store = store.clone();
+        async move {
+            store
+                .products(ws, &Default::default())
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|p| p.sku == "RUN-1")
+                .unwrap()
+                .stock
+        }
+    };
+    assert_eq!(stock(&s.app.db.store, s.ws).await, Some(3));
+    let res = c
+        .post_json(
+            &format!("/api/v1/orders/{second}/status"),
+            json!({"status": "cancelled"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(stock(&s.app.db.store, s.ws).await, Some(4));
+    let list = c.get("/api/v1/orders?status=cancelled").await.json();
+    assert_eq!(list["orders"].as_array().unwrap().len(), 1);
+}
+
+async fn conversations_stay_on_their_version(db: Db) {
+    let s = shop(db).await;
+    let mut c = s.c.clone();
+    s.text("u", "1", "hi").await;
+    s.text("u", "2", "Browse products").await;
+    // The merchant rewrites the greeting and publishes v2 mid-conversation.
+    let mut draft = c
+        .get(&format!("/api/v1/bots/{}/draft", s.bot.0))
+        .await
+        .json();
+    draft["document"]["nodes"][0]["settings"]["text"] = json!("Hello from version 2!");
+    c.request(
+        axum::http::Method::PUT,
+        &format!("/api/v1/bots/{}/draft", s.bot.0),
+        Some(json!({"revision": draft["revision"], "document": draft["document"]})),
+    )
+    .await;
+    assert_eq!(
+        c.post_json(&format!("/api/v1/bots/{}/publish", s.bot.0), json!({}))
+            .await
+            .json()["version"],
+        2
+    );
+
+    // Still v1 while the conversation runs.
+    let out = s.text("u", "3", "Menu").await;
+    let conv = s
+        .app
+        .db
+        .store
+        .conversation(s.ws, out.conversation.unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(conv.version, 1);
+    // A new shopper starts on v2.
+    let fresh = s.text("v", "1", "hi").await;
+    assert!(
+        said(&fresh)[0].contains("Hello from version 2!"),
+        "{:?}",
+        said(&fresh)
+    );
+}
+
+async fn http_steps_call_out_and_come_back(db: Db) {
+    use axum::routing::post;
+    // The merchant's API: echoes a field of the JSON it receives.
+    let api = axum::Router::new().route(
+        "/stock",
+        post(|axum::Json(v): axum::Json<Value>| async move {
+            axum::Json(json!({"in_stock": v["sku"]}))
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, api).await.unwrap() });
+
+    let mut app = TestApp::new(db).await;
+    app.state.http_allow_private = true;
+    server::http_calls::spawn(app.state.clone());
+    let (mut c, created) = app.signed_up("ana@example.com", "Ana").await;
+    let ws = WorkspaceId(created["workspace_id"].as_i64().unwrap());
+    let doc = json!({"schema": 1, "start": "set", "nodes": [
+        {"id": "set", "type": "set_variable", "settings": {"name": "sku", "value": "RUN-1"}},
+        {"id": "call", "type": "http_request", "settings": {"method": "POST", "url": format!("http://{addr}/stock"), "body": "{\"sku\": \"{{sku}}\"}", "save_as": "reply"}},
+        {"id": "ok", "type": "end", "settings": {"text": "API said {{reply}}"}},
+        {"id": "err", "type": "end", "settings": {"text": "API failed"}}],
+        "edges": [{"from": "set", "port": "next", "to": "call"}, {"from": "call", "port": "ok", "to": "ok"}, {"from": "call", "port": "error", "to": "err"}]});
+    let bot = c
+        .post_json("/api/v1/bots", json!({"name": "API bot"}))
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    c.request(
+        axum::http::Method::PUT,
+        &format!("/api/v1/bots/{bot}/draft"),
+        Some(json!({"revision": 1, "document": doc})),
+    )
+    .await;
+    assert_eq!(
+        c.post_json(&format!("/api/v1/bots/{bot}/publish"), json!({}))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+
+    let out = app
+        .state
+        .runner
+        .run(Turn {
+            workspace: ws,
+            bot: BotId(bot),
+            channel: "test",
+            user: "u",
+            display_name: "",
+            event_id: "1",
+            input: Input::Start,
+        })
+        .await
+        .unwrap();
+    assert!(out.sent.is_empty(), "nothing is said until the API answers");
+    let conv = out.conversation.unwrap();
+    let mut answer = None;
+    for _ in 0..100 {
+        let t = app.db.store.transcript(ws, conv, 0, 100).await.unwrap();
+        if let Some(m) = t.iter().find(|m| m.direction == "out") {
+            answer = Some(m.preview.clone());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(answer.as_deref(), Some("API said {\"in_stock\":\"RUN-1\"}"));
+
+    // Without permission, private addresses are refused and the error port taken.
+    let mut strict = TestApp::new(db).await;
+    strict.state.http_allow_private = false;
+    server::http_calls::spawn(strict.state.clone());
+    let (mut c2, created2) = strict.signed_up("bo@example.com", "Bo").await;
+    let ws2 = WorkspaceId(created2["workspace_id"].as_i64().unwrap());
+    let bot2 = c2
+        .post_json("/api/v1/bots", json!({"name": "API bot"}))
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    c2.request(
+        axum::http::Method::PUT,
+        &format!("/api/v1/bots/{bot2}/draft"),
+        Some(json!({"revision": 1, "document": doc})),
+    )
+    .await;
+    c2.post_json(&format!("/api/v1/bots/{bot2}/publish"), json!({}))
+        .await;
+    let out = strict
+        .state
+        .runner
+        .run(Turn {
+            workspace: ws2,
+            bot: BotId(bot2),
+            channel: "test",
+            user: "u",
+            display_name: "",
+            event_id: "1",
+            input: Input::Start,
+        })
+        .await
+        .unwrap();
+    let conv = out.conversation.unwrap();
+    let mut answer = None;
+    for _ in 0..100 {
+        let t = strict.db.store.transcript(ws2, conv, 0, 100).await.unwrap();
+        if let Some(m) = t.iter().find(|m| m.direction == "out") {
+            answer = Some(m.preview.clone());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(answer.as_deref(), Some("API failed"));
+}
