@@ -8,7 +8,48 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::flow::interpreter::Input;
+use crate::flow::simulate::SimLine;
+use crate::flow::{FlowDoc, Problem};
 use crate::model::{AppError, BotSummary, Flash, MemberSummary, TokenSummary, WorkspaceSummary};
+use crate::views::{OrderDetail, OrderSummary, ProductView, VersionSummary};
+
+/// Everything the bot page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BotPage {
+    /// The bot.
+    pub bot: BotSummary,
+    /// The draft document.
+    pub document: FlowDoc,
+    /// The draft's problems (with catalog-aware warnings).
+    pub problems: Vec<Problem>,
+    /// Published versions, newest first.
+    pub versions: Vec<VersionSummary>,
+    /// Whether the viewer may edit and publish.
+    pub can_edit: bool,
+}
+
+/// A published version, read-only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionPage {
+    /// The bot.
+    pub bot: BotSummary,
+    /// The version.
+    pub version: VersionSummary,
+    /// Its document.
+    pub document: FlowDoc,
+    /// Whether the viewer may restore it.
+    pub can_edit: bool,
+}
+
+/// What a simulated conversation produced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SimResult {
+    /// The transcript.
+    pub transcript: Vec<SimLine>,
+    /// How many orders it would have placed.
+    pub orders: usize,
+}
 
 /// Everything a page's chrome needs: the account (when signed in) and the
 /// one-time flash message left by the last form post.
@@ -77,6 +118,55 @@ pub async fn list_members() -> Result<Vec<MemberSummary>, AppError> {
     backend.list_members(&parts).await
 }
 
+/// The bot page.
+#[server(prefix = "/_app")]
+pub async fn get_bot_page(id: i64) -> Result<BotPage, AppError> {
+    let (backend, parts) = backend::context()?;
+    backend.bot_page(&parts, id).await
+}
+
+/// A version, read-only.
+#[server(prefix = "/_app")]
+pub async fn get_version_page(id: i64, number: i64) -> Result<VersionPage, AppError> {
+    let (backend, parts) = backend::context()?;
+    backend.version_page(&parts, id, number).await
+}
+
+/// Runs the draft with these inputs (the bot page's test chat).
+#[server(prefix = "/_app")]
+pub async fn simulate_draft(id: i64, inputs: Vec<Input>) -> Result<SimResult, AppError> {
+    let (backend, parts) = backend::context()?;
+    backend.simulate_draft(&parts, id, inputs).await
+}
+
+/// The catalog, optionally filtered by a search.
+#[server(prefix = "/_app")]
+pub async fn list_products(query: Option<String>) -> Result<Vec<ProductView>, AppError> {
+    let (backend, parts) = backend::context()?;
+    backend.list_products(&parts, query).await
+}
+
+/// One product.
+#[server(prefix = "/_app")]
+pub async fn get_product(id: i64) -> Result<ProductView, AppError> {
+    let (backend, parts) = backend::context()?;
+    backend.product(&parts, id).await
+}
+
+/// Orders, optionally of one status.
+#[server(prefix = "/_app")]
+pub async fn list_orders(status: Option<String>) -> Result<Vec<OrderSummary>, AppError> {
+    let (backend, parts) = backend::context()?;
+    backend.list_orders(&parts, status).await
+}
+
+/// One order with its history.
+#[server(prefix = "/_app")]
+pub async fn get_order(id: i64) -> Result<OrderDetail, AppError> {
+    let (backend, parts) = backend::context()?;
+    backend.order(&parts, id).await
+}
+
 /// The port the server implements so the UI can read data without knowing
 /// about the database. Only compiled into the server.
 #[cfg(feature = "ssr")]
@@ -86,8 +176,10 @@ pub mod backend {
     use http::request::Parts;
     use leptos::prelude::use_context;
 
-    use super::PageData;
+    use super::{BotPage, PageData, SimResult, VersionPage};
+    use crate::flow::interpreter::Input;
     use crate::model::{AppError, BotSummary, MemberSummary, TokenSummary};
+    use crate::views::{OrderDetail, OrderSummary, ProductView};
 
     /// What the pages may ask of the server. Every method receives the
     /// request parts, from which the implementation resolves the principal
@@ -102,6 +194,38 @@ pub mod backend {
         async fn list_tokens(&self, parts: &Parts) -> Result<Vec<TokenSummary>, AppError>;
         /// See [`super::list_members`].
         async fn list_members(&self, parts: &Parts) -> Result<Vec<MemberSummary>, AppError>;
+        /// See [`super::get_bot_page`].
+        async fn bot_page(&self, parts: &Parts, id: i64) -> Result<BotPage, AppError>;
+        /// See [`super::get_version_page`].
+        async fn version_page(
+            &self,
+            parts: &Parts,
+            id: i64,
+            number: i64,
+        ) -> Result<VersionPage, AppError>;
+        /// See [`super::simulate_draft`].
+        async fn simulate_draft(
+            &self,
+            parts: &Parts,
+            id: i64,
+            inputs: Vec<Input>,
+        ) -> Result<SimResult, AppError>;
+        /// See [`super::list_products`].
+        async fn list_products(
+            &self,
+            parts: &Parts,
+            query: Option<String>,
+        ) -> Result<Vec<ProductView>, AppError>;
+        /// See [`super::get_product`].
+        async fn product(&self, parts: &Parts, id: i64) -> Result<ProductView, AppError>;
+        /// See [`super::list_orders`].
+        async fn list_orders(
+            &self,
+            parts: &Parts,
+            status: Option<String>,
+        ) -> Result<Vec<OrderSummary>, AppError>;
+        /// See [`super::get_order`].
+        async fn order(&self, parts: &Parts, id: i64) -> Result<OrderDetail, AppError>;
     }
 
     /// The backend as placed into Leptos context by the server.

@@ -10,6 +10,7 @@
 //! - [`channel`]: outbound messages and every platform limit (pure).
 //! - [`api`]: the server functions pages load data with, and the `Backend`
 //!   port the server implements (behind the `ssr` feature).
+//! - [`views`]: view models the REST API returns and the pages show.
 //! - [`ui`]: the HTML shell, the router and the pages.
 //!
 //! Features: `ssr` builds the server side (the server crate enables it),
@@ -25,6 +26,7 @@ pub mod commerce;
 pub mod flow;
 pub mod model;
 pub mod ui;
+pub mod views;
 
 pub use ui::App;
 #[cfg(feature = "ssr")]

@@ -132,6 +132,9 @@ pub struct Flash {
     pub new_token: Option<String>,
     /// The email to put back into a form after a failed post (never a password).
     pub email: Option<String>,
+    /// Itemised problems under the error (one per CSV row, per flow problem).
+    #[serde(default)]
+    pub details: Vec<String>,
 }
 
 impl Flash {

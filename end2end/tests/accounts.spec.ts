@@ -41,7 +41,7 @@ test('sign up, create a bot, log out, log back in and still see it', async ({ pa
   await expect(page.getByTestId('no-bots')).toBeVisible();
   await expect(page.getByTestId('current-user')).toHaveText(email);
 
-  await page.getByLabel('New bot').fill('Summer sale assistant');
+  await page.getByTestId('create-bot').getByLabel('Name').fill('Summer sale assistant');
   await page.getByRole('button', { name: 'Create bot' }).click();
   await expect(page.getByText('Bot “Summer sale assistant” created.')).toBeVisible();
   await expect(page.getByTestId('bot-row')).toHaveCount(1);
@@ -82,7 +82,7 @@ test('forms work before the WASM bundle loads', async ({ browser }) => {
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page).toHaveURL(/\/dashboard$/);
 
-  await page.getByLabel('New bot').fill('Plain HTML bot');
+  await page.getByTestId('create-bot').getByLabel('Name').fill('Plain HTML bot');
   await page.getByRole('button', { name: 'Create bot' }).click();
   await expect(page.getByTestId('bot-row').locator('.bot-name')).toHaveText('Plain HTML bot');
 

@@ -17,7 +17,7 @@ use tower_sessions::Session;
 use crate::AppState;
 use crate::auth::{client_ip, set_flash};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::PathId;
+use crate::extract::{PathId, PathIds};
 use crate::service::{self, LoginRequest, SignupRequest};
 
 /// The form routes.
@@ -29,6 +29,16 @@ pub fn routes() -> Router<AppState> {
         .route("/bots", post(create_bot))
         .route("/bots/{id}/rename", post(rename_bot))
         .route("/bots/{id}/delete", post(delete_bot))
+        .route("/bots/{id}/publish", post(publish_bot))
+        .route("/bots/{id}/versions/{n}/restore", post(restore_version))
+        .route("/products", post(create_product))
+        .route(
+            "/products/import",
+            post(import_products).layer(axum::extract::DefaultBodyLimit::max(4 * 1024 * 1024)),
+        )
+        .route("/products/{id}", post(update_product))
+        .route("/products/{id}/delete", post(delete_product))
+        .route("/orders/{id}/status", post(set_order_status))
         .route("/settings/tokens", post(create_token))
         .route("/settings/tokens/{id}/revoke", post(revoke_token))
         .route("/settings/members", post(add_member))
@@ -69,25 +79,29 @@ impl<S: Send + Sync> FromRequest<S> for Fields {
 /// Where a form post goes next.
 enum Outcome {
     /// Redirect with a confirmation.
-    Done(&'static str, Flash),
+    Done(String, Flash),
     /// Redirect back with the error.
     Failed(String, ApiError, Option<String>),
 }
 
 async fn finish(session: &Session, outcome: Outcome) -> Response {
     let (to, flash) = match outcome {
-        Outcome::Done(to, flash) => (to.to_string(), flash),
+        Outcome::Done(to, flash) => (to, flash),
         Outcome::Failed(_, err, _) if err.status == StatusCode::NOT_FOUND => {
             return not_found_page(&err.error.message);
         }
-        Outcome::Failed(to, err, email) => (
-            to,
-            Flash {
-                error: Some(err.error.message),
-                email,
-                ..Flash::default()
-            },
-        ),
+        Outcome::Failed(to, err, email) => {
+            let details = details_of(&err);
+            (
+                to,
+                Flash {
+                    error: Some(err.error.message),
+                    email,
+                    details,
+                    ..Flash::default()
+                },
+            )
+        }
     };
     if let Err(e) = set_flash(session, flash).await {
         return e.into_response();
@@ -102,6 +116,35 @@ fn not_found_page(message: &str) -> Response {
         html_escape(message)
     );
     (StatusCode::NOT_FOUND, Html(body)).into_response()
+}
+
+/// Itemised problems carried by an error: CSV rows or flow problems.
+fn details_of(err: &ApiError) -> Vec<String> {
+    let mut out = Vec::new();
+    for (key, value) in &err.extra {
+        match *key {
+            "rows" => {
+                for row in value.as_array().into_iter().flatten() {
+                    let errors: Vec<&str> = row["errors"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|e| e.as_str())
+                        .collect();
+                    out.push(format!("Row {}: {}", row["row"], errors.join(" ")));
+                }
+            }
+            "problems" => {
+                for p in value.as_array().into_iter().flatten() {
+                    if p["severity"] == "error" {
+                        out.push(p["message"].as_str().unwrap_or_default().to_string());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 fn html_escape(s: &str) -> String {
@@ -160,7 +203,7 @@ async fn signup(State(state): State<AppState>, session: Session, f: Fields) -> R
         {
             Ok(Some(user)) => match service::start_session(&state, &session, &user).await {
                 Ok(_) => Outcome::Done(
-                    "/dashboard",
+                    "/dashboard".into(),
                     notice(
                         "Welcome to Botme! Your workspace is ready. Create your first bot below."
                             .into(),
@@ -214,7 +257,7 @@ async fn logout(session: Session) -> Response {
     }
     finish(
         &session,
-        Outcome::Done("/login", notice("You are logged out.".into())),
+        Outcome::Done("/login".into(), notice("You are logged out.".into())),
     )
     .await
 }
@@ -228,13 +271,17 @@ async fn create_bot(
     let Some(p) = signed_in(&ext) else {
         return to_login();
     };
+    let template = f.get("template");
     let req = service::CreateBotRequest {
         name: f.get("name"),
-        template: None,
+        template: (!template.is_empty()).then_some(template),
     };
     let r = service::create_bot(&state, &p, req).await;
     let outcome = result(r, "/dashboard", |b| {
-        Outcome::Done("/dashboard", notice(format!("Bot “{}” created.", b.name)))
+        Outcome::Done(
+            "/dashboard".into(),
+            notice(format!("Bot “{}” created.", b.name)),
+        )
     });
     finish(&session, outcome).await
 }
@@ -255,7 +302,7 @@ async fn rename_bot(
     let r = service::rename_bot(&state, &p, id, req).await;
     let outcome = result(r, "/dashboard", |b| {
         Outcome::Done(
-            "/dashboard",
+            "/dashboard".into(),
             notice(format!("Bot renamed to “{}”.", b.name)),
         )
     });
@@ -273,7 +320,7 @@ async fn delete_bot(
     };
     let r = service::delete_bot(&state, &p, id).await;
     let outcome = result(r, "/dashboard", |()| {
-        Outcome::Done("/dashboard", notice("Bot deleted.".into()))
+        Outcome::Done("/dashboard".into(), notice("Bot deleted.".into()))
     });
     finish(&session, outcome).await
 }
@@ -299,7 +346,7 @@ async fn create_token(
     };
     let outcome = result(r, "/settings", |t| {
         Outcome::Done(
-            "/settings",
+            "/settings".into(),
             Flash {
                 notice: Some(format!("API token “{}” created.", t.summary.name)),
                 new_token: Some(t.token),
@@ -322,7 +369,7 @@ async fn revoke_token(
     let r = service::revoke_token(&state, &p, id).await;
     let outcome = result(r, "/settings", |()| {
         Outcome::Done(
-            "/settings",
+            "/settings".into(),
             notice("API token revoked. Programs using it are locked out.".into()),
         )
     });
@@ -350,7 +397,7 @@ async fn add_member(
     };
     let outcome = result(r, "/settings", |m| {
         Outcome::Done(
-            "/settings",
+            "/settings".into(),
             notice(format!(
                 "{} can now work here as {}.",
                 m.email,
@@ -377,7 +424,7 @@ async fn set_member_role(
     };
     let outcome = result(r, "/settings", |m| {
         Outcome::Done(
-            "/settings",
+            "/settings".into(),
             notice(format!(
                 "{} is now {}.",
                 m.email,
@@ -402,11 +449,11 @@ async fn remove_member(
     let outcome = result(r, "/settings", |()| {
         if leaving {
             Outcome::Done(
-                "/dashboard",
+                "/dashboard".into(),
                 notice(format!("You left {}.", p.workspace_name)),
             )
         } else {
-            Outcome::Done("/settings", notice("Member removed.".into()))
+            Outcome::Done("/settings".into(), notice("Member removed.".into()))
         }
     });
     finish(&session, outcome).await
@@ -430,7 +477,7 @@ async fn create_workspace(
     };
     let outcome = result(r, "/settings", |ws| {
         Outcome::Done(
-            "/dashboard",
+            "/dashboard".into(),
             notice(format!(
                 "Workspace “{}” created. You are working in it now.",
                 ws.name
@@ -455,8 +502,229 @@ async fn switch_workspace(
     };
     let outcome = result(r, "/dashboard", |ws| {
         Outcome::Done(
-            "/dashboard",
+            "/dashboard".into(),
             notice(format!("You are now working in {}.", ws.name)),
+        )
+    });
+    finish(&session, outcome).await
+}
+
+async fn publish_bot(
+    State(state): State<AppState>,
+    session: Session,
+    ext: Extensions,
+    PathId(id): PathId,
+) -> Response {
+    let Some(p) = signed_in(&ext) else {
+        return to_login();
+    };
+    let back = format!("/bots/{id}");
+    let r = service::publish(&state, &p, id).await;
+    let outcome = result(r, &back, |v| {
+        Outcome::Done(
+            back.clone(),
+            notice(format!(
+                "Published as version {}. Shoppers now talk to this flow.",
+                v.number
+            )),
+        )
+    });
+    finish(&session, outcome).await
+}
+
+async fn restore_version(
+    State(state): State<AppState>,
+    session: Session,
+    ext: Extensions,
+    PathIds(id, n): PathIds,
+) -> Response {
+    let Some(p) = signed_in(&ext) else {
+        return to_login();
+    };
+    let back = format!("/bots/{id}");
+    let r = service::restore(&state, &p, id, n).await;
+    let outcome = result(r, &back, |v| {
+        Outcome::Done(
+            back.clone(),
+            notice(format!(
+                "Version {n} is live again, as version {}.",
+                v.number
+            )),
+        )
+    });
+    finish(&session, outcome).await
+}
+
+/// A product form's fields as an API input. Unchecked checkboxes are absent
+/// from a form post, so `active` is read as present-or-not.
+fn product_input(f: &Fields) -> Result<service::ProductInput, ApiError> {
+    let stock = match f.get("stock").trim() {
+        "" => None,
+        s => Some(s.parse::<u32>().map_err(|_| {
+            ApiError::invalid(
+                "invalid_product",
+                "Stock must be a whole number of units, or empty when not tracked.",
+            )
+        })?),
+    };
+    let currency = f.get("currency");
+    Ok(service::ProductInput {
+        sku: Some(f.get("sku").trim().to_string()),
+        name: Some(f.get("name")),
+        description: Some(f.get("description")),
+        price: Some(service::PriceInput::Text(f.get("price"))),
+        currency: (!currency.trim().is_empty()).then(|| currency.trim().to_string()),
+        image_url: Some(Some(f.get("image_url"))),
+        stock: Some(stock),
+        active: Some(!f.get("active").is_empty()),
+        collections: Some(
+            f.get("collections")
+                .split(',')
+                .map(str::to_string)
+                .collect(),
+        ),
+    })
+}
+
+async fn create_product(
+    State(state): State<AppState>,
+    session: Session,
+    ext: Extensions,
+    f: Fields,
+) -> Response {
+    let Some(p) = signed_in(&ext) else {
+        return to_login();
+    };
+    let r = match product_input(&f) {
+        Ok(input) => service::create_product(&state, &p, input).await,
+        Err(e) => Err(e),
+    };
+    let outcome = result(r, "/products", |v| {
+        Outcome::Done(
+            "/products".into(),
+            notice(format!("“{}” added to the catalog.", v.name)),
+        )
+    });
+    finish(&session, outcome).await
+}
+
+async fn update_product(
+    State(state): State<AppState>,
+    session: Session,
+    ext: Extensions,
+    PathId(id): PathId,
+    f: Fields,
+) -> Response {
+    let Some(p) = signed_in(&ext) else {
+        return to_login();
+    };
+    let r = match product_input(&f) {
+        Ok(input) => service::update_product(&state, &p, id, input).await,
+        Err(e) => Err(e),
+    };
+    let back = format!("/products/{id}");
+    let outcome = result(r, &back, |v| {
+        Outcome::Done("/products".into(), notice(format!("“{}” saved.", v.name)))
+    });
+    finish(&session, outcome).await
+}
+
+async fn delete_product(
+    State(state): State<AppState>,
+    session: Session,
+    ext: Extensions,
+    PathId(id): PathId,
+) -> Response {
+    let Some(p) = signed_in(&ext) else {
+        return to_login();
+    };
+    let r = service::delete_product(&state, &p, id).await;
+    let outcome = result(r, "/products", |()| {
+        Outcome::Done("/products".into(), notice("Product deleted.".into()))
+    });
+    finish(&session, outcome).await
+}
+
+async fn import_products(
+    State(state): State<AppState>,
+    session: Session,
+    ext: Extensions,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    let Some(p) = signed_in(&ext) else {
+        return to_login();
+    };
+    let r = match read_file(multipart).await {
+        Ok(text) => service::import_products(&state, &p, &text).await,
+        Err(e) => Err(e),
+    };
+    let outcome = result(r, "/products", |r| {
+        Outcome::Done(
+            "/products".into(),
+            notice(format!(
+                "Imported: {} new, {} updated.",
+                r.created, r.updated
+            )),
+        )
+    });
+    finish(&session, outcome).await
+}
+
+/// The text of the uploaded `file` field.
+async fn read_file(
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<String, ApiError> {
+    let choose = || ApiError::invalid("invalid_csv", "Choose a CSV file to import.");
+    let mut multipart = multipart.map_err(|_| choose())?;
+    while let Ok(Some(field)) = multipart.next_field().await {
+        if field.name() == Some("file") {
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|_| crate::extract::too_large())?;
+            if bytes.is_empty() {
+                return Err(choose());
+            }
+            return String::from_utf8(bytes.to_vec()).map_err(|_| {
+                ApiError::invalid(
+                    "invalid_csv",
+                    "The file is not UTF-8 text. Save it as “CSV UTF-8” and try again.",
+                )
+            });
+        }
+    }
+    Err(choose())
+}
+
+async fn set_order_status(
+    State(state): State<AppState>,
+    session: Session,
+    ext: Extensions,
+    PathId(id): PathId,
+    f: Fields,
+) -> Response {
+    let Some(p) = signed_in(&ext) else {
+        return to_login();
+    };
+    let back = format!("/orders/{id}");
+    let r = match app::commerce::OrderStatus::parse(&f.get("status")) {
+        Some(status) => {
+            let req = service::StatusRequest {
+                status,
+                note: f.get("note"),
+            };
+            service::set_order_status(&state, &p, id, req).await
+        }
+        None => Err(ApiError::invalid("invalid_status", "Choose a status.")),
+    };
+    let outcome = result(r, &back, |o| {
+        Outcome::Done(
+            back.clone(),
+            notice(format!(
+                "Order #{} is now {}.",
+                o.summary.number,
+                o.summary.status.label().to_lowercase()
+            )),
         )
     });
     finish(&session, outcome).await

@@ -5,10 +5,12 @@
 use std::sync::OnceLock;
 
 use app::api::backend::{Backend, BackendHandle};
-use app::api::{Account, PageData};
+use app::api::{Account, BotPage, PageData, SimResult, VersionPage};
+use app::flow::interpreter::Input;
 use app::model::{
     AppError, AuthVia, BotSummary, MemberSummary, Principal, TokenSummary, WorkspaceSummary,
 };
+use app::views::{OrderDetail, OrderSummary, ProductView};
 use axum::extract::Request;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, header};
@@ -78,6 +80,106 @@ impl Backend for PageBackend {
         let p = session_principal(parts)?;
         service::list_members(&self.state, &p).await.map_err(plain)
     }
+
+    async fn bot_page(&self, parts: &Parts, id: i64) -> Result<BotPage, AppError> {
+        let p = session_principal(parts)?;
+        let s = &self.state;
+        let bot = service::get_bot(s, &p, id).await.map_err(plain)?;
+        let (_, document) = service::draft_document(s, &p, id).await.map_err(plain)?;
+        let problems = service::report(s, &p, &document)
+            .await
+            .map_err(plain)?
+            .problems;
+        let versions = service::versions(s, &p, id).await.map_err(plain)?;
+        Ok(BotPage {
+            bot,
+            document,
+            problems,
+            versions,
+            can_edit: p.can(app::model::Role::Editor),
+        })
+    }
+
+    async fn version_page(
+        &self,
+        parts: &Parts,
+        id: i64,
+        number: i64,
+    ) -> Result<VersionPage, AppError> {
+        let p = session_principal(parts)?;
+        let s = &self.state;
+        let bot = service::get_bot(s, &p, id).await.map_err(plain)?;
+        let v = service::version(s, &p, id, number).await.map_err(plain)?;
+        let document =
+            app::flow::FlowDoc::from_value(v.document).map_err(|e| ApiError::internal(&e).error)?;
+        Ok(VersionPage {
+            bot,
+            version: v.summary,
+            document,
+            can_edit: p.can(app::model::Role::Editor),
+        })
+    }
+
+    async fn simulate_draft(
+        &self,
+        parts: &Parts,
+        id: i64,
+        inputs: Vec<Input>,
+    ) -> Result<SimResult, AppError> {
+        let p = session_principal(parts)?;
+        let req = service::SimulateRequest {
+            version: None,
+            inputs: inputs.into_iter().map(service::SimInput::Full).collect(),
+        };
+        let out = service::simulate_bot(&self.state, &p, id, req)
+            .await
+            .map_err(plain)?;
+        Ok(SimResult {
+            transcript: out.transcript,
+            orders: out.orders.len(),
+        })
+    }
+
+    async fn list_products(
+        &self,
+        parts: &Parts,
+        query: Option<String>,
+    ) -> Result<Vec<ProductView>, AppError> {
+        let p = session_principal(parts)?;
+        let filter = crate::store::ProductFilter {
+            query: query.filter(|q| !q.trim().is_empty()),
+            ..Default::default()
+        };
+        service::list_products(&self.state, &p, filter)
+            .await
+            .map_err(plain)
+    }
+
+    async fn product(&self, parts: &Parts, id: i64) -> Result<ProductView, AppError> {
+        let p = session_principal(parts)?;
+        service::get_product(&self.state, &p, id)
+            .await
+            .map_err(plain)
+    }
+
+    async fn list_orders(
+        &self,
+        parts: &Parts,
+        status: Option<String>,
+    ) -> Result<Vec<OrderSummary>, AppError> {
+        let p = session_principal(parts)?;
+        let status = status
+            .as_deref()
+            .and_then(app::commerce::OrderStatus::parse);
+        service::list_orders(&self.state, &p, status)
+            .await
+            .map_err(plain)
+    }
+
+    async fn order(&self, parts: &Parts, id: i64) -> Result<OrderDetail, AppError> {
+        let p = session_principal(parts)?;
+        service::get_order(&self.state, &p, id).await.map_err(plain)
+    }
 }
 
 fn route_list() -> Vec<AxumRouteListing> {
@@ -102,7 +204,7 @@ pub fn routes(state: &AppState) -> axum::Router<AppState> {
 }
 
 /// Pages only signed-in users see.
-const PRIVATE: &[&str] = &["/dashboard", "/settings"];
+const PRIVATE: &[&str] = &["/dashboard", "/settings", "/bots", "/products", "/orders"];
 /// Pages a signed-in user has no use for.
 const PUBLIC_ONLY: &[&str] = &["/", "/login", "/signup"];
 

@@ -6,11 +6,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use app::channel::Outbound;
-use app::commerce::CatalogView;
 use app::flow::interpreter::{Ctx, Effect, Input, OrderInfo, Session, Status, ValidFlow, step};
+use app::flow::simulate::map_texts;
 use app::flow::{FlowDoc, text};
 use base64::Engine;
-use serde::Serialize;
 use tokio::sync::Notify;
 
 use crate::store::{BotId, ConversationId, OrderRow, Store, StoreError, WorkspaceId, now_ms};
@@ -287,36 +286,6 @@ pub fn fill_order(message: Outbound, order: Option<&OrderRow>, public_url: &str)
     })
 }
 
-/// Applies `f` to every human-readable text (and link) of a message.
-pub fn map_texts(message: Outbound, f: &dyn Fn(&str) -> String) -> Outbound {
-    match message {
-        Outbound::Text { text } => Outbound::Text { text: f(&text) },
-        Outbound::Choices { text, choices } => Outbound::Choices {
-            text: f(&text),
-            choices,
-        },
-        Outbound::Cards {
-            text,
-            cards,
-            choices,
-        } => Outbound::Cards {
-            text: f(&text),
-            cards,
-            choices,
-        },
-        Outbound::Image { url, caption } => Outbound::Image {
-            url,
-            caption: caption.map(|c| f(&c)),
-        },
-        Outbound::Link { text, label, url } => Outbound::Link {
-            text: f(&text),
-            label,
-            url: f(&url),
-        },
-        Outbound::Typing => Outbound::Typing,
-    }
-}
-
 /// Readable text for an inbound event.
 pub fn input_preview(input: &Input) -> String {
     match input {
@@ -329,71 +298,4 @@ pub fn input_preview(input: &Input) -> String {
         Input::HttpResult { status, .. } => format!("[API answered {status}]"),
         Input::Timeout => "[timed out]".into(),
     }
-}
-
-/// One line of a simulated transcript.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(tag = "direction", rename_all = "snake_case")]
-pub enum SimLine {
-    /// What the simulated shopper did.
-    In {
-        /// The input.
-        #[schema(value_type = Object)]
-        input: Input,
-    },
-    /// What the bot sent.
-    Out {
-        /// The message.
-        #[schema(value_type = Object)]
-        message: Outbound,
-    },
-}
-
-/// A scripted conversation through a flow, with nothing stored: the orders
-/// it would place are returned instead, numbered TEST-1, TEST-2, …
-pub fn simulate(
-    flow: &ValidFlow,
-    catalog: &CatalogView,
-    inputs: Vec<Input>,
-    public_url: &str,
-) -> (Vec<SimLine>, Vec<app::commerce::NewOrder>, Session) {
-    let mut session = Session::default();
-    let mut lines = Vec::new();
-    let mut orders = Vec::new();
-    for (i, input) in inputs.into_iter().enumerate() {
-        let event = format!("sim{i}");
-        let ctx = Ctx {
-            now_ms: now_ms(),
-            conversation: "simulation",
-            event_id: &event,
-            catalog,
-            orders: &[],
-        };
-        lines.push(SimLine::In {
-            input: input.clone(),
-        });
-        let out = step(flow, session, input, &ctx);
-        session = out.session;
-        let mut number: Option<String> = None;
-        for e in out.effects {
-            match e {
-                Effect::PlaceOrder { order } => {
-                    orders.push(order);
-                    number = Some(format!("TEST-{}", orders.len()));
-                }
-                Effect::Send { message } => {
-                    let message = match &number {
-                        Some(n) => map_texts(message, &|t: &str| {
-                            t.replace("{{order.number}}", n)
-                                .replace("{{order.url}}", &format!("{public_url}/o/preview"))
-                        }),
-                        None => message,
-                    };
-                    lines.push(SimLine::Out { message });
-                }
-                _ => {}
-            }
-        }
-    }
-    (lines, orders, session)
 }

@@ -263,6 +263,31 @@ fn form_attacks(v: &Victim) -> Vec<(String, Vec<(&'static str, String)>)> {
             "/workspaces/switch".to_string(),
             vec![("workspace_id", v.workspace.to_string())],
         ),
+        (format!("/bots/{}/publish", v.bot), vec![]),
+        (format!("/bots/{}/versions/1/restore", v.bot), vec![]),
+        (
+            format!("/products/{}", v.product),
+            vec![
+                ("sku", "SOCK".to_string()),
+                ("name", "pwned".to_string()),
+                ("price", "1".to_string()),
+            ],
+        ),
+        (format!("/products/{}/delete", v.product), vec![]),
+        (
+            format!("/orders/{}/status", v.order),
+            vec![("status", "cancelled".to_string())],
+        ),
+    ]
+}
+
+/// The pages that show one object.
+fn page_attacks(v: &Victim) -> Vec<String> {
+    vec![
+        format!("/bots/{}", v.bot),
+        format!("/bots/{}/versions/1", v.bot),
+        format!("/products/{}", v.product),
+        format!("/orders/{}", v.order),
     ]
 }
 
@@ -331,6 +356,25 @@ async fn another_tenants_objects_answer_404(db: Db) {
             StatusCode::NOT_FOUND,
             "form {path}: {}",
             res.text()
+        );
+    }
+
+    for path in page_attacks(&v) {
+        let res = bob.get(&path).await;
+        assert_eq!(res.status, StatusCode::NOT_FOUND, "page {path}");
+        assert!(
+            res.text().contains("No such"),
+            "page {path} says what is missing"
+        );
+        assert!(
+            !res.text().contains("Socks") && !res.text().contains("Alice"),
+            "page {path} leaks nothing"
+        );
+        // Alice herself sees it.
+        assert_eq!(
+            alice.get(&path).await.status,
+            StatusCode::OK,
+            "page {path} for its owner"
         );
     }
 

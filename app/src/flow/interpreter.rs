@@ -918,17 +918,9 @@ impl Run<'_> {
 
     // ----------------------------------------------------------- catalog
 
-    fn page_products(&self, s: &CarouselSettings) -> Vec<crate::commerce::Product> {
-        self.ctx
-            .catalog
-            .select(&s.source)
-            .into_iter()
-            .cloned()
-            .collect()
-    }
-
     fn show_page(&mut self, id: &NodeId, s: &CarouselSettings, page: u32) -> Next {
-        let products = self.page_products(s);
+        let catalog = self.ctx.catalog;
+        let products = catalog.select(&s.source);
         let size = s.page_size.clamp(1, 10) as usize;
         if products.is_empty() {
             self.say("Sorry, there is nothing to show here right now.");

@@ -6,6 +6,7 @@
 pub mod doc;
 pub mod interpreter;
 pub mod payload;
+pub mod simulate;
 pub mod templates;
 pub mod text;
 pub mod validate;

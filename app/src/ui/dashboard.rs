@@ -49,30 +49,14 @@ fn BotTable(bots: Vec<BotSummary>, can_edit: bool) -> impl IntoView {
         <div class="page-head">
             <h1>"Bots"</h1>
         </div>
-        {can_edit
-            .then(|| {
-                view! {
-                    <form method="post" action="/bots" class="inline-form card" data-testid="create-bot">
-                        <label for="new-bot-name">"New bot"</label>
-                        <input
-                            id="new-bot-name"
-                            type="text"
-                            name="name"
-                            required
-                            maxlength="80"
-                            placeholder="e.g. Summer sale assistant"
-                        />
-                        <button type="submit" class="primary">"Create bot"</button>
-                    </form>
-                }
-            })}
+        {can_edit.then(|| view! { <NewBot /> })}
         {if empty {
             view! {
                 <div class="empty" data-testid="no-bots">
                     <h2>"No bots yet"</h2>
                     <p>
                         {if can_edit {
-                            "Give your first bot a name above. It starts with an empty flow that you can fill on the canvas."
+                            "Give your first bot a name above and pick a starting point: a ready-made shop, questions and answers, order tracking, or a blank flow."
                         } else {
                             "Nobody in this workspace has created a bot yet. Editors and owners can create one."
                         }}
@@ -86,6 +70,7 @@ fn BotTable(bots: Vec<BotSummary>, can_edit: bool) -> impl IntoView {
                     <thead>
                         <tr>
                             <th scope="col">"Name"</th>
+                            <th scope="col">"Status"</th>
                             <th scope="col">"Last changed"</th>
                             {can_edit.then(|| view! { <th scope="col">"Actions"</th> })}
                         </tr>
@@ -112,7 +97,15 @@ fn BotRow(bot: BotSummary, can_edit: bool) -> impl IntoView {
     let confirm_text = format!("Delete the bot “{}”? This cannot be undone.", bot.name);
     view! {
         <tr data-testid="bot-row">
-            <td class="bot-name">{bot.name.clone()}</td>
+            <td class="bot-name">
+                <a href=format!("/bots/{}", bot.id)>{bot.name.clone()}</a>
+            </td>
+            <td>
+                {match bot.published_version {
+                    Some(v) => view! { <span class="badge live">"Live · v" {v}</span> }.into_any(),
+                    None => view! { <span class="badge">"Draft"</span> }.into_any(),
+                }}
+            </td>
             <td class="muted">{format_time(bot.updated_at)}</td>
             {can_edit
                 .then(|| {
@@ -145,5 +138,40 @@ fn BotRow(bot: BotSummary, can_edit: bool) -> impl IntoView {
                     }
                 })}
         </tr>
+    }
+}
+
+/// Create a bot: a name and a starting point from the template gallery.
+#[component]
+fn NewBot() -> impl IntoView {
+    view! {
+        <form method="post" action="/bots" class="card" data-testid="create-bot">
+            <h2>"New bot"</h2>
+            <label class="stack-label">
+                "Name"
+                <input id="new-bot-name" type="text" name="name" required maxlength="80" placeholder="e.g. Summer sale assistant" />
+            </label>
+            <fieldset class="templates">
+                <legend>"Start from"</legend>
+                {crate::flow::templates::TEMPLATES
+                    .iter()
+                    .map(|t| {
+                        view! {
+                            <label class="template">
+                                <input type="radio" name="template" value=t.id checked={t.id == "shop"} />
+                                <strong>{t.name}</strong>
+                                <span class="muted">{t.description}</span>
+                            </label>
+                        }
+                    })
+                    .collect_view()}
+                <label class="template">
+                    <input type="radio" name="template" value="blank" />
+                    <strong>"Blank flow"</strong>
+                    <span class="muted">"An empty canvas, for building everything yourself."</span>
+                </label>
+            </fieldset>
+            <button type="submit" class="primary">"Create bot"</button>
+        </form>
     }
 }

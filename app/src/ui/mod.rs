@@ -4,13 +4,16 @@
 //! such as live password hints and delete confirmations.
 
 mod auth;
+mod bot;
+mod catalog;
 mod dashboard;
+mod orders;
 mod settings;
 
 use leptos::prelude::*;
 use leptos_meta::{Title, provide_meta_context};
 use leptos_router::{
-    SsrMode, StaticSegment,
+    ParamSegment, SsrMode, StaticSegment,
     components::{A, Route, Router, Routes},
 };
 
@@ -71,6 +74,28 @@ pub fn App() -> impl IntoView {
                 <Route
                     path=StaticSegment("settings")
                     view=settings::Settings
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=(StaticSegment("bots"), ParamSegment("id"))
+                    view=bot::BotView
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=(StaticSegment("bots"), ParamSegment("id"), StaticSegment("versions"), ParamSegment("n"))
+                    view=bot::VersionView
+                    ssr=SsrMode::Async
+                />
+                <Route path=StaticSegment("products") view=catalog::Products ssr=SsrMode::Async />
+                <Route
+                    path=(StaticSegment("products"), ParamSegment("id"))
+                    view=catalog::ProductEdit
+                    ssr=SsrMode::Async
+                />
+                <Route path=StaticSegment("orders") view=orders::Orders ssr=SsrMode::Async />
+                <Route
+                    path=(StaticSegment("orders"), ParamSegment("id"))
+                    view=orders::OrderView
                     ssr=SsrMode::Async
                 />
             </Routes>
@@ -148,6 +173,8 @@ fn TopBar(data: PageData) -> impl IntoView {
             <a class="brand" href="/dashboard">"Botme"</a>
             <nav class="nav" aria-label="Main">
                 <A href="/dashboard">"Bots"</A>
+                <A href="/products">"Products"</A>
+                <A href="/orders">"Orders"</A>
                 <A href="/settings">"Settings"</A>
             </nav>
             <div class="account">
@@ -168,7 +195,7 @@ fn TopBar(data: PageData) -> impl IntoView {
                             .into_iter()
                             .map(|w| {
                                 view! {
-                                    <option value=w.id.to_string() selected=w.id == current>
+                                    <option value=w.id.to_string() selected={w.id == current}>
                                         {w.name}
                                     </option>
                                 }
@@ -193,7 +220,24 @@ fn TopBar(data: PageData) -> impl IntoView {
 #[component]
 fn FlashBox(flash: Flash) -> impl IntoView {
     view! {
-        {flash.error.map(|e| view! { <p class="flash error" role="alert">{e}</p> })}
+        {flash
+            .error
+            .map(|e| {
+                let details = flash.details.clone();
+                view! {
+                    <div class="flash error" role="alert">
+                        <p>{e}</p>
+                        {(!details.is_empty())
+                            .then(|| {
+                                view! {
+                                    <ul data-testid="flash-details">
+                                        {details.into_iter().map(|d| view! { <li>{d}</li> }).collect_view()}
+                                    </ul>
+                                }
+                            })}
+                    </div>
+                }
+            })}
         {flash.notice.map(|n| view! { <p class="flash notice" role="status">{n}</p> })}
     }
 }
@@ -202,6 +246,17 @@ fn FlashBox(flash: Flash) -> impl IntoView {
 #[component]
 pub(crate) fn ErrorBox(error: AppError) -> impl IntoView {
     let login = error.code == "unauthenticated";
+    // Pages render fully before the status goes out, so it can still match
+    // the error: another workspace's object is a 404 here as in the API.
+    #[cfg(feature = "ssr")]
+    if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+        resp.set_status(match error.code.as_str() {
+            "not_found" => http::StatusCode::NOT_FOUND,
+            "unauthenticated" => http::StatusCode::UNAUTHORIZED,
+            "forbidden" => http::StatusCode::FORBIDDEN,
+            _ => http::StatusCode::INTERNAL_SERVER_ERROR,
+        });
+    }
     view! {
         <div class="flash error" role="alert">
             <p>{error.message}</p>

@@ -74,7 +74,7 @@ fn role_options(current: Role) -> impl IntoView {
         .rev()
         .map(|r| {
             view! {
-                <option value=r.as_str() selected=r == current>
+                <option value=r.as_str() selected={r == current}>
                     {r.label()}
                 </option>
             }

@@ -4,6 +4,7 @@ use app::commerce::catalog::check_sku;
 use app::commerce::csv::{RowErrors, products_from_csv};
 use app::commerce::{Currency, Money, Product};
 use app::model::{Principal, Role};
+use app::views::ProductView;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -11,39 +12,6 @@ use crate::AppState;
 use crate::auth::{require, workspace};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{ProductFilter, ProductId, ProductRow, StoreError};
-
-/// A product as the API shows it.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct ProductView {
-    /// Id.
-    pub id: i64,
-    /// SKU, unique in the workspace.
-    pub sku: String,
-    /// Name.
-    pub name: String,
-    /// Description.
-    pub description: String,
-    /// Price as a decimal string, such as "12.50".
-    pub price: String,
-    /// Price in minor units (cents).
-    pub price_minor: i64,
-    /// ISO 4217 currency.
-    pub currency: String,
-    /// Price formatted for people, such as "$12.50".
-    pub price_label: String,
-    /// Picture.
-    pub image_url: Option<String>,
-    /// Units on hand; absent when not tracked.
-    pub stock: Option<u32>,
-    /// For sale.
-    pub active: bool,
-    /// Collections.
-    pub collections: Vec<String>,
-    /// Created, in milliseconds since the Unix epoch.
-    pub created_at: i64,
-    /// Updated, in milliseconds since the Unix epoch.
-    pub updated_at: i64,
-}
 
 /// The view of a stored product.
 pub fn product_view(r: &ProductRow) -> ProductView {

@@ -3,6 +3,7 @@
 use app::flow::interpreter::{Input, ValidFlow};
 use app::flow::{FlowDoc, Problem, Report, templates, validate};
 use app::model::{Principal, Role};
+use app::views::{TemplateSummary, Validation, VersionSummary};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -10,8 +11,8 @@ use super::actor_name;
 use crate::AppState;
 use crate::auth::{require, workspace};
 use crate::error::{ApiError, ApiResult};
-use crate::runner::{SimLine, simulate};
 use crate::store::{BotId, DraftSave};
+use app::flow::simulate::{SimLine, simulate};
 
 /// A bot's draft flow.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -44,28 +45,6 @@ pub struct SavedDraft {
     pub problems: Vec<Problem>,
 }
 
-/// Problems of a flow.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Validation {
-    /// Errors first, then warnings; each tied to its node.
-    pub problems: Vec<Problem>,
-    /// Whether it can be published.
-    pub publishable: bool,
-}
-
-/// A published version, as listed.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct VersionSummary {
-    /// v1, v2, …
-    pub number: i64,
-    /// Who published it.
-    pub author: String,
-    /// A note, such as "Restored from version 2".
-    pub note: String,
-    /// When, in milliseconds since the Unix epoch.
-    pub created_at: i64,
-}
-
 /// A published version with its document.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct VersionDetail {
@@ -75,19 +54,6 @@ pub struct VersionDetail {
     /// Its flow document, read-only.
     #[schema(value_type = Object)]
     pub document: serde_json::Value,
-}
-
-/// A template, as listed.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct TemplateSummary {
-    /// Id for `POST /api/v1/bots {template}`.
-    pub id: String,
-    /// Name.
-    pub name: String,
-    /// What it does.
-    pub description: String,
-    /// How many steps it has.
-    pub steps: usize,
 }
 
 fn parse_doc(json: &str) -> ApiResult<FlowDoc> {
@@ -105,9 +71,23 @@ async fn bot_exists(state: &AppState, p: &Principal, bot: i64) -> ApiResult<()> 
 }
 
 /// The validation report, with catalog-aware warnings.
-async fn report(state: &AppState, p: &Principal, doc: &FlowDoc) -> ApiResult<Report> {
+pub async fn report(state: &AppState, p: &Principal, doc: &FlowDoc) -> ApiResult<Report> {
     let catalog = state.store.catalog(workspace(p)).await?;
     Ok(validate(doc, Some(&catalog)))
+}
+
+/// The draft of a bot as a document, with its revision.
+pub async fn draft_document(
+    state: &AppState,
+    p: &Principal,
+    bot: i64,
+) -> ApiResult<(i64, FlowDoc)> {
+    let row = state
+        .store
+        .draft(workspace(p), BotId(bot))
+        .await?
+        .ok_or_else(|| ApiError::not_found("bot"))?;
+    Ok((row.draft_revision, parse_doc(&row.draft)?))
 }
 
 /// The draft of a bot.
@@ -397,7 +377,14 @@ pub async fn simulate_bot(
         })
         .collect();
     let flow = ValidFlow::unchecked(doc);
-    let (transcript, orders, session) = simulate(&flow, &catalog, inputs, &state.public_url);
+    let preview_url = format!("{}/o/preview", state.public_url);
+    let (transcript, orders, session) = simulate(
+        &flow,
+        &catalog,
+        inputs,
+        crate::store::now_ms(),
+        &preview_url,
+    );
     Ok(SimulateResponse {
         version: req.version,
         problems,

@@ -15,6 +15,8 @@ pub use catalog::*;
 pub use flows::*;
 pub use orders::*;
 
+pub use app::views::*;
+
 /// Who did something, for version and order history: the user's email, or
 /// the API token.
 pub fn actor_name(p: &app::model::Principal) -> String {

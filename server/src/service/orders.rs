@@ -4,7 +4,8 @@
 use app::commerce::OrderStatus;
 use app::flow::interpreter::Input;
 use app::model::{Principal, Role};
-use serde::{Deserialize, Serialize};
+use app::views::{OrderDetail, OrderEvent, OrderLine, OrderSummary};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::actor_name;
@@ -13,81 +14,6 @@ use crate::auth::{require, workspace};
 use crate::error::{ApiError, ApiResult};
 use crate::runner::{Turn, order_url};
 use crate::store::{OrderId, OrderRow, StatusChange, WorkspaceId};
-
-/// An order as listed.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct OrderSummary {
-    /// Id.
-    pub id: i64,
-    /// The number shown to people.
-    pub number: i64,
-    /// Status.
-    pub status: OrderStatus,
-    /// Total as a decimal string.
-    pub total: String,
-    /// Total formatted for people.
-    pub total_label: String,
-    /// Currency.
-    pub currency: String,
-    /// `cash_on_delivery` or `order_page`.
-    pub payment: String,
-    /// The shopper's name, when the flow asked for it.
-    pub customer: Option<String>,
-    /// Units ordered.
-    pub items: u32,
-    /// Placed, in milliseconds since the Unix epoch.
-    pub created_at: i64,
-    /// The statuses it may move to next.
-    pub next: Vec<OrderStatus>,
-}
-
-/// One line of an order.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct OrderLine {
-    /// SKU.
-    pub sku: String,
-    /// Name when ordered.
-    pub name: String,
-    /// Units.
-    pub qty: u32,
-    /// Unit price formatted for people.
-    pub unit_price: String,
-    /// Line total formatted for people.
-    pub amount: String,
-}
-
-/// One status change.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct OrderEvent {
-    /// From (absent for the placement).
-    pub from: Option<String>,
-    /// To.
-    pub to: String,
-    /// Who.
-    pub actor: String,
-    /// A note.
-    pub note: String,
-    /// When, in milliseconds since the Unix epoch.
-    pub at: i64,
-}
-
-/// An order with everything about it.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct OrderDetail {
-    /// The order.
-    #[serde(flatten)]
-    pub summary: OrderSummary,
-    /// What was bought.
-    pub lines: Vec<OrderLine>,
-    /// Details the flow collected (name, address, phone, …).
-    pub details: std::collections::BTreeMap<String, String>,
-    /// Status history, oldest first.
-    pub history: Vec<OrderEvent>,
-    /// The conversation that placed it.
-    pub conversation_id: Option<i64>,
-    /// The hosted order page the shopper sees.
-    pub page_url: String,
-}
 
 /// The summary of an order.
 pub fn order_summary(o: &OrderRow) -> OrderSummary {

@@ -1,0 +1,250 @@
+//! The order pages: the list with a status filter, and one order with its
+//! lines, the shopper's details, the status history and the allowed next
+//! steps.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::{ErrorBox, Frame, format_time};
+use crate::api::{get_order, list_orders};
+use crate::commerce::OrderStatus;
+use crate::views::{OrderDetail, OrderSummary};
+
+fn status_badge(s: OrderStatus) -> impl IntoView {
+    view! { <span class=format!("badge status-{}", s.as_str()) data-testid="order-status">{s.label()}</span> }
+}
+
+fn payment_label(p: &str) -> &'static str {
+    match p {
+        "cash_on_delivery" => "Cash on delivery",
+        "order_page" => "Order page",
+        _ => "Other",
+    }
+}
+
+/// `/orders`.
+#[component]
+pub fn Orders() -> impl IntoView {
+    let query = use_query_map();
+    let status = move || query.with(|q| q.get("status"));
+    let orders = Resource::new(status, list_orders);
+    view! {
+        <Title text="Orders" />
+        <Frame>
+            <main class="wide">
+                <h1>"Orders"</h1>
+                <nav class="filters" aria-label="Filter by status">
+                    <a href="/orders" aria-current=move || status().is_none().then_some("page")>"All"</a>
+                    {OrderStatus::ALL
+                        .into_iter()
+                        .map(|s| {
+                            view! {
+                                <a
+                                    href=format!("/orders?status={}", s.as_str())
+                                    aria-current=move || (status().as_deref() == Some(s.as_str())).then_some("page")
+                                >
+                                    {s.label()}
+                                </a>
+                            }
+                        })
+                        .collect_view()}
+                </nav>
+                <Suspense fallback=|| view! { <p class="muted">"Loading orders…"</p> }>
+                    {move || Suspend::new(async move {
+                        match orders.await {
+                            Ok(list) => view! { <OrderTable orders=list /> }.into_any(),
+                            Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                        }
+                    })}
+                </Suspense>
+            </main>
+        </Frame>
+    }
+}
+
+#[component]
+fn OrderTable(orders: Vec<OrderSummary>) -> impl IntoView {
+    if orders.is_empty() {
+        return view! {
+            <div class="empty" data-testid="no-orders">
+                <h2>"No orders here yet"</h2>
+                <p>"When shoppers check out in a chat, their orders appear here."</p>
+            </div>
+        }
+        .into_any();
+    }
+    view! {
+        <table class="list" data-testid="order-list">
+            <thead>
+                <tr>
+                    <th scope="col">"Order"</th>
+                    <th scope="col">"Placed"</th>
+                    <th scope="col">"Customer"</th>
+                    <th scope="col">"Items"</th>
+                    <th scope="col">"Total"</th>
+                    <th scope="col">"Status"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {orders
+                    .into_iter()
+                    .map(|o| {
+                        view! {
+                            <tr data-testid="order-row">
+                                <td><a href=format!("/orders/{}", o.id)>{format!("#{}", o.number)}</a></td>
+                                <td class="muted">{format_time(o.created_at)}</td>
+                                <td>{o.customer.unwrap_or_else(|| "—".into())}</td>
+                                <td>{o.items}</td>
+                                <td>{o.total_label}</td>
+                                <td>{status_badge(o.status)}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+/// `/orders/{id}`.
+#[component]
+pub fn OrderView() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0));
+    let order = Resource::new(id, get_order);
+    view! {
+        <Title text="Order" />
+        <Frame>
+            <main class="wide">
+                <p class="crumbs"><a href="/orders">"Orders"</a> " › Order"</p>
+                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        let can_edit = super::catalog::can_edit().await;
+                        match order.await {
+                            Ok(o) => view! { <OrderBody order=o can_edit /> }.into_any(),
+                            Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                        }
+                    })}
+                </Suspense>
+            </main>
+        </Frame>
+    }
+}
+
+fn action_label(s: OrderStatus) -> &'static str {
+    match s {
+        OrderStatus::Paid => "Mark as paid",
+        OrderStatus::Fulfilled => "Mark as fulfilled",
+        OrderStatus::Cancelled => "Cancel order",
+        OrderStatus::Refunded => "Mark as refunded",
+        OrderStatus::Placed => "Mark as placed",
+    }
+}
+
+#[component]
+fn OrderBody(order: OrderDetail, can_edit: bool) -> impl IntoView {
+    let s = order.summary.clone();
+    let id = s.id;
+    view! {
+        <Title text=format!("Order #{}", s.number) />
+        <div class="page-head">
+            <h1>{format!("Order #{}", s.number)}</h1>
+            {status_badge(s.status)}
+        </div>
+        <p class="muted">
+            "Placed " {format_time(s.created_at)} " · " {payment_label(&s.payment)} " · "
+            <a href=order.page_url.clone() target="_blank" rel="noopener">"Shopper's order page"</a>
+        </p>
+        <section class="card">
+            <table class="list" data-testid="order-lines">
+                <thead>
+                    <tr>
+                        <th scope="col">"Item"</th>
+                        <th scope="col">"Quantity"</th>
+                        <th scope="col">"Unit price"</th>
+                        <th scope="col">"Amount"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {order
+                        .lines
+                        .into_iter()
+                        .map(|l| {
+                            view! {
+                                <tr>
+                                    <td>{l.name} " " <code class="muted">{l.sku}</code></td>
+                                    <td>{l.qty}</td>
+                                    <td>{l.unit_price}</td>
+                                    <td>{l.amount}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                    <tr class="total">
+                        <td colspan="3">"Total"</td>
+                        <td>{s.total_label.clone()}</td>
+                    </tr>
+                </tbody>
+            </table>
+        </section>
+        {(!order.details.is_empty())
+            .then(|| {
+                view! {
+                    <section class="card">
+                        <h2>"Details from the conversation"</h2>
+                        <dl class="details">
+                            {order
+                                .details
+                                .into_iter()
+                                .map(|(k, v)| view! { <dt>{k}</dt> <dd>{v}</dd> })
+                                .collect_view()}
+                        </dl>
+                    </section>
+                }
+            })}
+        {(can_edit && !s.next.is_empty())
+            .then(|| {
+                view! {
+                    <section class="card" aria-labelledby="next-title">
+                        <h2 id="next-title">"Update the status"</h2>
+                        {s.next
+                            .iter()
+                            .map(|n| {
+                                let note_id = format!("note-{}", n.as_str());
+                                view! {
+                                    <form method="post" action=format!("/orders/{id}/status") class="inline-form">
+                                        <input type="hidden" name="status" value=n.as_str() />
+                                        <label for=note_id.clone() class="sr-only">"Note"</label>
+                                        <input id=note_id type="text" name="note" placeholder="Note (optional)" maxlength="500" />
+                                        <button type="submit" class:danger={matches!(n, OrderStatus::Cancelled | OrderStatus::Refunded)}>
+                                            {action_label(*n)}
+                                        </button>
+                                    </form>
+                                }
+                            })
+                            .collect_view()}
+                    </section>
+                }
+            })}
+        <section class="card">
+            <h2>"History"</h2>
+            <ol class="history" data-testid="order-history">
+                {order
+                    .history
+                    .into_iter()
+                    .map(|e| {
+                        let label = OrderStatus::parse(&e.to).map_or("?", |s| s.label());
+                        view! {
+                            <li>
+                                <strong>{label}</strong> " · " {format_time(e.at)} " · " {e.actor}
+                                {(!e.note.is_empty()).then(|| view! { <span class="muted">" — " {e.note}</span> })}
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ol>
+        </section>
+    }
+}
