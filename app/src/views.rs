@@ -157,3 +157,88 @@ pub struct Validation {
     /// Whether it can be published.
     pub publishable: bool,
 }
+
+/// A connected channel, as the API and the Channels page show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ChannelView {
+    /// Id.
+    pub id: i64,
+    /// `messenger`, `whatsapp` or `web`.
+    pub kind: String,
+    /// The bot it talks with.
+    pub bot_id: i64,
+    /// A name for people.
+    pub name: String,
+    /// The Facebook page id, the WhatsApp phone number id, or the widget key.
+    pub external_id: String,
+    /// `ok`, or why sending stopped (such as an expired access token).
+    pub health: String,
+    /// Connected, in milliseconds since the Unix epoch.
+    pub created_at: i64,
+    /// Where Meta must send this channel's webhooks (Meta channels).
+    pub webhook_url: Option<String>,
+    /// The web widget's key.
+    pub widget_key: Option<String>,
+    /// Sites allowed to embed the widget.
+    pub allowed_origins: Vec<String>,
+    /// The line to paste into a site to show the widget.
+    pub script_tag: Option<String>,
+}
+
+/// A conversation as listed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ConversationSummary {
+    /// Id.
+    pub id: i64,
+    /// The bot.
+    pub bot_id: i64,
+    /// `messenger`, `whatsapp`, `web` or `test`.
+    pub channel: String,
+    /// The shopper's name, or their id on the channel.
+    pub shopper: String,
+    /// The flow version it runs on.
+    pub version: i64,
+    /// The last message, for the list.
+    pub last_message: String,
+    /// Started, in milliseconds since the Unix epoch.
+    pub created_at: i64,
+    /// Last activity, in milliseconds since the Unix epoch.
+    pub updated_at: i64,
+}
+
+/// One transcript entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TranscriptEntry {
+    /// Id; also the cursor for `after`.
+    pub id: i64,
+    /// `in` (the shopper) or `out` (the bot).
+    pub direction: String,
+    /// Readable text.
+    pub text: String,
+    /// The message or input as structured data.
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    pub body: serde_json::Value,
+    /// Outbound delivery: pending, sending, sent, delivered, read, failed,
+    /// skipped; inbound: done.
+    pub status: String,
+    /// Why a message failed or was skipped.
+    pub error: Option<String>,
+    /// When, in milliseconds since the Unix epoch.
+    pub at: i64,
+}
+
+/// A conversation with its transcript and orders.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ConversationDetail {
+    /// The conversation.
+    #[serde(flatten)]
+    pub summary: ConversationSummary,
+    /// Everything said, oldest first.
+    pub transcript: Vec<TranscriptEntry>,
+    /// Orders it placed.
+    pub orders: Vec<OrderSummary>,
+}

@@ -60,6 +60,31 @@ pub struct Config {
     #[arg(long, env = "META_GRAPH_URL", default_value = DEFAULT_GRAPH_URL)]
     pub meta_graph_url: String,
 
+    /// Events older than this many seconds (a backlog Meta replays after an
+    /// outage) are recorded but not answered.
+    #[arg(long, env = "BOTME_MAX_EVENT_AGE_SECS", default_value_t = 6 * 60 * 60)]
+    pub max_event_age_secs: i64,
+
+    /// Calls per second to Meta per Facebook page or WhatsApp number.
+    #[arg(long, env = "BOTME_SEND_RATE", default_value_t = 50.0)]
+    pub send_rate: f64,
+
+    /// Messages per minute to one WhatsApp user (Meta's pair rate; bursts
+    /// of up to 45 are allowed).
+    #[arg(long, env = "BOTME_PAIR_RATE_PER_MIN", default_value_t = 10.0)]
+    pub pair_rate_per_min: f64,
+
+    /// First retry delay for failed sends, in milliseconds; it doubles with
+    /// each attempt (with jitter), up to five minutes.
+    #[arg(long, env = "BOTME_RETRY_BASE_MS", default_value_t = 1000)]
+    pub retry_base_ms: i64,
+
+    /// Run the background workers (inbox, senders, HTTP steps). Turning them
+    /// off lets webhooks be acknowledged and stored without being processed,
+    /// for maintenance.
+    #[arg(long, env = "BOTME_WORKERS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub workers: bool,
+
     /// Let flows' HTTP steps call private and loopback addresses (for local
     /// development and tests; keep off in production).
     #[arg(long, env = "BOTME_HTTP_ALLOW_PRIVATE", default_value_t = false)]
@@ -194,6 +219,11 @@ mod tests {
             "META_GRAPH_URL",
             "BOTME_MAX_BODY_BYTES",
             "BOTME_HTTP_ALLOW_PRIVATE",
+            "BOTME_MAX_EVENT_AGE_SECS",
+            "BOTME_SEND_RATE",
+            "BOTME_PAIR_RATE_PER_MIN",
+            "BOTME_RETRY_BASE_MS",
+            "BOTME_WORKERS",
             "RUST_LOG",
         ] {
             assert!(help.contains(var), "{var} missing from --help");

@@ -19,6 +19,7 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod crypto;
 pub mod error;
 pub mod extract;
 pub mod forms;
@@ -26,9 +27,14 @@ pub mod http_calls;
 pub mod ops;
 pub mod order_page;
 pub mod pages;
+pub mod pipeline;
+pub mod ratelimit;
 pub mod runner;
+pub mod sender;
 pub mod service;
 pub mod store;
+pub mod webchat;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -73,6 +79,22 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// Whether flows may call private addresses.
     pub http_allow_private: bool,
+    /// Seals channel access tokens with the server key.
+    pub sealer: crypto::Sealer,
+    /// Meta app secret: verifies webhook signatures.
+    pub meta_app_secret: Option<Arc<str>>,
+    /// The verify token of Meta's webhook handshake.
+    pub meta_verify_token: Option<Arc<str>>,
+    /// Base URL of the Graph API, without a trailing slash.
+    pub graph_url: Arc<str>,
+    /// Events older than this are recorded, not answered.
+    pub max_event_age_ms: i64,
+    /// Calls per page or number.
+    pub account_rate: Arc<ratelimit::Buckets>,
+    /// Messages per WhatsApp recipient.
+    pub pair_rate: Arc<ratelimit::Buckets>,
+    /// First retry delay of failed sends.
+    pub retry_base_ms: i64,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -98,6 +120,7 @@ impl AppState {
             .site_addr(config.site_addr)
             .hash_files(hash_files)
             .build();
+        let key = config.load_secret_key()?;
         Ok(AppState {
             store: store.clone(),
             leptos,
@@ -113,7 +136,7 @@ impl AppState {
                 public_url.as_str().into(),
             )),
             public_url: public_url.into(),
-            secret_key: Arc::new(config.load_secret_key()?),
+            secret_key: Arc::new(key),
             max_body_bytes: config.max_body_bytes,
             http: reqwest::Client::builder()
                 .user_agent(concat!("Botme/", env!("CARGO_PKG_VERSION")))
@@ -122,6 +145,29 @@ impl AppState {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()?,
             http_allow_private: config.http_allow_private,
+            sealer: crypto::Sealer::new(&key),
+            meta_app_secret: config
+                .meta_app_secret
+                .as_deref()
+                .filter(|s| !s.is_empty())
+                .map(Into::into),
+            meta_verify_token: config
+                .meta_verify_token
+                .as_deref()
+                .filter(|s| !s.is_empty())
+                .map(Into::into),
+            graph_url: config.meta_graph_url.trim_end_matches('/').into(),
+            max_event_age_ms: config.max_event_age_secs.saturating_mul(1000),
+            account_rate: Arc::new(ratelimit::Buckets::new(
+                config.send_rate,
+                config.send_rate.max(1.0),
+            )),
+            // About one message per six seconds, bursts up to 45 (platforms.md §6).
+            pair_rate: Arc::new(ratelimit::Buckets::new(
+                config.pair_rate_per_min / 60.0,
+                45.0,
+            )),
+            retry_base_ms: config.retry_base_ms.max(1),
         })
     }
 }
@@ -162,6 +208,8 @@ pub fn router(state: AppState) -> Router {
         ));
 
     Router::new()
+        .merge(webhooks::routes())
+        .merge(webchat::routes(&state))
         .route("/healthz", axum::routing::get(ops::healthz))
         .route("/metrics", axum::routing::get(ops::metrics))
         .route("/o/{token}", axum::routing::get(order_page::show))
@@ -184,7 +232,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("opening the database at {}", redact(&config.database_url)))?;
     let state = AppState::new(&config, store.clone())?;
     ops::spawn_housekeeping(store.clone());
-    http_calls::spawn(state.clone());
+    if config.workers {
+        spawn_workers(&state);
+    } else {
+        tracing::warn!("workers are off: events are stored but not processed");
+    }
 
     let listener = tokio::net::TcpListener::bind(config.site_addr)
         .await
@@ -200,6 +252,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Starts the background workers: the inbox pipeline, the senders and the
+/// HTTP-step worker.
+pub fn spawn_workers(state: &AppState) {
+    pipeline::spawn(state.clone());
+    sender::spawn(state.clone());
+    http_calls::spawn(state.clone());
 }
 
 /// Serves `app` on `listener` with TCP_NODELAY until a shutdown signal.

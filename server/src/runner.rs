@@ -12,7 +12,9 @@ use app::flow::{FlowDoc, text};
 use base64::Engine;
 use tokio::sync::Notify;
 
-use crate::store::{BotId, ConversationId, OrderRow, Store, StoreError, WorkspaceId, now_ms};
+use crate::store::{
+    BotId, ChannelId, ConversationId, OrderRow, Store, StoreError, WorkspaceId, now_ms,
+};
 
 /// Compiled flows kept in memory; versions never change, so entries never go
 /// stale. Bounded so a busy server cannot grow without end.
@@ -58,6 +60,51 @@ pub struct Turn<'a> {
     pub input: Input,
 }
 
+/// Where an event came from, for events of a real channel.
+#[derive(Debug, Clone, Copy)]
+pub struct Via<'a> {
+    /// The channel it arrived on.
+    pub channel_id: ChannelId,
+    /// Where replies go.
+    pub recipient: &'a str,
+    /// How to address `recipient`.
+    pub recipient_kind: &'a str,
+    /// The inbox row, marked done in the same transaction.
+    pub inbox_id: i64,
+    /// The platform's timestamp (the 24-hour window starts here).
+    pub platform_ts: i64,
+    /// False for an event too old to answer: it is recorded in the
+    /// transcript and the inbox, but the flow does not run.
+    pub answer: bool,
+}
+
+/// Live updates of conversations, for web-chat streams on this instance.
+#[derive(Default)]
+pub struct Hub {
+    channels: Mutex<HashMap<ConversationId, tokio::sync::broadcast::Sender<()>>>,
+}
+
+impl Hub {
+    /// Notifications of new messages in a conversation.
+    pub fn subscribe(&self, conv: ConversationId) -> tokio::sync::broadcast::Receiver<()> {
+        let mut map = self.channels.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry(conv)
+            .or_insert_with(|| tokio::sync::broadcast::channel(16).0)
+            .subscribe()
+    }
+
+    /// Wakes the streams of a conversation.
+    pub fn notify(&self, conv: ConversationId) {
+        let mut map = self.channels.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(tx) = map.get(&conv)
+            && tx.send(()).is_err()
+        {
+            // Nobody listens any more.
+            map.remove(&conv);
+        }
+    }
+}
+
 /// What a turn did.
 #[derive(Debug, Clone, Default)]
 pub struct Outcome {
@@ -78,8 +125,12 @@ pub struct Runner {
     flows: Mutex<HashMap<(BotId, i64), Arc<ValidFlow>>>,
     /// Woken when HTTP calls are queued.
     pub http_work: Arc<Notify>,
+    /// Woken when inbound events are stored.
+    pub inbox_work: Arc<Notify>,
     /// Woken when outbound messages are queued.
     pub outbox_work: Arc<Notify>,
+    /// Live web-chat streams.
+    pub hub: Arc<Hub>,
 }
 
 impl Runner {
@@ -90,7 +141,9 @@ impl Runner {
             public_url,
             flows: Mutex::new(HashMap::new()),
             http_work: Arc::new(Notify::new()),
+            inbox_work: Arc::new(Notify::new()),
             outbox_work: Arc::new(Notify::new()),
+            hub: Arc::new(Hub::default()),
         }
     }
 
@@ -128,6 +181,17 @@ impl Runner {
     /// Applies one event: exactly once per (conversation, event id), in one
     /// transaction with everything it causes.
     pub async fn run(&self, turn: Turn<'_>) -> Result<Outcome, RunError> {
+        self.run_with(turn, None).await
+    }
+
+    /// [`Runner::run`] for an event of a real channel: the inbox row is
+    /// marked in the same transaction, and the conversation learns how to
+    /// reach the shopper.
+    pub async fn run_with(
+        &self,
+        turn: Turn<'_>,
+        via: Option<Via<'_>>,
+    ) -> Result<Outcome, RunError> {
         let latest = self
             .store
             .latest_version(turn.workspace, turn.bot)
@@ -146,6 +210,18 @@ impl Runner {
                 "{}",
             )
             .await?;
+        if let Some(v) = via
+            && !txn
+                .finish_inbox(v.inbox_id, if v.answer { "done" } else { "skipped" })
+                .await?
+        {
+            txn.rollback().await?;
+            return Ok(Outcome {
+                conversation: Some(conv.id),
+                duplicate: true,
+                ..Outcome::default()
+            });
+        }
         let body = serde_json::to_string(&turn.input).unwrap_or_default();
         let preview = input_preview(&turn.input);
         if !txn
@@ -158,6 +234,32 @@ impl Runner {
                 duplicate: true,
                 ..Outcome::default()
             });
+        }
+        if let Some(v) = via {
+            let from_shopper = matches!(
+                turn.input,
+                Input::Start | Input::Text { .. } | Input::Payload { .. } | Input::CartOrder { .. }
+            );
+            let at = if v.platform_ts > 0 {
+                v.platform_ts
+            } else {
+                now_ms()
+            };
+            txn.touch_conversation(
+                conv.id,
+                Some(v.channel_id),
+                v.recipient,
+                v.recipient_kind,
+                from_shopper.then_some(at),
+            )
+            .await?;
+            if !v.answer {
+                txn.commit().await?;
+                return Ok(Outcome {
+                    conversation: Some(conv.id),
+                    ..Outcome::default()
+                });
+            }
         }
         let mut session: Session = serde_json::from_str(&conv.session).unwrap_or_default();
         // A conversation stays on the version it started on; one that ended
@@ -251,6 +353,7 @@ impl Runner {
         txn.save_session(turn.workspace, conv.id, &session, version)
             .await?;
         txn.commit().await?;
+        self.hub.notify(conv.id);
         if http {
             self.http_work.notify_one();
         }

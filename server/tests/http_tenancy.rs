@@ -21,6 +21,8 @@ struct Victim {
     token: i64,
     product: i64,
     order: i64,
+    channel: i64,
+    conversation: i64,
 }
 
 fn id(v: &Value) -> i64 {
@@ -53,6 +55,16 @@ async fn setup(app: &TestApp) -> (Client, Victim, Client, String) {
         .await
         .json());
     let order = place_order(app, workspace, bot).await;
+    let channel = id(&a
+        .post_json(
+            "/api/v1/channels",
+            json!({"kind": "web", "bot_id": bot, "allowed_origins": ["https://alice.example"]}),
+        )
+        .await
+        .json());
+    let conversation = a.get("/api/v1/conversations").await.json()["conversations"][0]["id"]
+        .as_i64()
+        .unwrap();
     let (b, created_b) = app.signed_up("bob@example.com", "Bob's shop").await;
     let victim = Victim {
         workspace,
@@ -61,6 +73,8 @@ async fn setup(app: &TestApp) -> (Client, Victim, Client, String) {
         token,
         product,
         order,
+        channel,
+        conversation,
     };
     (
         a,
@@ -241,6 +255,18 @@ fn api_attacks(v: &Victim) -> Vec<Attack> {
             "/api/v1/orders/{id}/status",
             format!("/api/v1/orders/{}/status", v.order),
             Some(json!({"status": "cancelled"})),
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/channels/{id}",
+            format!("/api/v1/channels/{}", v.channel),
+            None,
+        ),
+        (
+            Method::GET,
+            "/api/v1/conversations/{id}",
+            format!("/api/v1/conversations/{}", v.conversation),
+            None,
         ),
     ]
 }

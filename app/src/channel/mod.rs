@@ -3,7 +3,9 @@
 //! renders it within its limits. Lengths are counted in UTF-16 units, as
 //! the platforms do.
 
+pub mod inbound;
 pub mod limits;
+pub mod render;
 
 use serde::{Deserialize, Serialize};
 

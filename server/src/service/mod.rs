@@ -6,12 +6,14 @@
 mod accounts;
 mod bots;
 mod catalog;
+mod channels;
 mod flows;
 mod orders;
 
 pub use accounts::*;
 pub use bots::*;
 pub use catalog::*;
+pub use channels::*;
 pub use flows::*;
 pub use orders::*;
 

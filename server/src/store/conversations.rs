@@ -36,6 +36,14 @@ pub struct ConversationRow {
     pub created_at: i64,
     /// Last activity at.
     pub updated_at: i64,
+    /// The channel it runs on (none for tests and simulations).
+    pub channel_id: Option<super::ChannelId>,
+    /// Where replies go.
+    pub recipient: String,
+    /// How to address `recipient`.
+    pub recipient_kind: String,
+    /// When the shopper last wrote: the platforms' 24-hour window.
+    pub last_inbound_at: Option<i64>,
 }
 
 /// One transcript entry.
@@ -55,10 +63,12 @@ pub struct MessageRow {
     pub status: String,
     /// When.
     pub created_at: i64,
+    /// Why sending failed or was skipped.
+    pub error: Option<String>,
 }
 
-const CONV_COLUMNS: &str =
-    "id, bot_id, channel, external_user, display_name, version, session, created_at, updated_at";
+const CONV_COLUMNS: &str = "id, bot_id, channel, external_user, display_name, version, session, created_at, \
+    updated_at, channel_id, recipient, recipient_kind, last_inbound_at";
 
 /// A transaction of the store, with the statements the runner needs.
 pub struct Txn {
@@ -99,7 +109,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<MessageRow>> {
         Ok(sqlx::query_as(
-            "SELECT id, direction, event_id, body, preview, status, created_at FROM messages \
+            "SELECT id, direction, event_id, body, preview, status, created_at, error FROM messages \
              WHERE workspace_id = $1 AND conversation_id = $2 AND id > $3 ORDER BY id LIMIT $4",
         )
         .bind(ws)
@@ -308,6 +318,45 @@ impl Txn {
         Ok(())
     }
 
+    /// Updates how to reach the shopper and when they last wrote.
+    pub async fn touch_conversation(
+        &mut self,
+        id: ConversationId,
+        channel: Option<super::ChannelId>,
+        recipient: &str,
+        recipient_kind: &str,
+        inbound_at: Option<i64>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE conversations SET channel_id = COALESCE($1, channel_id), \
+             recipient = CASE WHEN $2 = '' THEN recipient ELSE $2 END, \
+             recipient_kind = CASE WHEN $3 = '' THEN recipient_kind ELSE $3 END, \
+             last_inbound_at = COALESCE($4, last_inbound_at) WHERE id = $5",
+        )
+        .bind(channel)
+        .bind(recipient)
+        .bind(recipient_kind)
+        .bind(inbound_at)
+        .bind(id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Marks an inbox row applied, in this transaction; `false` when it was
+    /// not pending any more (another worker applied it).
+    pub async fn finish_inbox(&mut self, id: i64, status: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE inbox SET status = $1, processed_at = $2 WHERE id = $3 AND status = 'pending'",
+        )
+        .bind(status)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// The published flow at `number`.
     pub async fn version_document(
         &mut self,
@@ -403,5 +452,58 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected())
+    }
+}
+
+/// A conversation with its latest message, for lists.
+#[derive(Debug, Clone, FromRow)]
+pub struct ConversationListRow {
+    /// The conversation.
+    #[sqlx(flatten)]
+    pub conversation: ConversationRow,
+    /// The latest message's text.
+    pub last_message: Option<String>,
+}
+
+impl Store {
+    /// The workspace's conversations, most recently active first.
+    pub async fn conversations(
+        &self,
+        ws: WorkspaceId,
+        limit: i64,
+    ) -> Result<Vec<(ConversationRow, Option<String>)>> {
+        let rows: Vec<ConversationListRow> = sqlx::query_as(&format!(
+            "SELECT {CONV_COLUMNS}, (SELECT m.preview FROM messages m WHERE m.conversation_id = conversations.id \
+             ORDER BY m.id DESC LIMIT 1) AS last_message \
+             FROM conversations WHERE workspace_id = $1 ORDER BY updated_at DESC, id DESC LIMIT $2"
+        ))
+        .bind(ws)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.conversation, r.last_message))
+            .collect())
+    }
+
+    /// The conversation of a shopper with a bot on a channel, if any.
+    pub async fn conversation_by_user(
+        &self,
+        ws: WorkspaceId,
+        bot: BotId,
+        channel: &str,
+        external_user: &str,
+    ) -> Result<Option<ConversationRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {CONV_COLUMNS} FROM conversations \
+             WHERE workspace_id = $1 AND bot_id = $2 AND channel = $3 AND external_user = $4"
+        ))
+        .bind(ws)
+        .bind(bot)
+        .bind(channel)
+        .bind(external_user)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 }

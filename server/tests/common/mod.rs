@@ -3,6 +3,8 @@
 //! it without a socket.
 #![allow(dead_code)]
 
+pub mod meta;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
@@ -133,6 +135,72 @@ impl TestApp {
 
     pub async fn sqlite() -> TestApp {
         TestApp::new(Db::Sqlite).await
+    }
+
+    /// An app whose channels talk to `fake`, with webhook secrets set, quick
+    /// retries, and the workers running.
+    pub async fn with_meta(db: Db, fake: &meta::FakeGraph) -> TestApp {
+        let mut app = TestApp::new(db).await;
+        app.state.graph_url = fake.url.as_str().into();
+        app.state.meta_app_secret = Some(meta::APP_SECRET.into());
+        app.state.meta_verify_token = Some(meta::VERIFY_TOKEN.into());
+        app.state.retry_base_ms = 20;
+        app.state.account_rate =
+            std::sync::Arc::new(server::ratelimit::Buckets::new(1000.0, 1000.0));
+        app.router = server::router(app.state.clone());
+        server::spawn_workers(&app.state);
+        app
+    }
+
+    /// Signs and posts a webhook body as Meta would.
+    pub async fn webhook(&self, kind: &str, body: &Value) -> TestResponse {
+        let raw = serde_json::to_vec(body).expect("json");
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(format!("/webhooks/{kind}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(
+                "x-hub-signature-256",
+                server::webhooks::sign(meta::APP_SECRET, &raw),
+            )
+            .body(Body::from(raw))
+            .expect("request");
+        self.client().send(req).await
+    }
+
+    /// A workspace with two products and the shop template published.
+    /// Returns the owner's client, the workspace id and the bot id.
+    pub async fn shop(&self, email: &str) -> (Client, i64, i64) {
+        let (mut c, created) = self.signed_up(email, "Shop").await;
+        for (sku, name, price, stock) in [
+            ("RUN-1", "Runner", "89.90", serde_json::json!(5)),
+            ("SOCK-3", "Socks", "9", Value::Null),
+        ] {
+            let res = c
+                .post_json(
+                    "/api/v1/products",
+                    serde_json::json!({"sku": sku, "name": name, "price": price, "stock": stock}),
+                )
+                .await;
+            assert_eq!(res.status, StatusCode::CREATED);
+        }
+        let bot = c
+            .post_json(
+                "/api/v1/bots",
+                serde_json::json!({"name": "Shop", "template": "shop"}),
+            )
+            .await
+            .json()["id"]
+            .as_i64()
+            .expect("bot id");
+        let res = c
+            .post_json(
+                &format!("/api/v1/bots/{bot}/publish"),
+                serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED);
+        (c, created["workspace_id"].as_i64().expect("ws"), bot)
     }
 
     /// A client without cookies or token.

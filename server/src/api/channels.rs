@@ -1,0 +1,98 @@
+//! Channel connections and conversations.
+
+use app::views::{ChannelView, ConversationDetail, ConversationSummary};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::auth::Auth;
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{ApiJson, PathId};
+use crate::service::{self, ConnectRequest};
+
+/// The workspace's channels.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ChannelList {
+    /// Oldest first.
+    pub channels: Vec<ChannelView>,
+}
+
+#[utoipa::path(get, path = "/api/v1/channels", tag = "channels",
+    responses((status = 200, description = "Connected channels", body = ChannelList)))]
+pub(super) async fn list(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+) -> ApiResult<Json<ChannelList>> {
+    Ok(Json(ChannelList {
+        channels: service::list_channels(&state, &p).await?,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/channels", tag = "channels",
+    request_body = ConnectRequest,
+    responses(
+        (status = 201, description = "Connected; a web widget comes with its key and script tag", body = ChannelView),
+        (status = 404, description = "No such bot", body = ErrorBody),
+        (status = 409, description = "That page or number is already connected", body = ErrorBody),
+        (status = 422, description = "Invalid ids, token or origins", body = ErrorBody),
+    ))]
+pub(super) async fn connect(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    ApiJson(req): ApiJson<ConnectRequest>,
+) -> ApiResult<(StatusCode, Json<ChannelView>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(service::connect(&state, &p, req).await?),
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/v1/channels/{id}", tag = "channels",
+    params(("id" = i64, Path, description = "Channel id")),
+    responses(
+        (status = 204, description = "Disconnected; conversations stay"),
+        (status = 404, description = "No such channel", body = ErrorBody),
+    ))]
+pub(super) async fn disconnect(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    PathId(id): PathId,
+) -> ApiResult<StatusCode> {
+    service::disconnect(&state, &p, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Conversations.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ConversationList {
+    /// Most recently active first (at most 200).
+    pub conversations: Vec<ConversationSummary>,
+}
+
+#[utoipa::path(get, path = "/api/v1/conversations", tag = "channels",
+    responses((status = 200, description = "Conversations, most recent first", body = ConversationList)))]
+pub(super) async fn conversations(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+) -> ApiResult<Json<ConversationList>> {
+    Ok(Json(ConversationList {
+        conversations: service::list_conversations(&state, &p).await?,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/conversations/{id}", tag = "channels",
+    params(("id" = i64, Path, description = "Conversation id")),
+    responses(
+        (status = 200, description = "Transcript (inbound, outbound with delivery status) and orders", body = ConversationDetail),
+        (status = 404, description = "No such conversation", body = ErrorBody),
+    ))]
+pub(super) async fn conversation(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    PathId(id): PathId,
+) -> ApiResult<Json<ConversationDetail>> {
+    Ok(Json(service::get_conversation(&state, &p, id).await?))
+}

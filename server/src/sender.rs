@@ -1,0 +1,410 @@
+//! The outbox worker: delivers queued messages to Messenger and WhatsApp
+//! through the one HTTP client and `META_GRAPH_URL`.
+//!
+//! - Each conversation's messages go out in order: only the oldest unsent
+//!   message of a conversation is ever in flight.
+//! - A token bucket per page or phone number, and WhatsApp's per-recipient
+//!   pair rate, pace the calls.
+//! - Retryable failures (429, 5xx, timeouts, Meta's throttling codes) are
+//!   retried with exponential backoff and jitter; terminal ones (a closed
+//!   24-hour window, an unreachable user, a bad request, an invalid token)
+//!   are recorded and not retried. A free-form message outside the window is
+//!   not attempted at all.
+//! - Platforms take no idempotency key: a crash between a send and its
+//!   commit can repeat that one message part, and no other.
+
+use std::time::Duration;
+
+use app::channel::Outbound;
+use app::channel::render::{self, MessengerPart};
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::service::token_context;
+use crate::store::{OutboxRow, now_ms};
+
+/// The platforms' customer-service window.
+pub const WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
+/// Attempts before a message is given up on.
+pub const MAX_ATTEMPTS: i64 = 10;
+/// Longest wait between retries.
+const MAX_BACKOFF_MS: i64 = 5 * 60 * 1000;
+/// How long one call to Meta may take.
+const CALL_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// What to do after a failed call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// Try again later; `after_ms` when Meta says how long to wait.
+    Retry {
+        /// Why.
+        reason: String,
+        /// A wait Meta asked for, in milliseconds.
+        after_ms: Option<i64>,
+    },
+    /// Do not retry this message.
+    Terminal {
+        /// Why, for the transcript.
+        reason: String,
+    },
+    /// The channel itself is broken (the token is invalid): stop it.
+    Channel {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Classifies a Graph API answer. `status` 0 means no HTTP answer (timeout,
+/// connection refused). Codes: `platforms.md` §6.
+pub fn classify(status: u16, body: &Value, attempt: i64) -> Failure {
+    let err = &body["error"];
+    let code = err["code"].as_i64();
+    let subcode = err["error_subcode"].as_i64();
+    let message = err["message"].as_str().unwrap_or("").to_string();
+    let reason = |what: &str| match code {
+        Some(c) => format!(
+            "{what} (Meta error {c}{}: {message})",
+            subcode.map(|s| format!("/{s}")).unwrap_or_default()
+        ),
+        None => format!("{what} (HTTP {status})"),
+    };
+    match code {
+        Some(131056) => Failure::Retry {
+            reason: reason("Too many messages to this person"),
+            // Meta asks for 4^X seconds.
+            after_ms: Some(4_i64.saturating_pow(attempt.clamp(1, 6) as u32) * 1000),
+        },
+        Some(1 | 2 | 4 | 613 | 80007 | 130429 | 131000 | 131016) => Failure::Retry {
+            reason: reason("Meta asked to slow down or was briefly unavailable"),
+            after_ms: None,
+        },
+        Some(10) if subcode == Some(2018278) => Failure::Terminal {
+            reason: reason("The 24-hour messaging window has closed"),
+        },
+        Some(131047) => Failure::Terminal {
+            reason: reason("The 24-hour messaging window has closed"),
+        },
+        Some(551) | Some(131026) => Failure::Terminal {
+            reason: reason("This person cannot be reached"),
+        },
+        Some(190) => Failure::Channel {
+            reason: reason("The access token is no longer valid; reconnect the channel"),
+        },
+        Some(0 | 10 | 200..=299) => Failure::Channel {
+            reason: reason("The app lacks permission to message on this channel"),
+        },
+        Some(368 | 131031) => Failure::Channel {
+            reason: reason("The account is blocked or locked by Meta"),
+        },
+        Some(_) => Failure::Terminal {
+            reason: reason("Meta refused the message"),
+        },
+        None if status == 0 || status == 429 || status >= 500 => Failure::Retry {
+            reason: reason("Meta did not answer in time or was unavailable"),
+            after_ms: None,
+        },
+        None => Failure::Terminal {
+            reason: reason("Meta refused the message"),
+        },
+    }
+}
+
+/// Exponential backoff with jitter: about `base · 2^(attempt-1)`, between
+/// half and one and a half times that, capped at five minutes.
+pub fn backoff_ms(base_ms: i64, attempt: i64) -> i64 {
+    let exp = base_ms
+        .saturating_mul(1_i64 << attempt.clamp(1, 20).saturating_sub(1))
+        .min(MAX_BACKOFF_MS);
+    let jitter: f64 = rand::random::<f64>() + 0.5;
+    ((exp as f64) * jitter) as i64
+}
+
+/// The request bodies of one outbound message, recipient included.
+pub fn bodies(kind: &str, recipient: &str, recipient_kind: &str, msg: &Outbound) -> Vec<Value> {
+    match kind {
+        "messenger" => render::messenger(msg)
+            .into_iter()
+            .map(|part| match part {
+                MessengerPart::Message(m) => json!({
+                    "recipient": {"id": recipient},
+                    "messaging_type": "RESPONSE",
+                    "message": m,
+                }),
+                MessengerPart::Action(a) => {
+                    json!({"recipient": {"id": recipient}, "sender_action": a})
+                }
+            })
+            .collect(),
+        "whatsapp" => render::whatsapp(msg)
+            .into_iter()
+            .map(|mut part| {
+                part["messaging_product"] = json!("whatsapp");
+                part["recipient_type"] = json!("individual");
+                // A business-scoped user id goes in `recipient`: in `to` it is
+                // accepted and then silently dropped.
+                if recipient_kind == "bsuid" {
+                    part["recipient"] = json!(recipient);
+                } else {
+                    part["to"] = json!(recipient);
+                }
+                part
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Starts the worker.
+pub fn spawn(state: AppState) {
+    tokio::spawn(async move {
+        match state.store.requeue_sending().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(messages = n, "resuming sends interrupted by a restart"),
+            Err(e) => tracing::warn!(error = %e, "could not requeue sends"),
+        }
+        loop {
+            let work = state.runner.outbox_work.clone();
+            let woken = work.notified();
+            match state.store.claim_outbox(64).await {
+                Ok(rows) if !rows.is_empty() => {
+                    for row in rows {
+                        let state = state.clone();
+                        tokio::spawn(async move {
+                            send(&state, row).await;
+                            // The conversation's next message may go now.
+                            state.runner.outbox_work.notify_one();
+                        });
+                    }
+                    continue;
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "could not read the outbox"),
+            }
+            let wait = match state.store.next_outbox_due().await {
+                Ok(Some(due)) => Duration::from_millis((due - now_ms()).clamp(10, 1000) as u64),
+                _ => Duration::from_secs(1),
+            };
+            let _ = tokio::time::timeout(wait, woken).await;
+        }
+    });
+}
+
+async fn send(state: &AppState, row: OutboxRow) {
+    let s = &state.store;
+    let msg: Outbound = match serde_json::from_str(&row.body) {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = s
+                .outbox_closed(row.id, "failed", &format!("unreadable message: {e}"))
+                .await;
+            return;
+        }
+    };
+    if !matches!(row.kind.as_str(), "messenger" | "whatsapp") {
+        let _ = s.outbox_sent(row.id).await;
+        return;
+    }
+    // Free-form messages are allowed within 24 hours of the shopper's last
+    // message only; outside it, Meta refuses them anyway.
+    if row.last_inbound_at.is_none_or(|t| now_ms() - t > WINDOW_MS) {
+        let _ = s
+            .outbox_closed(
+                row.id,
+                "skipped",
+                "Not sent: more than 24 hours have passed since the shopper's last message, so the platform does not allow free-form messages.",
+            )
+            .await;
+        metrics::counter!("outbox_skipped_total", "reason" => "window").increment(1);
+        return;
+    }
+    let token = match row.token_ciphertext.as_deref().map(|t| {
+        state
+            .sealer
+            .open(t, &token_context(&row.kind, &row.account))
+    }) {
+        Some(Ok(t)) => t,
+        _ => {
+            let reason = "The channel's access token cannot be read with this server key; reconnect the channel.";
+            let _ = s.set_channel_health(row.channel_id, reason).await;
+            let _ = s.outbox_closed(row.id, "failed", reason).await;
+            return;
+        }
+    };
+    let bodies = bodies(&row.kind, &row.recipient, &row.recipient_kind, &msg);
+    let url = format!("{}/{}/messages", state.graph_url, row.account);
+    let pair_key = format!("{}:{}", row.account, row.recipient);
+    for (i, body) in bodies
+        .iter()
+        .enumerate()
+        .skip(row.parts_sent.max(0) as usize)
+    {
+        state.account_rate.acquire(&row.account).await;
+        if row.kind == "whatsapp" {
+            state.pair_rate.acquire(&pair_key).await;
+        }
+        let started = std::time::Instant::now();
+        let result = state
+            .http
+            .post(&url)
+            .bearer_auth(&token)
+            .json(body)
+            .timeout(CALL_TIMEOUT)
+            .send()
+            .await;
+        let (status, answer) = match result {
+            Ok(res) => {
+                let status = res.status().as_u16();
+                let retry_after = res
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<i64>().ok());
+                let json: Value = res.json().await.unwrap_or(Value::Null);
+                (status, Some((json, retry_after)))
+            }
+            Err(e) => {
+                tracing::info!(error = %e, "send to Meta failed without an answer");
+                (0, None)
+            }
+        };
+        metrics::histogram!("graph_call_seconds", "channel" => row.kind.clone())
+            .record(started.elapsed().as_secs_f64());
+        let (json, retry_after) = answer.unwrap_or((Value::Null, None));
+        if (200..300).contains(&status) {
+            let id = json["message_id"]
+                .as_str()
+                .or(json["messages"][0]["id"].as_str())
+                .unwrap_or_default()
+                .to_string();
+            if let Err(e) = s.outbox_progress(row.id, i as i64 + 1, &id).await {
+                tracing::warn!(error = %e, "could not record a sent part");
+            }
+            metrics::counter!("graph_calls_total", "channel" => row.kind.clone(), "outcome" => "ok").increment(1);
+            continue;
+        }
+        let attempt = row.attempts + 1;
+        match classify(status, &json, attempt) {
+            Failure::Retry { reason, after_ms } if attempt < MAX_ATTEMPTS => {
+                metrics::counter!("graph_calls_total", "channel" => row.kind.clone(), "outcome" => "retry").increment(1);
+                let wait = after_ms
+                    .or(retry_after.map(|s| s * 1000))
+                    .unwrap_or_else(|| backoff_ms(state.retry_base_ms, attempt));
+                let _ = s
+                    .outbox_retry(row.id, attempt, now_ms() + wait, &reason)
+                    .await;
+            }
+            Failure::Retry { reason, .. } | Failure::Terminal { reason } => {
+                metrics::counter!("graph_calls_total", "channel" => row.kind.clone(), "outcome" => "failed").increment(1);
+                let _ = s.outbox_closed(row.id, "failed", &reason).await;
+            }
+            Failure::Channel { reason } => {
+                metrics::counter!("graph_calls_total", "channel" => row.kind.clone(), "outcome" => "channel").increment(1);
+                tracing::error!(channel = row.channel_id.0, %reason, "channel stopped");
+                let _ = s.set_channel_health(row.channel_id, &reason).await;
+                let _ = s.outbox_closed(row.id, "failed", &reason).await;
+            }
+        }
+        return;
+    }
+    if let Err(e) = s.outbox_sent(row.id).await {
+        tracing::warn!(error = %e, "could not record a sent message");
+    }
+    metrics::histogram!("outbox_latency_seconds", "channel" => row.kind.clone())
+        .record(((now_ms() - row.created_at).max(0) as f64) / 1000.0);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn graph_error(code: i64, sub: Option<i64>) -> Value {
+        json!({"error": {"message": "x", "type": "OAuthException", "code": code, "error_subcode": sub}})
+    }
+
+    #[test]
+    fn meta_errors_are_classified() {
+        assert!(matches!(
+            classify(429, &Value::Null, 1),
+            Failure::Retry { .. }
+        ));
+        assert!(matches!(
+            classify(503, &Value::Null, 1),
+            Failure::Retry { .. }
+        ));
+        assert!(matches!(
+            classify(0, &Value::Null, 1),
+            Failure::Retry { .. }
+        ));
+        assert!(matches!(
+            classify(400, &Value::Null, 1),
+            Failure::Terminal { .. }
+        ));
+        for code in [1, 2, 4, 613, 80007, 130429, 131000, 131016] {
+            assert!(
+                matches!(
+                    classify(400, &graph_error(code, None), 1),
+                    Failure::Retry { .. }
+                ),
+                "{code}"
+            );
+        }
+        assert_eq!(
+            classify(400, &graph_error(131056, None), 2),
+            Failure::Retry {
+                reason: "Too many messages to this person (Meta error 131056: x)".into(),
+                after_ms: Some(16_000)
+            }
+        );
+        for (code, sub) in [
+            (10, Some(2018278)),
+            (131047, None),
+            (551, None),
+            (131026, None),
+            (100, None),
+            (131051, None),
+            (132000, None),
+        ] {
+            assert!(
+                matches!(
+                    classify(400, &graph_error(code, sub), 1),
+                    Failure::Terminal { .. }
+                ),
+                "{code}"
+            );
+        }
+        assert!(matches!(
+            classify(400, &graph_error(190, None), 1),
+            Failure::Channel { .. }
+        ));
+        let Failure::Terminal { reason } = classify(400, &graph_error(131047, None), 1) else {
+            panic!()
+        };
+        assert!(reason.contains("24-hour"), "{reason}");
+    }
+
+    #[test]
+    fn backoff_grows_with_jitter_and_a_cap() {
+        for attempt in 1..8 {
+            let b = backoff_ms(100, attempt);
+            let nominal = 100 * (1 << (attempt - 1));
+            assert!(b >= nominal / 2 && b <= nominal * 3 / 2, "{attempt}: {b}");
+        }
+        assert!(backoff_ms(1000, 30) <= MAX_BACKOFF_MS * 3 / 2);
+    }
+
+    #[test]
+    fn whatsapp_bodies_address_numbers_and_bsuids_differently() {
+        let msg = Outbound::Text { text: "hi".into() };
+        let to = bodies("whatsapp", "16505551234", "wa_phone", &msg);
+        assert_eq!(to[0]["to"], "16505551234");
+        assert!(to[0].get("recipient").is_none());
+        assert_eq!(to[0]["messaging_product"], "whatsapp");
+        let bsuid = bodies("whatsapp", "US.77", "bsuid", &msg);
+        assert_eq!(bsuid[0]["recipient"], "US.77");
+        assert!(bsuid[0].get("to").is_none());
+        let fb = bodies("messenger", "PSID", "psid", &msg);
+        assert_eq!(fb[0]["recipient"]["id"], "PSID");
+        assert_eq!(fb[0]["messaging_type"], "RESPONSE");
+        assert_eq!(fb[0]["message"]["text"], "hi");
+    }
+}

@@ -1,0 +1,392 @@
+//! Channel connections and conversations.
+
+use app::model::{Principal, Role};
+use app::views::{ChannelView, ConversationDetail, ConversationSummary, TranscriptEntry};
+use base64::Engine;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::order_summary;
+use crate::AppState;
+use crate::auth::{require, workspace};
+use crate::error::{ApiError, ApiResult};
+use crate::store::{BotId, ChannelId, ChannelRow, ConversationId, StoreError};
+
+/// `POST /api/v1/channels`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ConnectRequest {
+    /// A Facebook page.
+    Messenger {
+        /// The bot that answers.
+        bot_id: i64,
+        /// The page's numeric id.
+        page_id: String,
+        /// A page access token with `pages_messaging`.
+        access_token: String,
+        /// A name for people.
+        #[serde(default)]
+        name: Option<String>,
+    },
+    /// A WhatsApp Business number.
+    Whatsapp {
+        /// The bot that answers.
+        bot_id: i64,
+        /// The number's `phone_number_id` (not the phone number itself).
+        phone_number_id: String,
+        /// A system-user access token with `whatsapp_business_messaging`.
+        access_token: String,
+        /// The WhatsApp Business Account id.
+        #[serde(default)]
+        waba_id: Option<String>,
+        /// A Meta catalog connected to the account.
+        #[serde(default)]
+        catalog_id: Option<String>,
+        /// A name for people.
+        #[serde(default)]
+        name: Option<String>,
+    },
+    /// The web-chat widget.
+    Web {
+        /// The bot that answers.
+        bot_id: i64,
+        /// Sites allowed to embed the widget, such as `https://shop.example`.
+        allowed_origins: Vec<String>,
+        /// A name for people.
+        #[serde(default)]
+        name: Option<String>,
+    },
+}
+
+/// The context a channel's token is sealed for.
+pub fn token_context(kind: &str, external_id: &str) -> String {
+    format!("channel:{kind}:{external_id}")
+}
+
+/// An origin in canonical form (`https://shop.example`, `http://localhost:8080`).
+pub fn parse_origin(raw: &str) -> Option<String> {
+    let raw = raw.trim().trim_end_matches('/').to_lowercase();
+    let (scheme, rest) = raw.split_once("://")?;
+    if !matches!(scheme, "http" | "https") || rest.is_empty() {
+        return None;
+    }
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((h, p)) if !h.contains(']') || h.ends_with(']') => (h, Some(p)),
+        _ => (rest, None),
+    };
+    let host_ok = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':'));
+    let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok());
+    (host_ok && port_ok && !rest.contains('/')).then_some(raw)
+}
+
+fn settings_json(row: &ChannelRow) -> serde_json::Value {
+    serde_json::from_str(&row.settings).unwrap_or_default()
+}
+
+/// The allowed origins of a web channel.
+pub fn allowed_origins(row: &ChannelRow) -> Vec<String> {
+    settings_json(row)["allowed_origins"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|o| o.as_str().map(str::to_string))
+        .collect()
+}
+
+/// The API's view of a channel.
+pub fn channel_view(state: &AppState, row: &ChannelRow) -> ChannelView {
+    let web = row.kind == "web";
+    ChannelView {
+        id: row.id.0,
+        kind: row.kind.clone(),
+        bot_id: row.bot_id.0,
+        name: row.name.clone(),
+        external_id: row.external_id.clone(),
+        health: row.health.clone(),
+        created_at: row.created_at,
+        webhook_url: (!web).then(|| format!("{}/webhooks/{}", state.public_url, row.kind)),
+        widget_key: web.then(|| row.external_id.clone()),
+        allowed_origins: allowed_origins(row),
+        script_tag: web.then(|| {
+            format!(
+                "<script src=\"{}/widget.js\" data-botme-key=\"{}\" async></script>",
+                state.public_url, row.external_id
+            )
+        }),
+    }
+}
+
+fn meta_id(raw: &str, what: &str) -> ApiResult<String> {
+    let id = raw.trim();
+    if id.is_empty() || id.len() > 32 || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::invalid(
+            "invalid_channel",
+            format!("The {what} is the number Meta shows for it, like 106540352242922."),
+        ));
+    }
+    Ok(id.to_string())
+}
+
+fn token(raw: &str) -> ApiResult<String> {
+    let t = raw.trim();
+    if t.len() < 10 || t.len() > 2000 || t.chars().any(char::is_whitespace) {
+        return Err(ApiError::invalid(
+            "invalid_channel",
+            "Paste the whole access token from Meta's settings (it has no spaces).",
+        ));
+    }
+    Ok(t.to_string())
+}
+
+/// Connects a channel to a bot of the workspace.
+pub async fn connect(
+    state: &AppState,
+    p: &Principal,
+    req: ConnectRequest,
+) -> ApiResult<ChannelView> {
+    require(p, Role::Editor, "connect channels")?;
+    let (bot, kind, external_id, name, secret, settings) = match req {
+        ConnectRequest::Messenger {
+            bot_id,
+            page_id,
+            access_token,
+            name,
+        } => {
+            let page = meta_id(&page_id, "page id")?;
+            let name = name.unwrap_or_else(|| format!("Facebook page {page}"));
+            (
+                bot_id,
+                "messenger",
+                page,
+                name,
+                Some(token(&access_token)?),
+                serde_json::json!({}),
+            )
+        }
+        ConnectRequest::Whatsapp {
+            bot_id,
+            phone_number_id,
+            access_token,
+            waba_id,
+            catalog_id,
+            name,
+        } => {
+            let number = meta_id(&phone_number_id, "phone number id")?;
+            let name = name.unwrap_or_else(|| format!("WhatsApp number {number}"));
+            let settings = serde_json::json!({"waba_id": waba_id, "catalog_id": catalog_id});
+            (
+                bot_id,
+                "whatsapp",
+                number,
+                name,
+                Some(token(&access_token)?),
+                settings,
+            )
+        }
+        ConnectRequest::Web {
+            bot_id,
+            allowed_origins,
+            name,
+        } => {
+            let mut origins = Vec::new();
+            for o in &allowed_origins {
+                match parse_origin(o) {
+                    Some(o) if !origins.contains(&o) => origins.push(o),
+                    Some(_) => {}
+                    None => {
+                        return Err(ApiError::invalid(
+                            "invalid_channel",
+                            format!("“{o}” is not a site address like https://shop.example."),
+                        ));
+                    }
+                }
+            }
+            if origins.is_empty() || origins.len() > 20 {
+                return Err(ApiError::invalid(
+                    "invalid_channel",
+                    "List between 1 and 20 sites that may show the chat widget, like https://shop.example.",
+                ));
+            }
+            let key_bytes: [u8; 16] = rand::random();
+            let key = format!(
+                "wk_{}",
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key_bytes)
+            );
+            let name = name.unwrap_or_else(|| "Web chat".into());
+            (
+                bot_id,
+                "web",
+                key,
+                name,
+                None,
+                serde_json::json!({"allowed_origins": origins}),
+            )
+        }
+    };
+    let name = app::account::parse_name(&name, "channel name")?;
+    state
+        .store
+        .bot(workspace(p), BotId(bot))
+        .await?
+        .ok_or_else(|| ApiError::not_found("bot"))?;
+    let sealed = secret.map(|t| state.sealer.seal(&t, &token_context(kind, &external_id)));
+    match state
+        .store
+        .create_channel(
+            workspace(p),
+            BotId(bot),
+            kind,
+            &external_id,
+            &name,
+            sealed.as_deref(),
+            &settings.to_string(),
+        )
+        .await
+    {
+        Ok(row) => Ok(channel_view(state, &row)),
+        Err(StoreError::Conflict(_)) => Err(ApiError::conflict(
+            "channel_taken",
+            "That page or number is already connected to a Botme bot. Disconnect it there first.",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The workspace's channels.
+pub async fn list_channels(state: &AppState, p: &Principal) -> ApiResult<Vec<ChannelView>> {
+    Ok(state
+        .store
+        .channels(workspace(p))
+        .await?
+        .iter()
+        .map(|r| channel_view(state, r))
+        .collect())
+}
+
+/// Disconnects a channel; its conversations stay.
+pub async fn disconnect(state: &AppState, p: &Principal, id: i64) -> ApiResult<()> {
+    require(p, Role::Editor, "disconnect channels")?;
+    if state
+        .store
+        .delete_channel(workspace(p), ChannelId(id))
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(ApiError::not_found("channel"))
+    }
+}
+
+fn entry(m: crate::store::MessageRow) -> TranscriptEntry {
+    TranscriptEntry {
+        id: m.id,
+        direction: m.direction,
+        text: m.preview,
+        body: serde_json::from_str(&m.body).unwrap_or_default(),
+        status: m.status,
+        error: m.error,
+        at: m.created_at,
+    }
+}
+
+/// The transcript of a conversation after a cursor.
+pub fn transcript_entries(rows: Vec<crate::store::MessageRow>) -> Vec<TranscriptEntry> {
+    rows.into_iter().map(entry).collect()
+}
+
+/// The workspace's conversations, most recent first.
+pub async fn list_conversations(
+    state: &AppState,
+    p: &Principal,
+) -> ApiResult<Vec<ConversationSummary>> {
+    Ok(state
+        .store
+        .conversations(workspace(p), 200)
+        .await?
+        .into_iter()
+        .map(|(c, last)| summary(c, last))
+        .collect())
+}
+
+fn summary(c: crate::store::ConversationRow, last: Option<String>) -> ConversationSummary {
+    let shopper = if c.display_name.is_empty() {
+        c.recipient.clone()
+    } else {
+        c.display_name.clone()
+    };
+    ConversationSummary {
+        id: c.id.0,
+        bot_id: c.bot_id.0,
+        channel: c.channel,
+        shopper: if shopper.is_empty() {
+            c.external_user
+        } else {
+            shopper
+        },
+        version: c.version,
+        last_message: last.unwrap_or_default(),
+        created_at: c.created_at,
+        updated_at: c.updated_at,
+    }
+}
+
+/// A conversation with its transcript and orders.
+pub async fn get_conversation(
+    state: &AppState,
+    p: &Principal,
+    id: i64,
+) -> ApiResult<ConversationDetail> {
+    let conv = state
+        .store
+        .conversation(workspace(p), ConversationId(id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("conversation"))?;
+    let transcript = state
+        .store
+        .transcript(workspace(p), conv.id, 0, 2000)
+        .await?;
+    let orders = state
+        .store
+        .conversation_orders(workspace(p), conv.id)
+        .await?;
+    let last = transcript.last().map(|m| m.preview.clone());
+    Ok(ConversationDetail {
+        transcript: transcript_entries(transcript),
+        orders: orders.iter().map(order_summary).collect(),
+        summary: summary(conv, last),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_origin;
+
+    #[test]
+    fn origins_are_checked_and_normalised() {
+        assert_eq!(
+            parse_origin("https://Shop.Example/").as_deref(),
+            Some("https://shop.example")
+        );
+        assert_eq!(
+            parse_origin("http://localhost:8080").as_deref(),
+            Some("http://localhost:8080")
+        );
+        assert_eq!(
+            parse_origin("http://127.0.0.1:3000").as_deref(),
+            Some("http://127.0.0.1:3000")
+        );
+        for bad in [
+            "shop.example",
+            "ftp://x",
+            "https://",
+            "https://a/b",
+            "https://a:99999",
+            "javascript:alert(1)",
+        ] {
+            assert_eq!(parse_origin(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,293 @@
+//! A local fake of Meta's Graph API send endpoints, behaving as
+//! `platforms.md` describes: it records every request and answers like
+//! Messenger or WhatsApp, and can be told to answer with 429s, 5xx, Meta
+//! error codes or not at all. Plus helpers to sign and post webhooks.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+/// An answer to give instead of success.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// An HTTP status with a Graph error body carrying `code`.
+    Error(u16, i64),
+    /// A bare HTTP status.
+    Status(u16),
+    /// No answer for this long (longer than the client waits).
+    Hang(Duration),
+}
+
+/// One request the fake received.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// The page or phone number id in the path.
+    pub account: String,
+    /// The bearer token sent.
+    pub token: String,
+    /// The JSON body.
+    pub body: Value,
+    /// When it arrived.
+    pub at: Instant,
+    /// Whether it was answered with success.
+    pub ok: bool,
+}
+
+#[derive(Default)]
+struct Inner {
+    requests: Vec<Recorded>,
+    faults: VecDeque<Fault>,
+    next_id: u64,
+}
+
+/// The fake server.
+#[derive(Clone)]
+pub struct FakeGraph {
+    /// Its base URL, for `META_GRAPH_URL`.
+    pub url: String,
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl FakeGraph {
+    /// Starts a fake on a free port.
+    pub async fn start() -> FakeGraph {
+        let inner: Arc<Mutex<Inner>> = Arc::default();
+        let app = axum::Router::new()
+            .route("/{account}/messages", axum::routing::post(messages))
+            .with_state(inner.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        FakeGraph { url, inner }
+    }
+
+    /// Queues faults for the next requests, in order.
+    pub fn inject(&self, faults: impl IntoIterator<Item = Fault>) {
+        self.inner.lock().unwrap().faults.extend(faults);
+    }
+
+    /// Every request so far.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.inner.lock().unwrap().requests.clone()
+    }
+
+    /// The successfully answered requests.
+    pub fn delivered(&self) -> Vec<Recorded> {
+        self.requests().into_iter().filter(|r| r.ok).collect()
+    }
+
+    /// Waits until `n` requests were answered with success.
+    pub async fn wait_delivered(&self, n: usize, within: Duration) -> Vec<Recorded> {
+        let deadline = Instant::now() + within;
+        loop {
+            let d = self.delivered();
+            if d.len() >= n {
+                return d;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "only {} of {n} messages reached the fake Graph API: {:#?}",
+                    d.len(),
+                    d.iter().map(|r| &r.body).collect::<Vec<_>>()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Waits until nothing new arrives for `quiet`, then returns what was delivered.
+    pub async fn settle(&self, quiet: Duration) -> Vec<Recorded> {
+        let mut last = usize::MAX;
+        loop {
+            let n = self.requests().len();
+            if n == last {
+                return self.delivered();
+            }
+            last = n;
+            tokio::time::sleep(quiet).await;
+        }
+    }
+}
+
+async fn messages(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    Path(account): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .to_string();
+    let (fault, id) = {
+        let mut g = inner.lock().unwrap();
+        let fault = g.faults.pop_front();
+        g.next_id += 1;
+        g.requests.push(Recorded {
+            account,
+            token,
+            body: body.clone(),
+            at: Instant::now(),
+            ok: fault.is_none(),
+        });
+        (fault, g.next_id)
+    };
+    match fault {
+        Some(Fault::Error(status, code)) => (
+            StatusCode::from_u16(status).unwrap(),
+            Json(json!({"error": {"message": "Injected by the test", "type": "OAuthException", "code": code, "fbtrace_id": "T"}})),
+        )
+            .into_response(),
+        Some(Fault::Status(status)) => StatusCode::from_u16(status).unwrap().into_response(),
+        Some(Fault::Hang(d)) => {
+            tokio::time::sleep(d).await;
+            StatusCode::GATEWAY_TIMEOUT.into_response()
+        }
+        None if body.get("messaging_product").is_some() => {
+            let to = body["to"].as_str().or(body["recipient"].as_str()).unwrap_or_default();
+            Json(json!({"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": to}], "messages": [{"id": format!("wamid.OUT{id}")}]})).into_response()
+        }
+        None => Json(json!({"recipient_id": body["recipient"]["id"], "message_id": format!("m_out_{id}")})).into_response(),
+    }
+}
+
+/// The app secret and verify token tests configure.
+pub const APP_SECRET: &str = "test-app-secret";
+/// The verify token tests configure.
+pub const VERIFY_TOKEN: &str = "test-verify-token";
+
+/// A Messenger webhook with one text message.
+pub fn messenger_text(page: &str, psid: &str, mid: &str, ts: i64, text: &str) -> Value {
+    json!({"object": "page", "entry": [{"id": page, "time": ts, "messaging": [
+        {"sender": {"id": psid}, "recipient": {"id": page}, "timestamp": ts, "message": {"mid": mid, "text": text}}
+    ]}]})
+}
+
+/// A Messenger quick-reply tap.
+pub fn messenger_quick_reply(
+    page: &str,
+    psid: &str,
+    mid: &str,
+    ts: i64,
+    title: &str,
+    payload: &str,
+) -> Value {
+    json!({"object": "page", "entry": [{"id": page, "time": ts, "messaging": [
+        {"sender": {"id": psid}, "recipient": {"id": page}, "timestamp": ts,
+         "message": {"mid": mid, "text": title, "quick_reply": {"payload": payload}}}
+    ]}]})
+}
+
+/// A Messenger postback (a button on a card).
+pub fn messenger_postback(page: &str, psid: &str, mid: &str, ts: i64, payload: &str) -> Value {
+    json!({"object": "page", "entry": [{"id": page, "time": ts, "messaging": [
+        {"sender": {"id": psid}, "recipient": {"id": page}, "timestamp": ts,
+         "postback": {"mid": mid, "title": "Tap", "payload": payload}}
+    ]}]})
+}
+
+/// A WhatsApp webhook with these message objects.
+pub fn whatsapp(phone_number_id: &str, wa_id: &str, messages: Vec<Value>) -> Value {
+    json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550783881", "phone_number_id": phone_number_id},
+        "contacts": [{"profile": {"name": "Ana"}, "wa_id": wa_id}],
+        "messages": messages
+    }}]}]})
+}
+
+/// A WhatsApp text message object.
+pub fn wa_text(from: &str, id: &str, ts_secs: i64, text: &str) -> Value {
+    json!({"from": from, "id": id, "timestamp": ts_secs.to_string(), "type": "text", "text": {"body": text}})
+}
+
+/// A WhatsApp reply-button or list tap.
+pub fn wa_tap(from: &str, id: &str, ts_secs: i64, reply_id: &str, list: bool) -> Value {
+    if list {
+        json!({"from": from, "id": id, "timestamp": ts_secs.to_string(), "type": "interactive",
+               "interactive": {"type": "list_reply", "list_reply": {"id": reply_id, "title": "x"}}})
+    } else {
+        json!({"from": from, "id": id, "timestamp": ts_secs.to_string(), "type": "interactive",
+               "interactive": {"type": "button_reply", "button_reply": {"id": reply_id, "title": "x"}}})
+    }
+}
+
+/// A WhatsApp status webhook.
+pub fn wa_status(phone_number_id: &str, message_id: &str, status: &str, ts_secs: i64) -> Value {
+    json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "1555", "phone_number_id": phone_number_id},
+        "statuses": [{"id": message_id, "status": status, "timestamp": ts_secs.to_string(), "recipient_id": "16505551234"}]
+    }}]}]})
+}
+
+/// The Messenger quick reply or postback payload labelled `label` among
+/// the requests the bot sent.
+pub fn messenger_payload(sent: &[Recorded], label: &str) -> Option<String> {
+    sent.iter().rev().find_map(|r| {
+        let m = &r.body["message"];
+        m["quick_replies"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|q| q["title"] == label)
+            .and_then(|q| q["payload"].as_str().map(str::to_string))
+            .or_else(|| {
+                m["attachment"]["payload"]["elements"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|e| e["buttons"].as_array().into_iter().flatten())
+                    .find(|b| b["title"] == label)
+                    .and_then(|b| b["payload"].as_str().map(str::to_string))
+            })
+    })
+}
+
+/// The WhatsApp button or list-row id titled `title` among the requests
+/// the bot sent, with whether it is a list row.
+pub fn whatsapp_reply(sent: &[Recorded], title: &str) -> Option<(String, bool)> {
+    sent.iter().rev().find_map(|r| {
+        let i = &r.body["interactive"];
+        i["action"]["buttons"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|b| b["reply"]["title"] == title)
+            .and_then(|b| b["reply"]["id"].as_str().map(|s| (s.to_string(), false)))
+            .or_else(|| {
+                i["action"]["sections"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|s| s["rows"].as_array().into_iter().flatten())
+                    .find(|row| row["title"] == title)
+                    .and_then(|row| row["id"].as_str().map(|s| (s.to_string(), true)))
+            })
+    })
+}
+
+/// Everything the bot said in these requests, as plain text.
+pub fn said(sent: &[Recorded]) -> String {
+    sent.iter()
+        .map(|r| {
+            let b = &r.body;
+            b["message"]["text"]
+                .as_str()
+                .or(b["text"]["body"].as_str())
+                .or(b["interactive"]["body"]["text"].as_str())
+                .or(b["message"]["attachment"]["payload"]["text"].as_str())
+                .unwrap_or("[card]")
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
