@@ -97,8 +97,10 @@ test-e2e: deps-rust deps-node deps-chromium
 # Criterion benchmarks; each line reports a rate measured in this run.
 bench: deps-rust
 	cargo bench -p app --bench interpreter --locked -- --noplot 2>&1 | tee target/bench-interpreter.txt
+	cargo bench -p server --bench pipeline --locked 2>&1 | tee target/bench-pipeline.txt
 	@echo
 	@echo "== report =="
+	@sed -n '/== pipeline benchmark/,$$p' target/bench-pipeline.txt
 	@awk '/^interpreter\/shop_purchase_steps/ {name=$$1} /thrpt:/ && name {unit=$$5; sub("Kelem/s", "thousand steps/s", unit); sub("Melem/s", "million steps/s", unit); sub("elem/s", "steps/s", unit); print "interpreter, shop template purchase: " $$4 " " unit " (median)"; name=""}' target/bench-interpreter.txt
 
 clean:

@@ -12,7 +12,26 @@ use crate::flow::interpreter::Input;
 use crate::flow::simulate::SimLine;
 use crate::flow::{FlowDoc, Problem};
 use crate::model::{AppError, BotSummary, Flash, MemberSummary, TokenSummary, WorkspaceSummary};
-use crate::views::{OrderDetail, OrderSummary, ProductView, VersionSummary};
+use crate::views::{
+    ChannelView, ConversationDetail, ConversationSummary, OrderDetail, OrderSummary, ProductView,
+    VersionSummary,
+};
+
+/// Everything the Channels page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChannelsPage {
+    /// Connected channels.
+    pub channels: Vec<ChannelView>,
+    /// Bots a channel can be connected to.
+    pub bots: Vec<BotSummary>,
+    /// The verify token to type into Meta's webhook settings, shown to
+    /// owners and editors; `None` when the server has none configured.
+    pub verify_token: Option<String>,
+    /// Whether the server can check Meta's signatures (META_APP_SECRET).
+    pub meta_ready: bool,
+    /// Whether the viewer may connect and disconnect.
+    pub can_edit: bool,
+}
 
 /// Everything the bot page shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -167,6 +186,27 @@ pub async fn get_order(id: i64) -> Result<OrderDetail, AppError> {
     backend.order(&parts, id).await
 }
 
+/// The Channels page.
+#[server(prefix = "/_app")]
+pub async fn get_channels_page() -> Result<ChannelsPage, AppError> {
+    let (backend, parts) = backend::context()?;
+    backend.channels_page(&parts).await
+}
+
+/// Conversations, most recent first.
+#[server(prefix = "/_app")]
+pub async fn list_conversations() -> Result<Vec<ConversationSummary>, AppError> {
+    let (backend, parts) = backend::context()?;
+    backend.list_conversations(&parts).await
+}
+
+/// One conversation with its transcript.
+#[server(prefix = "/_app")]
+pub async fn get_conversation(id: i64) -> Result<ConversationDetail, AppError> {
+    let (backend, parts) = backend::context()?;
+    backend.conversation(&parts, id).await
+}
+
 /// The port the server implements so the UI can read data without knowing
 /// about the database. Only compiled into the server.
 #[cfg(feature = "ssr")]
@@ -176,10 +216,12 @@ pub mod backend {
     use http::request::Parts;
     use leptos::prelude::use_context;
 
-    use super::{BotPage, PageData, SimResult, VersionPage};
+    use super::{BotPage, ChannelsPage, PageData, SimResult, VersionPage};
     use crate::flow::interpreter::Input;
     use crate::model::{AppError, BotSummary, MemberSummary, TokenSummary};
-    use crate::views::{OrderDetail, OrderSummary, ProductView};
+    use crate::views::{
+        ConversationDetail, ConversationSummary, OrderDetail, OrderSummary, ProductView,
+    };
 
     /// What the pages may ask of the server. Every method receives the
     /// request parts, from which the implementation resolves the principal
@@ -226,6 +268,19 @@ pub mod backend {
         ) -> Result<Vec<OrderSummary>, AppError>;
         /// See [`super::get_order`].
         async fn order(&self, parts: &Parts, id: i64) -> Result<OrderDetail, AppError>;
+        /// See [`super::get_channels_page`].
+        async fn channels_page(&self, parts: &Parts) -> Result<ChannelsPage, AppError>;
+        /// See [`super::list_conversations`].
+        async fn list_conversations(
+            &self,
+            parts: &Parts,
+        ) -> Result<Vec<ConversationSummary>, AppError>;
+        /// See [`super::get_conversation`].
+        async fn conversation(
+            &self,
+            parts: &Parts,
+            id: i64,
+        ) -> Result<ConversationDetail, AppError>;
     }
 
     /// The backend as placed into Leptos context by the server.

@@ -39,6 +39,8 @@ pub fn routes() -> Router<AppState> {
         .route("/products/{id}", post(update_product))
         .route("/products/{id}/delete", post(delete_product))
         .route("/orders/{id}/status", post(set_order_status))
+        .route("/channels", post(connect_channel))
+        .route("/channels/{id}/delete", post(disconnect_channel))
         .route("/settings/tokens", post(create_token))
         .route("/settings/tokens/{id}/revoke", post(revoke_token))
         .route("/settings/members", post(add_member))
@@ -725,6 +727,79 @@ async fn set_order_status(
                 o.summary.number,
                 o.summary.status.label().to_lowercase()
             )),
+        )
+    });
+    finish(&session, outcome).await
+}
+
+async fn connect_channel(
+    State(state): State<AppState>,
+    session: Session,
+    ext: Extensions,
+    f: Fields,
+) -> Response {
+    let Some(p) = signed_in(&ext) else {
+        return to_login();
+    };
+    let bot_id = f.get("bot_id").trim().parse::<i64>().unwrap_or(0);
+    let req = match f.get("kind").as_str() {
+        "messenger" => Ok(service::ConnectRequest::Messenger {
+            bot_id,
+            page_id: f.get("page_id"),
+            access_token: f.get("access_token"),
+            name: None,
+        }),
+        "whatsapp" => Ok(service::ConnectRequest::Whatsapp {
+            bot_id,
+            phone_number_id: f.get("phone_number_id"),
+            access_token: f.get("access_token"),
+            waba_id: None,
+            catalog_id: None,
+            name: None,
+        }),
+        "web" => Ok(service::ConnectRequest::Web {
+            bot_id,
+            allowed_origins: f
+                .get("allowed_origins")
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect(),
+            name: None,
+        }),
+        _ => Err(ApiError::invalid(
+            "invalid_channel",
+            "Choose Messenger, WhatsApp or web chat.",
+        )),
+    };
+    let r = match req {
+        Ok(req) => service::connect(&state, &p, req).await,
+        Err(e) => Err(e),
+    };
+    let outcome = result(r, "/channels", |c| {
+        Outcome::Done(
+            "/channels".into(),
+            notice(format!("{} is connected.", c.name)),
+        )
+    });
+    finish(&session, outcome).await
+}
+
+async fn disconnect_channel(
+    State(state): State<AppState>,
+    session: Session,
+    ext: Extensions,
+    PathId(id): PathId,
+) -> Response {
+    let Some(p) = signed_in(&ext) else {
+        return to_login();
+    };
+    let r = service::disconnect(&state, &p, id).await;
+    let outcome = result(r, "/channels", |()| {
+        Outcome::Done(
+            "/channels".into(),
+            notice("Channel disconnected. Its conversations are kept.".into()),
         )
     });
     finish(&session, outcome).await

@@ -5,12 +5,12 @@
 use std::sync::OnceLock;
 
 use app::api::backend::{Backend, BackendHandle};
-use app::api::{Account, BotPage, PageData, SimResult, VersionPage};
+use app::api::{Account, BotPage, ChannelsPage, PageData, SimResult, VersionPage};
 use app::flow::interpreter::Input;
 use app::model::{
     AppError, AuthVia, BotSummary, MemberSummary, Principal, TokenSummary, WorkspaceSummary,
 };
-use app::views::{OrderDetail, OrderSummary, ProductView};
+use app::views::{ConversationDetail, ConversationSummary, OrderDetail, OrderSummary, ProductView};
 use axum::extract::Request;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, header};
@@ -180,6 +180,42 @@ impl Backend for PageBackend {
         let p = session_principal(parts)?;
         service::get_order(&self.state, &p, id).await.map_err(plain)
     }
+
+    async fn channels_page(&self, parts: &Parts) -> Result<ChannelsPage, AppError> {
+        let p = session_principal(parts)?;
+        let can_edit = p.can(app::model::Role::Editor);
+        Ok(ChannelsPage {
+            channels: service::list_channels(&self.state, &p)
+                .await
+                .map_err(plain)?,
+            bots: service::list_bots(&self.state, &p).await.map_err(plain)?,
+            verify_token: self
+                .state
+                .meta_verify_token
+                .as_deref()
+                .filter(|_| can_edit)
+                .map(str::to_string),
+            meta_ready: self.state.meta_app_secret.is_some(),
+            can_edit,
+        })
+    }
+
+    async fn list_conversations(
+        &self,
+        parts: &Parts,
+    ) -> Result<Vec<ConversationSummary>, AppError> {
+        let p = session_principal(parts)?;
+        service::list_conversations(&self.state, &p)
+            .await
+            .map_err(plain)
+    }
+
+    async fn conversation(&self, parts: &Parts, id: i64) -> Result<ConversationDetail, AppError> {
+        let p = session_principal(parts)?;
+        service::get_conversation(&self.state, &p, id)
+            .await
+            .map_err(plain)
+    }
 }
 
 fn route_list() -> Vec<AxumRouteListing> {
@@ -204,7 +240,15 @@ pub fn routes(state: &AppState) -> axum::Router<AppState> {
 }
 
 /// Pages only signed-in users see.
-const PRIVATE: &[&str] = &["/dashboard", "/settings", "/bots", "/products", "/orders"];
+const PRIVATE: &[&str] = &[
+    "/dashboard",
+    "/settings",
+    "/bots",
+    "/products",
+    "/orders",
+    "/channels",
+    "/conversations",
+];
 /// Pages a signed-in user has no use for.
 const PUBLIC_ONLY: &[&str] = &["/", "/login", "/signup"];
 

@@ -6,6 +6,7 @@
 mod auth;
 mod bot;
 mod catalog;
+mod channels;
 mod dashboard;
 mod orders;
 mod settings;
@@ -93,6 +94,17 @@ pub fn App() -> impl IntoView {
                     ssr=SsrMode::Async
                 />
                 <Route path=StaticSegment("orders") view=orders::Orders ssr=SsrMode::Async />
+                <Route path=StaticSegment("channels") view=channels::Channels ssr=SsrMode::Async />
+                <Route
+                    path=StaticSegment("conversations")
+                    view=channels::Conversations
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=(StaticSegment("conversations"), ParamSegment("id"))
+                    view=channels::ConversationView
+                    ssr=SsrMode::Async
+                />
                 <Route
                     path=(StaticSegment("orders"), ParamSegment("id"))
                     view=orders::OrderView
@@ -175,6 +187,8 @@ fn TopBar(data: PageData) -> impl IntoView {
                 <A href="/dashboard">"Bots"</A>
                 <A href="/products">"Products"</A>
                 <A href="/orders">"Orders"</A>
+                <A href="/conversations">"Conversations"</A>
+                <A href="/channels">"Channels"</A>
                 <A href="/settings">"Settings"</A>
             </nav>
             <div class="account">

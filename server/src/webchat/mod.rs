@@ -493,9 +493,12 @@ pub async fn cors(State(state): State<AppState>, req: Request, next: Next) -> Re
         .get(header::ORIGIN)
         .and_then(|o| o.to_str().ok())
         .map(str::to_string);
-    let key = req
-        .uri()
-        .path()
+    // Nested routers see their own part of the path; the key is in the original.
+    let path = req
+        .extensions()
+        .get::<axum::extract::OriginalUri>()
+        .map_or_else(|| req.uri().path().to_string(), |u| u.path().to_string());
+    let key = path
         .strip_prefix("/api/webchat/")
         .and_then(|rest| rest.split('/').next())
         .map(str::to_string);

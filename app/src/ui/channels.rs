@@ -1,0 +1,316 @@
+//! The Channels page (connect Messenger, WhatsApp and the web widget, with
+//! what to paste into Meta's console or a website) and the conversation
+//! pages (transcripts with delivery status, and the orders they placed).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use super::{ErrorBox, Frame, format_time};
+use crate::api::{ChannelsPage, get_channels_page, get_conversation, list_conversations};
+use crate::model::BotSummary;
+use crate::views::{ChannelView, ConversationDetail, ConversationSummary, TranscriptEntry};
+
+fn kind_label(kind: &str) -> &'static str {
+    match kind {
+        "messenger" => "Messenger",
+        "whatsapp" => "WhatsApp",
+        "web" => "Web chat",
+        "test" => "Test",
+        _ => "Other",
+    }
+}
+
+/// `/channels`.
+#[component]
+pub fn Channels() -> impl IntoView {
+    let page = Resource::new(|| (), |_| get_channels_page());
+    view! {
+        <Title text="Channels" />
+        <Frame>
+            <main class="wide">
+                <h1>"Channels"</h1>
+                <p class="muted">"Connect the places your shoppers chat: a Facebook page, a WhatsApp number, or a chat bubble on your own website."</p>
+                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match page.await {
+                            Ok(p) => view! { <ChannelsBody page=p /> }.into_any(),
+                            Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                        }
+                    })}
+                </Suspense>
+            </main>
+        </Frame>
+    }
+}
+
+#[component]
+fn ChannelsBody(page: ChannelsPage) -> impl IntoView {
+    let bots = page.bots.clone();
+    let bot_name = move |id: i64| {
+        bots.iter()
+            .find(|b| b.id == id)
+            .map(|b| b.name.clone())
+            .unwrap_or_else(|| "—".into())
+    };
+    let list = if page.channels.is_empty() {
+        view! {
+            <div class="empty" data-testid="no-channels">
+                <h2>"No channels yet"</h2>
+                <p>"Connect one below. Until then, shoppers cannot reach your bots."</p>
+            </div>
+        }
+        .into_any()
+    } else {
+        page.channels
+            .into_iter()
+            .map(|c| {
+                let name = bot_name(c.bot_id);
+                view! { <ChannelCard channel=c bot=name can_edit=page.can_edit /> }
+            })
+            .collect_view()
+            .into_any()
+    };
+    view! {
+        <div data-testid="channel-list">{list}</div>
+        {(page.can_edit && page.bots.is_empty())
+            .then(|| view! { <p class="flash notice">"Create a bot first: a channel connects shoppers to one bot."</p> })}
+        {(page.can_edit && !page.bots.is_empty())
+            .then(|| {
+                view! {
+                    <Connect bots=page.bots.clone() verify_token=page.verify_token.clone() meta_ready=page.meta_ready />
+                }
+            })}
+    }
+}
+
+#[component]
+fn ChannelCard(channel: ChannelView, bot: String, can_edit: bool) -> impl IntoView {
+    let id = channel.id;
+    let healthy = channel.health == "ok";
+    view! {
+        <section class="card" data-testid="channel" data-kind=channel.kind.clone()>
+            <div class="page-head">
+                <h2>{channel.name.clone()}</h2>
+                <span class="badge">{kind_label(&channel.kind)}</span>
+            </div>
+            <p class="muted">"Answered by " <strong>{bot}</strong> " · connected " {format_time(channel.created_at)}</p>
+            {(!healthy).then(|| view! { <p class="flash error" role="alert">"Not working: " {channel.health.clone()}</p> })}
+            {channel.webhook_url.clone().map(|url| view! {
+                <p>"Webhook URL for Meta: " <code data-testid="webhook-url">{url}</code></p>
+            })}
+            {channel.script_tag.clone().map(|tag| view! {
+                <p>"Paste this line into your site, just before " <code>"</body>"</code> ":"</p>
+                <input type="text" readonly class="code-line" value=tag aria-label="Widget script tag" data-testid="script-tag" />
+                <p class="muted">"Allowed sites: " {channel.allowed_origins.join(", ")}</p>
+            })}
+            {can_edit.then(|| view! {
+                <form method="post" action=format!("/channels/{id}/delete")>
+                    <button type="submit" class="small danger">"Disconnect"</button>
+                </form>
+            })}
+        </section>
+    }
+}
+
+fn bot_options(bots: &[BotSummary]) -> Vec<AnyView> {
+    bots.iter()
+        .map(|b| {
+            let live = b.published_version.is_some();
+            let label = format!(
+                "{}{}",
+                b.name,
+                if live { "" } else { " (not published yet)" }
+            );
+            view! { <option value=b.id.to_string()>{label}</option> }.into_any()
+        })
+        .collect()
+}
+
+#[component]
+fn Connect(bots: Vec<BotSummary>, verify_token: Option<String>, meta_ready: bool) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="connect-web">
+            <h2 id="connect-web">"Add a chat bubble to your website"</h2>
+            <form method="post" action="/channels" class="stack" data-testid="connect-web">
+                <input type="hidden" name="kind" value="web" />
+                <label>"Bot" <select name="bot_id">{bot_options(&bots)}</select></label>
+                <label>
+                    "Your website addresses, one per line"
+                    <textarea name="allowed_origins" rows="2" required placeholder="https://shop.example"></textarea>
+                </label>
+                <button type="submit" class="primary">"Create chat bubble"</button>
+            </form>
+        </section>
+        <section class="card" aria-labelledby="connect-meta">
+            <h2 id="connect-meta">"Connect Messenger or WhatsApp"</h2>
+            {(!meta_ready).then(|| view! {
+                <p class="flash error">"This server has no Meta app secret (META_APP_SECRET), so it cannot accept Meta's webhooks yet. Ask your administrator."</p>
+            })}
+            <ol class="muted">
+                <li>"In your Meta app's webhook settings, enter the webhook URL shown on the channel after connecting, and this verify token: "
+                    {match verify_token {
+                        Some(t) => view! { <code data-testid="verify-token">{t}</code> }.into_any(),
+                        None => view! { <em>"not set on this server (META_VERIFY_TOKEN)"</em> }.into_any(),
+                    }}
+                </li>
+                <li>"Subscribe to messages, messaging_postbacks, message_deliveries and message_reads (Messenger), or messages (WhatsApp)."</li>
+                <li>"Paste the page or number id and an access token below. The token is stored encrypted."</li>
+            </ol>
+            <form method="post" action="/channels" class="stack">
+                <input type="hidden" name="kind" value="messenger" />
+                <h3>"Facebook page"</h3>
+                <label>"Bot" <select name="bot_id">{bot_options(&bots)}</select></label>
+                <label>"Page id" <input type="text" name="page_id" inputmode="numeric" required /></label>
+                <label>"Page access token" <input type="password" name="access_token" required autocomplete="off" /></label>
+                <button type="submit">"Connect page"</button>
+            </form>
+            <form method="post" action="/channels" class="stack">
+                <input type="hidden" name="kind" value="whatsapp" />
+                <h3>"WhatsApp number"</h3>
+                <label>"Bot" <select name="bot_id">{bot_options(&bots)}</select></label>
+                <label>"Phone number id" <input type="text" name="phone_number_id" inputmode="numeric" required /></label>
+                <label>"Access token" <input type="password" name="access_token" required autocomplete="off" /></label>
+                <button type="submit">"Connect number"</button>
+            </form>
+        </section>
+    }
+}
+
+/// `/conversations`.
+#[component]
+pub fn Conversations() -> impl IntoView {
+    let list = Resource::new(|| (), |_| list_conversations());
+    view! {
+        <Title text="Conversations" />
+        <Frame>
+            <main class="wide">
+                <h1>"Conversations"</h1>
+                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match list.await {
+                            Ok(l) => view! { <ConversationTable list=l /> }.into_any(),
+                            Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                        }
+                    })}
+                </Suspense>
+            </main>
+        </Frame>
+    }
+}
+
+#[component]
+fn ConversationTable(list: Vec<ConversationSummary>) -> impl IntoView {
+    if list.is_empty() {
+        return view! {
+            <div class="empty" data-testid="no-conversations">
+                <h2>"No conversations yet"</h2>
+                <p>"Connect a channel and publish a bot: shoppers' chats appear here."</p>
+            </div>
+        }
+        .into_any();
+    }
+    view! {
+        <table class="list" data-testid="conversation-list">
+            <thead>
+                <tr>
+                    <th scope="col">"Shopper"</th>
+                    <th scope="col">"Channel"</th>
+                    <th scope="col">"Last message"</th>
+                    <th scope="col">"Active"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {list
+                    .into_iter()
+                    .map(|c| {
+                        view! {
+                            <tr data-testid="conversation-row">
+                                <td><a href=format!("/conversations/{}", c.id)>{c.shopper}</a></td>
+                                <td>{kind_label(&c.channel)}</td>
+                                <td class="muted">{c.last_message}</td>
+                                <td class="muted">{format_time(c.updated_at)}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+/// `/conversations/{id}`.
+#[component]
+pub fn ConversationView() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0));
+    let conv = Resource::new(id, get_conversation);
+    view! {
+        <Title text="Conversation" />
+        <Frame>
+            <main class="wide">
+                <p class="crumbs"><a href="/conversations">"Conversations"</a> " › Transcript"</p>
+                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match conv.await {
+                            Ok(c) => view! { <ConversationBody conv=c /> }.into_any(),
+                            Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                        }
+                    })}
+                </Suspense>
+            </main>
+        </Frame>
+    }
+}
+
+fn status_label(e: &TranscriptEntry) -> Option<&'static str> {
+    (e.direction == "out").then_some(match e.status.as_str() {
+        "pending" | "sending" => "Sending",
+        "sent" => "Sent",
+        "delivered" => "Delivered",
+        "read" => "Read",
+        "failed" => "Not delivered",
+        "skipped" => "Not sent",
+        _ => "",
+    })
+}
+
+#[component]
+fn ConversationBody(conv: ConversationDetail) -> impl IntoView {
+    let s = conv.summary;
+    view! {
+        <h1>{s.shopper.clone()}</h1>
+        <p class="muted">
+            {kind_label(&s.channel)} " · started " {format_time(s.created_at)} " · flow version " {s.version}
+        </p>
+        {(!conv.orders.is_empty()).then(|| view! {
+            <section class="card">
+                <h2>"Orders"</h2>
+                <ul>
+                    {conv.orders.into_iter().map(|o| view! {
+                        <li><a href=format!("/orders/{}", o.id)>{format!("#{}", o.number)}</a> " · " {o.total_label} " · " {o.status.label()}</li>
+                    }).collect_view()}
+                </ul>
+            </section>
+        })}
+        <section class="card">
+            <h2>"Transcript"</h2>
+            <div class="chat-log tall" data-testid="transcript">
+                {conv.transcript.into_iter().map(|e| {
+                    let status = status_label(&e);
+                    let class = if e.direction == "in" { "bubble shopper" } else { "bubble bot" };
+                    view! {
+                        <div class=class>
+                            <div>{e.text.clone()}</div>
+                            <small class="muted">
+                                {format_time(e.at)} {status.map(|s| format!(" · {s}"))}
+                                {e.error.clone().map(|err| format!(" — {err}"))}
+                            </small>
+                        </div>
+                    }
+                }).collect_view()}
+            </div>
+        </section>
+    }
+}
