@@ -94,13 +94,17 @@ test-e2e: deps-rust deps-node deps-chromium
 
 ## ---------------------------------------------------------------- bench
 
-# Criterion benchmarks; each line reports a rate measured in this run.
-bench: deps-rust
+# Criterion benchmarks and the editor in Chromium on the release build;
+# each line reports a rate or ratio measured in this run.
+bench: deps-rust deps-node deps-chromium
 	cargo bench -p app --bench interpreter --locked -- --noplot 2>&1 | tee target/bench-interpreter.txt
 	cargo bench -p server --bench pipeline --locked 2>&1 | tee target/bench-pipeline.txt
+	cargo leptos build --release
+	cd end2end && npx playwright test -c playwright.bench.config.ts
 	@echo
 	@echo "== report =="
 	@sed -n '/== pipeline benchmark/,$$p' target/bench-pipeline.txt
+	@cat target/bench-editor.txt
 	@awk '/^interpreter\/shop_purchase_steps/ {name=$$1} /thrpt:/ && name {unit=$$5; sub("Kelem/s", "thousand steps/s", unit); sub("Melem/s", "million steps/s", unit); sub("elem/s", "steps/s", unit); print "interpreter, shop template purchase: " $$4 " " unit " (median)"; name=""}' target/bench-interpreter.txt
 
 clean:

@@ -8,6 +8,9 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use leptos::server_fn::codec::Json;
+
+use crate::commerce::CatalogView;
 use crate::flow::interpreter::Input;
 use crate::flow::simulate::SimLine;
 use crate::flow::{FlowDoc, Problem};
@@ -46,6 +49,41 @@ pub struct BotPage {
     pub versions: Vec<VersionSummary>,
     /// Whether the viewer may edit and publish.
     pub can_edit: bool,
+}
+
+/// Everything the flow editor starts from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EditorData {
+    /// The bot.
+    pub bot: BotSummary,
+    /// The draft's revision; saves name it so none overwrites another.
+    pub revision: i64,
+    /// The draft document.
+    pub document: FlowDoc,
+    /// The workspace's catalog, for carousel sources and the preview chat.
+    pub catalog: CatalogView,
+    /// Published versions, newest first.
+    pub versions: Vec<VersionSummary>,
+    /// Whether the viewer may edit and publish.
+    pub can_edit: bool,
+}
+
+/// What saving the draft from the editor did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum SaveOutcome {
+    /// Saved; this is the new revision.
+    Saved {
+        /// The new revision.
+        revision: i64,
+    },
+    /// Someone saved since the editor loaded: nothing was written. Their
+    /// draft is returned so the merchant can choose.
+    Stale {
+        /// The revision now stored.
+        revision: i64,
+        /// The document now stored.
+        document: FlowDoc,
+    },
 }
 
 /// A published version, read-only.
@@ -101,6 +139,10 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
                 "network",
                 "Botme could not be reached. Check your connection and try again.",
             ),
+            E::Args(why) | E::MissingArg(why) | E::Deserialization(why) => AppError::new(
+                "bad_request",
+                format!("The request was not understood: {why}"),
+            ),
             other => {
                 leptos::logging::error!("server function failed: {other}");
                 AppError::internal()
@@ -145,7 +187,7 @@ pub async fn get_bot_page(id: i64) -> Result<BotPage, AppError> {
 }
 
 /// A version, read-only.
-#[server(prefix = "/_app")]
+#[server(prefix = "/_app", endpoint = "versions/page")]
 pub async fn get_version_page(id: i64, number: i64) -> Result<VersionPage, AppError> {
     let (backend, parts) = backend::context()?;
     backend.version_page(&parts, id, number).await
@@ -156,6 +198,34 @@ pub async fn get_version_page(id: i64, number: i64) -> Result<VersionPage, AppEr
 pub async fn simulate_draft(id: i64, inputs: Vec<Input>) -> Result<SimResult, AppError> {
     let (backend, parts) = backend::context()?;
     backend.simulate_draft(&parts, id, inputs).await
+}
+
+/// The editor's starting data.
+#[server(prefix = "/_app", endpoint = "editor/load")]
+pub async fn get_editor(id: i64) -> Result<EditorData, AppError> {
+    let (backend, parts) = backend::context()?;
+    backend.editor(&parts, id).await
+}
+
+/// Saves the draft if nobody saved since `revision`.
+#[server(prefix = "/_app", endpoint = "editor/save", input = Json)]
+pub async fn save_flow(id: i64, revision: i64, document: FlowDoc) -> Result<SaveOutcome, AppError> {
+    let (backend, parts) = backend::context()?;
+    backend.save_flow(&parts, id, revision, document).await
+}
+
+/// Publishes the draft, which must still be at `revision`.
+#[server(prefix = "/_app", endpoint = "editor/publish")]
+pub async fn publish_flow(id: i64, revision: i64) -> Result<VersionSummary, AppError> {
+    let (backend, parts) = backend::context()?;
+    backend.publish_flow(&parts, id, revision).await
+}
+
+/// Publishes an old version again as a new one (a rollback).
+#[server(prefix = "/_app", endpoint = "editor/restore")]
+pub async fn restore_flow(id: i64, number: i64) -> Result<VersionSummary, AppError> {
+    let (backend, parts) = backend::context()?;
+    backend.restore_flow(&parts, id, number).await
 }
 
 /// The catalog, optionally filtered by a search.
@@ -216,11 +286,13 @@ pub mod backend {
     use http::request::Parts;
     use leptos::prelude::use_context;
 
-    use super::{BotPage, ChannelsPage, PageData, SimResult, VersionPage};
+    use super::{BotPage, ChannelsPage, EditorData, PageData, SaveOutcome, SimResult, VersionPage};
+    use crate::flow::FlowDoc;
     use crate::flow::interpreter::Input;
     use crate::model::{AppError, BotSummary, MemberSummary, TokenSummary};
     use crate::views::{
         ConversationDetail, ConversationSummary, OrderDetail, OrderSummary, ProductView,
+        VersionSummary,
     };
 
     /// What the pages may ask of the server. Every method receives the
@@ -252,6 +324,30 @@ pub mod backend {
             id: i64,
             inputs: Vec<Input>,
         ) -> Result<SimResult, AppError>;
+        /// See [`super::get_editor`].
+        async fn editor(&self, parts: &Parts, id: i64) -> Result<EditorData, AppError>;
+        /// See [`super::save_flow`].
+        async fn save_flow(
+            &self,
+            parts: &Parts,
+            id: i64,
+            revision: i64,
+            document: FlowDoc,
+        ) -> Result<SaveOutcome, AppError>;
+        /// See [`super::publish_flow`].
+        async fn publish_flow(
+            &self,
+            parts: &Parts,
+            id: i64,
+            revision: i64,
+        ) -> Result<VersionSummary, AppError>;
+        /// See [`super::restore_flow`].
+        async fn restore_flow(
+            &self,
+            parts: &Parts,
+            id: i64,
+            number: i64,
+        ) -> Result<VersionSummary, AppError>;
         /// See [`super::list_products`].
         async fn list_products(
             &self,

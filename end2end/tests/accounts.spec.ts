@@ -44,6 +44,8 @@ test('sign up, create a bot, log out, log back in and still see it', async ({ pa
   await page.getByTestId('create-bot').getByLabel('Name').fill('Summer sale assistant');
   await page.getByRole('button', { name: 'Create bot' }).click();
   await expect(page.getByText('Bot “Summer sale assistant” created.')).toBeVisible();
+  await expect(page).toHaveURL(/\/bots\/\d+\/edit$/);
+  await page.getByRole('link', { name: 'Bots' }).click();
   await expect(page.getByTestId('bot-row')).toHaveCount(1);
   await expect(page.getByTestId('bot-row').locator('.bot-name')).toHaveText('Summer sale assistant');
 
@@ -84,6 +86,10 @@ test('forms work before the WASM bundle loads', async ({ browser }) => {
 
   await page.getByTestId('create-bot').getByLabel('Name').fill('Plain HTML bot');
   await page.getByRole('button', { name: 'Create bot' }).click();
+  // The editor needs JavaScript and says so; the rest of the app does not.
+  await expect(page).toHaveURL(/\/bots\/\d+\/edit$/);
+  await expect(page.getByText('The flow editor needs JavaScript')).toBeVisible();
+  await page.getByRole('link', { name: 'Bots' }).click();
   await expect(page.getByTestId('bot-row').locator('.bot-name')).toHaveText('Plain HTML bot');
 
   await page.getByLabel('New name for Plain HTML bot').fill('Renamed bot');

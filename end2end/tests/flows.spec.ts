@@ -62,6 +62,9 @@ test('a merchant fills the catalog, builds a shop bot from a template, tries it 
   await create.getByLabel('Name').fill('Shop assistant');
   await create.getByRole('radio', { name: /^Shop Greets/ }).check();
   await create.getByRole('button', { name: 'Create bot' }).click();
+  // A new bot opens in the editor; its overview is one link away.
+  await expect(page).toHaveURL(/\/bots\/\d+\/edit$/);
+  await expect(page.locator('.node')).toHaveCount(13);
   await page.getByRole('link', { name: 'Shop assistant' }).click();
   await expect(page).toHaveURL(/\/bots\/\d+$/);
   await expect(page.getByTestId('bot-status')).toHaveText('Not published yet');

@@ -281,8 +281,11 @@ async fn create_bot(
     let r = service::create_bot(&state, &p, req).await;
     let outcome = result(r, "/dashboard", |b| {
         Outcome::Done(
-            "/dashboard".into(),
-            notice(format!("Bot “{}” created.", b.name)),
+            format!("/bots/{}/edit", b.id),
+            notice(format!(
+                "Bot “{}” created. Add and connect steps here, try them under “Try it”, then publish.",
+                b.name
+            )),
         )
     });
     finish(&session, outcome).await

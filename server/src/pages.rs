@@ -5,12 +5,17 @@
 use std::sync::OnceLock;
 
 use app::api::backend::{Backend, BackendHandle};
-use app::api::{Account, BotPage, ChannelsPage, PageData, SimResult, VersionPage};
+use app::api::{
+    Account, BotPage, ChannelsPage, EditorData, PageData, SaveOutcome, SimResult, VersionPage,
+};
+use app::flow::FlowDoc;
 use app::flow::interpreter::Input;
 use app::model::{
     AppError, AuthVia, BotSummary, MemberSummary, Principal, TokenSummary, WorkspaceSummary,
 };
-use app::views::{ConversationDetail, ConversationSummary, OrderDetail, OrderSummary, ProductView};
+use app::views::{
+    ConversationDetail, ConversationSummary, OrderDetail, OrderSummary, ProductView, VersionSummary,
+};
 use axum::extract::Request;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, header};
@@ -138,6 +143,83 @@ impl Backend for PageBackend {
             transcript: out.transcript,
             orders: out.orders.len(),
         })
+    }
+
+    async fn editor(&self, parts: &Parts, id: i64) -> Result<EditorData, AppError> {
+        let p = session_principal(parts)?;
+        let s = &self.state;
+        let bot = service::get_bot(s, &p, id).await.map_err(plain)?;
+        let (revision, document) = service::draft_document(s, &p, id).await.map_err(plain)?;
+        let catalog = s
+            .store
+            .catalog(crate::auth::workspace(&p))
+            .await
+            .map_err(|e| plain(e.into()))?;
+        let versions = service::versions(s, &p, id).await.map_err(plain)?;
+        Ok(EditorData {
+            bot,
+            revision,
+            document,
+            catalog,
+            versions,
+            can_edit: p.can(app::model::Role::Editor),
+        })
+    }
+
+    async fn save_flow(
+        &self,
+        parts: &Parts,
+        id: i64,
+        revision: i64,
+        document: FlowDoc,
+    ) -> Result<SaveOutcome, AppError> {
+        let p = session_principal(parts)?;
+        let s = &self.state;
+        let req = service::SaveDraftRequest {
+            revision,
+            document: serde_json::to_value(&document).map_err(|_| AppError::internal())?,
+        };
+        match service::save_draft(s, &p, id, req).await {
+            Ok(saved) => Ok(SaveOutcome::Saved {
+                revision: saved.revision,
+            }),
+            Err(e) if e.error.code == "stale_revision" => {
+                let (revision, document) =
+                    service::draft_document(s, &p, id).await.map_err(plain)?;
+                Ok(SaveOutcome::Stale { revision, document })
+            }
+            Err(e) => Err(plain(e)),
+        }
+    }
+
+    async fn publish_flow(
+        &self,
+        parts: &Parts,
+        id: i64,
+        revision: i64,
+    ) -> Result<VersionSummary, AppError> {
+        let p = session_principal(parts)?;
+        let s = &self.state;
+        let (current, _) = service::draft_document(s, &p, id).await.map_err(plain)?;
+        if current != revision {
+            return Err(AppError::new(
+                "stale_revision",
+                "The draft was changed elsewhere since you opened it. Reload it, check it, then publish.",
+            ));
+        }
+        service::publish(s, &p, id).await.map_err(plain)
+    }
+
+    async fn restore_flow(
+        &self,
+        parts: &Parts,
+        id: i64,
+        number: i64,
+    ) -> Result<VersionSummary, AppError> {
+        let p = session_principal(parts)?;
+        service::restore(&self.state, &p, id, number)
+            .await
+            .map_err(plain)
     }
 
     async fn list_products(

@@ -466,12 +466,24 @@ async fn a_429_storm_ends_with_everything_delivered_in_order(db: Db) {
             "{account}: {mine:?}"
         );
     }
-    let statuses: Vec<String> =
-        sqlx::query_scalar("SELECT status FROM messages WHERE direction = 'out'")
-            .fetch_all(app.db.store.pool())
-            .await
-            .unwrap();
-    assert!(statuses.iter().all(|s| s == "sent"), "{statuses:?}");
+    // The fake answers before the sender records the answer: wait for the
+    // last status to land.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let statuses: Vec<String> =
+            sqlx::query_scalar("SELECT status FROM messages WHERE direction = 'out'")
+                .fetch_all(app.db.store.pool())
+                .await
+                .unwrap();
+        if statuses.iter().all(|s| s == "sent") {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "every message ends sent: {statuses:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 async fn terminal_errors_are_recorded_not_retried(db: Db) {

@@ -32,10 +32,14 @@ async fn the_bot_page_shows_problems_publishes_and_restores() {
     let res = c
         .post_form("/bots", &[("name", "Blank one"), ("template", "blank")])
         .await;
-    assert_eq!(res.location().unwrap(), "/dashboard");
     let blank = c.get("/api/v1/bots").await.json()["bots"][0]["id"]
         .as_i64()
         .unwrap();
+    assert_eq!(res.location().unwrap(), format!("/bots/{blank}/edit"));
+    // The editor renders on the server: the empty canvas says what to do.
+    let html = c.get(&format!("/bots/{blank}/edit")).await.text();
+    assert!(html.contains("Your flow is empty"), "{html}");
+    assert!(html.contains("Add a step"), "{html}");
     let html = c.get(&format!("/bots/{blank}")).await.text();
     assert!(
         html.contains("Choose the step where conversations start."),

@@ -125,7 +125,16 @@ async fn dashboard_creates_renames_and_deletes_bots() {
     let (mut c, _) = app.signed_up("ana@example.com", "Ana").await;
 
     let res = c.post_form("/bots", &[("name", "Summer <sale>")]).await;
-    assert_eq!(res.location().unwrap(), "/dashboard");
+    let editor = res.location().unwrap().to_string();
+    assert!(
+        editor.starts_with("/bots/") && editor.ends_with("/edit"),
+        "a new bot opens in the editor: {editor}"
+    );
+    let html = c.get(&editor).await.text();
+    assert!(
+        html.contains("created. Add and connect steps here"),
+        "{html}"
+    );
     let html = c.get("/dashboard").await.text();
     assert!(
         html.contains("Summer &lt;sale&gt;"),

@@ -5,6 +5,7 @@
 
 pub mod inbound;
 pub mod limits;
+pub mod preview;
 pub mod render;
 
 use serde::{Deserialize, Serialize};

@@ -4,7 +4,9 @@
 //! built-in templates ([`templates`]). No IO, no clock, no randomness.
 
 pub mod doc;
+pub mod edit;
 pub mod interpreter;
+pub mod layout;
 pub mod payload;
 pub mod simulate;
 pub mod templates;

@@ -638,7 +638,15 @@ fn check_settings(c: &mut Collector, node: &Node, catalog: Option<&CatalogView>)
                     }
                 }
             }
-            advise(c, id, limits::advise_cards(s.page_size as usize));
+            // With a catalog, advise on the cards a page really shows.
+            let shown = match catalog {
+                Some(catalog) => match catalog.select(&s.source).len() {
+                    0 => s.page_size as usize,
+                    n => n.min(s.page_size as usize),
+                },
+                None => s.page_size as usize,
+            };
+            advise(c, id, limits::advise_cards(shown));
         }
         NodeKind::Checkout(s) => {
             check_text(c, id, "text", &s.text, false);

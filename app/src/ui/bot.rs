@@ -64,6 +64,11 @@ fn BotBody(page: BotPage) -> impl IntoView {
             "Draft revision " {page.bot.draft_revision} " · " {page.document.nodes.len()} " steps · changed "
             {format_time(page.bot.updated_at)}
         </p>
+        <p>
+            <a class="button primary" href=format!("/bots/{id}/edit") data-testid="open-editor">
+                {if page.can_edit { "Open the flow editor" } else { "View the flow" }}
+            </a>
+        </p>
         <Problems problems=page.problems.clone() doc=page.document.clone() />
         {page
             .can_edit
@@ -357,7 +362,7 @@ fn TestChat(bot: i64) -> impl IntoView {
 }
 
 #[component]
-fn Transcript(
+pub(crate) fn Transcript(
     lines: Vec<SimLine>,
     orders: usize,
     on_tap: impl Fn(Input) + Copy + Send + Sync + 'static,

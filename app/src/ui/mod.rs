@@ -8,6 +8,7 @@ mod bot;
 mod catalog;
 mod channels;
 mod dashboard;
+mod editor;
 mod orders;
 mod settings;
 
@@ -80,6 +81,11 @@ pub fn App() -> impl IntoView {
                 <Route
                     path=(StaticSegment("bots"), ParamSegment("id"))
                     view=bot::BotView
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=(StaticSegment("bots"), ParamSegment("id"), StaticSegment("edit"))
+                    view=editor::FlowEditor
                     ssr=SsrMode::Async
                 />
                 <Route

@@ -1,0 +1,577 @@
+//! The flow editor at `/bots/{id}/edit`: a canvas of cards and curves, a
+//! palette, an inspector with live channel previews, live validation, a
+//! preview chat running the interpreter in the browser, autosave with
+//! revision checks, publishing, history, export and import.
+//!
+//! Every change is an [`Op`] applied through [`History`]; the view only
+//! reads the resulting document. The server sees the document only when it
+//! is saved.
+
+mod canvas;
+mod inspector;
+mod panels;
+mod preview;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use leptos::html::Div;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use super::{ErrorBox, Frame};
+use crate::api::{EditorData, SaveOutcome, get_editor, publish_flow, save_flow};
+use crate::commerce::CatalogView;
+use crate::flow::doc::{FlowDoc, NodeId};
+use crate::flow::edit::{History, Op, new_node};
+use crate::flow::layout::{CARD_W, Viewport, bounds, card_rect, free_spot};
+use crate::flow::{Report, Severity, validate};
+use crate::views::VersionSummary;
+
+/// What is selected on the canvas.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Selection {
+    /// Selected nodes.
+    pub nodes: Vec<NodeId>,
+    /// A selected edge, by the port it leaves.
+    pub edge: Option<(NodeId, String)>,
+}
+
+/// Where the draft stands relative to the server.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum SaveState {
+    /// The server has exactly what is on screen.
+    Saved,
+    /// Changes wait to be saved.
+    Dirty,
+    /// A save is on its way.
+    Saving,
+    /// Someone else saved meanwhile; the merchant must choose.
+    Conflict,
+    /// The last save failed; it is retried.
+    Failed(String),
+}
+
+/// The side panel's tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tab {
+    /// The selected step (or the flow's settings).
+    Step,
+    /// The preview chat.
+    Try,
+    /// Published versions.
+    History,
+}
+
+/// The editor's state: signals, shared by every part of the editor.
+#[derive(Clone, Copy)]
+pub(crate) struct Ed {
+    pub bot: i64,
+    pub bot_name: StoredValue<String>,
+    pub can_edit: bool,
+    pub hist: RwSignal<History>,
+    /// The draft.
+    pub doc: Memo<FlowDoc>,
+    /// A published version shown read-only instead of the draft.
+    pub viewing: RwSignal<Option<(i64, FlowDoc)>>,
+    /// What the canvas shows: the draft, or the version being viewed.
+    pub shown: Memo<FlowDoc>,
+    /// Node positions in `shown.nodes`, by id.
+    pub index: Memo<HashMap<NodeId, usize>>,
+    /// The draft's problems, computed in the browser by the server's code.
+    pub report: Memo<Report>,
+    pub catalog: StoredValue<CatalogView>,
+    pub selected: RwSignal<Selection>,
+    pub view: RwSignal<Viewport>,
+    /// Nodes being dragged, and by how much (canvas pixels).
+    pub dragging: RwSignal<Vec<NodeId>>,
+    pub drag_offset: RwSignal<(f64, f64)>,
+    /// Nodes the preview chat went through, in order.
+    pub path: RwSignal<Vec<NodeId>>,
+    pub revision: RwSignal<i64>,
+    pub saved_doc: StoredValue<FlowDoc>,
+    pub save: RwSignal<SaveState>,
+    pub conflict: RwSignal<Option<(i64, FlowDoc)>>,
+    /// A message for the merchant: (is an error, text).
+    pub notice: RwSignal<Option<(bool, String)>>,
+    pub versions: RwSignal<Vec<VersionSummary>>,
+    pub live: RwSignal<Option<i64>>,
+    pub tab: RwSignal<Tab>,
+    pub canvas_el: NodeRef<Div>,
+    generation: StoredValue<u64>,
+    in_flight: StoredValue<bool>,
+}
+
+impl Ed {
+    fn new(data: EditorData) -> Ed {
+        let catalog = StoredValue::new(data.catalog);
+        let hist = RwSignal::new(History::new(data.document));
+        let doc = Memo::new(move |_| hist.with(|h| h.present().clone()));
+        let viewing = RwSignal::new(None::<(i64, FlowDoc)>);
+        let shown = Memo::new(move |_| match viewing.get() {
+            Some((_, d)) => d,
+            None => doc.get(),
+        });
+        let index = Memo::new(move |_| {
+            shown.with(|d| {
+                d.nodes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| (n.id.clone(), i))
+                    .collect()
+            })
+        });
+        let report = Memo::new(move |_| doc.with(|d| catalog.with_value(|c| validate(d, Some(c)))));
+        Ed {
+            bot: data.bot.id,
+            bot_name: StoredValue::new(data.bot.name.clone()),
+            can_edit: data.can_edit,
+            hist,
+            doc,
+            viewing,
+            shown,
+            index,
+            report,
+            catalog,
+            selected: RwSignal::new(Selection::default()),
+            view: RwSignal::new(Viewport::default()),
+            dragging: RwSignal::new(Vec::new()),
+            drag_offset: RwSignal::new((0.0, 0.0)),
+            path: RwSignal::new(Vec::new()),
+            revision: RwSignal::new(data.revision),
+            saved_doc: StoredValue::new(hist.with_untracked(|h| h.present().clone())),
+            save: RwSignal::new(SaveState::Saved),
+            conflict: RwSignal::new(None),
+            notice: RwSignal::new(None),
+            versions: RwSignal::new(data.versions),
+            live: RwSignal::new(data.bot.published_version),
+            tab: RwSignal::new(Tab::Step),
+            canvas_el: NodeRef::new(),
+            generation: StoredValue::new(0),
+            in_flight: StoredValue::new(false),
+        }
+    }
+
+    /// Whether the canvas may be changed now (tracked).
+    pub fn editable(&self) -> bool {
+        self.can_edit && self.viewing.with(Option::is_none)
+    }
+
+    /// Applies an edit; `coalesce` merges a run of edits to one field into
+    /// one undo step. Refused edits are explained.
+    pub fn apply(&self, op: Op, coalesce: Option<&str>) -> bool {
+        if !self.can_edit || self.viewing.with_untracked(Option::is_some) {
+            return false;
+        }
+        let mut result = Ok(());
+        self.hist.update(|h| result = h.apply(&op, coalesce));
+        match result {
+            Ok(()) => true,
+            Err(e) => {
+                self.fail(e.to_string());
+                false
+            }
+        }
+    }
+
+    /// Ends a run of typing: the next edit is a new undo step.
+    pub fn seal(&self) {
+        self.hist.update_untracked(History::seal);
+    }
+
+    pub fn undo(&self) {
+        if self.editable_untracked() {
+            self.hist.update(|h| {
+                h.undo();
+            });
+            self.prune_selection();
+        }
+    }
+
+    pub fn redo(&self) {
+        if self.editable_untracked() {
+            self.hist.update(|h| {
+                h.redo();
+            });
+            self.prune_selection();
+        }
+    }
+
+    fn editable_untracked(&self) -> bool {
+        self.can_edit && self.viewing.with_untracked(Option::is_none)
+    }
+
+    /// Drops selected things that no longer exist.
+    pub fn prune_selection(&self) {
+        let doc = self.doc.get_untracked();
+        self.selected.update(|s| {
+            s.nodes.retain(|id| doc.node(id).is_some());
+            if let Some((from, port)) = &s.edge
+                && !doc.edges.iter().any(|e| &e.from == from && &e.port == port)
+            {
+                s.edge = None;
+            }
+        });
+    }
+
+    pub fn flash(&self, text: impl Into<String>) {
+        self.notice.set(Some((false, text.into())));
+    }
+
+    pub fn fail(&self, text: impl Into<String>) {
+        self.notice.set(Some((true, text.into())));
+    }
+
+    /// The canvas element's size on screen.
+    pub fn canvas_size(&self) -> (f64, f64) {
+        self.canvas_el
+            .get_untracked()
+            .map(|el| (f64::from(el.client_width()), f64::from(el.client_height())))
+            .filter(|(w, h)| *w > 0.0 && *h > 0.0)
+            .unwrap_or((900.0, 600.0))
+    }
+
+    /// Shows every card.
+    pub fn fit(&self) {
+        if let Some(r) = self.shown.with_untracked(bounds) {
+            let (w, h) = self.canvas_size();
+            self.view.set(Viewport::fit(r, w, h, 40.0));
+        }
+    }
+
+    pub fn zoom(&self, factor: f64) {
+        let (w, h) = self.canvas_size();
+        self.view
+            .update(|v| *v = v.zoom_at(factor, w / 2.0, h / 2.0));
+    }
+
+    /// Selects one node and brings it into view.
+    pub fn focus_node(&self, id: &NodeId) {
+        let Some(node) = self.shown.with_untracked(|d| d.node(id).cloned()) else {
+            return;
+        };
+        self.selected.set(Selection {
+            nodes: vec![id.clone()],
+            edge: None,
+        });
+        self.tab.set(Tab::Step);
+        let r = card_rect(&node);
+        let (w, h) = self.canvas_size();
+        self.view
+            .update(|v| *v = v.center_on(r.x + r.w / 2.0, r.y + r.h / 2.0, w, h));
+    }
+
+    /// Adds a step of `type_name` in a free spot near the middle of the
+    /// screen and selects it.
+    pub fn add_node(&self, type_name: &str) {
+        let (w, h) = self.canvas_size();
+        let doc = self.doc.get_untracked();
+        // After the selected step, or near the middle of the screen.
+        let after = self
+            .selected
+            .with_untracked(|s| (s.nodes.len() == 1).then(|| s.nodes[0].clone()))
+            .and_then(|id| doc.node(&id).map(|n| n.position));
+        let (cx, cy) = match after {
+            Some(p) => (p.x + CARD_W + 80.0, p.y),
+            None => self
+                .view
+                .get_untracked()
+                .to_canvas(w / 2.0 - 110.0, h / 3.0),
+        };
+        let at = free_spot(&doc, cx, cy);
+        let Some(node) = new_node(&doc, type_name, at) else {
+            return;
+        };
+        let id = node.id.clone();
+        if self.apply(Op::AddNode { node }, None) {
+            self.selected.set(Selection {
+                nodes: vec![id.clone()],
+                edge: None,
+            });
+            self.tab.set(Tab::Step);
+            self.ensure_visible(&id);
+        }
+    }
+
+    /// Pans to a node when its card is not wholly on screen.
+    pub fn ensure_visible(&self, id: &NodeId) {
+        let Some(node) = self.shown.with_untracked(|d| d.node(id).cloned()) else {
+            return;
+        };
+        let r = card_rect(&node);
+        let v = self.view.get_untracked();
+        let (w, h) = self.canvas_size();
+        let (x0, y0) = (r.x * v.zoom + v.x, r.y * v.zoom + v.y);
+        let (x1, y1) = (x0 + r.w * v.zoom, y0 + r.h * v.zoom);
+        if x0 < 0.0 || y0 < 0.0 || x1 > w || y1 > h {
+            self.view
+                .set(v.center_on(r.x + r.w / 2.0, r.y + r.h / 2.0, w, h));
+        }
+    }
+
+    /// Deletes what is selected.
+    pub fn delete_selection(&self) {
+        let s = self.selected.get_untracked();
+        if s.nodes.is_empty() && s.edge.is_none() {
+            return;
+        }
+        let op = Op::Delete {
+            nodes: s.nodes.clone(),
+            edges: s.edge.clone().into_iter().collect(),
+        };
+        if self.apply(op, None) {
+            self.selected.set(Selection::default());
+        }
+    }
+
+    /// Problems of one node: (errors, warnings).
+    pub fn problem_counts(&self, id: &NodeId) -> (usize, usize) {
+        self.report.with(|r| {
+            r.for_node(id.as_str()).fold((0, 0), |(e, w), p| {
+                if p.severity == Severity::Error {
+                    (e + 1, w)
+                } else {
+                    (e, w + 1)
+                }
+            })
+        })
+    }
+}
+
+/// `/bots/{id}/edit`.
+#[component]
+pub fn FlowEditor() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").and_then(|v| v.parse().ok()).unwrap_or(0));
+    let data = Resource::new(id, get_editor);
+    view! {
+        <Title text="Flow editor" />
+        <Frame>
+            <Suspense fallback=|| view! { <main class="wide"><p class="muted">"Loading the editor…"</p></main> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(d) => view! { <Editor data=d /> }.into_any(),
+                        Err(e) => view! { <main class="wide"><ErrorBox error=e /></main> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </Frame>
+    }
+}
+
+#[component]
+fn Editor(data: EditorData) -> impl IntoView {
+    let ed = Ed::new(data);
+    provide_context(ed);
+
+    // Autosave: a short pause after the last change, then one save at a
+    // time, naming the revision the edits started from.
+    Effect::new(move |_| {
+        let doc = ed.doc.get();
+        if !ed.can_edit || ed.saved_doc.with_value(|s| *s == doc) {
+            return;
+        }
+        if ed.save.get_untracked() == SaveState::Conflict {
+            return;
+        }
+        ed.save.set(SaveState::Dirty);
+        schedule_save(ed, 600);
+    });
+
+    // Start with every card in view, once the canvas has a size.
+    Effect::new(move |_| {
+        request_animation_frame(move || ed.fit());
+    });
+
+    // Keyboard shortcuts, and a warning before leaving with unsaved work.
+    Effect::new(move |_| {
+        let keys = window_event_listener(leptos::ev::keydown, move |e| on_key(ed, e));
+        let leave = window_event_listener(leptos::ev::beforeunload, move |e| {
+            if ed.save.get_untracked() != SaveState::Saved {
+                e.prevent_default();
+                e.set_return_value("You have unsaved changes.");
+            }
+        });
+        on_cleanup(move || {
+            keys.remove();
+            leave.remove();
+        });
+    });
+
+    // Notices fade after a while.
+    Effect::new(move |_| {
+        if ed.notice.with(Option::is_some) {
+            let shown = ed.notice.get_untracked();
+            set_timeout(
+                move || {
+                    if ed.notice.get_untracked() == shown {
+                        ed.notice.set(None);
+                    }
+                },
+                Duration::from_secs(8),
+            );
+        }
+    });
+
+    view! {
+        <main class="editor" data-testid="editor">
+            // Hidden once the WASM bundle has hydrated the page.
+            <p class="needs-js" role="status">
+                "Starting the editor… The flow editor needs JavaScript: if this stays, turn JavaScript on, or see the steps on the "
+                <a href=format!("/bots/{}", ed.bot)>"bot's page"</a> "."
+            </p>
+            <panels::Toolbar />
+            <div class="editor-body">
+                <aside class="editor-left" aria-label="Steps and problems">
+                    <panels::Palette />
+                    <panels::ProblemList />
+                </aside>
+                <canvas::Canvas />
+                <aside class="editor-right" aria-label="Details">
+                    <panels::SideTabs />
+                </aside>
+            </div>
+            <panels::Notice />
+            <panels::ConflictDialog />
+        </main>
+    }
+}
+
+/// Saves after `delay_ms` unless another change comes first.
+pub(crate) fn schedule_save(ed: Ed, delay_ms: u64) {
+    let generation = ed.generation.get_value() + 1;
+    ed.generation.set_value(generation);
+    set_timeout(
+        move || {
+            if ed.generation.get_value() == generation {
+                spawn_local(async move {
+                    save_now(ed).await;
+                });
+            }
+        },
+        Duration::from_millis(delay_ms),
+    );
+}
+
+/// Saves the draft now. `true` when the server then holds what is on
+/// screen.
+pub(crate) async fn save_now(ed: Ed) -> bool {
+    let doc = ed.doc.get_untracked();
+    if ed.saved_doc.with_value(|s| *s == doc) {
+        if ed.save.get_untracked() != SaveState::Conflict {
+            ed.save.set(SaveState::Saved);
+        }
+        return true;
+    }
+    if ed.in_flight.get_value() || ed.save.get_untracked() == SaveState::Conflict {
+        return false;
+    }
+    ed.in_flight.set_value(true);
+    ed.save.set(SaveState::Saving);
+    let result = save_flow(ed.bot, ed.revision.get_untracked(), doc.clone()).await;
+    ed.in_flight.set_value(false);
+    match result {
+        Ok(SaveOutcome::Saved { revision }) => {
+            ed.revision.set(revision);
+            ed.saved_doc.set_value(doc.clone());
+            if ed.doc.with_untracked(|d| *d == doc) {
+                ed.save.set(SaveState::Saved);
+                true
+            } else {
+                ed.save.set(SaveState::Dirty);
+                schedule_save(ed, 200);
+                false
+            }
+        }
+        Ok(SaveOutcome::Stale { revision, document }) => {
+            ed.conflict.set(Some((revision, document)));
+            ed.save.set(SaveState::Conflict);
+            false
+        }
+        Err(e) => {
+            ed.save.set(SaveState::Failed(e.message));
+            schedule_save(ed, 5000);
+            false
+        }
+    }
+}
+
+/// Saves if needed, then publishes the draft.
+pub(crate) async fn publish(ed: Ed) {
+    if !save_now(ed).await {
+        ed.fail(
+            "The draft could not be saved, so it was not published. See the save status above.",
+        );
+        return;
+    }
+    match publish_flow(ed.bot, ed.revision.get_untracked()).await {
+        Ok(v) => {
+            let n = v.number;
+            ed.live.set(Some(n));
+            ed.versions.update(|vs| vs.insert(0, v));
+            ed.flash(format!(
+                "Published version {n}. Shoppers now talk to this version."
+            ));
+        }
+        Err(e) => ed.fail(e.message),
+    }
+}
+
+fn on_key(ed: Ed, e: leptos::ev::KeyboardEvent) {
+    use wasm_bindgen::JsCast;
+    let typing = e
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|el| {
+            matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+                || el.closest("[contenteditable]").ok().flatten().is_some()
+        });
+    let key = e.key();
+    let command = e.ctrl_key() || e.meta_key();
+    if command && key.eq_ignore_ascii_case("z") {
+        if typing {
+            return;
+        }
+        e.prevent_default();
+        if e.shift_key() {
+            ed.redo()
+        } else {
+            ed.undo()
+        }
+        return;
+    }
+    if command && key.eq_ignore_ascii_case("y") {
+        if !typing {
+            e.prevent_default();
+            ed.redo();
+        }
+        return;
+    }
+    if typing || command || e.alt_key() {
+        return;
+    }
+    let nudge = if e.shift_key() { 50.0 } else { 10.0 };
+    let (dx, dy) = match key.as_str() {
+        "Delete" | "Backspace" => {
+            e.prevent_default();
+            ed.delete_selection();
+            return;
+        }
+        "Escape" => {
+            ed.selected.set(Selection::default());
+            return;
+        }
+        "ArrowLeft" => (-nudge, 0.0),
+        "ArrowRight" => (nudge, 0.0),
+        "ArrowUp" => (0.0, -nudge),
+        "ArrowDown" => (0.0, nudge),
+        _ => return,
+    };
+    let ids = ed.selected.with_untracked(|s| s.nodes.clone());
+    if !ids.is_empty() {
+        e.prevent_default();
+        ed.apply(Op::MoveNodes { ids, dx, dy }, Some("nudge"));
+    }
+}
