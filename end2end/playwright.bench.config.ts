@@ -14,6 +14,7 @@ const data = process.env.BOTME_BENCH_DATA;
 export default defineConfig({
   ...base,
   testDir: './bench',
+  testMatch: '**/*.bench.ts',
   timeout: 300_000,
   reporter: [['line']],
   use: { ...base.use, baseURL: `http://127.0.0.1:${port}`, trace: 'off', viewport: { width: 1440, height: 900 } },

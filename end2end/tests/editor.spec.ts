@@ -341,3 +341,22 @@ test('the editor is usable from the keyboard', async ({ page }) => {
   await page.keyboard.press('Control+z');
   await expect(page.locator('.edge')).toHaveCount(1);
 });
+
+test('leaving the editor right after an edit keeps the edit', async ({ page }) => {
+  const email = `leave+${Date.now()}@example.com`;
+  await page.request.post('/api/v1/signup', {
+    data: { email, password: 'correct horse battery staple', workspace: 'Leaving' },
+  });
+  const bot = await (await page.request.post('/api/v1/bots', { data: { name: 'FAQ', template: 'faq' } })).json();
+  await page.goto(`/bots/${bot.id}/edit`);
+  await hydrated(page);
+  await page.locator('[data-node-id="welcome"] .node-head').click();
+  await page.getByLabel('Message', { exact: true }).fill('Written just before leaving');
+  // Straight away, before the autosave pause is over.
+  await page.getByRole('link', { name: 'Bots' }).click();
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await expect.poll(async () => {
+    const d = await (await page.request.get(`/api/v1/bots/${bot.id}/draft`)).json();
+    return d.document.nodes.find((n: { id: string }) => n.id === 'welcome').settings.text;
+  }).toBe('Written just before leaving');
+});

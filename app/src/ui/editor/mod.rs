@@ -154,6 +154,12 @@ impl Ed {
         }
     }
 
+    /// Whether the editor is still on screen: async work that finishes
+    /// after the merchant left must not touch its state.
+    pub fn alive(&self) -> bool {
+        self.generation.try_get_value().is_some()
+    }
+
     /// Whether the canvas may be changed now (tracked).
     pub fn editable(&self) -> bool {
         self.can_edit && self.viewing.with(Option::is_none)
@@ -406,12 +412,30 @@ fn Editor(data: EditorData) -> impl IntoView {
             let shown = ed.notice.get_untracked();
             set_timeout(
                 move || {
-                    if ed.notice.get_untracked() == shown {
-                        ed.notice.set(None);
+                    if ed.notice.try_get_untracked() == Some(shown) {
+                        ed.notice.try_set(None);
                     }
                 },
                 Duration::from_secs(8),
             );
+        }
+    });
+
+    // Leaving the editor inside the app (a link in the top bar) must not
+    // drop changes waiting for the autosave: send them on the way out.
+    on_cleanup(move || {
+        let (Some(doc), Some(revision)) =
+            (ed.doc.try_get_untracked(), ed.revision.try_get_untracked())
+        else {
+            return;
+        };
+        let unsaved = ed.saved_doc.try_with_value(|s| *s != doc).unwrap_or(false);
+        let conflict = ed.save.try_get_untracked() == Some(SaveState::Conflict);
+        if ed.can_edit && unsaved && !conflict {
+            let bot = ed.bot;
+            spawn_local(async move {
+                let _ = save_flow(bot, revision, doc).await;
+            });
         }
     });
 
@@ -445,7 +469,8 @@ pub(crate) fn schedule_save(ed: Ed, delay_ms: u64) {
     ed.generation.set_value(generation);
     set_timeout(
         move || {
-            if ed.generation.get_value() == generation {
+            // The editor may have been closed meanwhile.
+            if ed.generation.try_get_value() == Some(generation) {
                 spawn_local(async move {
                     save_now(ed).await;
                 });
@@ -471,6 +496,9 @@ pub(crate) async fn save_now(ed: Ed) -> bool {
     ed.in_flight.set_value(true);
     ed.save.set(SaveState::Saving);
     let result = save_flow(ed.bot, ed.revision.get_untracked(), doc.clone()).await;
+    if !ed.alive() {
+        return false;
+    }
     ed.in_flight.set_value(false);
     match result {
         Ok(SaveOutcome::Saved { revision }) => {
@@ -504,6 +532,9 @@ pub(crate) async fn publish(ed: Ed) {
         ed.fail(
             "The draft could not be saved, so it was not published. See the save status above.",
         );
+        return;
+    }
+    if !ed.alive() {
         return;
     }
     match publish_flow(ed.bot, ed.revision.get_untracked()).await {

@@ -153,6 +153,9 @@ pub(crate) fn download(name: &str, text: &str) {
 
 /// Replaces the draft with an imported file, as one undoable edit.
 fn import(ed: Ed, text: &str) {
+    if !ed.alive() {
+        return;
+    }
     match read_import(text) {
         Err(why) => {
             let more = if why.len() > 1 {
@@ -320,6 +323,7 @@ fn Versions() -> impl IntoView {
     let view_version = move |n: i64| {
         spawn_local(async move {
             match get_version_page(ed.bot, n).await {
+                Ok(_) if !ed.alive() => {}
                 Ok(page) => {
                     ed.selected.set(Selection::default());
                     ed.viewing.set(Some((n, page.document)));
