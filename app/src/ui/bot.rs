@@ -312,7 +312,6 @@ fn TestChat(bot: i64) -> impl IntoView {
             }
         },
     );
-    let text = RwSignal::new(String::new());
     let push = move |input: Input| inputs.update(|v| v.push(input));
     // The chat needs the WASM bundle; keep it disabled until hydration.
     let ready = RwSignal::new(false);
@@ -339,25 +338,47 @@ fn TestChat(bot: i64) -> impl IntoView {
                     })}
                 </Transition>
             </div>
-            <form
-                class="inline-form"
-                on:submit=move |ev| {
-                    ev.prevent_default();
-                    let t = text.get_untracked();
-                    if !t.trim().is_empty() {
-                        push(Input::Text { text: t });
-                        text.set(String::new());
-                    }
-                }
-            >
-                <fieldset class="inline-form bare" disabled=move || !ready.get()>
-                    <label for="chat-input" class="sr-only">"Message"</label>
-                    <input id="chat-input" type="text" placeholder="Type as a shopper would…" prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev)) />
-                    <button type="submit">"Send"</button>
-                    <button type="button" on:click=move |_| inputs.set(vec![])>"Restart"</button>
-                </fieldset>
-            </form>
+            <ChatForm
+                input_id="chat-input"
+                label="Message"
+                ready=ready
+                on_send=Callback::new(move |text: String| push(Input::Text { text }))
+                on_restart=Callback::new(move |()| inputs.set(vec![]))
+            />
         </div>
+    }
+}
+
+/// The text box under a chat: Send types as the shopper, Restart starts
+/// over. Disabled until `ready` (the chats need the WASM bundle).
+#[component]
+pub(crate) fn ChatForm(
+    input_id: &'static str,
+    label: &'static str,
+    #[prop(into)] ready: Signal<bool>,
+    on_send: Callback<String>,
+    on_restart: Callback<()>,
+) -> impl IntoView {
+    let text = RwSignal::new(String::new());
+    view! {
+        <form
+            class="inline-form"
+            on:submit=move |ev| {
+                ev.prevent_default();
+                let t = text.get_untracked();
+                if !t.trim().is_empty() {
+                    text.set(String::new());
+                    on_send.run(t);
+                }
+            }
+        >
+            <fieldset class="inline-form bare" disabled=move || !ready.get()>
+                <label for=input_id class="sr-only">{label}</label>
+                <input id=input_id type="text" placeholder="Type as a shopper would…" autocomplete="off" prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev)) />
+                <button type="submit">"Send"</button>
+                <button type="button" on:click=move |_| on_restart.run(())>"Restart"</button>
+            </fieldset>
+        </form>
     }
 }
 

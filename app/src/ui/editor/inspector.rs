@@ -180,6 +180,36 @@ fn TextField(
     }
 }
 
+/// A labelled number input bound to a setting.
+#[component]
+fn NumberField(
+    #[prop(into)] label: String,
+    #[prop(into)] name: String,
+    min: u32,
+    max: u32,
+    value: Signal<u32>,
+    on_change: Callback<u32>,
+) -> impl IntoView {
+    let id = format!("field-{name}");
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            <input
+                id=id
+                type="number"
+                min=min
+                max=max
+                prop:value=move || value.get().to_string()
+                on:input=move |ev| {
+                    if let Ok(n) = event_target_value(&ev).parse::<u32>() {
+                        on_change.run(n);
+                    }
+                }
+            />
+        </div>
+    }
+}
+
 /// A labelled select bound to a setting.
 #[component]
 fn Choice(
@@ -782,33 +812,14 @@ fn carousel_form(ed: Ed, id: &NodeId, node: Memo<Option<Node>>) -> AnyView {
             on_change=set_kind
         />
         {detail}
-        <div class="field">
-            <label for="field-page">"Products shown at a time"</label>
-            <input
-                id="field-page"
-                type="number"
-                min="1"
-                max="10"
-                prop:value=move || {
-                    node.with(|n| match n.as_ref().map(|n| &n.kind) {
-                        Some(NodeKind::ProductCarousel(s)) => s.page_size.to_string(),
-                        _ => String::new(),
-                    })
-                }
-                on:input={
-                    let id = id.clone();
-                    move |ev| {
-                        if let Ok(n) = event_target_value(&ev).parse::<u32>() {
-                            edit(ed, &id, "page", |k| {
-                                if let NodeKind::ProductCarousel(s) = k {
-                                    s.page_size = n;
-                                }
-                            });
-                        }
-                    }
-                }
-            />
-        </div>
+        <NumberField
+            label="Products shown at a time"
+            name="page"
+            min=1
+            max=10
+            value=get!(node, ProductCarousel, |s| s.page_size)
+            on_change=set!(ed, id, "page", ProductCarousel, |s, n: u32| s.page_size = n)
+        />
     }
     .into_any()
 }
@@ -872,33 +883,14 @@ fn ask_form(ed: Ed, id: &NodeId, node: Memo<Option<Node>>) -> AnyView {
         />
         <TextField label="Remember the answer as" name="save_as" value=get!(node, Ask, |s| s.save_as.clone()) on_change=set!(ed, id, "save_as", Ask, |s, v: String| s.save_as = v) hint="Use it later in messages as {{name}}." />
         <TextField label="Said when the answer is not valid (optional)" name="reprompt" value=get!(node, Ask, |s| s.reprompt.clone().unwrap_or_default()) on_change=set!(ed, id, "reprompt", Ask, |s, v: String| s.reprompt = Some(v).filter(|v| !v.trim().is_empty())) />
-        <div class="field">
-            <label for="field-attempts">"Tries before giving up"</label>
-            <input
-                id="field-attempts"
-                type="number"
-                min="1"
-                max="10"
-                prop:value=move || {
-                    node.with(|n| match n.as_ref().map(|n| &n.kind) {
-                        Some(NodeKind::Ask(s)) => s.max_attempts.to_string(),
-                        _ => String::new(),
-                    })
-                }
-                on:input={
-                    let id = id.clone();
-                    move |ev| {
-                        if let Ok(n) = event_target_value(&ev).parse::<u32>() {
-                            edit(ed, &id, "attempts", |k| {
-                                if let NodeKind::Ask(s) = k {
-                                    s.max_attempts = n;
-                                }
-                            });
-                        }
-                    }
-                }
-            />
-        </div>
+        <NumberField
+            label="Tries before giving up"
+            name="attempts"
+            min=1
+            max=10
+            value=get!(node, Ask, |s| s.max_attempts)
+            on_change=set!(ed, id, "attempts", Ask, |s, n: u32| s.max_attempts = n)
+        />
     }
     .into_any()
 }

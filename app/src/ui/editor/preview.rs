@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use super::Ed;
 use crate::flow::interpreter::{Input, ValidFlow};
 use crate::flow::simulate::Simulation;
-use crate::ui::bot::Transcript;
+use crate::ui::bot::{ChatForm, Transcript};
 
 fn now_ms() -> i64 {
     #[cfg(target_arch = "wasm32")]
@@ -25,7 +25,9 @@ fn now_ms() -> i64 {
 pub(crate) fn PreviewChat() -> impl IntoView {
     let ed = expect_context::<Ed>();
     let sim = RwSignal::new(Simulation::default());
-    let text = RwSignal::new(String::new());
+    // Usable once the WASM bundle runs the interpreter.
+    let ready = RwSignal::new(false);
+    Effect::new(move |_| ready.set(true));
     let log = NodeRef::<leptos::html::Div>::new();
     let send = move |input: Input| {
         let flow = ValidFlow::unchecked(ed.doc.get_untracked());
@@ -45,7 +47,7 @@ pub(crate) fn PreviewChat() -> impl IntoView {
             request_animation_frame(move || el.set_scroll_top(el.scroll_height()));
         }
     };
-    let restart = move |_| {
+    let restart = move |_: ()| {
         sim.set(Simulation::default());
         ed.path.set(Vec::new());
         send(Input::Start);
@@ -76,7 +78,7 @@ pub(crate) fn PreviewChat() -> impl IntoView {
                     if lines.is_empty() {
                         view! {
                             <div class="empty small-empty">
-                                <button type="button" class="primary" on:click=restart>"Start the conversation"</button>
+                                <button type="button" class="primary" on:click=move |_| restart(())>"Start the conversation"</button>
                             </div>
                         }
                         .into_any()
@@ -85,22 +87,13 @@ pub(crate) fn PreviewChat() -> impl IntoView {
                     }
                 }}
             </div>
-            <form
-                class="inline-form"
-                on:submit=move |ev| {
-                    ev.prevent_default();
-                    let t = text.get_untracked();
-                    if !t.trim().is_empty() {
-                        text.set(String::new());
-                        send(Input::Text { text: t });
-                    }
-                }
-            >
-                <label for="preview-input" class="sr-only">"Message to the bot"</label>
-                <input id="preview-input" type="text" placeholder="Type as a shopper would…" autocomplete="off" prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev)) />
-                <button type="submit">"Send"</button>
-                <button type="button" on:click=restart>"Restart"</button>
-            </form>
+            <ChatForm
+                input_id="preview-input"
+                label="Message to the bot"
+                ready=ready
+                on_send=Callback::new(move |text: String| send(Input::Text { text }))
+                on_restart=Callback::new(move |()| restart(()))
+            />
             <div class="preview-state">
                 <section aria-labelledby="vars-title">
                     <h3 id="vars-title">"Remembered values"</h3>
