@@ -1,6 +1,8 @@
 //! Every platform limit, in one place, with the helpers that apply them.
 //! Sources and confidence are in `platforms.md` §5; where sources disagree,
-//! the conservative number is used. Lengths are UTF-16 code units.
+//! the conservative number is used. Lengths are UTF-16 code units. Only the
+//! limits of what Botme sends are here (it sends no headers, footers,
+//! metadata or multi-product messages).
 
 use super::Channel;
 
@@ -26,8 +28,6 @@ pub mod messenger {
     pub const BUTTON_TITLE_MAX: usize = 20;
     /// Text of a button template.
     pub const BUTTON_TEMPLATE_TEXT_MAX: usize = 640;
-    /// Message metadata.
-    pub const METADATA_MAX: usize = 1000;
 }
 
 /// WhatsApp Cloud API limits.
@@ -43,14 +43,8 @@ pub mod whatsapp {
     /// Body of an interactive message (buttons, list; the list figure is
     /// disputed, 1024 is the safe one).
     pub const INTERACTIVE_BODY_MAX: usize = 1024;
-    /// Header text.
-    pub const HEADER_TEXT_MAX: usize = 60;
-    /// Footer text.
-    pub const FOOTER_MAX: usize = 60;
     /// Label of the button that opens a list.
     pub const LIST_BUTTON_MAX: usize = 20;
-    /// Sections of a list.
-    pub const LIST_SECTIONS_MAX: usize = 10;
     /// Rows of a list, across all sections.
     pub const LIST_ROWS_MAX: usize = 10;
     /// Row title.
@@ -63,8 +57,6 @@ pub mod whatsapp {
     pub const LIST_SECTION_TITLE_MAX: usize = 24;
     /// Label of a call-to-action URL button.
     pub const CTA_LABEL_MAX: usize = 20;
-    /// Products in a multi-product message.
-    pub const PRODUCT_LIST_MAX: usize = 30;
 }
 
 /// Web chat limits (ours, to keep bubbles readable).

@@ -31,6 +31,13 @@ fn numbered(text: &str, choices: &[Choice]) -> String {
     out
 }
 
+/// Whether every choice's payload fits in an id of `max` units. An id is
+/// never cut (a cut id names nothing); choices that do not fit are shown as
+/// a numbered menu instead.
+fn payloads_fit(choices: &[Choice], max: usize) -> bool {
+    choices.iter().all(|c| utf16_len(&c.payload) <= max)
+}
+
 fn messenger_texts(text: &str) -> Vec<MessengerPart> {
     split_text(text, fb::TEXT_MAX)
         .into_iter()
@@ -45,7 +52,9 @@ fn messenger_choices(text: &str, choices: &[Choice]) -> Vec<MessengerPart> {
     if choices.is_empty() {
         return messenger_texts(text);
     }
-    if choice_shape(Channel::Messenger, choices.len()) == ChoiceShape::NumberedText {
+    if choice_shape(Channel::Messenger, choices.len()) == ChoiceShape::NumberedText
+        || !payloads_fit(choices, fb::PAYLOAD_MAX)
+    {
         return messenger_texts(&numbered(text, choices));
     }
     let mut parts = split_text(
@@ -63,7 +72,6 @@ fn messenger_choices(text: &str, choices: &[Choice]) -> Vec<MessengerPart> {
         .collect();
     let replies: Vec<Value> = choices
         .iter()
-        .filter(|c| utf16_len(&c.payload) <= fb::PAYLOAD_MAX)
         .map(|c| json!({"content_type": "text", "title": truncate(&c.label, fb::QUICK_REPLY_TITLE_MAX), "payload": c.payload}))
         .collect();
     out.push(MessengerPart::Message(
@@ -90,6 +98,10 @@ pub fn messenger(msg: &Outbound) -> Vec<MessengerPart> {
                         let buttons: Vec<Value> = c
                             .buttons
                             .iter()
+                            .filter(|b| match b {
+                                CardButton::Postback { payload, .. } => utf16_len(payload) <= fb::PAYLOAD_MAX,
+                                CardButton::Url { .. } => true,
+                            })
                             .take(fb::CARD_BUTTONS_MAX)
                             .map(|b| match b {
                                 CardButton::Postback { label, payload } => json!({"type": "postback", "title": truncate(label, fb::BUTTON_TITLE_MAX), "payload": payload}),
@@ -198,20 +210,20 @@ fn wa_choices(text: &str, choices: &[Choice]) -> Vec<Value> {
         return wa_texts(text);
     }
     match choice_shape(Channel::Whatsapp, choices.len()) {
-        ChoiceShape::ReplyButtons => {
+        ChoiceShape::ReplyButtons if payloads_fit(choices, wa::REPLY_BUTTON_ID_MAX) => {
             let body = wa_body(text, &mut out);
             let labels: Vec<&str> = choices.iter().map(|c| c.label.as_str()).collect();
             let titles = unique_titles(&labels, wa::REPLY_BUTTON_TITLE_MAX);
             let buttons: Vec<Value> = choices
                 .iter()
                 .zip(titles)
-                .map(|(c, title)| json!({"type": "reply", "reply": {"id": truncate(&c.payload, wa::REPLY_BUTTON_ID_MAX), "title": title}}))
+                .map(|(c, title)| json!({"type": "reply", "reply": {"id": c.payload, "title": title}}))
                 .collect();
             out.push(json!({"type": "interactive", "interactive": {
                 "type": "button", "body": {"text": body}, "action": {"buttons": buttons}
             }}));
         }
-        ChoiceShape::List => {
+        ChoiceShape::List if payloads_fit(choices, wa::LIST_ROW_ID_MAX) => {
             let body = wa_body(text, &mut out);
             let labels: Vec<&str> = choices.iter().map(|c| c.label.as_str()).collect();
             let titles = unique_titles(&labels, wa::LIST_ROW_TITLE_MAX);
@@ -219,8 +231,7 @@ fn wa_choices(text: &str, choices: &[Choice]) -> Vec<Value> {
                 .iter()
                 .zip(titles)
                 .map(|(c, title)| {
-                    let mut row =
-                        json!({"id": truncate(&c.payload, wa::LIST_ROW_ID_MAX), "title": title});
+                    let mut row = json!({"id": c.payload, "title": title});
                     // What the title could not hold goes in the description.
                     if utf16_len(&c.label) > wa::LIST_ROW_TITLE_MAX {
                         row["description"] =
@@ -231,7 +242,10 @@ fn wa_choices(text: &str, choices: &[Choice]) -> Vec<Value> {
                 .collect();
             out.push(json!({"type": "interactive", "interactive": {
                 "type": "list", "body": {"text": body},
-                "action": {"button": "Choose", "sections": [{"title": "Options", "rows": rows}]}
+                "action": {
+                    "button": truncate("Choose", wa::LIST_BUTTON_MAX),
+                    "sections": [{"title": truncate("Options", wa::LIST_SECTION_TITLE_MAX), "rows": rows}]
+                }
             }}));
         }
         _ => out.extend(wa_texts(&numbered(text, choices))),
@@ -258,9 +272,12 @@ pub fn whatsapp(msg: &Outbound) -> Vec<Value> {
                         .buttons
                         .iter()
                         .filter_map(|b| match b {
-                            CardButton::Postback { label, payload } => {
+                            CardButton::Postback { label, payload }
+                                if utf16_len(payload) <= wa::REPLY_BUTTON_ID_MAX =>
+                            {
                                 Some((label.as_str(), payload.as_str()))
                             }
+                            CardButton::Postback { .. } => None,
                             CardButton::Url { .. } => None,
                         })
                         .take(wa::REPLY_BUTTONS_MAX)
@@ -280,7 +297,7 @@ pub fn whatsapp(msg: &Outbound) -> Vec<Value> {
                     let buttons: Vec<Value> = postbacks
                         .iter()
                         .zip(titles)
-                        .map(|((_, p), t)| json!({"type": "reply", "reply": {"id": truncate(p, wa::REPLY_BUTTON_ID_MAX), "title": t}}))
+                        .map(|((_, p), t)| json!({"type": "reply", "reply": {"id": p, "title": t}}))
                         .collect();
                     let mut interactive = json!({"type": "button", "body": {"text": body}, "action": {"buttons": buttons}});
                     if let Some(url) = &c.image_url {
@@ -289,36 +306,40 @@ pub fn whatsapp(msg: &Outbound) -> Vec<Value> {
                     out.push(json!({"type": "interactive", "interactive": interactive}));
                 }
             } else {
-                // More cards than buttons: a list whose rows add to cart.
-                let adds: Vec<Choice> = cards
+                // More cards than buttons: a list whose rows add to cart,
+                // one row per card that has an add button.
+                let rows: Vec<Value> = cards
                     .iter()
-                    .take(wa::LIST_ROWS_MAX)
                     .filter_map(|c| {
-                        c.buttons.iter().find_map(|b| match b {
-                            CardButton::Postback { payload, .. } => Some(Choice {
-                                label: format!("{} — {}", c.title, c.subtitle),
-                                payload: payload.clone(),
-                            }),
+                        let add = c.buttons.iter().find_map(|b| match b {
+                            CardButton::Postback { payload, .. } => Some(payload),
                             CardButton::Url { .. } => None,
+                        })?;
+                        (utf16_len(add) <= wa::LIST_ROW_ID_MAX).then(|| {
+                            json!({
+                                "id": add,
+                                "title": truncate(&c.title, wa::LIST_ROW_TITLE_MAX),
+                                "description": truncate(&c.subtitle, wa::LIST_ROW_DESCRIPTION_MAX),
+                            })
                         })
                     })
+                    .take(wa::LIST_ROWS_MAX)
                     .collect();
-                let rows: Vec<Value> = adds
-                    .iter()
-                    .zip(cards)
-                    .map(|(a, c)| {
-                        json!({
-                            "id": truncate(&a.payload, wa::LIST_ROW_ID_MAX),
-                            "title": truncate(&c.title, wa::LIST_ROW_TITLE_MAX),
-                            "description": truncate(&c.subtitle, wa::LIST_ROW_DESCRIPTION_MAX),
-                        })
-                    })
-                    .collect();
-                out.push(json!({"type": "interactive", "interactive": {
+                if rows.is_empty() {
+                    // Nothing to tap: the cards as text.
+                    for c in cards {
+                        out.extend(wa_texts(&format!("*{}*\n{}", c.title, c.subtitle)));
+                    }
+                } else {
+                    out.push(json!({"type": "interactive", "interactive": {
                     "type": "list",
                     "body": {"text": "Tap a product to add it to your cart."},
-                    "action": {"button": "See products", "sections": [{"title": "Products", "rows": rows}]}
+                    "action": {
+                        "button": truncate("See products", wa::LIST_BUTTON_MAX),
+                        "sections": [{"title": truncate("Products", wa::LIST_SECTION_TITLE_MAX), "rows": rows}]
+                    }
                 }}));
+                }
             }
             if !choices.is_empty() {
                 out.extend(wa_choices("What next?", choices));
@@ -569,14 +590,230 @@ mod tests {
             choices: (0..5)
                 .map(|i| Choice {
                     label: format!("A rather long list row title {i}"),
-                    payload: "p".repeat(250),
+                    payload: format!("{i}{}", "p".repeat(199)),
                 })
                 .collect(),
         });
         let row = &rows[0]["interactive"]["action"]["sections"][0]["rows"][0];
         assert!(utf16_len(row["title"].as_str().unwrap()) <= 24);
-        assert!(utf16_len(row["id"].as_str().unwrap()) <= 200);
-        assert!(row["description"].as_str().is_some());
+        assert_eq!(
+            row["id"].as_str().unwrap(),
+            format!("0{}", "p".repeat(199)),
+            "an id of exactly 200 is kept whole"
+        );
+        assert_eq!(
+            row["description"].as_str().unwrap(),
+            "A rather long list row title 0",
+            "what the title cuts goes in the description"
+        );
+    }
+
+    fn with_payload(n: usize, len: usize) -> Vec<Choice> {
+        (0..n)
+            .map(|i| Choice {
+                label: format!("Option {i}"),
+                payload: format!("{i}{}", "p".repeat(len - 1)),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn ids_are_never_cut_a_choice_that_does_not_fit_becomes_a_number() {
+        // Messenger payloads: 1000.
+        let fits = messenger(&Outbound::Choices {
+            text: "Pick".into(),
+            choices: with_payload(2, 1000),
+        });
+        let replies = msg(&fits)[0]["quick_replies"].as_array().unwrap().clone();
+        assert_eq!(replies.len(), 2);
+        assert_eq!(utf16_len(replies[1]["payload"].as_str().unwrap()), 1000);
+        let over = messenger(&Outbound::Choices {
+            text: "Pick".into(),
+            choices: with_payload(2, 1001),
+        });
+        let m = msg(&over);
+        assert!(m[0].get("quick_replies").is_none());
+        assert!(m[0]["text"].as_str().unwrap().contains("2. Option 1"));
+        // WhatsApp reply buttons: 256.
+        let fits = whatsapp(&Outbound::Choices {
+            text: "Pick".into(),
+            choices: with_payload(3, 256),
+        });
+        let id = fits[0]["interactive"]["action"]["buttons"][2]["reply"]["id"]
+            .as_str()
+            .unwrap();
+        assert_eq!(id, format!("2{}", "p".repeat(255)));
+        let over = whatsapp(&Outbound::Choices {
+            text: "Pick".into(),
+            choices: with_payload(3, 257),
+        });
+        assert_eq!(over[0]["type"], "text");
+        assert!(
+            over[0]["text"]["body"]
+                .as_str()
+                .unwrap()
+                .contains("3. Option 2")
+        );
+        // WhatsApp list rows: 200.
+        let over = whatsapp(&Outbound::Choices {
+            text: "Pick".into(),
+            choices: with_payload(5, 201),
+        });
+        assert_eq!(over[0]["type"], "text");
+    }
+
+    #[test]
+    fn messenger_card_and_button_texts_at_their_limits() {
+        let mut c = card(1);
+        c.title = "t".repeat(80);
+        c.subtitle = "s".repeat(80);
+        c.buttons = vec![CardButton::Postback {
+            label: "b".repeat(20),
+            payload: "p".repeat(1000),
+        }];
+        let exact = messenger(&Outbound::Cards {
+            text: String::new(),
+            cards: vec![c.clone()],
+            choices: vec![],
+        });
+        let el = &msg(&exact)[0]["attachment"]["payload"]["elements"][0];
+        assert_eq!(el["title"], "t".repeat(80));
+        assert_eq!(el["subtitle"], "s".repeat(80));
+        assert_eq!(el["buttons"][0]["title"], "b".repeat(20));
+        assert_eq!(
+            utf16_len(el["buttons"][0]["payload"].as_str().unwrap()),
+            1000
+        );
+        c.title.push('t');
+        c.subtitle.push('s');
+        c.buttons = vec![
+            CardButton::Postback {
+                label: "b".repeat(21),
+                payload: "p".repeat(1001),
+            },
+            CardButton::Url {
+                label: "u".repeat(21),
+                url: "https://shop".into(),
+            },
+        ];
+        let over = messenger(&Outbound::Cards {
+            text: String::new(),
+            cards: vec![c],
+            choices: vec![],
+        });
+        let el = &msg(&over)[0]["attachment"]["payload"]["elements"][0];
+        assert_eq!(utf16_len(el["title"].as_str().unwrap()), 80);
+        assert!(el["title"].as_str().unwrap().ends_with('…'));
+        assert_eq!(utf16_len(el["subtitle"].as_str().unwrap()), 80);
+        let buttons = el["buttons"].as_array().unwrap();
+        assert_eq!(
+            buttons.len(),
+            1,
+            "a postback whose payload does not fit is left out"
+        );
+        assert_eq!(buttons[0]["type"], "web_url");
+        assert_eq!(utf16_len(buttons[0]["title"].as_str().unwrap()), 20);
+    }
+
+    #[test]
+    fn messenger_button_template_holds_640() {
+        let link = |text: String| Outbound::Link {
+            text,
+            label: "Pay".into(),
+            url: "https://x/o/t".into(),
+        };
+        let exact = messenger(&link("x".repeat(640)));
+        let m = msg(&exact);
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0]["attachment"]["payload"]["text"], "x".repeat(640));
+        let over = messenger(&link("x".repeat(641)));
+        let m = msg(&over);
+        assert_eq!(m.len(), 2, "the text first, then the button");
+        assert_eq!(m[0]["text"], "x".repeat(641));
+        assert_eq!(m[1]["attachment"]["payload"]["text"], "Open it here:");
+    }
+
+    #[test]
+    fn whatsapp_cta_label_and_row_description_at_their_limits() {
+        let link = |label: &str| Outbound::Link {
+            text: "Pay here".into(),
+            label: label.into(),
+            url: "https://x/o/t".into(),
+        };
+        let exact = whatsapp(&link(&"l".repeat(20)));
+        assert_eq!(
+            exact[0]["interactive"]["action"]["parameters"]["display_text"],
+            "l".repeat(20)
+        );
+        let over = whatsapp(&link(&"l".repeat(21)));
+        let text = over[0]["interactive"]["action"]["parameters"]["display_text"]
+            .as_str()
+            .unwrap();
+        assert_eq!(utf16_len(text), 20);
+        assert!(text.ends_with('…'));
+        let rows = |label: String| {
+            whatsapp(&Outbound::Choices {
+                text: "x".into(),
+                choices: (0..4)
+                    .map(|i| Choice {
+                        label: label.clone(),
+                        payload: format!("p{i}"),
+                    })
+                    .collect(),
+            })[0]["interactive"]["action"]["sections"][0]["rows"][0]
+                .clone()
+        };
+        assert_eq!(rows("d".repeat(72))["description"], "d".repeat(72));
+        let cut = rows("d".repeat(73));
+        assert_eq!(utf16_len(cut["description"].as_str().unwrap()), 72);
+        assert!(cut["description"].as_str().unwrap().ends_with('…'));
+        assert!(
+            rows("d".repeat(24)).get("description").is_none(),
+            "a title that fits needs no description"
+        );
+    }
+
+    #[test]
+    fn whatsapp_product_rows_pair_each_card_with_its_own_button() {
+        let mut cards: Vec<Card> = (0..5).map(card).collect();
+        // The first card can only be opened on the web: it gets no row.
+        cards[0]
+            .buttons
+            .retain(|b| matches!(b, CardButton::Url { .. }));
+        let out = whatsapp(&Outbound::Cards {
+            text: String::new(),
+            cards,
+            choices: vec![],
+        });
+        let rows = out[0]["interactive"]["action"]["sections"][0]["rows"]
+            .as_array()
+            .unwrap();
+        assert_eq!(rows.len(), 4);
+        for (row, i) in rows.iter().zip(1..) {
+            assert_eq!(row["id"], format!("b1|a|c|S{i}"));
+            assert!(
+                row["title"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(&format!("Product {i} ")),
+                "{row}"
+            );
+        }
+        // No card with a button: the cards as text, never an empty list.
+        let bare: Vec<Card> = (0..4)
+            .map(|i| {
+                let mut c = card(i);
+                c.buttons.clear();
+                c
+            })
+            .collect();
+        let out = whatsapp(&Outbound::Cards {
+            text: String::new(),
+            cards: bare,
+            choices: vec![],
+        });
+        assert_eq!(out.len(), 4);
+        assert!(out.iter().all(|m| m["type"] == "text"));
     }
 
     #[test]
