@@ -41,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         .route("/orders/{id}/status", post(set_order_status))
         .route("/channels", post(connect_channel))
         .route("/channels/{id}/delete", post(disconnect_channel))
+        .route("/channels/{id}/token", post(replace_channel_token))
         .route("/settings/tokens", post(create_token))
         .route("/settings/tokens/{id}/revoke", post(revoke_token))
         .route("/settings/members", post(add_member))
@@ -803,6 +804,33 @@ async fn disconnect_channel(
         Outcome::Done(
             "/channels".into(),
             notice("Channel disconnected. Its conversations are kept.".into()),
+        )
+    });
+    finish(&session, outcome).await
+}
+
+async fn replace_channel_token(
+    State(state): State<AppState>,
+    session: Session,
+    ext: Extensions,
+    PathId(id): PathId,
+    f: Fields,
+) -> Response {
+    let Some(p) = signed_in(&ext) else {
+        return to_login();
+    };
+    let req = service::UpdateChannel {
+        access_token: Some(f.get("access_token")),
+        ..Default::default()
+    };
+    let r = service::update_channel(&state, &p, id, req).await;
+    let outcome = result(r, "/channels", |c| {
+        Outcome::Done(
+            "/channels".into(),
+            notice(format!(
+                "The new token is saved; {} is working again.",
+                c.name
+            )),
         )
     });
     finish(&session, outcome).await

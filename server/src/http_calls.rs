@@ -13,7 +13,7 @@ use std::time::Duration;
 use app::flow::interpreter::Input;
 
 use crate::AppState;
-use crate::runner::Turn;
+use crate::runner::{RunError, Turn};
 use crate::store::HttpCallRow;
 
 /// Longest a merchant's API may take.
@@ -24,13 +24,14 @@ pub const MAX_BODY: usize = 4096;
 /// Starts the worker: it wakes when calls are queued and every few seconds.
 pub fn spawn(state: AppState) {
     tokio::spawn(async move {
-        match state.store.requeue_running_http_calls().await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(calls = n, "resuming HTTP calls interrupted by a restart"),
-            Err(e) => tracing::warn!(error = %e, "could not requeue HTTP calls"),
-        }
+        // Calls a stopped process left running come back through
+        // `crate::claims`.
         loop {
-            match state.store.claim_http_calls(16).await {
+            match state
+                .store
+                .claim_http_calls(&state.runner.instance, 16)
+                .await
+            {
                 Ok(calls) if !calls.is_empty() => {
                     for call in calls {
                         let state = state.clone();
@@ -144,10 +145,22 @@ async fn perform(state: AppState, c: HttpCallRow) {
         event_id: &event,
         input,
     };
-    if let Err(e) = state.runner.run(turn).await {
-        // Left running: a restart puts it back in line.
-        tracing::warn!(error = %e, request = %c.request_id, "could not deliver an HTTP result");
-        return;
+    match state.runner.run(turn).await {
+        Ok(_) => {}
+        Err(RunError::Store(e)) => {
+            // The database failed: try the whole call again shortly.
+            tracing::warn!(error = %e, request = %c.request_id, "could not deliver an HTTP result; will retry");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            if let Err(e) = state.store.requeue_http_call(c.id).await {
+                tracing::warn!(error = %e, "could not requeue an HTTP call");
+            }
+            state.runner.http_work.notify_one();
+            return;
+        }
+        Err(e) => {
+            // Retrying cannot help (the flow version is unreadable).
+            tracing::error!(error = %e, request = %c.request_id, "dropping an HTTP result");
+        }
     }
     if let Err(e) = state.store.finish_http_call(c.id).await {
         tracing::warn!(error = %e, "could not mark an HTTP call done");

@@ -18,6 +18,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod claims;
 pub mod config;
 pub mod crypto;
 pub mod error;
@@ -95,6 +96,8 @@ pub struct AppState {
     pub pair_rate: Arc<ratelimit::Buckets>,
     /// First retry delay of failed sends.
     pub retry_base_ms: i64,
+    /// How long one call to the Graph API may take.
+    pub send_timeout: Duration,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -168,6 +171,7 @@ impl AppState {
                 45.0,
             )),
             retry_base_ms: config.retry_base_ms.max(1),
+            send_timeout: sender::CALL_TIMEOUT,
         })
     }
 }
@@ -254,9 +258,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Starts the background workers: the inbox pipeline, the senders and the
-/// HTTP-step worker.
+/// Starts the background workers: work claims, the inbox pipeline, the
+/// senders and the HTTP-step worker.
 pub fn spawn_workers(state: &AppState) {
+    claims::spawn(state.clone());
     pipeline::spawn(state.clone());
     sender::spawn(state.clone());
     http_calls::spawn(state.clone());

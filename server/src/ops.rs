@@ -150,7 +150,12 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
-/// Deletes expired browser sessions every ten minutes.
+/// How long handled webhook events are kept: well past Meta's 7 days of
+/// retries.
+const INBOX_KEPT_MS: i64 = 30 * 24 * 60 * 60 * 1000;
+
+/// Every ten minutes: deletes expired browser sessions, and inbox rows and
+/// receipts older than [`INBOX_KEPT_MS`].
 pub fn spawn_housekeeping(store: Store) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(600));
@@ -160,6 +165,14 @@ pub fn spawn_housekeeping(store: Store) {
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(deleted = n, "expired sessions removed"),
                 Err(e) => tracing::warn!(error = %e, "session cleanup failed"),
+            }
+            match store
+                .prune_inbox(crate::store::now_ms() - INBOX_KEPT_MS)
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(deleted = n, "old inbox rows and receipts removed"),
+                Err(e) => tracing::warn!(error = %e, "inbox cleanup failed"),
             }
         }
     });

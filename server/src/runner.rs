@@ -131,6 +131,8 @@ pub struct Runner {
     pub outbox_work: Arc<Notify>,
     /// Live web-chat streams.
     pub hub: Arc<Hub>,
+    /// This process's name in work claims (see [`crate::claims`]).
+    pub instance: Arc<str>,
 }
 
 impl Runner {
@@ -144,6 +146,7 @@ impl Runner {
             inbox_work: Arc::new(Notify::new()),
             outbox_work: Arc::new(Notify::new()),
             hub: Arc::new(Hub::default()),
+            instance: format!("{:016x}", rand::random::<u64>()).into(),
         }
     }
 
@@ -228,7 +231,13 @@ impl Runner {
             .record_inbound(turn.workspace, conv.id, turn.event_id, &body, &preview)
             .await?
         {
-            txn.rollback().await?;
+            // Applied before under this id: an inbox row for it is closed
+            // too, or the worker would find it pending again and again.
+            if via.is_some() {
+                txn.commit().await?;
+            } else {
+                txn.rollback().await?;
+            }
             return Ok(Outcome {
                 conversation: Some(conv.id),
                 duplicate: true,

@@ -29,8 +29,8 @@ pub const WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
 pub const MAX_ATTEMPTS: i64 = 10;
 /// Longest wait between retries.
 const MAX_BACKOFF_MS: i64 = 5 * 60 * 1000;
-/// How long one call to Meta may take.
-const CALL_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long one call to Meta may take, unless configured otherwise.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// What to do after a failed call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,8 +71,8 @@ pub fn classify(status: u16, body: &Value, attempt: i64) -> Failure {
     match code {
         Some(131056) => Failure::Retry {
             reason: reason("Too many messages to this person"),
-            // Meta asks for 4^X seconds.
-            after_ms: Some(4_i64.saturating_pow(attempt.clamp(1, 6) as u32) * 1000),
+            // Meta asks for 4^X seconds: 1, 4, 16, …
+            after_ms: Some(4_i64.saturating_pow((attempt.clamp(1, 6) - 1) as u32) * 1000),
         },
         Some(1 | 2 | 4 | 613 | 80007 | 130429 | 131000 | 131016) => Failure::Retry {
             reason: reason("Meta asked to slow down or was briefly unavailable"),
@@ -80,6 +80,14 @@ pub fn classify(status: u16, body: &Value, attempt: i64) -> Failure {
         },
         Some(10) if subcode == Some(2018278) => Failure::Terminal {
             reason: reason("The 24-hour messaging window has closed"),
+        },
+        // One person, not the channel: the page may not message them.
+        Some(10) if subcode == Some(2018108) => Failure::Terminal {
+            reason: reason("This person cannot be messaged by the page"),
+        },
+        Some(10) if subcode == Some(1893063) => Failure::Retry {
+            reason: reason("Meta has temporarily restricted the page"),
+            after_ms: Some(MAX_BACKOFF_MS),
         },
         Some(131047) => Failure::Terminal {
             reason: reason("The 24-hour messaging window has closed"),
@@ -95,6 +103,11 @@ pub fn classify(status: u16, body: &Value, attempt: i64) -> Failure {
         },
         Some(368 | 131031) => Failure::Channel {
             reason: reason("The account is blocked or locked by Meta"),
+        },
+        // An unlisted code on a server error is an outage, not a refusal.
+        Some(_) if status >= 500 => Failure::Retry {
+            reason: reason("Meta was briefly unavailable"),
+            after_ms: None,
         },
         Some(_) => Failure::Terminal {
             reason: reason("Meta refused the message"),
@@ -154,23 +167,38 @@ pub fn bodies(kind: &str, recipient: &str, recipient_kind: &str, msg: &Outbound)
     }
 }
 
-/// Starts the worker.
+/// Starts the worker. Messages a stopped process left half sent come back
+/// through [`crate::claims`].
 pub fn spawn(state: AppState) {
     tokio::spawn(async move {
-        match state.store.requeue_sending().await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(messages = n, "resuming sends interrupted by a restart"),
-            Err(e) => tracing::warn!(error = %e, "could not requeue sends"),
-        }
         loop {
             let work = state.runner.outbox_work.clone();
             let woken = work.notified();
-            match state.store.claim_outbox(64).await {
+            match state.store.claim_outbox(&state.runner.instance, 64).await {
                 Ok(rows) if !rows.is_empty() => {
                     for row in rows {
                         let state = state.clone();
                         tokio::spawn(async move {
-                            send(&state, row).await;
+                            let id = row.id;
+                            let attempts = row.attempts;
+                            let inner = {
+                                let state = state.clone();
+                                tokio::spawn(async move { send(&state, row).await })
+                            };
+                            if inner.await.is_err() {
+                                // A bug, not the platform: keep the message
+                                // in line rather than stuck as `sending`.
+                                tracing::error!(message = id, "sending a message panicked");
+                                let _ = state
+                                    .store
+                                    .outbox_retry(
+                                        id,
+                                        attempts + 1,
+                                        now_ms() + backoff_ms(state.retry_base_ms, attempts + 1),
+                                        "Sending failed unexpectedly; it will be tried again.",
+                                    )
+                                    .await;
+                            }
                             // The conversation's next message may go now.
                             state.runner.outbox_work.notify_one();
                         });
@@ -180,6 +208,9 @@ pub fn spawn(state: AppState) {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "could not read the outbox"),
             }
+            // Sleep until the next retry is due (new messages wake it
+            // sooner); look again at least every second for work queued by
+            // other instances.
             let wait = match state.store.next_outbox_due().await {
                 Ok(Some(due)) => Duration::from_millis((due - now_ms()).clamp(10, 1000) as u64),
                 _ => Duration::from_secs(1),
@@ -187,6 +218,22 @@ pub fn spawn(state: AppState) {
             let _ = tokio::time::timeout(wait, woken).await;
         }
     });
+}
+
+/// Parks a message until its channel works again (the merchant replaces
+/// the access token): it stays in line, and nothing more is sent there.
+async fn stop_channel(state: &AppState, row: &OutboxRow, reason: &str) {
+    tracing::error!(channel = row.channel_id.0, %reason, "channel stopped");
+    let s = &state.store;
+    let _ = s.set_channel_health(row.channel_id, reason).await;
+    let _ = s
+        .outbox_retry(
+            row.id,
+            row.attempts,
+            now_ms(),
+            &format!("Waiting for the channel to be reconnected: {reason}"),
+        )
+        .await;
 }
 
 async fn send(state: &AppState, row: OutboxRow) {
@@ -225,8 +272,7 @@ async fn send(state: &AppState, row: OutboxRow) {
         Some(Ok(t)) => t,
         _ => {
             let reason = "The channel's access token cannot be read with this server key; reconnect the channel.";
-            let _ = s.set_channel_health(row.channel_id, reason).await;
-            let _ = s.outbox_closed(row.id, "failed", reason).await;
+            stop_channel(state, &row, reason).await;
             return;
         }
     };
@@ -248,7 +294,7 @@ async fn send(state: &AppState, row: OutboxRow) {
             .post(&url)
             .bearer_auth(&token)
             .json(body)
-            .timeout(CALL_TIMEOUT)
+            .timeout(state.send_timeout)
             .send()
             .await;
         let (status, answer) = match result {
@@ -287,7 +333,7 @@ async fn send(state: &AppState, row: OutboxRow) {
             Failure::Retry { reason, after_ms } if attempt < MAX_ATTEMPTS => {
                 metrics::counter!("graph_calls_total", "channel" => row.kind.clone(), "outcome" => "retry").increment(1);
                 let wait = after_ms
-                    .or(retry_after.map(|s| s * 1000))
+                    .or(retry_after.map(|s| s.saturating_mul(1000).clamp(0, MAX_BACKOFF_MS)))
                     .unwrap_or_else(|| backoff_ms(state.retry_base_ms, attempt));
                 let _ = s
                     .outbox_retry(row.id, attempt, now_ms() + wait, &reason)
@@ -299,9 +345,7 @@ async fn send(state: &AppState, row: OutboxRow) {
             }
             Failure::Channel { reason } => {
                 metrics::counter!("graph_calls_total", "channel" => row.kind.clone(), "outcome" => "channel").increment(1);
-                tracing::error!(channel = row.channel_id.0, %reason, "channel stopped");
-                let _ = s.set_channel_health(row.channel_id, &reason).await;
-                let _ = s.outbox_closed(row.id, "failed", &reason).await;
+                stop_channel(state, &row, &reason).await;
             }
         }
         return;
@@ -348,13 +392,38 @@ mod tests {
                 "{code}"
             );
         }
-        assert_eq!(
-            classify(400, &graph_error(131056, None), 2),
-            Failure::Retry {
-                reason: "Too many messages to this person (Meta error 131056: x)".into(),
-                after_ms: Some(16_000)
-            }
-        );
+        // Meta's 4^X seconds: 1, 4, 16 …
+        for (attempt, wait) in [(1, 1_000), (2, 4_000), (3, 16_000)] {
+            assert_eq!(
+                classify(400, &graph_error(131056, None), attempt),
+                Failure::Retry {
+                    reason: "Too many messages to this person (Meta error 131056: x)".into(),
+                    after_ms: Some(wait)
+                }
+            );
+        }
+        // An unlisted code on a 5xx is an outage; on a 4xx a refusal.
+        assert!(matches!(
+            classify(500, &graph_error(987654, None), 1),
+            Failure::Retry { .. }
+        ));
+        assert!(matches!(
+            classify(400, &graph_error(987654, None), 1),
+            Failure::Terminal { .. }
+        ));
+        // Code 10 is about one person or about the page, by subcode.
+        assert!(matches!(
+            classify(400, &graph_error(10, Some(2018108)), 1),
+            Failure::Terminal { .. }
+        ));
+        assert!(matches!(
+            classify(400, &graph_error(10, Some(1893063)), 1),
+            Failure::Retry { .. }
+        ));
+        assert!(matches!(
+            classify(403, &graph_error(10, None), 1),
+            Failure::Channel { .. }
+        ));
         for (code, sub) in [
             (10, Some(2018278)),
             (131047, None),

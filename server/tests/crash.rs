@@ -1,6 +1,9 @@
 //! A real `server` process killed with SIGKILL after acknowledging webhooks
 //! and before processing them: after a restart every event is applied once,
-//! answered once, and a late retry of one of them changes nothing.
+//! answered once, and a late retry of one of them changes nothing. And one
+//! killed in the middle of a call to Meta: the message in flight is sent
+//! again after the restart (the platforms take no idempotency key), and no
+//! other.
 
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
 
@@ -10,7 +13,7 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::meta::{self, FakeGraph};
+use common::meta::{self, FakeGraph, Fault};
 use serde_json::{Value, json};
 
 fn free_port() -> u16 {
@@ -64,17 +67,9 @@ async fn post_webhook(http: &reqwest::Client, base: &str, body: &Value) -> u16 {
         .as_u16()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_crash_between_acknowledgement_and_processing_loses_and_duplicates_nothing() {
-    let fake = FakeGraph::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::new();
-
-    // Workers off: events are acknowledged and stored, not processed.
-    let mut server = start(dir.path(), port, &fake.url, false);
-    wait_up(&http, &base).await;
+/// Signs up, publishes the order-status bot and connects WhatsApp number
+/// 3000003 to it; returns the API token.
+async fn set_up_shop(http: &reqwest::Client, base: &str) -> String {
     let signup: Value = http
         .post(format!("{base}/api/v1/signup"))
         .json(&json!({"email": "m@example.com", "password": "correct horse battery staple", "workspace": "Shop"}))
@@ -114,11 +109,31 @@ async fn a_crash_between_acknowledgement_and_processing_loses_and_duplicates_not
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 201);
+    token
+}
 
-    let now = std::time::SystemTime::now()
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
-        .as_secs() as i64;
+        .as_secs() as i64
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_between_acknowledgement_and_processing_loses_and_duplicates_nothing() {
+    let fake = FakeGraph::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+
+    // Workers off: events are acknowledged and stored, not processed.
+    let mut server = start(dir.path(), port, &fake.url, false);
+    wait_up(&http, &base).await;
+    let token = set_up_shop(&http, &base).await;
+    let api = |path: &str| format!("{base}/api/v1{path}");
+
+    let now = now_secs();
     let shoppers = ["15551110001", "15551110002", "15551110003"];
     for (i, wa) in shoppers.iter().enumerate() {
         let body = meta::whatsapp(
@@ -184,4 +199,86 @@ async fn a_crash_between_acknowledgement_and_processing_loses_and_duplicates_not
         assert!(Instant::now() < deadline, "server ignored SIGTERM");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_in_the_middle_of_a_send_resumes_with_that_message() {
+    let fake = FakeGraph::start().await;
+    // Meta takes the first call and does not answer before the crash.
+    fake.inject([Fault::Hang(Duration::from_secs(30))]);
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+
+    let mut server = start(dir.path(), port, &fake.url, true);
+    wait_up(&http, &base).await;
+    let token = set_up_shop(&http, &base).await;
+    let wa = "15552220001";
+    let body = meta::whatsapp(
+        "3000003",
+        wa,
+        vec![meta::wa_text(wa, "wamid.midsend", now_secs(), "hi")],
+    );
+    assert_eq!(post_webhook(&http, &base, &body).await, 200);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while fake.requests().is_empty() {
+        assert!(Instant::now() < deadline, "the send never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        fake.requests().len(),
+        1,
+        "the first message is stuck in flight"
+    );
+
+    server.kill().unwrap(); // SIGKILL, mid-send
+    server.wait().unwrap();
+
+    let mut server = start(dir.path(), port, &fake.url, true);
+    wait_up(&http, &base).await;
+    let sent = fake.wait_delivered(3, Duration::from_secs(20)).await;
+    let sent_again = fake.settle(Duration::from_millis(700)).await;
+    assert_eq!(sent_again.len(), 3, "{}", meta::said(&sent_again));
+    let all = fake.requests();
+    assert_eq!(
+        all.len(),
+        4,
+        "only the message in flight is repeated: {}",
+        meta::said(&all)
+    );
+    assert_eq!(
+        sent[0].body, all[0].body,
+        "the interrupted message goes first, then the rest in order"
+    );
+    let convs: Value = http
+        .get(format!("{base}/api/v1/conversations"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = convs["conversations"][0]["id"].as_i64().unwrap();
+    let detail: Value = http
+        .get(format!("{base}/api/v1/conversations/{id}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let out: Vec<&str> = detail["transcript"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["direction"] == "out")
+        .map(|e| e["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(out, ["sent", "sent", "sent"], "{detail}");
+    server.kill().unwrap();
+    server.wait().unwrap();
 }

@@ -104,6 +104,16 @@ fn ChannelCard(channel: ChannelView, bot: String, can_edit: bool) -> impl IntoVi
                 <input type="text" readonly class="code-line" value=tag aria-label="Widget script tag" data-testid="script-tag" />
                 <p class="muted">"Allowed sites: " {channel.allowed_origins.join(", ")}</p>
             })}
+            {(can_edit && channel.kind != "web").then(|| view! {
+                <details open=!healthy>
+                    <summary>"Replace the access token"</summary>
+                    <form method="post" action=format!("/channels/{id}/token") class="inline-form" data-testid="replace-token">
+                        <label>"New access token" <input type="password" name="access_token" required autocomplete="off" /></label>
+                        <button type="submit">"Save token"</button>
+                    </form>
+                    <p class="muted">"Messages waiting while the channel was not working go out once it works again (if the shopper wrote within 24 hours)."</p>
+                </details>
+            })}
             {can_edit.then(|| view! {
                 <form method="post" action=format!("/channels/{id}/delete")>
                     <button type="submit" class="small danger">"Disconnect"</button>

@@ -11,7 +11,7 @@ use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, PathId};
-use crate::service::{self, ConnectRequest};
+use crate::service::{self, ConnectRequest, UpdateChannel};
 
 /// The workspace's channels.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -48,6 +48,23 @@ pub(super) async fn connect(
         StatusCode::CREATED,
         Json(service::connect(&state, &p, req).await?),
     ))
+}
+
+#[utoipa::path(patch, path = "/api/v1/channels/{id}", tag = "channels",
+    params(("id" = i64, Path, description = "Channel id")),
+    request_body = UpdateChannel,
+    responses(
+        (status = 200, description = "Changed; a new access token makes a stopped channel work again", body = ChannelView),
+        (status = 404, description = "No such channel", body = ErrorBody),
+        (status = 422, description = "Invalid name, token or origins", body = ErrorBody),
+    ))]
+pub(super) async fn update(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    PathId(id): PathId,
+    ApiJson(req): ApiJson<UpdateChannel>,
+) -> ApiResult<Json<ChannelView>> {
+    Ok(Json(service::update_channel(&state, &p, id, req).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/channels/{id}", tag = "channels",

@@ -69,7 +69,10 @@ pub fn routes() -> Router<AppState> {
         .route("/orders/{id}", get(orders::get))
         .route("/orders/{id}/status", post(orders::set_status))
         .route("/channels", get(channels::list).post(channels::connect))
-        .route("/channels/{id}", delete(channels::disconnect))
+        .route(
+            "/channels/{id}",
+            patch(channels::update).delete(channels::disconnect),
+        )
         .route("/conversations", get(channels::conversations))
         .route("/conversations/{id}", get(channels::conversation))
         .route("/openapi.json", get(openapi))
@@ -107,7 +110,7 @@ async fn method_not_allowed() -> ApiError {
         flows::publish, flows::versions, flows::version, flows::restore, flows::simulate,
         catalog::list, catalog::create, catalog::get, catalog::update, catalog::delete, catalog::import,
         orders::list, orders::get, orders::set_status,
-        channels::list, channels::connect, channels::disconnect, channels::conversations, channels::conversation,
+        channels::list, channels::connect, channels::update, channels::disconnect, channels::conversations, channels::conversation,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = []))

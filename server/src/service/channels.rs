@@ -191,25 +191,7 @@ pub async fn connect(
             allowed_origins,
             name,
         } => {
-            let mut origins = Vec::new();
-            for o in &allowed_origins {
-                match parse_origin(o) {
-                    Some(o) if !origins.contains(&o) => origins.push(o),
-                    Some(_) => {}
-                    None => {
-                        return Err(ApiError::invalid(
-                            "invalid_channel",
-                            format!("“{o}” is not a site address like https://shop.example."),
-                        ));
-                    }
-                }
-            }
-            if origins.is_empty() || origins.len() > 20 {
-                return Err(ApiError::invalid(
-                    "invalid_channel",
-                    "List between 1 and 20 sites that may show the chat widget, like https://shop.example.",
-                ));
-            }
+            let origins = parse_origins(&allowed_origins)?;
             let key_bytes: [u8; 16] = rand::random();
             let key = format!(
                 "wk_{}",
@@ -253,6 +235,114 @@ pub async fn connect(
         )),
         Err(e) => Err(e.into()),
     }
+}
+
+/// The sites a widget may be shown on: 1 to 20 origins, deduplicated.
+fn parse_origins(raw: &[String]) -> ApiResult<Vec<String>> {
+    let mut origins = Vec::new();
+    for o in raw {
+        match parse_origin(o) {
+            Some(o) if !origins.contains(&o) => origins.push(o),
+            Some(_) => {}
+            None => {
+                return Err(ApiError::invalid(
+                    "invalid_channel",
+                    format!("“{o}” is not a site address like https://shop.example."),
+                ));
+            }
+        }
+    }
+    if origins.is_empty() || origins.len() > 20 {
+        return Err(ApiError::invalid(
+            "invalid_channel",
+            "List between 1 and 20 sites that may show the chat widget, like https://shop.example.",
+        ));
+    }
+    Ok(origins)
+}
+
+/// `PATCH /api/v1/channels/{id}`: what to change; absent fields stay.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateChannel {
+    /// A name for people.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// A new access token (Messenger and WhatsApp). A channel stopped by an
+    /// invalid token works again, and the messages waiting on it go out.
+    #[serde(default)]
+    pub access_token: Option<String>,
+    /// The sites that may show the widget (web chat).
+    #[serde(default)]
+    pub allowed_origins: Option<Vec<String>>,
+}
+
+/// Renames a channel, replaces its access token or its allowed sites.
+pub async fn update_channel(
+    state: &AppState,
+    p: &Principal,
+    id: i64,
+    req: UpdateChannel,
+) -> ApiResult<ChannelView> {
+    require(p, Role::Editor, "change channels")?;
+    let ws = workspace(p);
+    let row = state
+        .store
+        .channel(ws, ChannelId(id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("channel"))?;
+    let web = row.kind == "web";
+    if web && req.access_token.is_some() {
+        return Err(ApiError::invalid(
+            "invalid_channel",
+            "A web chat has no access token.",
+        ));
+    }
+    if !web && req.allowed_origins.is_some() {
+        return Err(ApiError::invalid(
+            "invalid_channel",
+            "Only a web chat has a list of allowed sites.",
+        ));
+    }
+    let name = req
+        .name
+        .as_deref()
+        .map(|n| app::account::parse_name(n, "channel name"))
+        .transpose()?;
+    let sealed = req
+        .access_token
+        .as_deref()
+        .map(token)
+        .transpose()?
+        .map(|t| {
+            state
+                .sealer
+                .seal(&t, &token_context(&row.kind, &row.external_id))
+        });
+    let settings = match req.allowed_origins {
+        Some(raw) => {
+            let mut settings = settings_json(&row);
+            settings["allowed_origins"] = serde_json::json!(parse_origins(&raw)?);
+            Some(settings.to_string())
+        }
+        None => None,
+    };
+    let updated = state
+        .store
+        .update_channel(
+            ws,
+            row.id,
+            name.as_deref(),
+            sealed.as_deref(),
+            settings.as_deref(),
+        )
+        .await?
+        .ok_or_else(|| ApiError::not_found("channel"))?;
+    if sealed.is_some() {
+        // Messages parked on a stopped channel may go now.
+        state.runner.outbox_work.notify_one();
+    }
+    Ok(channel_view(state, &updated))
 }
 
 /// The workspace's channels.

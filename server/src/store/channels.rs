@@ -150,6 +150,15 @@ pub struct OutboxRow {
 const RANK: &str = "CASE status WHEN 'pending' THEN 0 WHEN 'sending' THEN 1 WHEN 'sent' THEN 2 \
                     WHEN 'delivered' THEN 3 WHEN 'read' THEN 4 WHEN 'failed' THEN 5 WHEN 'skipped' THEN 5 ELSE 0 END";
 
+/// How long a claim on work lasts unless its instance renews it.
+pub const CLAIM_LEASE_MS: i64 = 30_000;
+
+/// The outbound messages a sender may take: pending, on a channel that
+/// works, and first in line in their conversation.
+const SENDABLE: &str = "m.direction = 'out' AND m.status = 'pending' AND ch.health = 'ok' \
+     AND NOT EXISTS (SELECT 1 FROM messages p WHERE p.conversation_id = m.conversation_id \
+         AND p.direction = 'out' AND p.status IN ('pending', 'sending') AND p.id < m.id)";
+
 fn rank(status: &str) -> i64 {
     match status {
         "pending" => 0,
@@ -213,14 +222,57 @@ impl Store {
         .await?)
     }
 
-    /// Disconnects a channel.
+    /// Disconnects a channel. Its conversations stay; messages still
+    /// waiting to go out on it are closed as failed, with the reason, in the
+    /// same transaction.
     pub async fn delete_channel(&self, ws: WorkspaceId, id: ChannelId) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "UPDATE messages SET status = 'failed', error = $1 \
+             WHERE direction = 'out' AND status = 'pending' AND workspace_id = $2 \
+             AND conversation_id IN (SELECT id FROM conversations WHERE channel_id = $3 AND workspace_id = $2)",
+        )
+        .bind("Not sent: the channel was disconnected.")
+        .bind(ws)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         let done = sqlx::query("DELETE FROM channels WHERE workspace_id = $1 AND id = $2")
             .bind(ws)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() == 1 {
+            tx.commit().await?;
+            Ok(true)
+        } else {
+            tx.rollback().await?;
+            Ok(false)
+        }
+    }
+
+    /// Changes a channel's name, its sealed access token (which makes a
+    /// stopped channel work again) or its settings; `None` keeps a value.
+    pub async fn update_channel(
+        &self,
+        ws: WorkspaceId,
+        id: ChannelId,
+        name: Option<&str>,
+        token_ciphertext: Option<&str>,
+        settings: Option<&str>,
+    ) -> Result<Option<ChannelRow>> {
+        Ok(sqlx::query_as(&format!(
+            "UPDATE channels SET name = COALESCE($1, name), token_ciphertext = COALESCE($2, token_ciphertext), \
+             health = CASE WHEN $2 IS NULL THEN health ELSE 'ok' END, settings = COALESCE($3, settings) \
+             WHERE workspace_id = $4 AND id = $5 RETURNING {CHANNEL_COLUMNS}"
+        ))
+        .bind(name)
+        .bind(token_ciphertext)
+        .bind(settings)
+        .bind(ws)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     /// The channel a webhook or widget belongs to. This lookup finds the
@@ -361,6 +413,24 @@ impl Store {
         Ok(())
     }
 
+    /// Forgets inbox rows handled before `before` (milliseconds) and
+    /// receipts older than that. Meta stops retrying after 7 days, and an
+    /// event delivered again after its row is gone is still applied once:
+    /// the transcript keeps its id.
+    pub async fn prune_inbox(&self, before: i64) -> Result<u64> {
+        let inbox = sqlx::query(
+            "DELETE FROM inbox WHERE status <> 'pending' AND COALESCE(processed_at, received_at) < $1",
+        )
+        .bind(before)
+        .execute(&self.pool)
+        .await?;
+        let receipts = sqlx::query("DELETE FROM receipts WHERE platform_ts < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
+        Ok(inbox.rows_affected() + receipts.rows_affected())
+    }
+
     /// Counts a failed attempt at an inbox row.
     pub async fn inbox_attempt_failed(&self, id: i64, error: &str) -> Result<i64> {
         Ok(sqlx::query_scalar(
@@ -402,9 +472,12 @@ impl Store {
         status: &str,
         error: Option<&str>,
     ) -> Result<()> {
+        // Only a message that has been sent whole takes receipts: one still
+        // being sent (or waiting to retry its next part) keeps them in
+        // `receipts` until `outbox_sent`, or it would never finish sending.
         sqlx::query(&format!(
             "UPDATE messages SET status = $1, error = COALESCE($2, error) \
-             WHERE external_id = $3 AND direction = 'out' AND ({RANK}) < $4"
+             WHERE external_id = $3 AND direction = 'out' AND ({RANK}) BETWEEN 2 AND 4 AND ({RANK}) < $4"
         ))
         .bind(status)
         .bind(error)
@@ -440,15 +513,17 @@ impl Store {
     }
 
     /// Takes the next message of up to `limit` conversations whose turn it
-    /// is: pending, due, and with nothing earlier still unsent in the same
-    /// conversation (sends stay in order). Marks them `sending`.
-    pub async fn claim_outbox(&self, limit: i64) -> Result<Vec<OutboxRow>> {
+    /// is: pending, due, on a working channel, and with nothing earlier
+    /// still unsent in the same conversation (sends stay in order). Marks
+    /// them `sending`, claimed by `instance`.
+    pub async fn claim_outbox(&self, instance: &str, limit: i64) -> Result<Vec<OutboxRow>> {
         let mut tx = self.begin().await?;
         let skip = if self.backend == Backend::Postgres {
             " FOR UPDATE OF m SKIP LOCKED"
         } else {
             ""
         };
+        let now = now_ms();
         let rows: Vec<OutboxRow> = sqlx::query_as(&format!(
             "SELECT m.id, m.workspace_id, m.conversation_id, m.body, m.attempts, m.parts_sent, m.created_at, \
              ch.id AS channel_id, ch.kind, ch.external_id AS account, ch.token_ciphertext, \
@@ -456,30 +531,37 @@ impl Store {
              FROM messages m \
              JOIN conversations c ON c.id = m.conversation_id \
              JOIN channels ch ON ch.id = c.channel_id \
-             WHERE m.direction = 'out' AND m.status = 'pending' AND m.next_attempt_at <= $1 \
-             AND NOT EXISTS (SELECT 1 FROM messages p WHERE p.conversation_id = m.conversation_id \
-                 AND p.direction = 'out' AND p.status IN ('pending', 'sending') AND p.id < m.id) \
+             WHERE {SENDABLE} AND m.next_attempt_at <= $1 \
              ORDER BY m.id LIMIT $2{skip}"
         ))
-        .bind(now_ms())
+        .bind(now)
         .bind(limit)
         .fetch_all(&mut *tx)
         .await?;
         for r in &rows {
-            sqlx::query("UPDATE messages SET status = 'sending' WHERE id = $1")
-                .bind(r.id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE messages SET status = 'sending', claimed_by = $1, claimed_at = $2 WHERE id = $3",
+            )
+            .bind(instance)
+            .bind(now)
+            .bind(r.id)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(rows)
     }
 
-    /// The earliest time a pending message becomes due, if any.
+    /// The earliest time a message [`Store::claim_outbox`] would take
+    /// becomes due, if any: messages waiting behind an earlier one, or on a
+    /// stopped channel, do not count.
     pub async fn next_outbox_due(&self) -> Result<Option<i64>> {
-        Ok(sqlx::query_scalar(
-            "SELECT MIN(next_attempt_at) FROM messages WHERE direction = 'out' AND status = 'pending'",
-        )
+        Ok(sqlx::query_scalar(&format!(
+            "SELECT MIN(m.next_attempt_at) FROM messages m \
+             JOIN conversations c ON c.id = m.conversation_id \
+             JOIN channels ch ON ch.id = c.channel_id \
+             WHERE {SENDABLE}"
+        ))
         .fetch_one(&self.pool)
         .await?)
     }
@@ -498,7 +580,10 @@ impl Store {
 
     /// A message fully sent; receipts that arrived first are applied.
     pub async fn outbox_sent(&self, id: i64) -> Result<()> {
-        sqlx::query("UPDATE messages SET status = 'sent', sent_at = $1, error = NULL WHERE id = $2 AND status = 'sending'")
+        sqlx::query(
+            "UPDATE messages SET status = 'sent', sent_at = $1, error = NULL, claimed_by = NULL, claimed_at = NULL \
+             WHERE id = $2 AND status = 'sending'",
+        )
             .bind(now_ms())
             .bind(id)
             .execute(&self.pool)
@@ -520,10 +605,12 @@ impl Store {
     /// A message that will not be sent (`failed`, or `skipped` outside the
     /// messaging window), with the reason.
     pub async fn outbox_closed(&self, id: i64, status: &str, error: &str) -> Result<()> {
-        sqlx::query("UPDATE messages SET status = $1, error = $2 WHERE id = $3")
-            .bind(status)
-            .bind(error)
-            .bind(id)
+        sqlx::query(
+            "UPDATE messages SET status = $1, error = $2, claimed_by = NULL, claimed_at = NULL WHERE id = $3",
+        )
+        .bind(status)
+        .bind(error)
+        .bind(id)
             .execute(&self.pool)
             .await?;
         Ok(())
@@ -531,7 +618,10 @@ impl Store {
 
     /// Puts a message back in line to retry at `at`.
     pub async fn outbox_retry(&self, id: i64, attempts: i64, at: i64, error: &str) -> Result<()> {
-        sqlx::query("UPDATE messages SET status = 'pending', attempts = $1, next_attempt_at = $2, error = $3 WHERE id = $4")
+        sqlx::query(
+            "UPDATE messages SET status = 'pending', attempts = $1, next_attempt_at = $2, error = $3, \
+             claimed_by = NULL, claimed_at = NULL WHERE id = $4",
+        )
             .bind(attempts)
             .bind(at)
             .bind(error)
@@ -541,13 +631,50 @@ impl Store {
         Ok(())
     }
 
-    /// After a restart, messages that were being sent go back in line. (A
-    /// message whose send reached the platform just before the crash may be
-    /// sent again: the platforms take no idempotency key.)
-    pub async fn requeue_sending(&self) -> Result<u64> {
-        let done = sqlx::query("UPDATE messages SET status = 'pending' WHERE status = 'sending'")
+    /// Says that `instance` is alive: its claims on messages being sent
+    /// and HTTP steps being performed are renewed.
+    pub async fn renew_claims(&self, instance: &str) -> Result<()> {
+        let now = now_ms();
+        for table in ["messages", "http_calls"] {
+            sqlx::query(&format!(
+                "UPDATE {table} SET claimed_at = $1 WHERE claimed_by = $2 AND status IN ('sending', 'running')"
+            ))
+            .bind(now)
+            .bind(instance)
             .execute(&self.pool)
             .await?;
-        Ok(done.rows_affected())
+        }
+        Ok(())
+    }
+
+    /// Puts back in line the messages being sent and the HTTP steps being
+    /// performed by instances other than `instance` that stopped renewing
+    /// their claims for [`CLAIM_LEASE_MS`]; with `all_others`, every other
+    /// instance's claims (SQLite: only one process serves a database, so
+    /// they belong to a process that stopped). Returns how many came back.
+    ///
+    /// A message whose send reached the platform just before its instance
+    /// died may be sent again: the platforms take no idempotency key. An
+    /// HTTP step may be called again; its answer is applied once.
+    pub async fn release_stale_claims(&self, instance: &str, all_others: bool) -> Result<u64> {
+        let before = if all_others {
+            i64::MAX
+        } else {
+            now_ms() - CLAIM_LEASE_MS
+        };
+        let mut released = 0;
+        for (table, busy) in [("messages", "sending"), ("http_calls", "running")] {
+            let done = sqlx::query(&format!(
+                "UPDATE {table} SET status = 'pending', claimed_by = NULL, claimed_at = NULL \
+                 WHERE status = '{busy}' AND (claimed_by IS NULL OR claimed_by <> $1) \
+                 AND COALESCE(claimed_at, 0) < $2"
+            ))
+            .bind(instance)
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
+            released += done.rows_affected();
+        }
+        Ok(released)
     }
 }

@@ -402,9 +402,9 @@ pub struct HttpCallRow {
 }
 
 impl Store {
-    /// Takes up to `limit` pending calls, marking them running so another
-    /// worker does not take them too.
-    pub async fn claim_http_calls(&self, limit: i64) -> Result<Vec<HttpCallRow>> {
+    /// Takes up to `limit` pending calls, marking them running, claimed by
+    /// `instance`, so another worker does not take them too.
+    pub async fn claim_http_calls(&self, instance: &str, limit: i64) -> Result<Vec<HttpCallRow>> {
         let mut tx = self.begin().await?;
         let skip = if self.backend == Backend::Postgres {
             " FOR UPDATE SKIP LOCKED"
@@ -419,8 +419,12 @@ impl Store {
         .await?;
         let mut rows = Vec::new();
         for id in ids {
-            sqlx::query("UPDATE http_calls SET status = 'running' WHERE id = $1")
-                .bind(id)
+            sqlx::query(
+                "UPDATE http_calls SET status = 'running', claimed_by = $1, claimed_at = $2 WHERE id = $3",
+            )
+            .bind(instance)
+            .bind(now_ms())
+            .bind(id)
                 .execute(&mut *tx)
                 .await?;
             let row: HttpCallRow = sqlx::query_as(
@@ -437,6 +441,17 @@ impl Store {
         Ok(rows)
     }
 
+    /// Puts a running call back in line.
+    pub async fn requeue_http_call(&self, id: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE http_calls SET status = 'pending', claimed_by = NULL, claimed_at = NULL WHERE id = $1",
+        )
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// Marks a call finished.
     pub async fn finish_http_call(&self, id: i64) -> Result<()> {
         sqlx::query("UPDATE http_calls SET status = 'done' WHERE id = $1")
@@ -444,14 +459,6 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(())
-    }
-
-    /// Puts calls that were running when the process stopped back in line.
-    pub async fn requeue_running_http_calls(&self) -> Result<u64> {
-        let done = sqlx::query("UPDATE http_calls SET status = 'pending' WHERE status = 'running'")
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
     }
 }
 

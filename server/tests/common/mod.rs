@@ -140,6 +140,16 @@ impl TestApp {
     /// An app whose channels talk to `fake`, with webhook secrets set, quick
     /// retries, and the workers running.
     pub async fn with_meta(db: Db, fake: &meta::FakeGraph) -> TestApp {
+        TestApp::with_meta_tuned(db, fake, |_| {}).await
+    }
+
+    /// [`TestApp::with_meta`], with `tune` changing the state (rates,
+    /// timeouts) before the workers start.
+    pub async fn with_meta_tuned(
+        db: Db,
+        fake: &meta::FakeGraph,
+        tune: impl FnOnce(&mut AppState),
+    ) -> TestApp {
         let mut app = TestApp::new(db).await;
         app.state.graph_url = fake.url.as_str().into();
         app.state.meta_app_secret = Some(meta::APP_SECRET.into());
@@ -147,6 +157,7 @@ impl TestApp {
         app.state.retry_base_ms = 20;
         app.state.account_rate =
             std::sync::Arc::new(server::ratelimit::Buckets::new(1000.0, 1000.0));
+        tune(&mut app.state);
         app.router = server::router(app.state.clone());
         server::spawn_workers(&app.state);
         app

@@ -1,0 +1,46 @@
+//! Work claims across server instances: a message being sent or an HTTP
+//! step being performed belongs to the instance that claimed it for as long
+//! as that instance keeps renewing the claim. When it stops (it crashed, or
+//! was killed), the work goes back in line and any instance takes it up.
+//!
+//! On SQLite only one process serves a database, so at start every claim of
+//! an earlier process is given back at once; on PostgreSQL other instances
+//! may be alive, so only claims older than [`CLAIM_LEASE_MS`] are.
+
+use std::time::Duration;
+
+use crate::AppState;
+use crate::store::{Backend, CLAIM_LEASE_MS};
+
+/// Starts the task that renews this instance's claims and gives back the
+/// claims of instances that stopped.
+pub fn spawn(state: AppState) {
+    tokio::spawn(async move {
+        let me = state.runner.instance.clone();
+        let sole = state.store.backend() == Backend::Sqlite;
+        release(&state, &me, sole).await;
+        let every = Duration::from_millis((CLAIM_LEASE_MS / 3) as u64);
+        loop {
+            tokio::time::sleep(every).await;
+            if let Err(e) = state.store.renew_claims(&me).await {
+                tracing::warn!(error = %e, "could not renew work claims");
+            }
+            release(&state, &me, false).await;
+        }
+    });
+}
+
+async fn release(state: &AppState, me: &str, all_others: bool) {
+    match state.store.release_stale_claims(me, all_others).await {
+        Ok(0) => {}
+        Ok(n) => {
+            tracing::info!(
+                items = n,
+                "resuming sends and HTTP steps left unfinished by a stopped instance"
+            );
+            state.runner.outbox_work.notify_one();
+            state.runner.http_work.notify_one();
+        }
+        Err(e) => tracing::warn!(error = %e, "could not give back stale work claims"),
+    }
+}
