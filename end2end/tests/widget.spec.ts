@@ -23,13 +23,21 @@ test('a shopper buys through the widget embedded on another site', async ({ page
     expect((await page.request.post('/api/v1/signup', {
       data: { email, password: 'correct horse battery staple', workspace: "Ana's Sneakers" },
     })).status()).toBe(201);
+    // Merchant text with markup in it must show as text, never run.
+    const sneaky = '<img src=x onerror=alert(1)>Tag';
+    const dialogs: string[] = [];
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
     for (const p of [
       { sku: 'RUN-1', name: 'Runner Pro', price: '89.90', stock: 5 },
       { sku: 'SOCK-3', name: 'Socks', price: '9' },
+      { sku: 'TAG-1', name: sneaky, price: '5' },
     ]) {
       expect((await page.request.post('/api/v1/products', { data: p })).status()).toBe(201);
     }
-    const bot = await (await page.request.post('/api/v1/bots', { data: { name: 'Shop bot', template: 'shop' } })).json();
+    const bot = await (await page.request.post('/api/v1/bots', { data: { name: 'Shop <i>bot</i>', template: 'shop' } })).json();
     expect((await page.request.post(`/api/v1/bots/${bot.id}/publish`)).status()).toBe(201);
     const channel = await page.request.post('/api/v1/channels', {
       data: { kind: 'web', bot_id: bot.id, allowed_origins: [site.url] },
@@ -43,11 +51,14 @@ test('a shopper buys through the widget embedded on another site', async ({ page
     await bubble.click();
     await expect(bubble).toHaveAttribute('aria-expanded', 'true');
     const chat = page.frameLocator('iframe[data-botme="panel"]');
-    await expect(chat.locator('#title')).toHaveText('Shop bot');
+    await expect(chat.locator('#title')).toHaveText('Shop <i>bot</i>');
+    await expect(chat.locator('#title i')).toHaveCount(0);
     await expect(chat.getByText('Welcome to our shop')).toBeVisible();
 
     await chat.getByRole('button', { name: 'Browse products' }).click();
-    await expect(chat.locator('.card')).toHaveCount(2);
+    await expect(chat.locator('.card')).toHaveCount(3);
+    await expect(chat.locator('.card', { hasText: 'onerror' })).toContainText(sneaky);
+    await expect(chat.locator('.card img[src="x"]')).toHaveCount(0);
     await chat.locator('.card', { hasText: 'Runner Pro' }).getByRole('button', { name: 'Add to cart' }).click();
     await expect(chat.getByText('Added Runner Pro to your cart')).toBeVisible();
     await chat.getByRole('button', { name: 'Checkout' }).last().click();
@@ -78,10 +89,19 @@ test('a shopper buys through the widget embedded on another site', async ({ page
     await page.getByTestId('conversation-row').getByRole('link').click();
     await expect(page.getByTestId('transcript')).toContainText('Rua Augusta 100');
 
-    // A site that is not allowed cannot show the chat.
+    expect(dialogs, 'no merchant text ran as script').toEqual([]);
+
+    // A site that is not allowed cannot show the chat: the browser refuses
+    // to frame it (and says why), so the chat never appears.
+    const refused = page.waitForEvent('console', {
+      predicate: (m) => m.text().includes('frame-ancestors'),
+      timeout: 15_000,
+    });
     await page.goto(blocked.url);
     await page.getByRole('button', { name: 'Chat with us' }).click();
-    await expect(page.frameLocator('iframe[data-botme="panel"]').locator('#log')).toHaveCount(0, { timeout: 3000 });
+    await refused;
+    await expect(page.locator('iframe[data-botme="panel"]')).toHaveCount(1);
+    await expect(page.frameLocator('iframe[data-botme="panel"]').locator('#log')).toHaveCount(0);
   } finally {
     site.close();
     blocked.close();
