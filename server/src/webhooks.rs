@@ -26,7 +26,7 @@ use subtle::ConstantTimeEq;
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::store::{ChannelRow, NewInbound};
+use crate::store::{ChannelRow, NewInbound, NewReceipt, NewWatermark};
 
 /// WhatsApp payloads can be up to 3 MB.
 pub const MAX_WEBHOOK_BYTES: usize = 4 * 1024 * 1024;
@@ -162,6 +162,8 @@ async fn store_events(
 ) -> Result<usize, ApiError> {
     let mut channels: HashMap<String, Option<ChannelRow>> = HashMap::new();
     let mut batch = Vec::new();
+    let mut receipts = Vec::new();
+    let mut watermarks = Vec::new();
     for event in events {
         let channel = match channels.get(&event.account) {
             Some(c) => c.clone(),
@@ -206,16 +208,13 @@ async fn store_events(
                 error,
             } => {
                 if channel.is_some() {
-                    state
-                        .store
-                        .record_receipt(
-                            kind,
-                            &message_id,
-                            status.as_str(),
-                            error.as_deref(),
-                            timestamp_ms,
-                        )
-                        .await?;
+                    receipts.push(NewReceipt {
+                        channel: kind,
+                        message_id,
+                        status: status.as_str(),
+                        error,
+                        platform_ts: timestamp_ms,
+                    });
                 }
             }
             EventKind::Watermark {
@@ -224,10 +223,12 @@ async fn store_events(
                 watermark_ms,
             } => {
                 if let Some(ch) = channel {
-                    state
-                        .store
-                        .apply_watermark(ch.id, &psid, status.as_str(), watermark_ms)
-                        .await?;
+                    watermarks.push(NewWatermark {
+                        channel_id: ch.id,
+                        psid,
+                        status: status.as_str(),
+                        watermark_ms,
+                    });
                 }
             }
             EventKind::Ignored { reason } => {
@@ -236,7 +237,9 @@ async fn store_events(
             }
         }
     }
-    let new = state.store.insert_inbound(&batch).await?;
+    // One transaction for the whole delivery: fast to acknowledge, and all
+    // or nothing (a failure answers 500 and Meta delivers it again).
+    let new = state.store.ingest(&batch, &receipts, &watermarks).await?;
     metrics::counter!("webhook_events_total", "channel" => kind).increment(batch.len() as u64);
     if new < batch.len() {
         metrics::counter!("webhook_duplicates_total", "channel" => kind)

@@ -17,7 +17,7 @@ use axum::http::StatusCode;
 use common::meta::{self, FakeGraph, Fault, Recorded};
 use common::{Db, TestApp, count};
 use serde_json::json;
-use server::store::{ConversationId, Store, WorkspaceId};
+use server::store::{ConversationId, NewReceipt, Store, WorkspaceId};
 
 const PAGE: &str = "1000001";
 const PHONE: &str = "2000002";
@@ -101,6 +101,7 @@ both!(
     a_3_mb_whatsapp_batch_is_accepted,
     a_redelivery_after_the_inbox_was_pruned_is_closed_not_retried,
     the_channels_page_shows_what_to_paste_into_meta,
+    a_batch_of_many_statuses_is_stored_whole,
 );
 
 async fn an_invalid_token_parks_the_channel_until_the_token_is_replaced(db: Db) {
@@ -346,6 +347,17 @@ async fn status_of(store: &Store, id: i64) -> (String, Option<i64>) {
         .unwrap()
 }
 
+async fn receipt(store: &Store, message_id: &str, status: &'static str) {
+    let r = NewReceipt {
+        channel: "whatsapp",
+        message_id: message_id.into(),
+        status,
+        error: None,
+        platform_ts: now_ms(),
+    };
+    store.ingest(&[], &[r], &[]).await.unwrap();
+}
+
 async fn a_receipt_that_overtakes_a_send_waits_for_it(db: Db) {
     let (app, id, _, _) = queued_message(db).await;
     let store = &app.db.store;
@@ -358,10 +370,7 @@ async fn a_receipt_that_overtakes_a_send_waits_for_it(db: Db) {
         .await
         .unwrap();
     // The receipt for the first part arrives meanwhile.
-    store
-        .record_receipt("whatsapp", "wamid.PART1", "delivered", None, now_ms())
-        .await
-        .unwrap();
+    receipt(store, "wamid.PART1", "delivered").await;
     assert_eq!(
         status_of(store, id).await.0,
         "pending",
@@ -370,10 +379,7 @@ async fn a_receipt_that_overtakes_a_send_waits_for_it(db: Db) {
     let again = store.claim_outbox("me", 10).await.unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].parts_sent, 1, "it resumes after the sent part");
-    store
-        .record_receipt("whatsapp", "wamid.PART1", "read", None, now_ms())
-        .await
-        .unwrap();
+    receipt(store, "wamid.PART1", "read").await;
     assert_eq!(status_of(store, id).await.0, "sending");
     store.outbox_sent(id).await.unwrap();
     let (status, sent_at) = status_of(store, id).await;
@@ -518,4 +524,28 @@ async fn the_channels_page_shows_what_to_paste_into_meta(db: Db) {
         ))
         .await;
     assert_eq!((res.status, res.text()), (StatusCode::OK, "42".into()));
+}
+
+async fn a_batch_of_many_statuses_is_stored_whole(db: Db) {
+    let fake = FakeGraph::start().await;
+    let app = TestApp::with_meta(db, &fake).await;
+    shop(&app).await;
+    let t = now_ms() / 1000;
+    let statuses: Vec<serde_json::Value> = (0..300)
+        .map(|i| {
+            json!({"id": format!("wamid.BULK{i}"), "status": if i % 2 == 0 { "delivered" } else { "read" },
+                   "timestamp": t.to_string(), "recipient_id": "16505551234"})
+        })
+        .collect();
+    let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "1555", "phone_number_id": PHONE},
+        "statuses": statuses
+    }}]}]});
+    let res = app.webhook("whatsapp", &body).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(count(&app.db.store, "receipts").await, 300);
+    // Delivered again, as Meta does: nothing new.
+    app.webhook("whatsapp", &body).await;
+    assert_eq!(count(&app.db.store, "receipts").await, 300);
 }

@@ -83,6 +83,35 @@ pub struct NewInbound {
     pub input: String,
 }
 
+/// A delivery or read receipt (or a failure) for one sent message.
+#[derive(Debug, Clone)]
+pub struct NewReceipt {
+    /// `messenger` or `whatsapp`.
+    pub channel: &'static str,
+    /// The platform's id of the message it is about.
+    pub message_id: String,
+    /// `sent`, `delivered`, `read` or `failed`.
+    pub status: &'static str,
+    /// Why, for a failure.
+    pub error: Option<String>,
+    /// The platform's timestamp, in milliseconds.
+    pub platform_ts: i64,
+}
+
+/// A Messenger watermark: everything sent to a shopper on a channel up to a
+/// time was delivered (or read).
+#[derive(Debug, Clone)]
+pub struct NewWatermark {
+    /// The channel.
+    pub channel_id: ChannelId,
+    /// The shopper's page-scoped id.
+    pub psid: String,
+    /// `delivered` or `read`.
+    pub status: &'static str,
+    /// Up to when, in milliseconds.
+    pub watermark_ms: i64,
+}
+
 /// An inbox row waiting to be applied.
 #[derive(Debug, Clone, FromRow)]
 pub struct InboxRow {
@@ -168,6 +197,29 @@ fn rank(status: &str) -> i64 {
         "read" => 4,
         _ => 5,
     }
+}
+
+/// Applies a receipt to the message it names, if that message has been sent
+/// whole. One still being sent (or waiting to retry its next part) keeps its
+/// receipts in `receipts` until `outbox_sent`, or it would never finish
+/// sending. Statuses never move backwards.
+async fn apply_receipt(
+    tx: &mut super::Tx,
+    message_id: &str,
+    status: &str,
+    error: Option<&str>,
+) -> Result<()> {
+    sqlx::query(&format!(
+        "UPDATE messages SET status = $1, error = COALESCE($2, error) \
+         WHERE external_id = $3 AND direction = 'out' AND ({RANK}) BETWEEN 2 AND 4 AND ({RANK}) < $4"
+    ))
+    .bind(status)
+    .bind(error)
+    .bind(message_id)
+    .bind(rank(status))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 impl Store {
@@ -337,7 +389,19 @@ impl Store {
     /// Stores a batch of inbound events in one transaction; events already
     /// in the inbox are skipped. Returns how many were new.
     pub async fn insert_inbound(&self, events: &[NewInbound]) -> Result<usize> {
-        if events.is_empty() {
+        self.ingest(events, &[], &[]).await
+    }
+
+    /// Stores everything one webhook delivered in one transaction: the new
+    /// inbound events (those already in the inbox are skipped), delivery
+    /// receipts and Messenger watermarks. Returns how many events were new.
+    pub async fn ingest(
+        &self,
+        events: &[NewInbound],
+        receipts: &[NewReceipt],
+        watermarks: &[NewWatermark],
+    ) -> Result<usize> {
+        if events.is_empty() && receipts.is_empty() && watermarks.is_empty() {
             return Ok(0);
         }
         let mut tx = self.begin().await?;
@@ -363,6 +427,34 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             new += done.rows_affected() as usize;
+        }
+        for r in receipts {
+            sqlx::query(
+                "INSERT INTO receipts (channel, message_id, status, error, platform_ts) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (channel, message_id, status) DO NOTHING",
+            )
+            .bind(r.channel)
+            .bind(&r.message_id)
+            .bind(r.status)
+            .bind(r.error.as_deref())
+            .bind(r.platform_ts)
+            .execute(&mut *tx)
+            .await?;
+            apply_receipt(&mut tx, &r.message_id, r.status, r.error.as_deref()).await?;
+        }
+        for w in watermarks {
+            sqlx::query(&format!(
+                "UPDATE messages SET status = $1 WHERE direction = 'out' AND sent_at IS NOT NULL AND sent_at <= $2 \
+                 AND ({RANK}) BETWEEN 2 AND 4 AND ({RANK}) < $3 \
+                 AND conversation_id IN (SELECT id FROM conversations WHERE channel_id = $4 AND recipient = $5)"
+            ))
+            .bind(w.status)
+            .bind(w.watermark_ms)
+            .bind(rank(w.status))
+            .bind(w.channel_id)
+            .bind(&w.psid)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(new)
@@ -440,76 +532,6 @@ impl Store {
         .bind(id)
         .fetch_one(&self.pool)
         .await?)
-    }
-
-    /// Keeps a delivery receipt (once per message and status) and applies it
-    /// to the message when known. Statuses never move backwards.
-    pub async fn record_receipt(
-        &self,
-        channel: &str,
-        message_id: &str,
-        status: &str,
-        error: Option<&str>,
-        ts: i64,
-    ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO receipts (channel, message_id, status, error, platform_ts) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (channel, message_id, status) DO NOTHING",
-        )
-        .bind(channel)
-        .bind(message_id)
-        .bind(status)
-        .bind(error)
-        .bind(ts)
-        .execute(&self.pool)
-        .await?;
-        self.apply_receipt(message_id, status, error).await
-    }
-
-    async fn apply_receipt(
-        &self,
-        message_id: &str,
-        status: &str,
-        error: Option<&str>,
-    ) -> Result<()> {
-        // Only a message that has been sent whole takes receipts: one still
-        // being sent (or waiting to retry its next part) keeps them in
-        // `receipts` until `outbox_sent`, or it would never finish sending.
-        sqlx::query(&format!(
-            "UPDATE messages SET status = $1, error = COALESCE($2, error) \
-             WHERE external_id = $3 AND direction = 'out' AND ({RANK}) BETWEEN 2 AND 4 AND ({RANK}) < $4"
-        ))
-        .bind(status)
-        .bind(error)
-        .bind(message_id)
-        .bind(rank(status))
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// Messenger watermarks: everything sent to this shopper on this channel
-    /// before `watermark` is delivered (or read).
-    pub async fn apply_watermark(
-        &self,
-        channel: ChannelId,
-        psid: &str,
-        status: &str,
-        watermark: i64,
-    ) -> Result<()> {
-        sqlx::query(&format!(
-            "UPDATE messages SET status = $1 WHERE direction = 'out' AND sent_at IS NOT NULL AND sent_at <= $2 \
-             AND ({RANK}) BETWEEN 2 AND 4 AND ({RANK}) < $3 \
-             AND conversation_id IN (SELECT id FROM conversations WHERE channel_id = $4 AND recipient = $5)"
-        ))
-        .bind(status)
-        .bind(watermark)
-        .bind(rank(status))
-        .bind(channel)
-        .bind(psid)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
     }
 
     /// Takes the next message of up to `limit` conversations whose turn it
@@ -595,9 +617,12 @@ impl Store {
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
-        for (message_id, status, error) in early {
-            self.apply_receipt(&message_id, &status, error.as_deref())
-                .await?;
+        if !early.is_empty() {
+            let mut tx = self.begin().await?;
+            for (message_id, status, error) in early {
+                apply_receipt(&mut tx, &message_id, &status, error.as_deref()).await?;
+            }
+            tx.commit().await?;
         }
         Ok(())
     }

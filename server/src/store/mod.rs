@@ -29,7 +29,10 @@ use sqlx::{AnyPool, Executor};
 pub use accounts::{MemberRow, MembershipRow, NewSignup, TokenAuthRow, TokenRow, UserRow};
 pub use bots::BotRow;
 pub use catalog::{ProductFilter, ProductId, ProductRow};
-pub use channels::{CLAIM_LEASE_MS, ChannelId, ChannelRow, InboxRow, NewInbound, OutboxRow};
+pub use channels::{
+    CLAIM_LEASE_MS, ChannelId, ChannelRow, InboxRow, NewInbound, NewReceipt, NewWatermark,
+    OutboxRow,
+};
 pub use conversations::{ConversationId, ConversationRow, HttpCallRow, MessageRow, Txn};
 pub use flows::{DraftRow, DraftSave, VersionDoc, VersionRow};
 pub use orders::{OrderEventRow, OrderId, OrderRow, StatusChange};
