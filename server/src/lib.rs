@@ -236,6 +236,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("opening the database at {}", redact(&config.database_url)))?;
     let state = AppState::new(&config, store.clone())?;
     ops::spawn_housekeeping(store.clone());
+    runner::spawn_announcements(state.clone());
     if config.workers {
         spawn_workers(&state);
     } else {

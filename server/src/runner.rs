@@ -361,6 +361,7 @@ impl Runner {
         let session = serde_json::to_string(&result.session).unwrap_or_else(|_| "{}".into());
         txn.save_session(turn.workspace, conv.id, &session, version)
             .await?;
+        txn.announce(conv.id).await?;
         txn.commit().await?;
         self.hub.notify(conv.id);
         if http {
@@ -371,6 +372,35 @@ impl Runner {
         }
         Ok(outcome)
     }
+}
+
+/// Wakes this instance's web-chat streams when another instance changes
+/// their conversation (PostgreSQL). Runs whether or not the workers do:
+/// streams are served either way.
+pub fn spawn_announcements(state: crate::AppState) {
+    tokio::spawn(async move {
+        loop {
+            let mut listener = match state.store.listen_conversations().await {
+                Ok(Some(l)) => l,
+                Ok(None) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen for conversation changes; retrying");
+                    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                    continue;
+                }
+            };
+            loop {
+                match listener.next().await {
+                    Ok(conv) => state.runner.hub.notify(conv),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "lost the conversation listener; reconnecting");
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                        break;
+                    }
+                }
+            }
+        }
+    });
 }
 
 /// An unguessable token for a hosted order page (256 random bits).

@@ -239,6 +239,19 @@ impl Txn {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Tells every instance, when this transaction commits, that the
+    /// conversation changed (PostgreSQL; a no-op on SQLite).
+    pub async fn announce(&mut self, conv: ConversationId) -> Result<()> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(super::CONVERSATIONS_CHANNEL)
+                .bind(conv.0.to_string())
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Appends an outbound message with a delivery status.
     pub async fn record_outbound(
         &mut self,

@@ -103,6 +103,39 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrati
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    url: Url,
+}
+
+/// A connection string, kept for the PostgreSQL listener and never printed.
+#[derive(Clone)]
+struct Url(std::sync::Arc<str>);
+
+impl std::fmt::Debug for Url {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Url(***)")
+    }
+}
+
+/// The PostgreSQL channel on which committed turns announce their
+/// conversation, so every instance can wake its web-chat streams.
+const CONVERSATIONS_CHANNEL: &str = "botme_conversations";
+
+/// Announcements of conversations that changed, from every instance
+/// (PostgreSQL only).
+pub struct ConversationListener(sqlx::postgres::PgListener);
+
+impl ConversationListener {
+    /// The next conversation some instance changed. Reconnects by itself
+    /// after a lost connection (announcements made meanwhile are missed;
+    /// streams also look again every few seconds).
+    pub async fn next(&mut self) -> Result<ConversationId> {
+        loop {
+            let n = self.0.recv().await?;
+            if let Ok(id) = n.payload().parse::<i64>() {
+                return Ok(ConversationId(id));
+            }
+        }
+    }
 }
 
 /// A transaction on either backend.
@@ -160,7 +193,22 @@ impl Store {
             Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
         }
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            url: Url(url.into()),
+        })
+    }
+
+    /// Listens for the conversations other instances (and this one) change;
+    /// `None` on SQLite, where one process serves the database.
+    pub async fn listen_conversations(&self) -> Result<Option<ConversationListener>> {
+        if self.backend != Backend::Postgres {
+            return Ok(None);
+        }
+        let mut listener = sqlx::postgres::PgListener::connect(&self.url.0).await?;
+        listener.listen(CONVERSATIONS_CHANNEL).await?;
+        Ok(Some(ConversationListener(listener)))
     }
 
     /// Which database this is.

@@ -455,8 +455,9 @@ async fn stream(
                     Err(_) => return,
                 }
             }
-            // Woken by this instance's runner; the timeout also catches
-            // replies written by another instance.
+            // Woken by the runner of this instance, or of another one
+            // through the database's announcements (PostgreSQL); the timeout
+            // catches an announcement lost while reconnecting.
             match &mut wake {
                 Some(rx) => {
                     let _ = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await;

@@ -160,7 +160,40 @@ impl TestApp {
         tune(&mut app.state);
         app.router = server::router(app.state.clone());
         server::spawn_workers(&app.state);
+        server::runner::spawn_announcements(app.state.clone());
         app
+    }
+
+    /// Another server instance on the same database (PostgreSQL), set up
+    /// like this one, with or without its workers.
+    pub async fn second_instance(&self, workers: bool) -> TestApp {
+        let store = Store::connect(&self.db.url).await.expect("second store");
+        let data = tempfile::tempdir().expect("temp dir");
+        let config = test_config(&self.db.url, data.path());
+        let mut state = AppState::new(&config, store.clone()).expect("state");
+        // Instances share BOTME_SECRET_KEY, or one cannot read the channel
+        // tokens another sealed.
+        state.secret_key = self.state.secret_key.clone();
+        state.sealer = self.state.sealer.clone();
+        state.graph_url = self.state.graph_url.clone();
+        state.meta_app_secret = self.state.meta_app_secret.clone();
+        state.meta_verify_token = self.state.meta_verify_token.clone();
+        state.retry_base_ms = self.state.retry_base_ms;
+        state.account_rate = std::sync::Arc::new(server::ratelimit::Buckets::new(1000.0, 1000.0));
+        if workers {
+            server::spawn_workers(&state);
+        }
+        server::runner::spawn_announcements(state.clone());
+        TestApp {
+            router: server::router(state.clone()),
+            state,
+            db: TestDb {
+                store,
+                url: self.db.url.clone(),
+                _dir: None,
+            },
+            _data: data,
+        }
     }
 
     /// Signs and posts a webhook body as Meta would.

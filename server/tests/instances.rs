@@ -1,0 +1,215 @@
+//! Two server instances on one PostgreSQL database, as behind a load
+//! balancer: each event is applied and answered once whichever instance
+//! receives it (and however often), and a reply made by one instance
+//! reaches a web-chat stream held by the other at once, through
+//! LISTEN/NOTIFY rather than its fallback poll.
+
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use common::meta::{self, FakeGraph};
+use common::{Client, Db, TestApp, TestResponse, count};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const PHONE: &str = "2000002";
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+async fn call(
+    c: &mut Client,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> TestResponse {
+    let mut b = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"));
+    let body = match body {
+        Some(v) => {
+            b = b.header(header::CONTENT_TYPE, "application/json");
+            Body::from(v.to_string())
+        }
+        None => Body::empty(),
+    };
+    c.send(b.body(body).unwrap()).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_made_on_one_instance_streams_from_the_other() {
+    let fake = FakeGraph::start().await;
+    // A runs the workers; B only serves, like an instance started with
+    // BOTME_WORKERS=false.
+    let a = TestApp::with_meta(Db::Postgres, &fake).await;
+    let b = a.second_instance(false).await;
+    let (mut owner, _, bot) = a.shop("merchant@example.com").await;
+    let res = owner
+        .post_json(
+            "/api/v1/channels",
+            json!({"kind": "web", "bot_id": bot, "allowed_origins": ["https://shop.example"]}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED);
+    let key = res.json()["widget_key"].as_str().unwrap().to_string();
+
+    let mut on_b = b.client();
+    let res = on_b
+        .post_json(&format!("/api/webchat/{key}/visitors"), json!({}))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED);
+    let token = res.json()["visitor_token"].as_str().unwrap().to_string();
+    let mut on_a = a.client();
+    let res = call(
+        &mut on_a,
+        Method::POST,
+        &format!("/api/webchat/{key}/messages"),
+        &token,
+        Some(json!({"client_id": "m1", "text": "hi"})),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::ACCEPTED);
+    // Wait for the greeting, read through B.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let cursor = loop {
+        let res = call(
+            &mut on_b,
+            Method::GET,
+            &format!("/api/webchat/{key}/messages?after=0"),
+            &token,
+            None,
+        )
+        .await;
+        let body = res.json();
+        let out = body["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["direction"] == "out")
+            .count();
+        if out >= 2 {
+            break body["cursor"].as_i64().unwrap();
+        }
+        assert!(Instant::now() < deadline, "no greeting: {body}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+
+    // The shopper's page holds a stream on B…
+    let req = Request::builder()
+        .uri(format!(
+            "/api/webchat/{key}/stream?token={token}&after={cursor}"
+        ))
+        .body(Body::empty())
+        .unwrap();
+    let res = b.router.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let mut stream = res.into_body();
+    // …give it a moment to subscribe, then the next message lands on A.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let sent = Instant::now();
+    let res = call(
+        &mut on_a,
+        Method::POST,
+        &format!("/api/webchat/{key}/messages"),
+        &token,
+        Some(json!({"client_id": "m2", "text": "Browse products"})),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::ACCEPTED);
+    let mut text = String::new();
+    while !text.contains("Here is what we have") {
+        assert!(
+            sent.elapsed() < Duration::from_secs(5),
+            "the reply did not reach B's stream promptly: {text}"
+        );
+        if let Ok(Some(Ok(frame))) =
+            tokio::time::timeout(Duration::from_millis(200), stream.frame()).await
+            && let Ok(data) = frame.into_data()
+        {
+            text.push_str(&String::from_utf8_lossy(&data));
+        }
+    }
+    // The fallback poll is 10 s; the announcement is what woke B.
+    assert!(
+        sent.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        sent.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_event_is_answered_once_whichever_instance_receives_it() {
+    let fake = FakeGraph::start().await;
+    let a = TestApp::with_meta(Db::Postgres, &fake).await;
+    let b = a.second_instance(true).await;
+    let (mut owner, _, bot) = a.shop("merchant@example.com").await;
+    let res = owner
+        .post_json(
+            "/api/v1/channels",
+            json!({"kind": "whatsapp", "bot_id": bot, "phone_number_id": PHONE, "access_token": "EAAG-wa-token-456"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED);
+    let shoppers: Vec<String> = (0..6).map(|i| format!("1555300000{i}")).collect();
+    let t = now_ms() / 1000;
+    // Meta delivers every message to both instances, twice, all at once.
+    let mut posts = Vec::new();
+    for (i, wa) in shoppers.iter().enumerate() {
+        let body = meta::whatsapp(
+            PHONE,
+            wa,
+            vec![meta::wa_text(wa, &format!("wamid.two.{i}"), t, "hi")],
+        );
+        let raw = serde_json::to_vec(&body).unwrap();
+        for router in [&a.router, &b.router, &a.router, &b.router] {
+            let (router, raw) = (router.clone(), raw.clone());
+            posts.push(tokio::spawn(async move {
+                let req = Request::builder()
+                    .method(Method::POST)
+                    .uri("/webhooks/whatsapp")
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .header(
+                        "x-hub-signature-256",
+                        server::webhooks::sign(meta::APP_SECRET, &raw),
+                    )
+                    .body(Body::from(raw))
+                    .unwrap();
+                router.oneshot(req).await.unwrap().status()
+            }));
+        }
+    }
+    for post in posts {
+        assert_eq!(post.await.unwrap(), StatusCode::OK);
+    }
+    let sent = fake.wait_delivered(12, Duration::from_secs(20)).await;
+    let settled = fake.settle(Duration::from_millis(700)).await;
+    assert_eq!(
+        settled.len(),
+        12,
+        "two replies per shopper: {}",
+        meta::said(&settled)
+    );
+    for wa in &shoppers {
+        let mine: Vec<String> = sent
+            .iter()
+            .filter(|r| r.body["to"] == wa.as_str())
+            .map(|r| meta::said(std::slice::from_ref(r)))
+            .collect();
+        assert_eq!(mine.len(), 2, "{wa}: {mine:?}");
+        assert!(mine[0].contains("Welcome"), "in order: {mine:?}");
+    }
+    assert_eq!(count(&a.db.store, "inbox").await, 6);
+    assert_eq!(count(&a.db.store, "conversations").await, 6);
+}
