@@ -290,3 +290,57 @@ async fn publishing_a_revision_is_atomic_with_its_check() {
     }
     assert_eq!(count_versions(&mut c, bot).await, published);
 }
+
+/// The simulate API answers a "Call your system" step itself, so the
+/// conversation goes on, and shows what would have been called.
+#[tokio::test]
+async fn simulating_a_call_to_the_merchants_system_goes_on() {
+    let app = TestApp::sqlite().await;
+    let (mut c, _) = app.signed_up("ana@example.com", "Ana").await;
+    let bot = c
+        .post_json("/api/v1/bots", json!({"name": "Lookup"}))
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let draft = c.get(&format!("/api/v1/bots/{bot}/draft")).await.json();
+    let doc = json!({
+        "schema": 1, "start": "call",
+        "nodes": [
+            {"id": "call", "type": "http_request", "settings": {"method": "POST", "url": "https://shop.example/hook", "body": "{\"hi\":1}", "save_as": "reply"}},
+            {"id": "ok", "type": "end", "settings": {"text": "It said {{reply}}"}},
+            {"id": "bad", "type": "end", "settings": {"text": "No answer"}}
+        ],
+        "edges": [
+            {"from": "call", "port": "ok", "to": "ok"},
+            {"from": "call", "port": "error", "to": "bad"}
+        ]
+    });
+    let res = c
+        .request(
+            axum::http::Method::PUT,
+            &format!("/api/v1/bots/{bot}/draft"),
+            Some(json!({"revision": draft["revision"], "document": doc})),
+        )
+        .await;
+    assert!(res.status.is_success(), "{}", res.text());
+    let out = c
+        .post_json(
+            &format!("/api/v1/bots/{bot}/simulate"),
+            json!({"inputs": ["hi"]}),
+        )
+        .await
+        .json();
+    let lines = out["transcript"].as_array().unwrap();
+    let call = lines
+        .iter()
+        .find(|l| l["direction"] == "call")
+        .unwrap_or_else(|| panic!("{out:#}"));
+    assert_eq!(call["method"], "POST");
+    assert_eq!(call["url"], "https://shop.example/hook");
+    assert_eq!(call["status"], 200);
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"]["text"], "It said {}", "{out:#}");
+    assert_eq!(out["session"]["status"], "ended");
+    assert_eq!(app.count("http_calls").await, 0, "nothing was called");
+}
