@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::{Ed, Selection, Tab};
-use crate::flow::doc::{NodeId, Position};
+use crate::flow::doc::{Node, NodeId, Position};
 use crate::flow::edit::Op;
 use crate::flow::layout::{edge_path, input_anchor, port_anchor, summary};
 use crate::flow::validate::describe;
@@ -265,6 +265,7 @@ pub(crate) fn Canvas() -> impl IntoView {
             class="canvas"
             node_ref=ed.canvas_el
             data-testid="canvas"
+            tabindex="-1"
             role="region"
             aria-label="Flow canvas: drag the background to move around, Ctrl + wheel to zoom"
             on:pointerdown=on_down
@@ -321,6 +322,10 @@ fn ViewingBanner() -> impl IntoView {
                         ed.flash(format!(
                             "Version {n} is now in the draft. Undo brings your previous draft back."
                         ));
+                    } else {
+                        ed.flash(format!(
+                            "Version {n} is the same as your draft: nothing changed."
+                        ));
                     }
                 }
             };
@@ -341,10 +346,7 @@ fn ViewingBanner() -> impl IntoView {
 
 /// Where a node is drawn, including a drag in progress.
 fn live_position(ed: Ed, id: &NodeId, moving: bool) -> Option<Position> {
-    let p = ed.shown.with(|d| {
-        ed.index
-            .with(|ix| ix.get(id).and_then(|&i| d.nodes.get(i)).map(|n| n.position))
-    })?;
+    let p = ed.shown_node(id, |n| n.position)?;
     let (dx, dy) = if moving {
         ed.drag_offset.get()
     } else {
@@ -370,10 +372,10 @@ fn EdgeView(from: NodeId, port: String, to: NodeId) -> impl IntoView {
     let index = {
         let (from, port) = (from.clone(), port.clone());
         Memo::new(move |_| {
-            ed.shown.with(|d| {
-                d.node(&from)
-                    .and_then(|n| n.kind.ports().iter().position(|p| p.name == port))
+            ed.shown_node(&from, |n| {
+                n.kind.ports().iter().position(|p| p.name == port)
             })
+            .flatten()
         })
     };
     let d = {
@@ -411,12 +413,7 @@ fn NodeCard(id: NodeId) -> impl IntoView {
     let ed = expect_context::<Ed>();
     let node = {
         let id = id.clone();
-        Memo::new(move |_| {
-            ed.shown.with(|d| {
-                ed.index
-                    .with(|ix| ix.get(&id).and_then(|&i| d.nodes.get(i)).cloned())
-            })
-        })
+        Memo::new(move |_| ed.shown_node(&id, Node::clone))
     };
     let moving = {
         let id = id.clone();
@@ -458,13 +455,8 @@ fn NodeCard(id: NodeId) -> impl IntoView {
     let connected: Memo<Vec<String>> = {
         let id = id.clone();
         Memo::new(move |_| {
-            ed.shown.with(|d| {
-                d.edges
-                    .iter()
-                    .filter(|e| e.from == id)
-                    .map(|e| e.port.clone())
-                    .collect()
-            })
+            ed.linked_ports
+                .with(|m| m.get(&id).cloned().unwrap_or_default())
         })
     };
     let type_name = move || node.with(|n| n.as_ref().map_or("", |n| n.kind.type_name()));
