@@ -344,9 +344,15 @@ fn ViewingBanner() -> impl IntoView {
     }
 }
 
+/// A node's stored position, as a Memo: an edit elsewhere in the flow
+/// re-checks it, but redraws only the cards and edges that moved.
+fn position_of(ed: Ed, id: NodeId) -> Memo<Option<Position>> {
+    Memo::new(move |_| ed.shown_node(&id, |n| n.position))
+}
+
 /// Where a node is drawn, including a drag in progress.
-fn live_position(ed: Ed, id: &NodeId, moving: bool) -> Option<Position> {
-    let p = ed.shown_node(id, |n| n.position)?;
+fn live_position(ed: Ed, at: Memo<Option<Position>>, moving: bool) -> Option<Position> {
+    let p = at.get()?;
     let (dx, dy) = if moving {
         ed.drag_offset.get()
     } else {
@@ -378,11 +384,11 @@ fn EdgeView(from: NodeId, port: String, to: NodeId) -> impl IntoView {
             .flatten()
         })
     };
+    let (from_at, to_at) = (position_of(ed, from.clone()), position_of(ed, to.clone()));
     let d = {
-        let (from, to) = (from.clone(), to.clone());
         move || {
-            let a = live_position(ed, &from, from_moving.get())?;
-            let b = live_position(ed, &to, to_moving.get())?;
+            let a = live_position(ed, from_at, from_moving.get())?;
+            let b = live_position(ed, to_at, to_moving.get())?;
             Some(edge_path(port_anchor(a, index.get()?), input_anchor(b)))
         }
     };
@@ -402,7 +408,7 @@ fn EdgeView(from: NodeId, port: String, to: NodeId) -> impl IntoView {
     };
     view! {
         <g class="edge" class:selected=selected class:on-path=on_path data-edge-from=from.0.clone() data-edge-port=port.clone() data-edge-to=to.0.clone()>
-            <path class="edge-hit" d=d.clone() />
+            <path class="edge-hit" d=d />
             <path class="edge-line" d=d marker-end="url(#arrow)" />
         </g>
     }
@@ -419,10 +425,10 @@ fn NodeCard(id: NodeId) -> impl IntoView {
         let id = id.clone();
         Memo::new(move |_| ed.dragging.with(|v| v.contains(&id)))
     };
+    let at = position_of(ed, id.clone());
     let transform = {
-        let id = id.clone();
         move || {
-            let p = live_position(ed, &id, moving.get()).unwrap_or_default();
+            let p = live_position(ed, at, moving.get()).unwrap_or_default();
             format!("translate({}px, {}px)", p.x, p.y)
         }
     };
