@@ -1,11 +1,27 @@
 //! Property tests of the editor's operations: any sequence of edits, undos
-//! and redos, valid or not, leaves a document without dangling edges, and
-//! undoing everything returns exactly to where editing began.
+//! and redos, valid or not, including whole-document replacements (imports,
+//! versions copied into the draft, broken files) and several keyword
+//! triggers at once, leaves a document without dangling edges, and undoing
+//! everything returns exactly to where editing began.
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
 
 use app::flow::doc::*;
 use app::flow::edit::{History, Op, PALETTE, apply, is_tidy, new_node};
 use proptest::prelude::*;
+
+/// Where a replacing document comes from.
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    /// A template, as an imported file.
+    Template,
+    /// The current document with an edge to a step that is not there
+    /// (and one from a port that is not), as a hand-edited file.
+    Broken,
+    /// The current document itself: importing what is already there.
+    Same,
+    /// The current document without one of its steps, edges left dangling.
+    Without,
+}
 
 /// An edit in terms of small indexes, resolved against the current
 /// document so most of them name things that exist (and some do not).
@@ -19,7 +35,8 @@ enum Act {
     DropOption(usize, usize),
     AddOption(usize),
     Start(usize),
-    Trigger(usize),
+    Triggers(Vec<usize>),
+    Replace(Source, usize),
     Undo,
     Redo,
 }
@@ -37,7 +54,9 @@ fn act() -> impl Strategy<Value = Act> {
         2 => (i.clone(), 0usize..4).prop_map(|(a, k)| Act::DropOption(a, k)),
         1 => i.clone().prop_map(Act::AddOption),
         1 => i.clone().prop_map(Act::Start),
-        1 => i.clone().prop_map(Act::Trigger),
+        2 => prop::collection::vec(0usize..16, 0..4).prop_map(Act::Triggers),
+        2 => (prop_oneof![Just(Source::Template), Just(Source::Broken), Just(Source::Same), Just(Source::Without)], i.clone())
+            .prop_map(|(s, k)| Act::Replace(s, k)),
         2 => Just(Act::Undo),
         1 => Just(Act::Redo),
     ]
@@ -87,14 +106,59 @@ fn to_op(doc: &FlowDoc, act: &Act) -> Option<Op> {
         Act::DropOption(a, k) => edit_options(doc, *a, Some(*k))?,
         Act::AddOption(a) => edit_options(doc, *a, None)?,
         Act::Start(i) => Op::SetStart { id: id_at(doc, *i) },
-        Act::Trigger(i) => Op::SetTriggers {
-            triggers: vec![Trigger {
-                keywords: vec!["menu".into()],
-                to: id_at(doc, *i),
-            }],
+        // Several shortcuts at once; indexes past the end name ghosts.
+        Act::Triggers(v) => Op::SetTriggers {
+            triggers: v
+                .iter()
+                .enumerate()
+                .map(|(k, i)| Trigger {
+                    keywords: vec![format!("word{k}")],
+                    to: id_at(doc, *i),
+                })
+                .collect(),
+        },
+        Act::Replace(source, k) => Op::Replace {
+            doc: replacement(doc, *source, *k),
         },
         Act::Undo | Act::Redo => return None,
     })
+}
+
+fn replacement(doc: &FlowDoc, source: Source, k: usize) -> FlowDoc {
+    match source {
+        Source::Template => match k % 3 {
+            0 => app::flow::templates::shop(),
+            1 => app::flow::templates::faq(),
+            _ => app::flow::templates::order_status(),
+        },
+        Source::Broken => {
+            let mut d = doc.clone();
+            let from = id_at(&d, k);
+            d.edges.push(Edge {
+                from: from.clone(),
+                port: "no-such-port".into(),
+                to: from,
+            });
+            d.edges.push(Edge {
+                from: id_at(&d, k + 1),
+                port: port_at(&d, k + 1, 0),
+                to: NodeId("ghost".into()),
+            });
+            d.triggers.push(Trigger {
+                keywords: vec!["lost".into()],
+                to: NodeId("ghost".into()),
+            });
+            d
+        }
+        Source::Same => doc.clone(),
+        Source::Without => {
+            let mut d = doc.clone();
+            if !d.nodes.is_empty() {
+                d.nodes.remove(k % d.nodes.len());
+            }
+            d
+        }
+    }
 }
 
 /// Drops option `drop` of a quick reply or condition, or adds an option
@@ -136,10 +200,22 @@ proptest! {
                 _ => {
                     if let Some(op) = to_op(h.present(), a) {
                         let before = h.present().clone();
+                        let could_undo = h.can_undo();
                         match h.apply(&op, None) {
-                            Ok(()) => applied += 1,
+                            Ok(true) => {
+                                applied += 1;
+                                prop_assert_ne!(h.present(), &before);
+                            }
+                            // An edit that changes nothing leaves no step.
+                            Ok(false) => {
+                                prop_assert_eq!(h.present(), &before);
+                                prop_assert_eq!(h.can_undo(), could_undo);
+                            }
                             // A refused edit changes nothing.
                             Err(_) => prop_assert_eq!(h.present(), &before),
+                        }
+                        if let (Op::Replace { .. }, Act::Replace(Source::Same, _)) = (&op, a) {
+                            prop_assert_eq!(h.present(), &before, "importing the same flow changes nothing");
                         }
                     }
                 }
@@ -153,6 +229,12 @@ proptest! {
             }
             let ids: std::collections::HashSet<_> = d.nodes.iter().map(|n| &n.id).collect();
             prop_assert_eq!(ids.len(), d.nodes.len(), "node ids stay unique");
+            for t in &d.triggers {
+                prop_assert!(d.node(&t.to).is_some(), "trigger to a missing step: {:?}", t);
+            }
+            if let Some(s) = &d.start {
+                prop_assert!(d.node(s).is_some(), "start is a missing step");
+            }
         }
         // Undo everything: back to the start, exactly.
         while h.undo() {}

@@ -225,6 +225,15 @@ test('a stale save from a second tab is refused and the merchant chooses', async
   await expect(dialog).toBeVisible();
   await expect(first.getByTestId('save-status')).toHaveText('Not saved: changed elsewhere');
   expect(await draftText()).toBe('Hello from the second tab');
+  // The dialog has the keyboard: the canvas shortcuts do nothing meanwhile,
+  // even with a step selected.
+  await expect(dialog.getByRole('button', { name: 'Load their version' })).toBeFocused();
+  const steps = await first.locator('.node').count();
+  const at = await position(first, 'welcome');
+  for (const key of ['Delete', 'Backspace', 'ArrowRight', 'Control+z']) await first.keyboard.press(key);
+  await expect(first.locator('.node')).toHaveCount(steps);
+  expect(await position(first, 'welcome')).toEqual(at);
+  await expect(first.getByLabel('Message', { exact: true })).toHaveValue('Hello from the first tab');
 
   // Loading theirs shows their text; undo brings mine back, and it saves.
   await dialog.getByRole('button', { name: 'Load their version' }).click();
@@ -278,6 +287,11 @@ test('export and import a flow, and view and roll back versions', async ({ page 
   await page.getByTestId('import-file').setInputFiles({ name: 'x.json', mimeType: 'application/json', buffer: Buffer.from('not json') });
   await expect(page.getByTestId('notice')).toContainText('The flow document is not valid');
 
+  // Importing the flow that is already there changes nothing, and says so.
+  await page.getByTestId('import-file').setInputFiles({ name: 'same.json', mimeType: 'application/json', buffer: fs.readFileSync(file) });
+  await expect(page.getByTestId('notice')).toHaveText(/The imported flow is the same as yours: nothing changed\./);
+  await expect(page.getByRole('button', { name: 'Undo' })).toBeDisabled();
+
   // A good file replaces the draft, as one step undo reverts.
   const small = { schema: 1, start: 'hi', nodes: [{ id: 'hi', type: 'end', position: { x: 0, y: 0 }, settings: { text: 'Bye' } }] };
   await page.getByTestId('import-file').setInputFiles({ name: 'small.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(small)) });
@@ -286,13 +300,31 @@ test('export and import a flow, and view and roll back versions', async ({ page 
   await page.getByRole('button', { name: 'Undo' }).click();
   await expect(page.locator('.node')).toHaveCount(steps);
 
-  // History: view version 1 read-only, then roll back to it.
+  // Change the draft, so that a version and the draft differ.
+  const welcome = page.locator('[data-node-id="welcome"]');
+  await welcome.locator('.node-head').click();
+  await page.getByLabel('Message', { exact: true }).fill('A new greeting, not published');
+  await expect(welcome.locator('.node-body')).toHaveText('A new greeting, not published');
+  await saved(page);
+
+  // History: view version 1 read-only: the old text, and nothing to edit.
   await page.getByRole('tab', { name: 'History' }).click();
   await page.getByTestId('versions').locator('[data-version="1"]').getByRole('button', { name: 'View' }).click();
   await expect(page.getByTestId('viewing')).toContainText('Viewing version 1');
+  await expect(welcome.locator('.node-body')).toHaveText('Hi! Let me look up your orders.');
   await expect(page.getByRole('button', { name: /^Message/ })).toBeDisabled();
+  await welcome.locator('.node-head').click();
+  const field = page.getByTestId('inspector').getByLabel('Message', { exact: true });
+  await expect(field).toHaveValue('Hi! Let me look up your orders.');
+  await expect(field).toBeDisabled();
+  await expect(page.getByTestId('inspector').getByLabel('After “Next”')).toBeDisabled();
+  await expect(page.getByTestId('inspector').getByRole('button', { name: 'Delete this step' })).toBeDisabled();
+  await expect(page.getByTestId('publish')).toBeDisabled();
   await page.getByTestId('viewing').getByRole('button', { name: 'Back to the draft' }).click();
   await expect(page.getByTestId('viewing')).toHaveCount(0);
+  // Back on the draft, with the change still there.
+  await expect(welcome.locator('.node-body')).toHaveText('A new greeting, not published');
+  await page.getByRole('tab', { name: 'History' }).click();
   await page.getByTestId('versions').locator('[data-version="1"]').getByRole('button', { name: 'Roll back to this' }).click();
   await expect(page.getByTestId('notice')).toContainText('Version 1 is live again, as version 3.');
   await expect(page.getByTestId('live-version')).toHaveText('Live: version 3');
@@ -359,4 +391,387 @@ test('leaving the editor right after an edit keeps the edit', async ({ page }) =
     const d = await (await page.request.get(`/api/v1/bots/${bot.id}/draft`)).json();
     return d.document.nodes.find((n: { id: string }) => n.id === 'welcome').settings.text;
   }).toBe('Written just before leaving');
+});
+
+async function signUp(page: Page, tag: string) {
+  const email = `${tag}+${Date.now()}@example.com`;
+  expect((await page.request.post('/api/v1/signup', {
+    data: { email, password: 'correct horse battery staple', workspace: tag },
+  })).status()).toBe(201);
+}
+
+/** A bot whose draft is `document`. */
+async function botWith(page: Page, name: string, document: unknown): Promise<number> {
+  const bot = await (await page.request.post('/api/v1/bots', { data: { name } })).json();
+  const draft = await (await page.request.get(`/api/v1/bots/${bot.id}/draft`)).json();
+  const put = await page.request.put(`/api/v1/bots/${bot.id}/draft`, { data: { revision: draft.revision, document } });
+  expect(put.status(), await put.text()).toBe(200);
+  return bot.id;
+}
+
+/** The layer's pan offset and zoom, from its transform. */
+async function viewOf(page: Page) {
+  const t = await page.locator('.canvas .layer').evaluate((el) => (el as HTMLElement).style.transform);
+  const m = /translate\((-?[\d.]+)px, (-?[\d.]+)px\) scale\((-?[\d.]+)\)/.exec(t);
+  expect(m, t).not.toBeNull();
+  return { x: Number(m![1]), y: Number(m![2]), zoom: Number(m![3]) };
+}
+
+/** A point of the canvas with no card and no connection under it. */
+async function backgroundPoint(page: Page) {
+  const p = await page.locator('.canvas').evaluate((canvas) => {
+    const r = canvas.getBoundingClientRect();
+    for (let y = r.top + 60; y < r.bottom - 10; y += 23) {
+      for (let x = r.left + 10; x < r.right - 10; x += 29) {
+        const el = document.elementFromPoint(x, y);
+        if (el && canvas.contains(el) && !el.closest('[data-node-id], [data-edge-from], .viewing-banner')) return { x, y };
+      }
+    }
+    return null;
+  });
+  expect(p, 'the canvas has some empty background').not.toBeNull();
+  return p!;
+}
+
+async function zoomPercent(page: Page) {
+  return Number((await page.getByTestId('zoom').textContent())!.replace('%', ''));
+}
+
+test('problems lead to their step, publish waits for a clean flow, and the inspector forms work', async ({ page }) => {
+  await signUp(page, 'Forms');
+  const bot = await (await page.request.post('/api/v1/bots', { data: { name: 'Forms' } })).json();
+  await page.goto(`/bots/${bot.id}/edit`);
+  await hydrated(page);
+  const publish = page.getByTestId('publish');
+  const problems = page.getByTestId('problems');
+
+  // A greeting without text: a problem, and publishing is not possible.
+  await page.getByRole('button', { name: /^Message/ }).click();
+  await page.getByRole('button', { name: /^End/ }).click();
+  await expect(problems).toContainText('has no text');
+  await expect(publish).toBeDisabled();
+
+  // Keys on the palette or the toolbar leave the canvas alone.
+  const message = page.locator('[data-node-id="message"]');
+  const at = await position(page, 'message');
+  await page.locator('.canvas').click({ position: { x: 5, y: 5 } });
+  await page.getByRole('button', { name: /^Question/ }).focus();
+  await message.focus();
+  await page.getByRole('button', { name: 'Fit to screen' }).focus();
+  for (const key of ['Delete', 'Backspace', 'ArrowRight', 'ArrowDown']) await page.keyboard.press(key);
+  await expect(page.locator('.node')).toHaveCount(2);
+  expect(await position(page, 'message')).toEqual(at);
+
+  // Clicking the problem selects the step and gives it the keyboard.
+  await problems.getByRole('button', { name: /has no text/ }).click();
+  await expect(message).toHaveClass(/selected/);
+  await expect(message).toBeFocused();
+  await expect(page.getByTestId('inspector').locator('h2')).toHaveText('Message');
+  await page.keyboard.press('ArrowRight');
+  expect((await position(page, 'message')).x).toBe(at.x + 10);
+
+  // Fixed and connected: publishing is possible.
+  await page.getByLabel('Message', { exact: true }).fill('Hello!');
+  await page.getByLabel('After “Next”').selectOption('end');
+  await expect(page.getByTestId('no-problems')).toBeVisible();
+  await expect(publish).toBeEnabled();
+
+  // A quick reply with four buttons: WhatsApp turns them into a list.
+  await page.getByRole('button', { name: /^Quick reply/ }).click();
+  await expect(publish).toBeDisabled();
+  const inspector = page.getByTestId('inspector');
+  await inspector.getByRole('button', { name: 'Add a button' }).click();
+  await inspector.getByRole('button', { name: 'Add a button' }).click();
+  await expect(inspector.getByRole('textbox', { name: /^Option \d$/ })).toHaveCount(4);
+  await expect(page.getByTestId('channel-advice')).toContainText('WhatsApp shows at most 3 buttons: these 4 options become a list.');
+  await expect(page.getByTestId('channel-preview').locator('[data-channel="whatsapp"] .pv-list li')).toHaveCount(4);
+
+  // Reorder the buttons: "No" moves down, then "Option 4" up to the top.
+  const labels = () => inspector.getByRole('textbox', { name: /^Option \d$/ }).evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value));
+  expect(await labels()).toEqual(['Yes', 'No', 'Option 3', 'Option 4']);
+  await inspector.getByRole('button', { name: 'Move “No” down' }).click();
+  expect(await labels()).toEqual(['Yes', 'Option 3', 'No', 'Option 4']);
+  for (let i = 0; i < 3; i++) await inspector.getByRole('button', { name: 'Move “Option 4” up' }).click();
+  await expect.poll(labels).toEqual(['Option 4', 'Yes', 'Option 3', 'No']);
+  await expect(inspector.getByRole('button', { name: 'Move “Option 4” up' })).toBeDisabled();
+  // The card's exits follow the new order.
+  await expect(page.locator('[data-node-id="quick-reply"] .port-label')).toHaveText(['Option 4', 'Yes', 'Option 3', 'No', 'Anything else']);
+  await inspector.getByRole('button', { name: 'Remove “Option 3”' }).click();
+  await expect.poll(labels).toEqual(['Option 4', 'Yes', 'No']);
+  await expect(page.getByTestId('channel-advice')).toHaveCount(0);
+
+  // A variable goes in at the caret, counted right after an emoji.
+  const question = inspector.getByLabel('Question', { exact: true });
+  await question.fill('👋 Hi , what now?');
+  await question.evaluate((el) => (el as HTMLTextAreaElement).setSelectionRange(6, 6));
+  await inspector.getByLabel('Insert a variable into “Question”').selectOption('cart.total');
+  await expect(question).toHaveValue('👋 Hi {{cart.total}}, what now?');
+  await expect(page.locator('[data-node-id="quick-reply"] .node-body')).toContainText('👋 Hi {{cart.total}}, what now?');
+  await saved(page);
+  const draft = await (await page.request.get(`/api/v1/bots/${bot.id}/draft`)).json();
+  const qr = draft.document.nodes.find((n: { id: string }) => n.id === 'quick-reply');
+  expect(qr.settings.text).toBe('👋 Hi {{cart.total}}, what now?');
+  expect(qr.settings.options.map((o: { label: string }) => o.label)).toEqual(['Option 4', 'Yes', 'No']);
+});
+
+test('pan, zoom and fit move the view', async ({ page }) => {
+  await signUp(page, 'View');
+  const bot = await (await page.request.post('/api/v1/bots', { data: { name: 'Shop', template: 'shop' } })).json();
+  await page.goto(`/bots/${bot.id}/edit`);
+  await hydrated(page);
+  await expect(page.locator('.node')).toHaveCount(13);
+  // Opened fitted to the screen.
+  await expect.poll(async () => { const v = await viewOf(page); return v.x !== 0 || v.y !== 0 || v.zoom !== 1; }).toBe(true);
+  const fitted = await viewOf(page);
+  expect(Math.abs(await zoomPercent(page) - fitted.zoom * 100)).toBeLessThanOrEqual(1);
+
+  // The zoom buttons, by a quarter each way.
+  await page.getByRole('button', { name: 'Zoom in' }).click();
+  expect((await viewOf(page)).zoom).toBeCloseTo(fitted.zoom * 1.25, 2);
+  expect(Math.abs(await zoomPercent(page) - fitted.zoom * 125)).toBeLessThanOrEqual(1);
+  await page.getByRole('button', { name: 'Zoom out' }).click();
+  expect((await viewOf(page)).zoom).toBeCloseTo(fitted.zoom, 2);
+
+  // Ctrl + wheel zooms around the pointer; a plain wheel pans.
+  const bg = await backgroundPoint(page);
+  await page.mouse.move(bg.x, bg.y);
+  await page.keyboard.down('Control');
+  await page.mouse.wheel(0, -200);
+  await page.keyboard.up('Control');
+  await expect.poll(() => zoomPercent(page)).toBeGreaterThan(Math.round(fitted.zoom * 100));
+  const zoomed = await viewOf(page);
+  expect(zoomed.zoom).toBeGreaterThan(fitted.zoom);
+  await page.mouse.wheel(0, 100);
+  await expect.poll(async () => (await viewOf(page)).y).toBeCloseTo(zoomed.y - 100, 0);
+
+  // Dragging the background pans: every card moves with it.
+  const before = await viewOf(page);
+  const card = (await page.locator('[data-node-id="welcome"]').boundingBox())!;
+  const from = await backgroundPoint(page);
+  await page.mouse.move(from.x, from.y);
+  await page.mouse.down();
+  await page.mouse.move(from.x + 150, from.y + 90, { steps: 6 });
+  await page.mouse.up();
+  const after = await viewOf(page);
+  expect(after.x - before.x).toBeCloseTo(150, 0);
+  expect(after.y - before.y).toBeCloseTo(90, 0);
+  expect(after.zoom).toBe(before.zoom);
+  const moved = (await page.locator('[data-node-id="welcome"]').boundingBox())!;
+  expect(moved.x - card.x).toBeCloseTo(150, 0);
+  expect(moved.y - card.y).toBeCloseTo(90, 0);
+  // Panning is not editing: nothing to undo, no step moved in the flow.
+  await expect(page.getByRole('button', { name: 'Undo' })).toBeDisabled();
+
+  // Fit brings back the fitted view, with every card on screen.
+  await page.getByRole('button', { name: 'Fit to screen' }).click();
+  const refit = await viewOf(page);
+  expect(refit).not.toEqual(after);
+  expect(refit.zoom).toBeCloseTo(fitted.zoom, 2);
+  expect(refit.x).toBeCloseTo(fitted.x, 0);
+  expect(refit.y).toBeCloseTo(fitted.y, 0);
+  const area = (await page.locator('.canvas').boundingBox())!;
+  for (const box of await page.locator('.node').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().toJSON()))) {
+    expect(box.left).toBeGreaterThanOrEqual(area.x - 1);
+    expect(box.top).toBeGreaterThanOrEqual(area.y - 1);
+    expect(box.right).toBeLessThanOrEqual(area.x + area.width + 1);
+    expect(box.bottom).toBeLessThanOrEqual(area.y + area.height + 1);
+  }
+});
+
+test('the preview chat answers calls to your system, restarts and shows remembered values', async ({ page }) => {
+  await signUp(page, 'Preview');
+  const id = await botWith(page, 'Lookup', {
+    schema: 1,
+    start: 'ask',
+    nodes: [
+      { id: 'ask', type: 'ask', position: { x: 0, y: 0 }, settings: { text: 'Your name?', save_as: 'name' } },
+      { id: 'call', type: 'http_request', position: { x: 300, y: 0 }, settings: { method: 'GET', url: 'https://shop.example/hello?n={{name}}', save_as: 'reply' } },
+      { id: 'ok', type: 'end', position: { x: 600, y: 0 }, settings: { text: 'Hello {{name}}, your system said {{reply}}' } },
+      { id: 'down', type: 'end', position: { x: 600, y: 200 }, settings: { text: 'Our system is down.' } },
+    ],
+    edges: [
+      { from: 'ask', port: 'next', to: 'call' },
+      { from: 'call', port: 'ok', to: 'ok' },
+      { from: 'call', port: 'error', to: 'down' },
+    ],
+  });
+  await page.goto(`/bots/${id}/edit`);
+  await hydrated(page);
+  await page.getByRole('tab', { name: 'Try it' }).click();
+  const chat = page.getByTestId('preview-chat');
+  await expect(chat.getByText('None yet.')).toBeVisible();
+  await chat.getByRole('button', { name: 'Start the conversation' }).click();
+  await expect(chat.locator('.bubble.bot')).toHaveText(['Your name?']);
+  await chat.getByLabel('Message to the bot').fill('Ana');
+  await chat.getByRole('button', { name: 'Send' }).click();
+  // The call is shown, not made, and the conversation goes on.
+  await expect(chat.getByTestId('simulated-call')).toContainText('(would call GET https://shop.example/hello?n=Ana');
+  await expect(chat.getByText('Hello Ana, your system said {}')).toBeVisible();
+  await expect(page.locator('[data-node-id="ok"]')).toHaveClass(/current/);
+  const vars = chat.getByTestId('preview-vars');
+  await expect(vars.locator('dt')).toHaveText(['name', 'reply']);
+  await expect(vars.locator('dd')).toHaveText(['Ana', '{}']);
+
+  // Restart: a fresh conversation, nothing remembered; this time the call fails.
+  await chat.getByLabel('When the flow calls your system').selectOption('failure');
+  await chat.getByRole('button', { name: 'Restart' }).click();
+  await expect(chat.locator('.bubble')).toHaveCount(2);
+  await expect(chat.locator('.bubble.bot')).toHaveText(['Your name?']);
+  await expect(chat.getByText('Hello Ana')).toHaveCount(0);
+  await expect(chat.getByText('None yet.')).toBeVisible();
+  await expect(page.locator('[data-node-id="ask"]')).toHaveClass(/current/);
+  await expect(page.locator('.node.on-path')).toHaveCount(1);
+  await chat.getByLabel('Message to the bot').fill('Bea');
+  await chat.getByRole('button', { name: 'Send' }).click();
+  await expect(chat.getByTestId('simulated-call')).toContainText('pretending it failed');
+  await expect(chat.getByText('Our system is down.')).toBeVisible();
+  await expect(vars.locator('dd')).toHaveText(['Bea', '']);
+});
+
+test('undo and imports that bring a step back as another type switch its form', async ({ page }) => {
+  await signUp(page, 'Types');
+  const bot = await (await page.request.post('/api/v1/bots', { data: { name: 'Types' } })).json();
+  await page.goto(`/bots/${bot.id}/edit`);
+  await hydrated(page);
+  const file = (type: string, settings: object) => ({
+    name: 'flow.json', mimeType: 'application/json',
+    buffer: Buffer.from(JSON.stringify({ schema: 1, start: 'x', nodes: [{ id: 'x', type, position: { x: 0, y: 0 }, settings }] })),
+  });
+  await page.getByTestId('import-file').setInputFiles(file('message', { text: 'I am a message' }));
+  await expect(page.getByTestId('notice')).toContainText('Imported 1 step(s).');
+  await page.getByTestId('import-file').setInputFiles(file('end', { text: 'I am the end' }));
+  await expect(page.locator('[data-node-id="x"]')).toHaveAttribute('data-type', 'end');
+  await page.locator('[data-node-id="x"] .node-head').click();
+  const inspector = page.getByTestId('inspector');
+  await expect(inspector.locator('h2')).toHaveText('End');
+  await expect(inspector.getByRole('textbox', { name: 'Goodbye' })).toHaveValue('I am the end');
+  // Undo: the same id, now a message again, with the message's form.
+  await page.keyboard.press('Control+z');
+  await expect(page.locator('[data-node-id="x"]')).toHaveAttribute('data-type', 'message');
+  await expect(inspector.locator('h2')).toHaveText('Message');
+  await expect(inspector.getByLabel('Message', { exact: true })).toHaveValue('I am a message');
+  await expect(inspector.getByRole('textbox', { name: 'Goodbye' })).toHaveCount(0);
+  // Redo: an end again, with the end's form.
+  await page.keyboard.press('Control+Shift+z');
+  await expect(inspector.locator('h2')).toHaveText('End');
+  await expect(inspector.getByRole('textbox', { name: 'Goodbye' })).toHaveValue('I am the end');
+  await page.keyboard.press('Control+z');
+  // The form edits the step it shows.
+  await inspector.getByLabel('Message', { exact: true }).fill('Still a message');
+  await expect(page.locator('[data-node-id="x"] .node-body')).toHaveText('Still a message');
+  await expect(page.locator('[data-node-id="x"]')).toHaveAttribute('data-type', 'message');
+});
+
+test('edits that could not be saved on the way out are offered back', async ({ page }) => {
+  await signUp(page, 'Offline');
+  const bot = await (await page.request.post('/api/v1/bots', { data: { name: 'FAQ', template: 'faq' } })).json();
+  const draftText = async () => {
+    const d = await (await page.request.get(`/api/v1/bots/${bot.id}/draft`)).json();
+    return d.document.nodes.find((n: { id: string }) => n.id === 'welcome').settings.text as string;
+  };
+  const original = await draftText();
+  await page.goto(`/bots/${bot.id}/edit`);
+  await hydrated(page);
+  // The connection drops: every save fails.
+  let refused = 0;
+  await page.route('**/_app/editor/save', (route) => { refused++; return route.abort('internetdisconnected'); });
+  await page.locator('[data-node-id="welcome"] .node-head').click();
+  await page.getByLabel('Message', { exact: true }).fill('Written while offline');
+  await page.getByRole('link', { name: 'Bots' }).click();
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await expect.poll(() => refused).toBeGreaterThan(0);
+  expect(await draftText()).toBe(original);
+
+  // Back online and back in the editor: the edits are offered back.
+  await page.unroute('**/_app/editor/save');
+  await page.goto(`/bots/${bot.id}/edit`);
+  await hydrated(page);
+  const banner = page.getByTestId('recovered');
+  await expect(banner).toContainText('could not be saved');
+  await expect(page.locator('[data-node-id="welcome"] .node-body')).toHaveText(original);
+  await banner.getByRole('button', { name: 'Bring my changes back' }).click();
+  await expect(banner).toHaveCount(0);
+  await expect(page.locator('[data-node-id="welcome"] .node-body')).toHaveText('Written while offline');
+  await saved(page);
+  expect(await draftText()).toBe('Written while offline');
+
+  // Once saved, nothing is offered any more.
+  await page.reload();
+  await hydrated(page);
+  await expect(page.locator('[data-node-id="welcome"] .node-body')).toHaveText('Written while offline');
+  await expect(page.getByTestId('recovered')).toHaveCount(0);
+});
+
+/** Controls in the accessibility tree, as Chromium computes it, that have no name. */
+async function unnamedControls(page: Page) {
+  const cdp = await page.context().newCDPSession(page);
+  const { nodes } = await cdp.send('Accessibility.getFullAXTree') as {
+    nodes: { ignored: boolean; role?: { value: string }; name?: { value: string }; backendDOMNodeId?: number }[]
+  };
+  const controls = new Set(['button', 'link', 'textbox', 'combobox', 'PopUpButton', 'ComboBoxSelect', 'listbox', 'checkbox', 'radio', 'spinbutton', 'tab', 'switch', 'slider', 'searchbox', 'menuitem']);
+  const bad: string[] = [];
+  for (const n of nodes) {
+    if (n.ignored || !controls.has(n.role?.value ?? '') || (n.name?.value ?? '').trim()) continue;
+    let html = `backend node ${n.backendDOMNodeId}`;
+    try {
+      const { object } = await cdp.send('DOM.resolveNode', { backendNodeId: n.backendDOMNodeId }) as { object: { objectId: string } };
+      const { result } = await cdp.send('Runtime.callFunctionOn', {
+        objectId: object.objectId, functionDeclaration: 'function () { return this.outerHTML.slice(0, 120); }', returnByValue: true,
+      }) as { result: { value: string } };
+      html = result.value;
+    } catch { /* the role alone still says what is wrong */ }
+    bad.push(`${n.role!.value}: ${html}`);
+  }
+  await cdp.detach();
+  return bad;
+}
+
+test('every control has an accessible name, for every step type and panel', async ({ page }) => {
+  await signUp(page, 'Names');
+  expect((await page.request.post('/api/v1/products', { data: { sku: 'TEE', name: 'Tee', price: '15', collections: ['Shirts'] } })).status()).toBe(201);
+  const bot = await (await page.request.post('/api/v1/bots', { data: { name: 'Names' } })).json();
+  await page.goto(`/bots/${bot.id}/edit`);
+  await hydrated(page);
+  expect(await unnamedControls(page)).toEqual([]);
+  const types = await page.locator('.palette-item').evaluateAll((els) => els.map((e) => e.getAttribute('data-type')!));
+  expect(types.length).toBeGreaterThan(10);
+  for (const type of types) {
+    await page.locator(`.palette-item[data-type="${type}"]`).click();
+    await expect(page.getByTestId('inspector')).toBeVisible();
+    await expect(page.locator('.node.selected')).toHaveAttribute('data-type', type);
+    if (type === 'product_carousel') {
+      // Each way of choosing products has its own controls.
+      for (const source of ['collection', 'skus', 'search']) {
+        await page.getByLabel('Which products').selectOption(source);
+        expect(await unnamedControls(page), `${type}, ${source}`).toEqual([]);
+      }
+    }
+    expect(await unnamedControls(page), type).toEqual([]);
+    // The same controls, found by role and name as assistive technology does.
+    await expect(page.getByRole('button', { name: 'Delete this step' })).toBeVisible();
+    await expect(page.getByRole('region', { name: /^Flow canvas/ })).toBeVisible();
+    await expect(page.getByRole('group', { name: new RegExp(`^the .* step`) }).first()).toBeVisible();
+  }
+  // Two steps selected, then nothing selected.
+  await page.getByRole('button', { name: 'Fit to screen' }).click();
+  await page.locator('.node .node-head').first().click();
+  await page.locator('.node .node-head').nth(1).click({ modifiers: ['Shift'] });
+  await expect(page.getByRole('button', { name: /^Delete 2 steps$/ })).toBeVisible();
+  expect(await unnamedControls(page), 'two steps').toEqual([]);
+  await page.locator('.canvas').click({ position: { x: 5, y: 5 } });
+  await expect(page.getByRole('heading', { name: 'Flow settings' })).toBeVisible();
+  await page.getByRole('button', { name: 'Add a shortcut' }).click();
+  await expect(page.getByRole('textbox', { name: 'Keywords of shortcut 1' })).toBeVisible();
+  await expect(page.getByRole('combobox', { name: 'Where shortcut 1 leads' })).toBeVisible();
+  expect(await unnamedControls(page), 'flow settings').toEqual([]);
+  // The preview, mid-conversation, and the history.
+  await page.getByRole('tab', { name: 'Try it' }).click();
+  await page.getByRole('button', { name: 'Start the conversation' }).click();
+  await expect(page.getByRole('textbox', { name: 'Message to the bot' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Restart' })).toBeVisible();
+  expect(await unnamedControls(page), 'preview').toEqual([]);
+  await page.getByRole('tab', { name: 'History' }).click();
+  await expect(page.getByRole('heading', { name: 'Published versions' })).toBeVisible();
+  expect(await unnamedControls(page), 'history').toEqual([]);
+  await expect(page.getByRole('tab', { name: 'History' })).toHaveAttribute('aria-selected', 'true');
 });

@@ -199,15 +199,10 @@ impl Backend for PageBackend {
         revision: i64,
     ) -> Result<VersionSummary, AppError> {
         let p = session_principal(parts)?;
-        let s = &self.state;
-        let (current, _) = service::draft_document(s, &p, id).await.map_err(plain)?;
-        if current != revision {
-            return Err(AppError::new(
-                "stale_revision",
-                "The draft was changed elsewhere since you opened it. Reload it, check it, then publish.",
-            ));
-        }
-        service::publish(s, &p, id).await.map_err(plain)
+        // The revision check and the publish are one transaction.
+        service::publish_revision(&self.state, &p, id, revision)
+            .await
+            .map_err(plain)
     }
 
     async fn restore_flow(

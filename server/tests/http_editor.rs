@@ -220,3 +220,127 @@ async fn malformed_calls_get_a_clear_error() {
         .await;
     assert_eq!(res.json()["code"], "bad_request", "{}", res.text());
 }
+
+/// Publishing names a revision, and the check is part of the publish: a
+/// save that lands at the same moment either comes before (and the publish
+/// is refused as stale) or after (and the version is the document the
+/// merchant looked at), never in between.
+#[tokio::test]
+async fn publishing_a_revision_is_atomic_with_its_check() {
+    use server::store::{BotId, WorkspaceId};
+    let app = TestApp::sqlite().await;
+    let (mut c, created) = app.signed_up("ana@example.com", "Ana").await;
+    let ws = WorkspaceId(created["workspace_id"].as_i64().unwrap());
+    let bot = c
+        .post_json("/api/v1/bots", json!({"name": "FAQ", "template": "faq"}))
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let store = &app.state.store;
+
+    // The store refuses a revision the draft has moved past, writing nothing.
+    let (rev, _) = stored(&mut c, bot).await;
+    let doc = with_welcome("Looked at").to_json();
+    assert!(
+        store
+            .publish_revision(ws, BotId(bot), rev + 1, &doc, "Ana")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .publish_revision(WorkspaceId(ws.0 + 1), BotId(bot), rev, &doc, "Ana")
+            .await
+            .unwrap()
+            .is_none(),
+        "another workspace's bot"
+    );
+    assert_eq!(count_versions(&mut c, bot).await, 0);
+
+    // Saves racing publishes of the revision before them.
+    let mut published = 0;
+    for i in 0..12 {
+        let (rev, _) = stored(&mut c, bot).await;
+        let looked_at = format!("Looked at {i}");
+        let saved = save(&mut c, bot, rev, &with_welcome(&looked_at)).await;
+        let rev = saved["Saved"]["revision"].as_i64().unwrap();
+        let later = with_welcome(&format!("Saved later {i}")).to_json();
+        let (id, revision) = (bot.to_string(), rev.to_string());
+        let fields = [("id", id.as_str()), ("revision", revision.as_str())];
+        let publish = c.post_form("/_app/editor/publish", &fields);
+        let racing_save = store.save_draft(ws, BotId(bot), rev, &later);
+        let (res, racing) = tokio::join!(publish, racing_save);
+        assert!(
+            matches!(racing.unwrap(), server::store::DraftSave::Saved(_)),
+            "the racing save names the current revision"
+        );
+        let out = res.json();
+        if out["code"] == "stale_revision" {
+            continue;
+        }
+        let n = out["number"].as_i64().unwrap_or_else(|| panic!("{out}"));
+        published += 1;
+        let v = c
+            .get(&format!("/api/v1/bots/{bot}/versions/{n}"))
+            .await
+            .json();
+        assert_eq!(welcome(&v["document"]), looked_at, "{v}");
+    }
+    assert_eq!(count_versions(&mut c, bot).await, published);
+}
+
+/// The simulate API answers a "Call your system" step itself, so the
+/// conversation goes on, and shows what would have been called.
+#[tokio::test]
+async fn simulating_a_call_to_the_merchants_system_goes_on() {
+    let app = TestApp::sqlite().await;
+    let (mut c, _) = app.signed_up("ana@example.com", "Ana").await;
+    let bot = c
+        .post_json("/api/v1/bots", json!({"name": "Lookup"}))
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let draft = c.get(&format!("/api/v1/bots/{bot}/draft")).await.json();
+    let doc = json!({
+        "schema": 1, "start": "call",
+        "nodes": [
+            {"id": "call", "type": "http_request", "settings": {"method": "POST", "url": "https://shop.example/hook", "body": "{\"hi\":1}", "save_as": "reply"}},
+            {"id": "ok", "type": "end", "settings": {"text": "It said {{reply}}"}},
+            {"id": "bad", "type": "end", "settings": {"text": "No answer"}}
+        ],
+        "edges": [
+            {"from": "call", "port": "ok", "to": "ok"},
+            {"from": "call", "port": "error", "to": "bad"}
+        ]
+    });
+    let res = c
+        .request(
+            axum::http::Method::PUT,
+            &format!("/api/v1/bots/{bot}/draft"),
+            Some(json!({"revision": draft["revision"], "document": doc})),
+        )
+        .await;
+    assert!(res.status.is_success(), "{}", res.text());
+    let out = c
+        .post_json(
+            &format!("/api/v1/bots/{bot}/simulate"),
+            json!({"inputs": ["hi"]}),
+        )
+        .await
+        .json();
+    let lines = out["transcript"].as_array().unwrap();
+    let call = lines
+        .iter()
+        .find(|l| l["direction"] == "call")
+        .unwrap_or_else(|| panic!("{out:#}"));
+    assert_eq!(call["method"], "POST");
+    assert_eq!(call["url"], "https://shop.example/hook");
+    assert_eq!(call["status"], 200);
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"]["text"], "It said {}", "{out:#}");
+    assert_eq!(out["session"]["status"], "ended");
+    assert_eq!(app.count("http_calls").await, 0, "nothing was called");
+}

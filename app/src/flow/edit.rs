@@ -431,6 +431,37 @@ pub fn known_variables(doc: &FlowDoc) -> Vec<String> {
     vars
 }
 
+/// The byte offset in `text` of a caret `units` UTF-16 code units in, as
+/// the browser counts a text field's selection; past the end (or inside a
+/// character, which a browser does not report) it is the end, or the start
+/// of the character it falls in.
+pub fn caret_byte_offset(text: &str, units: usize) -> usize {
+    let mut seen = 0;
+    for (i, ch) in text.char_indices() {
+        if seen >= units {
+            return i;
+        }
+        seen += ch.len_utf16();
+        if seen > units {
+            return i;
+        }
+    }
+    text.len()
+}
+
+/// `text` with `{{name}}` inserted where a caret `caret` UTF-16 units in
+/// stands, or at the end without a caret: what the variable picker does.
+pub fn insert_variable(text: &str, caret: Option<usize>, name: &str) -> String {
+    let at = caret.map_or(text.len(), |c| caret_byte_offset(text, c));
+    let mut out = String::with_capacity(text.len() + name.len() + 4);
+    out.push_str(&text[..at]);
+    out.push_str("{{");
+    out.push_str(name);
+    out.push_str("}}");
+    out.push_str(&text[at..]);
+    out
+}
+
 /// Undo and redo over whole documents.
 ///
 /// Each applied operation pushes the previous document. Operations given
@@ -466,11 +497,12 @@ impl History {
         &self.present
     }
 
-    /// Applies `op`. An operation that changes nothing leaves no undo step.
-    pub fn apply(&mut self, op: &Op, coalesce: Option<&str>) -> Result<(), EditError> {
+    /// Applies `op`; `Ok(false)` when it changes nothing, which leaves no
+    /// undo step (importing the flow that is already there, say).
+    pub fn apply(&mut self, op: &Op, coalesce: Option<&str>) -> Result<bool, EditError> {
         let next = apply(&self.present, op)?;
         if next == self.present {
-            return Ok(());
+            return Ok(false);
         }
         let merge = coalesce.is_some() && coalesce == self.last_key.as_deref();
         let prev = std::mem::replace(&mut self.present, next);
@@ -482,7 +514,7 @@ impl History {
         }
         self.future.clear();
         self.last_key = coalesce.map(String::from);
-        Ok(())
+        Ok(true)
     }
 
     /// Ends the current coalescing run: the next edit is its own step.
@@ -804,14 +836,20 @@ mod tests {
         assert!(!h.can_redo());
         // An edit that changes nothing leaves no step.
         let before = h.clone();
-        h.apply(
-            &Op::Disconnect {
-                from: "message".into(),
-                port: "next".into(),
-            },
-            None,
-        )
-        .unwrap();
+        let changed = h
+            .apply(
+                &Op::Disconnect {
+                    from: "message".into(),
+                    port: "next".into(),
+                },
+                None,
+            )
+            .unwrap();
+        assert!(!changed);
+        assert_eq!(h, before);
+        // Nor does replacing the flow with itself (importing the same file).
+        let same = h.present().clone();
+        assert_eq!(h.apply(&Op::Replace { doc: same }, None), Ok(false));
         assert_eq!(h, before);
     }
 
@@ -844,8 +882,63 @@ mod tests {
             let kind = blank(item.type_name).unwrap();
             assert_eq!(kind.type_name(), item.type_name);
         }
-        assert_eq!(PALETTE.len(), 12, "every node type is in the palette");
         assert!(blank("teleport").is_none());
+    }
+
+    /// Every node type the document format knows, read from the format
+    /// itself: serde names them all when asked for one that does not exist.
+    fn node_types() -> Vec<String> {
+        let err = serde_json::from_str::<NodeKind>(r#"{"type":"?","settings":{}}"#)
+            .unwrap_err()
+            .to_string();
+        // "unknown variant `?`, expected one of `message`, `quick_reply`, …"
+        let list = err
+            .split_once("expected one of ")
+            .map(|(_, l)| l)
+            .unwrap_or_else(|| panic!("{err}"));
+        list.split('`')
+            .skip(1)
+            .step_by(2)
+            .map(String::from)
+            .collect()
+    }
+
+    #[test]
+    fn the_palette_offers_every_node_type_once() {
+        let mut types = node_types();
+        assert!(
+            types.len() > 1 && types.contains(&"http_request".to_string()),
+            "{types:?}"
+        );
+        let mut offered: Vec<String> = PALETTE.iter().map(|i| i.type_name.to_string()).collect();
+        types.sort();
+        offered.sort();
+        assert_eq!(
+            offered, types,
+            "the palette lists each node type exactly once"
+        );
+    }
+
+    #[test]
+    fn variables_go_in_at_the_caret_counted_in_utf16_units() {
+        // ASCII: units and bytes agree.
+        assert_eq!(insert_variable("Hi !", Some(3), "name"), "Hi {{name}}!");
+        assert_eq!(insert_variable("Hi", Some(0), "x"), "{{x}}Hi");
+        assert_eq!(insert_variable("Hi", None, "x"), "Hi{{x}}");
+        assert_eq!(insert_variable("Hi", Some(99), "x"), "Hi{{x}}");
+        // "é" is 1 unit and 2 bytes; "👋" is 2 units and 4 bytes.
+        assert_eq!(caret_byte_offset("é!", 1), 2);
+        assert_eq!(caret_byte_offset("👋 x", 2), 4);
+        assert_eq!(caret_byte_offset("👋 x", 3), 5);
+        assert_eq!(
+            insert_variable("Olá 👋, !", Some(8), "name"),
+            "Olá 👋, {{name}}!"
+        );
+        // A caret inside a surrogate pair lands before the emoji, never
+        // inside its bytes.
+        assert_eq!(caret_byte_offset("a👋b", 2), 1);
+        assert_eq!(insert_variable("a👋b", Some(2), "v"), "a{{v}}👋b");
+        assert_eq!(caret_byte_offset("", 3), 0);
     }
 
     #[test]

@@ -1,9 +1,16 @@
 //! Scripted conversations, pure: runs a list of inputs through a flow and
 //! returns the transcript, as the simulate API and the editor's preview
 //! chat show it. Nothing is stored; orders are returned, numbered TEST-1, …
+//!
+//! Nothing is called either: a "Call your system" step shows as a
+//! [`SimLine::Call`] and the simulation answers it itself, as a success
+//! with an empty JSON object (`{}`) for a body, or as a failure when the
+//! [`Simulation`] is set to [`HttpOutcome::Failure`], so the conversation
+//! goes on through the step's "ok" or "error" exit.
 
 use serde::{Deserialize, Serialize};
 
+use super::doc::HttpMethod;
 use super::interpreter::{Ctx, Effect, Input, Session, ValidFlow, step};
 use crate::channel::Outbound;
 use crate::commerce::{CatalogView, NewOrder};
@@ -55,7 +62,37 @@ pub enum SimLine {
         #[cfg_attr(feature = "ssr", schema(value_type = Object))]
         message: Outbound,
     },
+    /// A call to the merchant's system that the bot would make. It is not
+    /// made: the simulation answered it with `status` (and, for a success,
+    /// the body [`SIMULATED_BODY`]).
+    Call {
+        /// GET or POST.
+        #[cfg_attr(feature = "ssr", schema(value_type = String))]
+        method: HttpMethod,
+        /// The address, with its variables filled in.
+        url: String,
+        /// The status the simulation answered with.
+        status: u16,
+    },
 }
+
+/// How a simulation answers calls to the merchant's system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HttpOutcome {
+    /// 200, with [`SIMULATED_BODY`]: the step's "ok" exit.
+    #[default]
+    Success,
+    /// 503 with no body: the step's "error" exit.
+    Failure,
+}
+
+/// The body of a simulated successful call: an empty JSON object.
+pub const SIMULATED_BODY: &str = "{}";
+
+/// Calls answered for one input at most, so a flow that calls in a loop
+/// cannot keep the simulation spinning.
+const MAX_CALLS_PER_INPUT: usize = 20;
 
 /// A conversation with nothing stored, played one input at a time: the
 /// editor's preview chat and the simulate API. Orders it would place are
@@ -70,12 +107,15 @@ pub struct Simulation {
     pub orders: Vec<NewOrder>,
     /// Every node entered, in order, over all turns.
     pub visited: Vec<super::doc::NodeId>,
+    /// How calls to the merchant's system are answered.
+    pub http: HttpOutcome,
     turns: usize,
 }
 
 impl Simulation {
-    /// Plays one input. `order_url` stands in for the hosted order page's
-    /// address.
+    /// Plays one input, answering the calls it makes to the merchant's
+    /// system as [`Simulation::http`] says. `order_url` stands in for the
+    /// hosted order page's address.
     pub fn send(
         &mut self,
         flow: &ValidFlow,
@@ -84,6 +124,46 @@ impl Simulation {
         now_ms: i64,
         order_url: &str,
     ) {
+        self.lines.push(SimLine::In {
+            input: input.clone(),
+        });
+        let mut next = Some(input);
+        let mut calls = 0;
+        while let Some(input) = next.take() {
+            let Some(call) = self.play(flow, catalog, input, now_ms, order_url) else {
+                break;
+            };
+            if calls == MAX_CALLS_PER_INPUT {
+                break;
+            }
+            calls += 1;
+            let (status, body) = match self.http {
+                HttpOutcome::Success => (200, SIMULATED_BODY),
+                HttpOutcome::Failure => (503, ""),
+            };
+            self.lines.push(SimLine::Call {
+                method: call.1,
+                url: call.2,
+                status,
+            });
+            next = Some(Input::HttpResult {
+                request_id: call.0,
+                status,
+                body: body.to_string(),
+            });
+        }
+    }
+
+    /// Runs one step; returns the call it asked for, if any: (request id,
+    /// method, address).
+    fn play(
+        &mut self,
+        flow: &ValidFlow,
+        catalog: &CatalogView,
+        input: Input,
+        now_ms: i64,
+        order_url: &str,
+    ) -> Option<(String, HttpMethod, String)> {
         let event = format!("sim{}", self.turns);
         self.turns += 1;
         let ctx = Ctx {
@@ -93,12 +173,10 @@ impl Simulation {
             catalog,
             orders: &[],
         };
-        self.lines.push(SimLine::In {
-            input: input.clone(),
-        });
         let out = step(flow, std::mem::take(&mut self.session), input, &ctx);
         self.session = out.session;
         let mut number: Option<String> = None;
+        let mut call = None;
         for e in out.effects {
             match e {
                 Effect::PlaceOrder { order } => {
@@ -116,15 +194,23 @@ impl Simulation {
                     };
                     self.lines.push(SimLine::Out { message });
                 }
+                Effect::CallHttp {
+                    request_id,
+                    method,
+                    url,
+                    ..
+                } => call = Some((request_id, method, url)),
                 _ => {}
             }
         }
+        call
     }
 }
 
 /// A scripted conversation through a flow, with nothing stored: the orders
-/// it would place are returned instead, numbered TEST-1, TEST-2, …
-/// `order_url` stands in for the hosted order page's address.
+/// it would place are returned instead, numbered TEST-1, TEST-2, …, and
+/// calls to the merchant's system succeed with [`SIMULATED_BODY`] without
+/// being made. `order_url` stands in for the hosted order page's address.
 pub fn simulate(
     flow: &ValidFlow,
     catalog: &CatalogView,
@@ -214,5 +300,110 @@ mod tests {
         let out = sample_messages(&node("checkout"), &c);
         assert!(out.iter().any(|m| m.preview().contains("Tee")), "{out:?}");
         assert!(sample_messages(&node("set_variable"), &c).is_empty());
+    }
+
+    fn said(lines: &[SimLine]) -> Vec<String> {
+        lines
+            .iter()
+            .filter_map(|l| match l {
+                SimLine::Out { message } => Some(message.preview()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Asks for an order number, looks it up in the merchant's system,
+    /// and says what came back, or that it failed.
+    fn lookup() -> ValidFlow {
+        let json = r#"{"schema":1,"start":"ask","nodes":[
+            {"id":"ask","type":"ask","settings":{"text":"Your order number?","save_as":"n"}},
+            {"id":"call","type":"http_request","settings":{"method":"GET","url":"https://shop.example/orders/{{n}}","save_as":"reply"}},
+            {"id":"ok","type":"end","settings":{"text":"Found: {{reply}}"}},
+            {"id":"bad","type":"end","settings":{"text":"Our system is not answering."}}],
+            "edges":[{"from":"ask","port":"next","to":"call"},
+                     {"from":"call","port":"ok","to":"ok"},
+                     {"from":"call","port":"error","to":"bad"}]}"#;
+        ValidFlow::compile(crate::flow::doc::FlowDoc::from_json(json).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn calls_to_the_merchants_system_are_shown_and_answered() {
+        let flow = lookup();
+        let c = catalog();
+        let mut sim = Simulation::default();
+        sim.send(&flow, &c, Input::Start, 0, "u");
+        sim.send(
+            &flow,
+            &c,
+            Input::Text {
+                text: "1042".into(),
+            },
+            0,
+            "u",
+        );
+        assert!(
+            sim.lines.contains(&SimLine::Call {
+                method: HttpMethod::Get,
+                url: "https://shop.example/orders/1042".into(),
+                status: 200,
+            }),
+            "{:?}",
+            sim.lines
+        );
+        // The conversation went on through "ok", with the simulated body.
+        assert_eq!(
+            said(&sim.lines),
+            ["Your order number?", "Found: {}"],
+            "{:?}",
+            sim.lines
+        );
+        assert_eq!(
+            sim.session.vars.get("reply").map(String::as_str),
+            Some("{}")
+        );
+        assert_eq!(sim.visited.last().map(|n| n.as_str()), Some("ok"));
+
+        // Set to fail, the same input takes the "error" exit.
+        let mut sim = Simulation {
+            http: HttpOutcome::Failure,
+            ..Default::default()
+        };
+        sim.send(&flow, &c, Input::Start, 0, "u");
+        sim.send(&flow, &c, Input::Text { text: "7".into() }, 0, "u");
+        assert!(matches!(
+            sim.lines.iter().find(|l| matches!(l, SimLine::Call { .. })),
+            Some(SimLine::Call { status: 503, .. })
+        ));
+        assert_eq!(
+            said(&sim.lines).last().unwrap(),
+            "Our system is not answering."
+        );
+
+        // The scripted form (the simulate API) answers the same way.
+        let (lines, _, session) = simulate(
+            &flow,
+            &c,
+            vec![Input::Start, Input::Text { text: "9".into() }],
+            0,
+            "u",
+        );
+        assert_eq!(said(&lines).last().unwrap(), "Found: {}");
+        assert_eq!(session.status, crate::flow::interpreter::Status::Ended);
+    }
+
+    #[test]
+    fn a_flow_that_calls_in_a_loop_stops() {
+        let json = r#"{"schema":1,"start":"call","nodes":[
+            {"id":"call","type":"http_request","settings":{"url":"https://shop.example/ping"}}],
+            "edges":[{"from":"call","port":"ok","to":"call"},{"from":"call","port":"error","to":"call"}]}"#;
+        let flow = ValidFlow::unchecked(crate::flow::doc::FlowDoc::from_json(json).unwrap());
+        let mut sim = Simulation::default();
+        sim.send(&flow, &catalog(), Input::Start, 0, "u");
+        let calls = sim
+            .lines
+            .iter()
+            .filter(|l| matches!(l, SimLine::Call { .. }))
+            .count();
+        assert_eq!(calls, MAX_CALLS_PER_INPUT);
     }
 }

@@ -8,7 +8,7 @@ use leptos_router::hooks::use_params_map;
 use super::{ErrorBox, Frame, format_time};
 use crate::api::{BotPage, SimResult, VersionPage, get_bot_page, get_version_page, simulate_draft};
 use crate::channel::{CardButton, Outbound};
-use crate::flow::doc::{FlowDoc, NodeKind};
+use crate::flow::doc::{FlowDoc, HttpMethod, NodeKind};
 use crate::flow::interpreter::Input;
 use crate::flow::simulate::SimLine;
 use crate::flow::validate::describe;
@@ -434,6 +434,23 @@ pub(crate) fn Transcript(
                     other => format!("{other:?}"),
                 };
                 view! { <div class="bubble shopper">{text}</div> }.into_any()
+            }
+            SimLine::Call { method, url, status } => {
+                let method = match method {
+                    HttpMethod::Get => "GET",
+                    HttpMethod::Post => "POST",
+                };
+                let answer = if (200..300).contains(&status) {
+                    "pretending it worked"
+                } else {
+                    "pretending it failed"
+                };
+                view! {
+                    <div class="bubble note" data-testid="simulated-call">
+                        "(would call " {method} " " {url} "; nothing is sent in a test, " {answer} ")"
+                    </div>
+                }
+                .into_any()
             }
             SimLine::Out { message } => match message {
                 Outbound::Text { text } => view! { <div class="bubble bot">{text}</div> }.into_any(),

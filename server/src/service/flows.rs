@@ -188,6 +188,60 @@ pub async fn publish(state: &AppState, p: &Principal, bot: i64) -> ApiResult<Ver
     publish_doc(state, p, bot, &doc, "").await
 }
 
+/// Publishes the draft as the next version if it is still at `revision`,
+/// the one the merchant looked at; the check and the publish are atomic.
+pub async fn publish_revision(
+    state: &AppState,
+    p: &Principal,
+    bot: i64,
+    revision: i64,
+) -> ApiResult<VersionSummary> {
+    require(p, Role::Editor, "publish bots")?;
+    let stale = || {
+        ApiError::conflict(
+            "stale_revision",
+            "The draft was changed elsewhere since you opened it. Reload it, check it, then publish.",
+        )
+    };
+    let row = state
+        .store
+        .draft(workspace(p), BotId(bot))
+        .await?
+        .ok_or_else(|| ApiError::not_found("bot"))?;
+    if row.draft_revision != revision {
+        return Err(stale());
+    }
+    let doc = parse_doc(&row.draft)?;
+    let r = report(state, p, &doc).await?;
+    if r.has_errors() {
+        return Err(unpublishable(r));
+    }
+    let Some(v) = state
+        .store
+        .publish_revision(
+            workspace(p),
+            BotId(bot),
+            revision,
+            &doc.to_json(),
+            &actor_name(p),
+        )
+        .await?
+    else {
+        // Saved (or deleted) between the read and the publish.
+        return Err(match state.store.draft(workspace(p), BotId(bot)).await? {
+            Some(_) => stale(),
+            None => ApiError::not_found("bot"),
+        });
+    };
+    metrics::counter!("flows_published_total").increment(1);
+    Ok(VersionSummary {
+        number: v.number,
+        author: v.author,
+        note: v.note,
+        created_at: v.created_at,
+    })
+}
+
 async fn publish_doc(
     state: &AppState,
     p: &Principal,

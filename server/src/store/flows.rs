@@ -105,26 +105,59 @@ impl Store {
         author: &str,
         note: &str,
     ) -> Result<Option<VersionRow>> {
+        self.publish_at(ws, bot, None, document, author, note).await
+    }
+
+    /// Publishes `document` (the draft as read at `revision`) as the bot's
+    /// next version, only while the draft is still at `revision`: the check
+    /// and the publish are one transaction, with the bot's row locked, so a
+    /// save in between cannot slip past. `None` when the workspace has no
+    /// such bot or the draft has moved on.
+    pub async fn publish_revision(
+        &self,
+        ws: WorkspaceId,
+        bot: BotId,
+        revision: i64,
+        document: &str,
+        author: &str,
+    ) -> Result<Option<VersionRow>> {
+        self.publish_at(ws, bot, Some(revision), document, author, "")
+            .await
+    }
+
+    async fn publish_at(
+        &self,
+        ws: WorkspaceId,
+        bot: BotId,
+        revision: Option<i64>,
+        document: &str,
+        author: &str,
+        note: &str,
+    ) -> Result<Option<VersionRow>> {
+        // SQLite's BEGIN IMMEDIATE already holds the write lock.
         let mut tx = self.begin().await?;
-        let exists: Option<i64> = match self.backend {
-            super::Backend::Postgres => {
+        let current: Option<i64> = match self.backend {
+            super::Backend::Postgres => sqlx::query_scalar(
+                "SELECT draft_revision FROM bots WHERE workspace_id = $1 AND id = $2 FOR UPDATE",
+            )
+            .bind(ws)
+            .bind(bot)
+            .fetch_optional(&mut *tx)
+            .await?,
+            super::Backend::Sqlite => {
                 sqlx::query_scalar(
-                    "SELECT id FROM bots WHERE workspace_id = $1 AND id = $2 FOR UPDATE",
+                    "SELECT draft_revision FROM bots WHERE workspace_id = $1 AND id = $2",
                 )
                 .bind(ws)
                 .bind(bot)
                 .fetch_optional(&mut *tx)
                 .await?
             }
-            super::Backend::Sqlite => {
-                sqlx::query_scalar("SELECT id FROM bots WHERE workspace_id = $1 AND id = $2")
-                    .bind(ws)
-                    .bind(bot)
-                    .fetch_optional(&mut *tx)
-                    .await?
-            }
         };
-        if exists.is_none() {
+        let Some(current) = current else {
+            return Ok(None);
+        };
+        if revision.is_some_and(|r| r != current) {
             return Ok(None);
         }
         let next: i64 = sqlx::query_scalar(

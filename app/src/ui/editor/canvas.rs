@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::{Ed, Selection, Tab};
-use crate::flow::doc::{NodeId, Position};
+use crate::flow::doc::{Node, NodeId, Position};
 use crate::flow::edit::Op;
 use crate::flow::layout::{edge_path, input_anchor, port_anchor, summary};
 use crate::flow::validate::describe;
@@ -265,6 +265,7 @@ pub(crate) fn Canvas() -> impl IntoView {
             class="canvas"
             node_ref=ed.canvas_el
             data-testid="canvas"
+            tabindex="-1"
             role="region"
             aria-label="Flow canvas: drag the background to move around, Ctrl + wheel to zoom"
             on:pointerdown=on_down
@@ -321,6 +322,10 @@ fn ViewingBanner() -> impl IntoView {
                         ed.flash(format!(
                             "Version {n} is now in the draft. Undo brings your previous draft back."
                         ));
+                    } else {
+                        ed.flash(format!(
+                            "Version {n} is the same as your draft: nothing changed."
+                        ));
                     }
                 }
             };
@@ -339,12 +344,15 @@ fn ViewingBanner() -> impl IntoView {
     }
 }
 
+/// A node's stored position, as a Memo: an edit elsewhere in the flow
+/// re-checks it, but redraws only the cards and edges that moved.
+fn position_of(ed: Ed, id: NodeId) -> Memo<Option<Position>> {
+    Memo::new(move |_| ed.shown_node(&id, |n| n.position))
+}
+
 /// Where a node is drawn, including a drag in progress.
-fn live_position(ed: Ed, id: &NodeId, moving: bool) -> Option<Position> {
-    let p = ed.shown.with(|d| {
-        ed.index
-            .with(|ix| ix.get(id).and_then(|&i| d.nodes.get(i)).map(|n| n.position))
-    })?;
+fn live_position(ed: Ed, at: Memo<Option<Position>>, moving: bool) -> Option<Position> {
+    let p = at.get()?;
     let (dx, dy) = if moving {
         ed.drag_offset.get()
     } else {
@@ -370,17 +378,17 @@ fn EdgeView(from: NodeId, port: String, to: NodeId) -> impl IntoView {
     let index = {
         let (from, port) = (from.clone(), port.clone());
         Memo::new(move |_| {
-            ed.shown.with(|d| {
-                d.node(&from)
-                    .and_then(|n| n.kind.ports().iter().position(|p| p.name == port))
+            ed.shown_node(&from, |n| {
+                n.kind.ports().iter().position(|p| p.name == port)
             })
+            .flatten()
         })
     };
+    let (from_at, to_at) = (position_of(ed, from.clone()), position_of(ed, to.clone()));
     let d = {
-        let (from, to) = (from.clone(), to.clone());
         move || {
-            let a = live_position(ed, &from, from_moving.get())?;
-            let b = live_position(ed, &to, to_moving.get())?;
+            let a = live_position(ed, from_at, from_moving.get())?;
+            let b = live_position(ed, to_at, to_moving.get())?;
             Some(edge_path(port_anchor(a, index.get()?), input_anchor(b)))
         }
     };
@@ -400,7 +408,7 @@ fn EdgeView(from: NodeId, port: String, to: NodeId) -> impl IntoView {
     };
     view! {
         <g class="edge" class:selected=selected class:on-path=on_path data-edge-from=from.0.clone() data-edge-port=port.clone() data-edge-to=to.0.clone()>
-            <path class="edge-hit" d=d.clone() />
+            <path class="edge-hit" d=d />
             <path class="edge-line" d=d marker-end="url(#arrow)" />
         </g>
     }
@@ -411,21 +419,16 @@ fn NodeCard(id: NodeId) -> impl IntoView {
     let ed = expect_context::<Ed>();
     let node = {
         let id = id.clone();
-        Memo::new(move |_| {
-            ed.shown.with(|d| {
-                ed.index
-                    .with(|ix| ix.get(&id).and_then(|&i| d.nodes.get(i)).cloned())
-            })
-        })
+        Memo::new(move |_| ed.shown_node(&id, Node::clone))
     };
     let moving = {
         let id = id.clone();
         Memo::new(move |_| ed.dragging.with(|v| v.contains(&id)))
     };
+    let at = position_of(ed, id.clone());
     let transform = {
-        let id = id.clone();
         move || {
-            let p = live_position(ed, &id, moving.get()).unwrap_or_default();
+            let p = live_position(ed, at, moving.get()).unwrap_or_default();
             format!("translate({}px, {}px)", p.x, p.y)
         }
     };
@@ -458,13 +461,8 @@ fn NodeCard(id: NodeId) -> impl IntoView {
     let connected: Memo<Vec<String>> = {
         let id = id.clone();
         Memo::new(move |_| {
-            ed.shown.with(|d| {
-                d.edges
-                    .iter()
-                    .filter(|e| e.from == id)
-                    .map(|e| e.port.clone())
-                    .collect()
-            })
+            ed.linked_ports
+                .with(|m| m.get(&id).cloned().unwrap_or_default())
         })
     };
     let type_name = move || node.with(|n| n.as_ref().map_or("", |n| n.kind.type_name()));

@@ -16,7 +16,7 @@ use crate::flow::doc::{
     AskKind, Branch, ChoiceOption, Comparison, HttpMethod, Node, NodeId, NodeKind, PaymentOptions,
     Subject, Trigger,
 };
-use crate::flow::edit::{Op, fresh_port_id, known_variables};
+use crate::flow::edit::{Op, fresh_port_id, insert_variable, known_variables};
 use crate::flow::simulate::sample_messages;
 use crate::flow::validate::describe;
 
@@ -89,8 +89,8 @@ fn TextField(
         if var.is_empty() {
             return;
         }
-        let token = format!("{{{{{var}}}}}");
         let current = value.get_untracked();
+        // The browser counts the caret in UTF-16 units.
         let caret = area
             .get_untracked()
             .and_then(|el| el.selection_start().ok().flatten())
@@ -99,23 +99,7 @@ fn TextField(
                     .and_then(|el| el.selection_start().ok().flatten())
             })
             .map(|c| c as usize);
-        // The caret counts UTF-16 units; find the matching byte offset.
-        let at = caret
-            .and_then(|c| {
-                let mut units = 0;
-                current
-                    .char_indices()
-                    .find(|(_, ch)| {
-                        let found = units >= c;
-                        units += ch.len_utf16();
-                        found
-                    })
-                    .map(|(i, _)| i)
-                    .or(Some(current.len()))
-            })
-            .unwrap_or(current.len());
-        let mut next = current.clone();
-        next.insert_str(at, &token);
+        let next = insert_variable(&current, caret, &var);
         on_change.run(next);
         if let Ok(select) =
             wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlSelectElement>(event_target::<
@@ -237,12 +221,20 @@ fn Choice(
 #[component]
 pub(crate) fn Inspector() -> impl IntoView {
     let ed = expect_context::<Ed>();
+    // Keyed on the step's type as well as its id: undo, an import or
+    // "Load their version" can bring the same id back as another type,
+    // which needs another form.
     let single = Memo::new(move |_| {
-        ed.selected
-            .with(|s| (s.nodes.len() == 1).then(|| s.nodes[0].clone()))
+        let id = ed
+            .selected
+            .with(|s| (s.nodes.len() == 1).then(|| s.nodes[0].clone()))?;
+        let ty = ed.shown_node(&id, |n| n.kind.type_name());
+        Some((id, ty))
     });
     move || match single.get() {
-        Some(id) => view! { <NodeInspector id=id /> }.into_any(),
+        Some((id, Some(_))) => view! { <NodeInspector id=id /> }.into_any(),
+        // Selected, but gone from what is shown (a version being viewed).
+        Some((_, None)) => ().into_any(),
         None => view! { <OtherInspector /> }.into_any(),
     }
 }
@@ -1108,86 +1100,83 @@ fn http_form(ed: Ed, id: &NodeId, node: Memo<Option<Node>>) -> AnyView {
 }
 
 /// Where each of the node's exits leads, as selects: the keyboard way to
-/// connect steps.
+/// connect steps. The steps to choose from are the editor's shared list,
+/// and each select's options are keyed, so an edit in a 500-step flow
+/// replaces one option, not every option of every select.
 #[component]
 fn Exits(id: NodeId) -> impl IntoView {
     let ed = expect_context::<Ed>();
-    let rows = Memo::new({
+    let ports = Memo::new({
+        let id = id.clone();
+        move |_| {
+            ed.shown_node(&id, |n| {
+                n.kind
+                    .ports()
+                    .into_iter()
+                    .map(|p| (p.name, p.label))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+        }
+    });
+    let targets = Memo::new({
         let id = id.clone();
         move |_| {
             ed.shown.with(|d| {
-                let Some(n) = d.node(&id) else {
-                    return (vec![], vec![]);
-                };
-                let ports: Vec<(String, String, Option<NodeId>)> = n
-                    .kind
-                    .ports()
-                    .into_iter()
-                    .map(|p| {
-                        let to = d
-                            .edges
-                            .iter()
-                            .find(|e| e.from == id && e.port == p.name)
-                            .map(|e| e.to.clone());
-                        (p.name, p.label, to)
-                    })
-                    .collect();
-                let targets: Vec<(NodeId, String)> = d
-                    .nodes
+                d.edges
                     .iter()
-                    .map(|n| (n.id.clone(), describe(n)))
-                    .collect();
-                (ports, targets)
+                    .filter(|e| e.from == id)
+                    .map(|e| (e.port.clone(), e.to.clone()))
+                    .collect::<std::collections::HashMap<_, _>>()
             })
         }
     });
-    move || {
-        let (ports, targets) = rows.get();
-        if ports.is_empty() {
-            return view! { <p class="hint">"The conversation ends after this step."</p> }
-                .into_any();
-        }
+    let row = move |(name, label): (String, String)| {
+        let to = {
+            let name = name.clone();
+            Memo::new(move |_| targets.with(|m| m.get(&name).cloned()))
+        };
         let from = id.clone();
+        let port = name.clone();
+        let select_id = format!("exit-{name}");
         view! {
+            <div class="field">
+                <label for=select_id.clone()>"After “" {label} "”"</label>
+                <select
+                    id=select_id
+                    on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        let op = if v.is_empty() {
+                            Op::Disconnect { from: from.clone(), port: port.clone() }
+                        } else {
+                            Op::Connect { from: from.clone(), port: port.clone(), to: NodeId(v) }
+                        };
+                        ed.apply(op, None);
+                    }
+                >
+                    <option value="" prop:selected=move || to.with(Option::is_none)>"Nothing: the chat ends"</option>
+                    <For
+                        each=move || ed.step_names.get()
+                        key=|t| t.clone()
+                        children=move |(tid, tname)| {
+                            let value = tid.0.clone();
+                            view! { <option value=value prop:selected=move || to.with(|t| t.as_ref() == Some(&tid))>{tname}</option> }
+                        }
+                    />
+                </select>
+            </div>
+        }
+    };
+    view! {
+        <Show
+            when=move || ports.with(|p| !p.is_empty())
+            fallback=|| view! { <p class="hint">"The conversation ends after this step."</p> }
+        >
             <fieldset class="exits-form">
                 <legend>"What happens next"</legend>
-                {ports
-                    .into_iter()
-                    .map(|(name, label, to)| {
-                        let from = from.clone();
-                        let port = name.clone();
-                        let select_id = format!("exit-{name}");
-                        view! {
-                            <div class="field">
-                                <label for=select_id.clone()>"After “" {label} "”"</label>
-                                <select
-                                    id=select_id
-                                    on:change=move |ev| {
-                                        let v = event_target_value(&ev);
-                                        let op = if v.is_empty() {
-                                            Op::Disconnect { from: from.clone(), port: port.clone() }
-                                        } else {
-                                            Op::Connect { from: from.clone(), port: port.clone(), to: NodeId(v) }
-                                        };
-                                        ed.apply(op, None);
-                                    }
-                                >
-                                    <option value="" selected=to.is_none()>"Nothing: the chat ends"</option>
-                                    {targets
-                                        .iter()
-                                        .map(|(tid, tname)| {
-                                            let sel = to.as_ref() == Some(tid);
-                                            view! { <option value=tid.0.clone() selected=sel>{tname.clone()}</option> }
-                                        })
-                                        .collect_view()}
-                                </select>
-                            </div>
-                        }
-                    })
-                    .collect_view()}
+                <For each=move || ports.get() key=|p| p.clone() children=row.clone() />
             </fieldset>
-        }
-        .into_any()
+        </Show>
     }
 }
 

@@ -24,7 +24,7 @@ use leptos_router::hooks::use_params_map;
 use super::{ErrorBox, Frame};
 use crate::api::{EditorData, SaveOutcome, get_editor, publish_flow, save_flow};
 use crate::commerce::CatalogView;
-use crate::flow::doc::{FlowDoc, NodeId};
+use crate::flow::doc::{FlowDoc, Node, NodeId};
 use crate::flow::edit::{History, Op, new_node};
 use crate::flow::layout::{CARD_W, Viewport, bounds, card_rect, free_spot};
 use crate::flow::{Report, Severity, validate};
@@ -82,6 +82,13 @@ pub(crate) struct Ed {
     pub index: Memo<HashMap<NodeId, usize>>,
     /// The draft's problems, computed in the browser by the server's code.
     pub report: Memo<Report>,
+    /// Errors and warnings of each node of the draft, by id.
+    pub problems_by_node: Memo<HashMap<String, (usize, usize)>>,
+    /// The connected ports of each node in `shown`, by id.
+    pub linked_ports: Memo<HashMap<NodeId, Vec<String>>>,
+    /// Every step of `shown` as the merchant reads it, in order: the
+    /// choices of the inspector's "What happens next" lists.
+    pub step_names: Memo<Vec<(NodeId, String)>>,
     pub catalog: StoredValue<CatalogView>,
     pub selected: RwSignal<Selection>,
     pub view: RwSignal<Viewport>,
@@ -99,6 +106,9 @@ pub(crate) struct Ed {
     pub versions: RwSignal<Vec<VersionSummary>>,
     pub live: RwSignal<Option<i64>>,
     pub tab: RwSignal<Tab>,
+    /// Edits kept in this browser because they could not be saved when the
+    /// merchant last left the editor, offered back until they choose.
+    pub recovered: RwSignal<Option<FlowDoc>>,
     pub canvas_el: NodeRef<Div>,
     generation: StoredValue<u64>,
     in_flight: StoredValue<bool>,
@@ -124,6 +134,42 @@ impl Ed {
             })
         });
         let report = Memo::new(move |_| doc.with(|d| catalog.with_value(|c| validate(d, Some(c)))));
+        // Built once per change, so that each card and edge looks itself
+        // up instead of scanning every edge and problem: a 500-step flow
+        // costs O(steps) per edit, not O(steps²).
+        let problems_by_node = Memo::new(move |_| {
+            report.with(|r| {
+                let mut m: HashMap<String, (usize, usize)> = HashMap::new();
+                for p in &r.problems {
+                    if let Some(n) = &p.node {
+                        let c = m.entry(n.clone()).or_default();
+                        if p.severity == Severity::Error {
+                            c.0 += 1;
+                        } else {
+                            c.1 += 1;
+                        }
+                    }
+                }
+                m
+            })
+        });
+        let linked_ports = Memo::new(move |_| {
+            shown.with(|d| {
+                let mut m: HashMap<NodeId, Vec<String>> = HashMap::new();
+                for e in &d.edges {
+                    m.entry(e.from.clone()).or_default().push(e.port.clone());
+                }
+                m
+            })
+        });
+        let step_names = Memo::new(move |_| {
+            shown.with(|d| {
+                d.nodes
+                    .iter()
+                    .map(|n| (n.id.clone(), crate::flow::validate::describe(n)))
+                    .collect()
+            })
+        });
         Ed {
             bot: data.bot.id,
             bot_name: StoredValue::new(data.bot.name.clone()),
@@ -134,6 +180,9 @@ impl Ed {
             shown,
             index,
             report,
+            problems_by_node,
+            linked_ports,
+            step_names,
             catalog,
             selected: RwSignal::new(Selection::default()),
             view: RwSignal::new(Viewport::default()),
@@ -148,6 +197,7 @@ impl Ed {
             versions: RwSignal::new(data.versions),
             live: RwSignal::new(data.bot.published_version),
             tab: RwSignal::new(Tab::Step),
+            recovered: RwSignal::new(None),
             canvas_el: NodeRef::new(),
             generation: StoredValue::new(0),
             in_flight: StoredValue::new(false),
@@ -166,15 +216,16 @@ impl Ed {
     }
 
     /// Applies an edit; `coalesce` merges a run of edits to one field into
-    /// one undo step. Refused edits are explained.
+    /// one undo step. `true` when the draft changed; refused edits are
+    /// explained.
     pub fn apply(&self, op: Op, coalesce: Option<&str>) -> bool {
         if !self.can_edit || self.viewing.with_untracked(Option::is_some) {
             return false;
         }
-        let mut result = Ok(());
+        let mut result = Ok(false);
         self.hist.update(|h| result = h.apply(&op, coalesce));
         match result {
-            Ok(()) => true,
+            Ok(changed) => changed,
             Err(e) => {
                 self.fail(e.to_string());
                 false
@@ -267,6 +318,31 @@ impl Ed {
         let (w, h) = self.canvas_size();
         self.view
             .update(|v| *v = v.center_on(r.x + r.w / 2.0, r.y + r.h / 2.0, w, h));
+        self.focus_card(id);
+    }
+
+    /// Moves keyboard focus to a node's card, so arrows and Delete act on
+    /// it, without letting the browser scroll the canvas (the view moves
+    /// by its transform only).
+    pub fn focus_card(&self, id: &NodeId) {
+        use wasm_bindgen::JsCast;
+        let Some(canvas) = self.canvas_el.get_untracked() else {
+            return;
+        };
+        // Valid ids are letters, digits, "-" and "_": safe in a selector.
+        if !crate::flow::doc::is_valid_id(id.as_str()) {
+            return;
+        }
+        let card = canvas
+            .query_selector(&format!("[data-node-id=\"{}\"]", id.as_str()))
+            .ok()
+            .flatten()
+            .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(card) = card {
+            let options = web_sys::FocusOptions::new();
+            options.set_prevent_scroll(true);
+            let _ = card.focus_with_options(&options);
+        }
     }
 
     /// Adds a step of `type_name` in a free spot near the middle of the
@@ -334,14 +410,17 @@ impl Ed {
 
     /// Problems of one node: (errors, warnings).
     pub fn problem_counts(&self, id: &NodeId) -> (usize, usize) {
-        self.report.with(|r| {
-            r.for_node(id.as_str()).fold((0, 0), |(e, w), p| {
-                if p.severity == Severity::Error {
-                    (e + 1, w)
-                } else {
-                    (e, w + 1)
-                }
-            })
+        self.problems_by_node
+            .with(|m| m.get(id.as_str()).copied().unwrap_or_default())
+    }
+
+    /// A node of what is shown, found through the index.
+    pub fn shown_node<T>(&self, id: &NodeId, f: impl FnOnce(&Node) -> T) -> Option<T> {
+        self.shown.with(|d| {
+            self.index
+                .with(|ix| ix.get(id).and_then(|&i| d.nodes.get(i)))
+                .filter(|n| n.id == *id)
+                .map(f)
         })
     }
 }
@@ -391,11 +470,28 @@ fn Editor(data: EditorData) -> impl IntoView {
         request_animation_frame(move || ed.fit());
     });
 
-    // Keyboard shortcuts, and a warning before leaving with unsaved work.
+    // Edits that could not be saved last time: offer them back, unless the
+    // server has them after all.
+    Effect::new(move |_| {
+        if !ed.can_edit {
+            return;
+        }
+        if let Some(kept) = unsaved::read(ed.bot) {
+            if ed.doc.with_untracked(|d| *d == kept) {
+                unsaved::forget(ed.bot);
+            } else {
+                ed.recovered.set(Some(kept));
+            }
+        }
+    });
+
+    // Keyboard shortcuts, and a warning before leaving with unsaved work
+    // (kept in this browser too, in case the merchant leaves anyway).
     Effect::new(move |_| {
         let keys = window_event_listener(leptos::ev::keydown, move |e| on_key(ed, e));
         let leave = window_event_listener(leptos::ev::beforeunload, move |e| {
-            if ed.save.get_untracked() != SaveState::Saved {
+            if ed.can_edit && ed.save.get_untracked() != SaveState::Saved {
+                ed.doc.with_untracked(|d| unsaved::keep(ed.bot, d));
                 e.prevent_default();
                 e.set_return_value("You have unsaved changes.");
             }
@@ -422,20 +518,28 @@ fn Editor(data: EditorData) -> impl IntoView {
     });
 
     // Leaving the editor inside the app (a link in the top bar) must not
-    // drop changes waiting for the autosave: send them on the way out.
+    // drop changes waiting for the autosave: send them on the way out. The
+    // editor is gone by the time the answer comes, so they are also kept
+    // in this browser until the server has them: a save refused (saved
+    // elsewhere meanwhile) or lost (offline) is offered back next time.
     on_cleanup(move || {
         let (Some(doc), Some(revision)) =
             (ed.doc.try_get_untracked(), ed.revision.try_get_untracked())
         else {
             return;
         };
-        let unsaved = ed.saved_doc.try_with_value(|s| *s != doc).unwrap_or(false);
+        let pending = ed.saved_doc.try_with_value(|s| *s != doc).unwrap_or(false);
         let conflict = ed.save.try_get_untracked() == Some(SaveState::Conflict);
-        if ed.can_edit && unsaved && !conflict {
+        if ed.can_edit && pending {
             let bot = ed.bot;
-            spawn_local(async move {
-                let _ = save_flow(bot, revision, doc).await;
-            });
+            unsaved::keep(bot, &doc);
+            if !conflict {
+                spawn_local(async move {
+                    if let Ok(SaveOutcome::Saved { .. }) = save_flow(bot, revision, doc).await {
+                        unsaved::forget(bot);
+                    }
+                });
+            }
         }
     });
 
@@ -447,6 +551,7 @@ fn Editor(data: EditorData) -> impl IntoView {
                 <a href=format!("/bots/{}", ed.bot)>"bot's page"</a> "."
             </p>
             <panels::Toolbar />
+            <panels::RecoveredBanner />
             <div class="editor-body">
                 <aside class="editor-left" aria-label="Steps and problems">
                     <panels::Palette />
@@ -460,6 +565,49 @@ fn Editor(data: EditorData) -> impl IntoView {
             <panels::Notice />
             <panels::ConflictDialog />
         </main>
+    }
+}
+
+/// Edits kept in the browser's local storage, one draft per bot, while the
+/// server does not have them.
+pub(crate) mod unsaved {
+    use crate::flow::doc::FlowDoc;
+
+    fn key(bot: i64) -> String {
+        format!("botme:unsaved-draft:{bot}")
+    }
+
+    fn storage() -> Option<web_sys::Storage> {
+        #[cfg(target_arch = "wasm32")]
+        {
+            leptos::prelude::window().local_storage().ok().flatten()
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            None
+        }
+    }
+
+    /// Keeps `doc` for `bot`, replacing what was kept before.
+    pub fn keep(bot: i64, doc: &FlowDoc) {
+        if let Some(s) = storage() {
+            let _ = s.set_item(&key(bot), &doc.to_json());
+        }
+    }
+
+    /// What is kept for `bot`, if anything readable.
+    pub fn read(bot: i64) -> Option<FlowDoc> {
+        let json = storage()?.get_item(&key(bot)).ok().flatten()?;
+        let mut doc = FlowDoc::from_json(&json).ok()?;
+        crate::flow::edit::tidy(&mut doc);
+        Some(doc)
+    }
+
+    /// Drops what is kept for `bot`.
+    pub fn forget(bot: i64) {
+        if let Some(s) = storage() {
+            let _ = s.remove_item(&key(bot));
+        }
     }
 }
 
@@ -504,6 +652,11 @@ pub(crate) async fn save_now(ed: Ed) -> bool {
         Ok(SaveOutcome::Saved { revision }) => {
             ed.revision.set(revision);
             ed.saved_doc.set_value(doc.clone());
+            // A copy kept when leaving earlier is now out of date; one
+            // offered back stays until the merchant chooses.
+            if ed.recovered.with_untracked(Option::is_none) {
+                unsaved::forget(ed.bot);
+            }
             if ed.doc.with_untracked(|d| *d == doc) {
                 ed.save.set(SaveState::Saved);
                 true
@@ -550,17 +703,34 @@ pub(crate) async fn publish(ed: Ed) {
     }
 }
 
+/// The editor's shortcuts. Undo and redo work anywhere but in a text
+/// field; Delete, the arrows and Escape only act on the canvas (a focused
+/// card, or the canvas after a click on it), so they never fire from the
+/// toolbar, the palette or a form. Nothing fires while the save-conflict
+/// dialog waits for an answer.
 fn on_key(ed: Ed, e: leptos::ev::KeyboardEvent) {
     use wasm_bindgen::JsCast;
-    let typing = e
-        .target()
-        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-        .is_some_and(|el| {
-            matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
-                || el.closest("[contenteditable]").ok().flatten().is_some()
-        });
     let key = e.key();
     let command = e.ctrl_key() || e.meta_key();
+    if ed.conflict.with_untracked(Option::is_some) {
+        // Not even the browser's own undo, which would quietly change the
+        // text field last typed in, behind the dialog.
+        if command && (key.eq_ignore_ascii_case("z") || key.eq_ignore_ascii_case("y")) {
+            e.prevent_default();
+        }
+        return;
+    }
+    let target = e
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok());
+    let typing = target.as_ref().is_some_and(|el| {
+        matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+            || el.closest("[contenteditable]").ok().flatten().is_some()
+    });
+    let on_canvas = match (ed.canvas_el.get_untracked(), &target) {
+        (Some(canvas), Some(el)) => canvas.contains(Some(&**el)),
+        _ => false,
+    };
     if command && key.eq_ignore_ascii_case("z") {
         if typing {
             return;
@@ -580,7 +750,7 @@ fn on_key(ed: Ed, e: leptos::ev::KeyboardEvent) {
         }
         return;
     }
-    if typing || command || e.alt_key() {
+    if typing || !on_canvas || command || e.alt_key() {
         return;
     }
     let nudge = if e.shift_key() { 50.0 } else { 10.0 };
@@ -588,6 +758,16 @@ fn on_key(ed: Ed, e: leptos::ev::KeyboardEvent) {
         "Delete" | "Backspace" => {
             e.prevent_default();
             ed.delete_selection();
+            // The focused card may be gone: keep the keyboard on the canvas.
+            if let Some(canvas) = ed.canvas_el.get_untracked()
+                && !document()
+                    .active_element()
+                    .is_some_and(|a| canvas.contains(Some(&*a)))
+            {
+                let options = web_sys::FocusOptions::new();
+                options.set_prevent_scroll(true);
+                let _ = canvas.focus_with_options(&options);
+            }
             return;
         }
         "Escape" => {

@@ -170,6 +170,12 @@ fn import(ed: Ed, text: &str) {
         }
         Ok(doc) => {
             let steps = doc.nodes.len();
+            let mut tidied = doc.clone();
+            crate::flow::edit::tidy(&mut tidied);
+            if ed.doc.with_untracked(|d| *d == tidied) {
+                ed.flash("The imported flow is the same as yours: nothing changed.");
+                return;
+            }
             if ed.apply(Op::Replace { doc }, None) {
                 ed.selected.set(Selection::default());
                 let errors = ed.report.with_untracked(|r| r.errors().count());
@@ -182,8 +188,6 @@ fn import(ed: Ed, text: &str) {
                     "Imported {steps} step(s). {tail} Undo brings your previous flow back."
                 ));
                 request_animation_frame(move || ed.fit());
-            } else if ed.doc.with_untracked(|d| d.nodes.len()) == steps {
-                ed.flash("The imported flow is the same as yours: nothing changed.");
             }
         }
     }
@@ -396,6 +400,41 @@ fn Versions() -> impl IntoView {
     }
 }
 
+/// Offers back edits this browser kept because they could not be saved
+/// when the merchant last left the editor.
+#[component]
+pub(crate) fn RecoveredBanner() -> impl IntoView {
+    let ed = expect_context::<Ed>();
+    move || {
+        ed.recovered.get().map(|doc| {
+            let restore = move |_| {
+                ed.recovered.set(None);
+                super::unsaved::forget(ed.bot);
+                ed.viewing.set(None);
+                if ed.apply(Op::Replace { doc: doc.clone() }, None) {
+                    ed.selected.set(Selection::default());
+                    ed.flash("Your unsaved changes are back in the draft. Undo brings the saved draft back.");
+                    request_animation_frame(move || ed.fit());
+                }
+            };
+            let discard = move |_| {
+                ed.recovered.set(None);
+                super::unsaved::forget(ed.bot);
+                ed.flash("Discarded the changes kept in this browser.");
+            };
+            view! {
+                <div class="recovered-banner" role="alert" data-testid="recovered">
+                    <span>
+                        "Some changes you made here last time could not be saved (the connection failed, or the flow was changed elsewhere). They are kept in this browser."
+                    </span>
+                    <button type="button" class="small primary" on:click=restore>"Bring my changes back"</button>
+                    <button type="button" class="small" on:click=discard>"Discard them"</button>
+                </div>
+            }
+        })
+    }
+}
+
 #[component]
 pub(crate) fn Notice() -> impl IntoView {
     let ed = expect_context::<Ed>();
@@ -442,6 +481,17 @@ pub(crate) fn ConflictDialog() -> impl IntoView {
                     }
                 });
             };
+            // The dialog takes the keyboard: focus its first choice.
+            request_animation_frame(|| {
+                if let Some(el) = document()
+                    .query_selector("[data-testid=conflict] button")
+                    .ok()
+                    .flatten()
+                    .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+                {
+                    let _ = el.focus();
+                }
+            });
             view! {
                 <div class="dialog-backdrop">
                     <div class="dialog" role="alertdialog" aria-modal="true" aria-labelledby="conflict-title" aria-describedby="conflict-text" data-testid="conflict">

@@ -1,13 +1,16 @@
 //! The preview chat: the interpreter, compiled to WASM, runs the current
 //! draft against the workspace's real catalog, in the browser. Nothing is
 //! sent and nothing is stored; the steps it goes through light up on the
-//! canvas.
+//! canvas. Calls to the merchant's system are not made either: the chat
+//! shows what would be called, and the merchant picks whether to pretend
+//! the call worked or failed.
 
 use leptos::prelude::*;
 
 use super::Ed;
+use crate::flow::doc::NodeKind;
 use crate::flow::interpreter::{Input, ValidFlow};
-use crate::flow::simulate::Simulation;
+use crate::flow::simulate::{HttpOutcome, Simulation};
 use crate::ui::bot::{ChatForm, Transcript};
 
 fn now_ms() -> i64 {
@@ -25,6 +28,14 @@ fn now_ms() -> i64 {
 pub(crate) fn PreviewChat() -> impl IntoView {
     let ed = expect_context::<Ed>();
     let sim = RwSignal::new(Simulation::default());
+    let http = RwSignal::new(HttpOutcome::Success);
+    let calls_out = Memo::new(move |_| {
+        ed.doc.with(|d| {
+            d.nodes
+                .iter()
+                .any(|n| matches!(n.kind, NodeKind::HttpRequest(_)))
+        })
+    });
     // Usable once the WASM bundle runs the interpreter.
     let ready = RwSignal::new(false);
     Effect::new(move |_| ready.set(true));
@@ -32,6 +43,7 @@ pub(crate) fn PreviewChat() -> impl IntoView {
     let send = move |input: Input| {
         let flow = ValidFlow::unchecked(ed.doc.get_untracked());
         sim.update(|s| {
+            s.http = http.get_untracked();
             ed.catalog.with_value(|c| {
                 s.send(
                     &flow,
@@ -94,6 +106,20 @@ pub(crate) fn PreviewChat() -> impl IntoView {
                 on_send=Callback::new(move |text: String| send(Input::Text { text }))
                 on_restart=Callback::new(move |()| restart(()))
             />
+            <Show when=move || calls_out.get()>
+                <div class="field inline-field">
+                    <label for="preview-http">"When the flow calls your system"</label>
+                    <select
+                        id="preview-http"
+                        on:change=move |ev| {
+                            http.set(if event_target_value(&ev) == "failure" { HttpOutcome::Failure } else { HttpOutcome::Success })
+                        }
+                    >
+                        <option value="success" selected=move || http.get() == HttpOutcome::Success>"Pretend it worked (replies {})"</option>
+                        <option value="failure" selected=move || http.get() == HttpOutcome::Failure>"Pretend it failed"</option>
+                    </select>
+                </div>
+            </Show>
             <div class="preview-state">
                 <section aria-labelledby="vars-title">
                     <h3 id="vars-title">"Remembered values"</h3>
