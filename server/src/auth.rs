@@ -136,6 +136,11 @@ pub fn hash_token(secret: &str) -> String {
 
 /// Limits repeated failed logins per email and per client address.
 ///
+/// Every attempt is counted as a failure *before* its password is checked
+/// ([`LoginThrottle::reserve`]) and taken back only when it succeeds, so
+/// guesses sent in parallel cannot all pass the check while the first ones
+/// are still being verified.
+///
 /// Kept in memory: with several instances each enforces its own limit, which
 /// still bounds guessing to a small multiple of the limit.
 pub struct LoginThrottle {
@@ -143,6 +148,16 @@ pub struct LoginThrottle {
     per_email: usize,
     per_ip: usize,
     window: Duration,
+}
+
+/// An attempt counted against the throttle while its password is checked.
+/// Dropping it leaves it counted as a failure; hand it to
+/// [`LoginThrottle::succeeded`] or [`LoginThrottle::cancel`] otherwise.
+#[must_use = "an attempt stays counted as a failure unless settled"]
+pub struct Attempt {
+    email_key: String,
+    ip_key: Option<String>,
+    at: Instant,
 }
 
 impl LoginThrottle {
@@ -160,13 +175,20 @@ impl LoginThrottle {
         (format!("email:{email}"), ip.map(|ip| format!("ip:{ip}")))
     }
 
-    /// `Err(wait)` when this email or address must wait before trying again.
-    pub fn check(&self, email: &str, ip: Option<IpAddr>, now: Instant) -> Result<(), Duration> {
-        let (email_key, ip_key) = Self::keys(email, ip);
-        let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<Instant>>> {
+        self.failures.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn wait(
+        &self,
+        map: &HashMap<String, Vec<Instant>>,
+        email_key: &str,
+        ip_key: Option<&str>,
+        now: Instant,
+    ) -> Duration {
         let mut wait = Duration::ZERO;
         for (key, limit) in [(Some(email_key), self.per_email), (ip_key, self.per_ip)] {
-            let Some(times) = key.and_then(|k| map.get(&k)) else {
+            let Some(times) = key.and_then(|k| map.get(k)) else {
                 continue;
             };
             let recent: Vec<&Instant> = times
@@ -179,30 +201,77 @@ impl LoginThrottle {
                 wait = wait.max(self.window.saturating_sub(now.duration_since(*oldest)));
             }
         }
+        wait
+    }
+
+    /// `Err(wait)` when this email or address must wait before trying again.
+    /// Only looks; [`LoginThrottle::reserve`] is what login uses.
+    pub fn check(&self, email: &str, ip: Option<IpAddr>, now: Instant) -> Result<(), Duration> {
+        let (email_key, ip_key) = Self::keys(email, ip);
+        let wait = self.wait(&self.lock(), &email_key, ip_key.as_deref(), now);
         if wait.is_zero() { Ok(()) } else { Err(wait) }
     }
 
-    /// Counts a failed attempt.
-    pub fn record_failure(&self, email: &str, ip: Option<IpAddr>, now: Instant) {
+    /// Checks the limits and, when the attempt may go ahead, counts it as a
+    /// failure in the same step. `Err(wait)` when it must wait instead.
+    pub fn reserve(
+        &self,
+        email: &str,
+        ip: Option<IpAddr>,
+        now: Instant,
+    ) -> Result<Attempt, Duration> {
         let (email_key, ip_key) = Self::keys(email, ip);
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = self.lock();
+        let wait = self.wait(&map, &email_key, ip_key.as_deref(), now);
+        if !wait.is_zero() {
+            return Err(wait);
+        }
         if map.len() > 50_000 {
             map.retain(|_, times| times.iter().any(|t| now.duration_since(*t) < self.window));
         }
-        for key in [Some(email_key), ip_key].into_iter().flatten() {
-            let times = map.entry(key).or_default();
+        for key in [Some(&email_key), ip_key.as_ref()].into_iter().flatten() {
+            let times = map.entry(key.clone()).or_default();
             times.retain(|t| now.duration_since(*t) < self.window);
             times.push(now);
         }
+        Ok(Attempt {
+            email_key,
+            ip_key,
+            at: now,
+        })
     }
 
-    /// Forgets an email's failures after a successful login.
-    pub fn clear(&self, email: &str) {
-        let (email_key, _) = Self::keys(email, None);
-        self.failures
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&email_key);
+    /// The password was right: forgets the email's failures and takes this
+    /// attempt back from the address's count.
+    pub fn succeeded(&self, attempt: Attempt) {
+        let mut map = self.lock();
+        map.remove(&attempt.email_key);
+        if let Some(key) = &attempt.ip_key {
+            Self::unrecord(&mut map, key, attempt.at);
+        }
+    }
+
+    /// The password was never checked (an internal error): the attempt does
+    /// not count.
+    pub fn cancel(&self, attempt: Attempt) {
+        let mut map = self.lock();
+        for key in [Some(&attempt.email_key), attempt.ip_key.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            Self::unrecord(&mut map, key, attempt.at);
+        }
+    }
+
+    fn unrecord(map: &mut HashMap<String, Vec<Instant>>, key: &str, at: Instant) {
+        if let Some(times) = map.get_mut(key) {
+            if let Some(i) = times.iter().position(|t| *t == at) {
+                times.swap_remove(i);
+            }
+            if times.is_empty() {
+                map.remove(key);
+            }
+        }
     }
 }
 
@@ -438,13 +507,17 @@ mod tests {
         let ip: Option<IpAddr> = Some("10.0.0.1".parse().unwrap());
         let start = Instant::now();
         for i in 0..3 {
-            assert!(t.check("a@x.io", ip, start).is_ok(), "attempt {i}");
-            t.record_failure("a@x.io", ip, start + Duration::from_secs(i));
+            let attempt = t.reserve("a@x.io", ip, start + Duration::from_secs(i));
+            assert!(attempt.is_ok(), "attempt {i}");
         }
         let wait = t
             .check("a@x.io", ip, start + Duration::from_secs(3))
             .unwrap_err();
         assert_eq!(wait, Duration::from_secs(57));
+        assert!(
+            t.reserve("a@x.io", ip, start + Duration::from_secs(3))
+                .is_err()
+        );
         // Another email from the same address is still allowed.
         assert!(t.check("b@x.io", ip, start).is_ok());
         // The oldest failure leaves the window after 60 s.
@@ -452,7 +525,10 @@ mod tests {
             t.check("a@x.io", ip, start + Duration::from_secs(60))
                 .is_ok()
         );
-        t.clear("a@x.io");
+        let ok = t
+            .reserve("a@x.io", None, start + Duration::from_secs(60))
+            .unwrap();
+        t.succeeded(ok);
         assert!(
             t.check("a@x.io", None, start + Duration::from_secs(3))
                 .is_ok()
@@ -460,12 +536,35 @@ mod tests {
     }
 
     #[test]
+    fn attempts_count_while_they_are_checked() {
+        let t = LoginThrottle::new(3, 10, Duration::from_secs(60));
+        let ip: Option<IpAddr> = Some("10.0.0.3".parse().unwrap());
+        let now = Instant::now();
+        // Three guesses in flight at once, none settled yet: a fourth waits.
+        let pending: Vec<Attempt> = (0..3)
+            .map(|_| t.reserve("a@x.io", ip, now).unwrap())
+            .collect();
+        assert!(t.reserve("a@x.io", ip, now).is_err());
+        // One that was never checked is taken back…
+        let mut pending = pending.into_iter();
+        t.cancel(pending.next().unwrap());
+        let fourth = t.reserve("a@x.io", ip, now).unwrap();
+        assert!(t.reserve("a@x.io", ip, now).is_err());
+        // …and a success frees the email and takes itself back from the
+        // address, whose other failures still count.
+        t.succeeded(fourth);
+        assert!(t.check("a@x.io", ip, now).is_ok());
+        let (_, ip_key) = LoginThrottle::keys("a@x.io", ip);
+        assert_eq!(t.lock()[&ip_key.unwrap()].len(), 2);
+    }
+
+    #[test]
     fn throttle_limits_one_address_across_emails() {
         let t = LoginThrottle::new(100, 2, Duration::from_secs(60));
         let ip: Option<IpAddr> = Some("10.0.0.2".parse().unwrap());
         let now = Instant::now();
-        t.record_failure("a@x.io", ip, now);
-        t.record_failure("b@x.io", ip, now);
+        let _a = t.reserve("a@x.io", ip, now).unwrap();
+        let _b = t.reserve("b@x.io", ip, now).unwrap();
         assert!(t.check("c@x.io", ip, now).is_err());
         assert!(t.check("c@x.io", None, now).is_ok());
     }
