@@ -174,13 +174,17 @@ fn to_login() -> Response {
     Redirect::to("/login").into_response()
 }
 
-/// A `next` value that stays on this site.
+/// A `next` value that stays on this site: a bare local path, else the
+/// dashboard. Browsers drop tabs and newlines from URLs and read `\` as
+/// `/`, so `/\t/evil.example` would leave the site; any whitespace, control
+/// character or backslash is refused, as is a second leading slash.
 fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
-        next
-    } else {
-        "/dashboard"
-    }
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next
+            .chars()
+            .any(|c| c == '\\' || c.is_whitespace() || c.is_control());
+    if local { next } else { "/dashboard" }
 }
 
 fn result<T>(r: ApiResult<T>, back: &str, ok: impl FnOnce(T) -> Outcome) -> Outcome {
@@ -819,5 +823,27 @@ mod tests {
         assert_eq!(safe_next("/\\evil.example"), "/dashboard");
         assert_eq!(safe_next("https://evil.example"), "/dashboard");
         assert_eq!(safe_next(""), "/dashboard");
+        // Browsers strip tabs and newlines, so these become `//evil.example`.
+        for sneaky in [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r/evil.example",
+            "/\u{0}/evil.example",
+            " //evil.example",
+            "/ /evil.example",
+            "/\u{a0}/evil.example",
+            "/\u{2028}/evil.example",
+            "/x\\..\\/evil.example",
+            "evil.example",
+            "javascript:alert(1)",
+        ] {
+            assert_eq!(safe_next(sneaky), "/dashboard", "{sneaky:?}");
+        }
+        // Ordinary local paths with queries and fragments pass untouched.
+        assert_eq!(
+            safe_next("/bots/3/edit?tab=flow#node-1"),
+            "/bots/3/edit?tab=flow#node-1"
+        );
+        assert_eq!(safe_next("/orders?status=paid"), "/orders?status=paid");
     }
 }
