@@ -11,7 +11,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{Extensions, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::post;
+use axum::routing::{MethodRouter, post};
 use tower_sessions::Session;
 
 use crate::AppState;
@@ -22,32 +22,47 @@ use crate::service::{self, LoginRequest, SignupRequest};
 
 /// The form routes.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/signup", post(signup))
-        .route("/login", post(login))
-        .route("/logout", post(logout))
-        .route("/bots", post(create_bot))
-        .route("/bots/{id}/rename", post(rename_bot))
-        .route("/bots/{id}/delete", post(delete_bot))
-        .route("/bots/{id}/publish", post(publish_bot))
-        .route("/bots/{id}/versions/{n}/restore", post(restore_version))
-        .route("/products", post(create_product))
-        .route(
+    route_table()
+        .into_iter()
+        .fold(Router::new(), |router, (path, method)| {
+            router.route(path, method)
+        })
+}
+
+/// The path templates of every form route, so tests can check that each is
+/// covered (tenant isolation).
+pub fn paths() -> Vec<&'static str> {
+    route_table().into_iter().map(|(path, _)| path).collect()
+}
+
+fn route_table() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        ("/signup", post(signup)),
+        ("/login", post(login)),
+        ("/logout", post(logout)),
+        ("/bots", post(create_bot)),
+        ("/bots/{id}/rename", post(rename_bot)),
+        ("/bots/{id}/delete", post(delete_bot)),
+        ("/bots/{id}/publish", post(publish_bot)),
+        ("/bots/{id}/versions/{n}/restore", post(restore_version)),
+        ("/products", post(create_product)),
+        (
             "/products/import",
             post(import_products).layer(axum::extract::DefaultBodyLimit::max(4 * 1024 * 1024)),
-        )
-        .route("/products/{id}", post(update_product))
-        .route("/products/{id}/delete", post(delete_product))
-        .route("/orders/{id}/status", post(set_order_status))
-        .route("/channels", post(connect_channel))
-        .route("/channels/{id}/delete", post(disconnect_channel))
-        .route("/settings/tokens", post(create_token))
-        .route("/settings/tokens/{id}/revoke", post(revoke_token))
-        .route("/settings/members", post(add_member))
-        .route("/settings/members/{id}/role", post(set_member_role))
-        .route("/settings/members/{id}/remove", post(remove_member))
-        .route("/workspaces", post(create_workspace))
-        .route("/workspaces/switch", post(switch_workspace))
+        ),
+        ("/products/{id}", post(update_product)),
+        ("/products/{id}/delete", post(delete_product)),
+        ("/orders/{id}/status", post(set_order_status)),
+        ("/channels", post(connect_channel)),
+        ("/channels/{id}/delete", post(disconnect_channel)),
+        ("/settings/tokens", post(create_token)),
+        ("/settings/tokens/{id}/revoke", post(revoke_token)),
+        ("/settings/members", post(add_member)),
+        ("/settings/members/{id}/role", post(set_member_role)),
+        ("/settings/members/{id}/remove", post(remove_member)),
+        ("/workspaces", post(create_workspace)),
+        ("/workspaces/switch", post(switch_workspace)),
+    ]
 }
 
 /// The fields of a url-encoded form. A body that does not parse reads as no
