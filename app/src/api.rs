@@ -139,6 +139,16 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
                 "network",
                 "Botme could not be reached. Check your connection and try again.",
             ),
+            // The body limit cut the request off while it was read (axum's
+            // `http_body_util::LengthLimitError`).
+            E::Deserialization(why) if why.contains("length limit exceeded") => {
+                #[cfg(feature = "ssr")]
+                backend::set_status(http::StatusCode::PAYLOAD_TOO_LARGE);
+                AppError::new(
+                    "payload_too_large",
+                    "The request body is larger than this server accepts.",
+                )
+            }
             E::Args(why) | E::MissingArg(why) | E::Deserialization(why) => {
                 #[cfg(feature = "ssr")]
                 backend::set_status(http::StatusCode::BAD_REQUEST);

@@ -333,12 +333,34 @@ pub fn routes(state: &AppState) -> axum::Router<AppState> {
         state: state.clone(),
     }));
     let options = state.leptos.clone();
-    axum::Router::new().leptos_routes_with_context(
-        state,
-        route_list(),
-        move || provide_context(backend.clone()),
-        move || app::shell(options.clone()),
-    )
+    axum::Router::new()
+        .leptos_routes_with_context(
+            state,
+            route_list(),
+            move || provide_context(backend.clone()),
+            move || app::shell(options.clone()),
+        )
+        .layer(axum::middleware::from_fn(server_fn_body_limits))
+}
+
+/// The editor saves whole flow documents, which may be larger than other
+/// bodies: as large as the REST API's `PUT /bots/{id}/draft` takes.
+const DRAFT_BODY_BYTES: usize = app::flow::doc::MAX_DOC_BYTES + 64 * 1024;
+
+/// Middleware: raises the body limit of the server functions that need it.
+/// The rest keep the server's default; Leptos registers the functions
+/// itself, so they cannot carry a route layer of their own.
+async fn server_fn_body_limits(req: Request, next: Next) -> Response {
+    use leptos::server_fn::ServerFn;
+    use tower::{Layer, ServiceExt};
+    if req.uri().path() == <app::api::SaveFlow as ServerFn>::PATH {
+        let raised = axum::extract::DefaultBodyLimit::max(DRAFT_BODY_BYTES).layer(next);
+        return match raised.oneshot(req).await {
+            Ok(res) => res,
+            Err(never) => match never {},
+        };
+    }
+    next.run(req).await
 }
 
 /// Pages only signed-in users see.

@@ -373,3 +373,101 @@ async fn responses_are_compressed_and_bodies_limited() {
         .await;
     assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+#[tokio::test]
+async fn server_functions_refuse_oversized_bodies_and_write_nothing() {
+    use leptos::server_fn::ServerFn;
+    let app = TestApp::sqlite().await;
+    let (mut c, _) = app.signed_up("ana@example.com", "Ana").await;
+    let bot = c
+        .post_json("/api/v1/bots", json!({"name": "FAQ", "template": "faq"}))
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let draft = |c: &mut common::Client| {
+        let mut c = c.clone();
+        async move {
+            c.get(&format!("/api/v1/bots/{bot}/draft")).await.json()["revision"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    let revision = draft(&mut c).await;
+    let save = |padding: usize| {
+        let body = json!({
+            "id": bot,
+            "revision": revision,
+            "document": app::flow::templates::faq(),
+        })
+        .to_string();
+        // Whitespace is valid JSON anywhere, so the body grows while the
+        // document stays the same.
+        format!("{body}{}", " ".repeat(padding))
+    };
+    let save_path = <app::api::SaveFlow as ServerFn>::PATH;
+
+    // Past the editor's limit (a 2 MiB document and some): refused whole.
+    let res = c
+        .post_raw(save_path, "application/json", save(2_200_000))
+        .await;
+    assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", res.text());
+    assert_eq!(res.json()["code"], "payload_too_large");
+    assert_eq!(draft(&mut c).await, revision, "nothing was saved");
+
+    // Another server function keeps the server's default (64 KiB in tests).
+    let pad = "x".repeat(70_000);
+    let res = c
+        .post_form(
+            <app::api::SimulateDraft as ServerFn>::PATH,
+            &[("id", bot.to_string().as_str()), ("pad", pad.as_str())],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", res.text());
+    assert_eq!(res.json()["code"], "payload_too_large");
+
+    // The editor may send more than that default, as the REST API may.
+    let res = c
+        .post_raw(save_path, "application/json", save(100_000))
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    assert_eq!(draft(&mut c).await, revision + 1);
+}
+
+#[tokio::test]
+async fn every_route_refuses_a_body_past_the_ceiling() {
+    let app = TestApp::sqlite().await;
+    let (mut c, _) = app.signed_up("ana@example.com", "Ana").await;
+    // Even a page, which reads no body, refuses a declared giant one.
+    for (method, path) in [
+        (axum::http::Method::GET, "/dashboard"),
+        (axum::http::Method::POST, "/api/v1/products/import"),
+        (axum::http::Method::POST, "/webhooks/messenger"),
+    ] {
+        let req = axum::http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header(
+                header::CONTENT_LENGTH,
+                (server::BODY_CEILING_BYTES * 4).to_string(),
+            )
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let res = c.send(req).await;
+        assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE, "{path}");
+        assert_eq!(res.error_code(), "payload_too_large", "{path}");
+    }
+    // A body without a declared length is cut off as it arrives.
+    let chunks = (0..80).map(|_| Ok::<_, std::io::Error>(vec![b'a'; 64 * 1024]));
+    let req = axum::http::Request::builder()
+        .method(axum::http::Method::POST)
+        .uri("/api/v1/products/import")
+        .header(header::CONTENT_TYPE, "text/csv")
+        .body(axum::body::Body::from_stream(futures_util::stream::iter(
+            chunks,
+        )))
+        .unwrap();
+    let res = c.send(req).await;
+    assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", res.text());
+    assert_eq!(app.count("products").await, 0);
+}
