@@ -42,13 +42,12 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{Next, from_fn, from_fn_with_state};
 use leptos::config::LeptosOptions;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::ServeDir;
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
@@ -235,16 +234,24 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), auth::check_origin))
         .layer(sessions);
 
-    let pkg_cache = if state.leptos.hash_files {
+    let pkg_cache = HeaderValue::from_static(if state.leptos.hash_files {
         "public, max-age=31536000, immutable"
     } else {
         "public, max-age=0, must-revalidate"
-    };
+    });
     let pkg = tower::ServiceBuilder::new()
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static(pkg_cache),
-        ))
+        .map_response(move |mut res: axum::response::Response<_>| {
+            // Only a file found may be cached; a 404 must not stick for a
+            // year once the file appears.
+            let found = res.status().is_success() || res.status() == StatusCode::NOT_MODIFIED;
+            let value = if found {
+                pkg_cache.clone()
+            } else {
+                HeaderValue::from_static("no-store")
+            };
+            res.headers_mut().insert(header::CACHE_CONTROL, value);
+            res
+        })
         .service(ServeDir::new(
             std::path::Path::new(&*state.leptos.site_root).join("pkg"),
         ));

@@ -374,6 +374,97 @@ async fn responses_are_compressed_and_bodies_limited() {
     assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE);
 }
 
+fn get_with(
+    path: &str,
+    headers: &[(header::HeaderName, &str)],
+) -> axum::http::Request<axum::body::Body> {
+    let mut req = axum::http::Request::builder().uri(path);
+    for (name, value) in headers {
+        req = req.header(name, *value);
+    }
+    req.body(axum::body::Body::empty()).unwrap()
+}
+
+fn header_of(res: &common::TestResponse, name: header::HeaderName) -> Option<String> {
+    res.headers
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_string())
+}
+
+#[tokio::test]
+async fn bundle_files_are_cached_for_a_year_only_when_found() {
+    let site = tempfile::tempdir().unwrap();
+    std::fs::create_dir(site.path().join("pkg")).unwrap();
+    let js = "console.log('hello from botme');\n".repeat(200);
+    std::fs::write(site.path().join("pkg/botme.0123abcd.js"), &js).unwrap();
+    let app = TestApp::with_site(common::Db::Sqlite, site.path(), true).await;
+    let mut c = app.client();
+    let year = "public, max-age=31536000, immutable";
+
+    let res = c
+        .send(get_with(
+            "/pkg/botme.0123abcd.js",
+            &[(header::ACCEPT_ENCODING, "gzip")],
+        ))
+        .await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(
+        header_of(&res, header::CACHE_CONTROL).as_deref(),
+        Some(year)
+    );
+    assert_eq!(
+        header_of(&res, header::CONTENT_ENCODING).as_deref(),
+        Some("gzip")
+    );
+    assert_eq!(&res.body[..2], &[0x1f, 0x8b], "a gzip stream");
+    assert!(res.body.len() < js.len() / 4, "{} bytes", res.body.len());
+
+    // Without Accept-Encoding the file comes as it is.
+    let plain = c.get("/pkg/botme.0123abcd.js").await;
+    assert_eq!(plain.status, StatusCode::OK);
+    assert_eq!(header_of(&plain, header::CONTENT_ENCODING), None);
+    assert_eq!(plain.text(), js);
+
+    // A revalidation keeps the same caching.
+    let modified = header_of(&plain, header::LAST_MODIFIED).unwrap();
+    let res = c
+        .send(get_with(
+            "/pkg/botme.0123abcd.js",
+            &[(header::IF_MODIFIED_SINCE, modified.as_str())],
+        ))
+        .await;
+    assert_eq!(res.status, StatusCode::NOT_MODIFIED);
+    assert_eq!(
+        header_of(&res, header::CACHE_CONTROL).as_deref(),
+        Some(year)
+    );
+
+    // A file that is not there must not stay "not there" in caches for a
+    // year: the next release may bring it.
+    let res = c.get("/pkg/botme.ffffffff.js").await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    let cache = header_of(&res, header::CACHE_CONTROL).unwrap_or_default();
+    assert!(
+        !cache.contains("immutable") && !cache.contains("max-age=31536000"),
+        "{cache}"
+    );
+    assert_eq!(cache, "no-store");
+}
+
+#[tokio::test]
+async fn unfingerprinted_bundles_are_revalidated() {
+    let site = tempfile::tempdir().unwrap();
+    std::fs::create_dir(site.path().join("pkg")).unwrap();
+    std::fs::write(site.path().join("pkg/botme.js"), "console.log(1);").unwrap();
+    let app = TestApp::with_site(common::Db::Sqlite, site.path(), false).await;
+    let res = app.client().get("/pkg/botme.js").await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(
+        header_of(&res, header::CACHE_CONTROL).as_deref(),
+        Some("public, max-age=0, must-revalidate")
+    );
+}
+
 #[tokio::test]
 async fn server_functions_refuse_oversized_bodies_and_write_nothing() {
     use leptos::server_fn::ServerFn;

@@ -120,6 +120,26 @@ pub fn test_config(database_url: &str, data_dir: &std::path::Path) -> Config {
 }
 
 impl TestApp {
+    /// An app that serves the site bundle (`pkg/`) from `site_root`, with
+    /// fingerprinted file names (cached for a year) when `hash_files`.
+    pub async fn with_site(db: Db, site_root: &std::path::Path, hash_files: bool) -> TestApp {
+        use clap::Parser;
+        let db = TestDb::new(db).await;
+        let data = tempfile::tempdir().expect("temp dir");
+        let mut config = test_config(&db.url, data.path());
+        config
+            .try_update_from(["server", "--site-root", &site_root.display().to_string()])
+            .expect("site root flag");
+        let mut state = AppState::new(&config, db.store.clone()).expect("state");
+        state.leptos.hash_files = hash_files;
+        TestApp {
+            router: server::router(state.clone()),
+            state,
+            db,
+            _data: data,
+        }
+    }
+
     pub async fn new(db: Db) -> TestApp {
         let db = TestDb::new(db).await;
         let data = tempfile::tempdir().expect("temp dir");
