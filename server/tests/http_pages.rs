@@ -466,6 +466,29 @@ async fn unfingerprinted_bundles_are_revalidated() {
 }
 
 #[tokio::test]
+async fn the_widget_script_is_compressed_and_cached_briefly() {
+    let app = TestApp::sqlite().await;
+    let mut c = app.client();
+    let plain = c.get("/widget.js").await;
+    assert_eq!(plain.status, StatusCode::OK);
+    assert_eq!(header_of(&plain, header::CONTENT_ENCODING), None);
+    let res = c
+        .send(get_with("/widget.js", &[(header::ACCEPT_ENCODING, "gzip")]))
+        .await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(
+        header_of(&res, header::CONTENT_ENCODING).as_deref(),
+        Some("gzip")
+    );
+    assert_eq!(&res.body[..2], &[0x1f, 0x8b]);
+    assert!(res.body.len() < plain.body.len());
+    assert_eq!(
+        header_of(&res, header::CACHE_CONTROL).as_deref(),
+        Some("public, max-age=300")
+    );
+}
+
+#[tokio::test]
 async fn server_functions_refuse_oversized_bodies_and_write_nothing() {
     use leptos::server_fn::ServerFn;
     let app = TestApp::sqlite().await;
@@ -561,4 +584,34 @@ async fn every_route_refuses_a_body_past_the_ceiling() {
     let res = c.send(req).await;
     assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", res.text());
     assert_eq!(app.count("products").await, 0);
+}
+
+#[tokio::test]
+async fn sqlite_connections_use_wal_and_enforce_foreign_keys() {
+    let app = TestApp::sqlite().await;
+    // Every connection of the pool, not just the first, is set up so.
+    let mut conns = Vec::new();
+    for _ in 0..3 {
+        conns.push(app.db.store.pool().acquire().await.unwrap());
+    }
+    for conn in &mut conns {
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&mut **conn)
+            .await
+            .unwrap();
+        assert_eq!(mode.to_lowercase(), "wal");
+        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(&mut **conn)
+            .await
+            .unwrap();
+        assert_eq!(fk, 1);
+        let orphan = sqlx::query(
+            "INSERT INTO memberships (workspace_id, user_id, role, created_at) \
+             VALUES (987654, 987654, 'owner', 0)",
+        )
+        .execute(&mut **conn)
+        .await;
+        assert!(orphan.is_err(), "a row pointing at nothing is refused");
+    }
+    assert_eq!(app.count("memberships").await, 0);
 }
