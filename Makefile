@@ -18,7 +18,7 @@ export PATH := $(CARGO_BIN):$(NODE_BIN):$(PATH)
 SUDO := $(shell if [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null; then echo sudo; fi)
 APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: help run build test test-rust test-e2e lint bench deps deps-rust deps-node deps-chromium deps-postgres clean
+.PHONY: help run build test test-rust test-e2e lint bench deps deps-rust deps-node deps-nodejs deps-chromium deps-postgres clean
 
 help:
 	@echo "make run    build in release mode and serve at http://127.0.0.1:3000 (SQLite in data/)"
@@ -44,10 +44,15 @@ deps-rust:
 	fi
 
 # Playwright and binaryen (whose wasm-opt release builds need), pinned by
-# end2end/package-lock.json.
-deps-node: end2end/node_modules/.installed
+# end2end/package-lock.json, run by Node from Debian when none is installed.
+deps-node: deps-nodejs end2end/node_modules/.installed
 
-end2end/node_modules/.installed: end2end/package.json end2end/package-lock.json
+deps-nodejs:
+	@command -v npm >/dev/null || { \
+		echo "installing Debian's nodejs and npm"; \
+		$(APT) install -y nodejs npm || { $(APT) update && $(APT) install -y nodejs npm; }; }
+
+end2end/node_modules/.installed: end2end/package.json end2end/package-lock.json | deps-nodejs
 	cd end2end && npm ci --no-audit --no-fund
 	touch $@
 

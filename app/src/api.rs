@@ -139,10 +139,24 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
                 "network",
                 "Botme could not be reached. Check your connection and try again.",
             ),
-            E::Args(why) | E::MissingArg(why) | E::Deserialization(why) => AppError::new(
-                "bad_request",
-                format!("The request was not understood: {why}"),
-            ),
+            // The body limit cut the request off while it was read (axum's
+            // `http_body_util::LengthLimitError`).
+            E::Deserialization(why) if why.contains("length limit exceeded") => {
+                #[cfg(feature = "ssr")]
+                backend::set_status(http::StatusCode::PAYLOAD_TOO_LARGE);
+                AppError::new(
+                    "payload_too_large",
+                    "The request body is larger than this server accepts.",
+                )
+            }
+            E::Args(why) | E::MissingArg(why) | E::Deserialization(why) => {
+                #[cfg(feature = "ssr")]
+                backend::set_status(http::StatusCode::BAD_REQUEST);
+                AppError::new(
+                    "bad_request",
+                    format!("The request was not understood: {why}"),
+                )
+            }
             other => {
                 leptos::logging::error!("server function failed: {other}");
                 AppError::internal()
@@ -377,6 +391,22 @@ pub mod backend {
             parts: &Parts,
             id: i64,
         ) -> Result<ConversationDetail, AppError>;
+    }
+
+    /// Where the server functions are served: the `prefix` of each
+    /// `#[server]` above, with a trailing slash.
+    pub const PREFIX: &str = "/_app/";
+
+    /// Sets the HTTP status of a server function's error response, so an
+    /// error answers like the REST API would (404 for another workspace's
+    /// object) instead of server_fn's blanket 500. It acts only when the
+    /// function was called over HTTP; during server-side rendering the page
+    /// picks its own status.
+    pub fn set_status(status: http::StatusCode) {
+        let over_http = use_context::<Parts>().is_some_and(|p| p.uri.path().starts_with(PREFIX));
+        if over_http && let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+            res.set_status(status);
+        }
     }
 
     /// The backend as placed into Leptos context by the server.

@@ -72,16 +72,56 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| {
         use serde_json::error::Category;
         match e.classify() {
-            Category::Data => ApiError::invalid(
-                "invalid_body",
-                format!("The request body does not have the expected fields: {e}."),
-            ),
+            Category::Data => ApiError::invalid("invalid_body", plain_words(&e)),
             _ => ApiError::bad_request(
                 "malformed_json",
-                format!("The request body is not valid JSON: {e}."),
+                format!(
+                    "The request body is not valid JSON (line {}, column {}).",
+                    e.line(),
+                    e.column()
+                ),
             ),
         }
     })
+}
+
+/// serde's sentence for a body of the wrong shape, in plain words:
+/// "missing field `password` at line 1 column 42" becomes "The field
+/// `password` is missing."
+fn plain_words(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let text = text
+        .rfind(" at line ")
+        .map_or(text.as_str(), |at| &text[..at]);
+    let expected = |rest: &str| {
+        rest.split_once(", expected ")
+            .map(|(got, want)| (got.to_string(), want.to_string()))
+    };
+    if let Some(field) = text.strip_prefix("missing field ") {
+        format!("The field {field} is missing.")
+    } else if let Some(rest) = text.strip_prefix("unknown field ") {
+        match expected(rest) {
+            Some((field, known)) => {
+                format!("The field {field} is not one this request takes; it takes {known}.")
+            }
+            None => format!("The field {rest} is not one this request takes."),
+        }
+    } else if let Some(rest) = text.strip_prefix("unknown variant ") {
+        match expected(rest) {
+            Some((value, known)) => format!("The value {value} is not allowed; use {known}."),
+            None => format!("The value {rest} is not allowed."),
+        }
+    } else if let Some(rest) = text
+        .strip_prefix("invalid type: ")
+        .or_else(|| text.strip_prefix("invalid value: "))
+    {
+        match expected(rest) {
+            Some((got, want)) => format!("A value is {got} where {want} was expected."),
+            None => "A value has the wrong type.".to_string(),
+        }
+    } else {
+        format!("The request body does not have the expected fields: {text}.")
+    }
 }
 
 /// A path id that must be a positive integer; anything else is a 404, just
@@ -154,6 +194,57 @@ mod tests {
             missing.error.message
         );
         assert!(parse_json::<Body>(b"{\"name\":\"x\"}").is_ok());
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[expect(dead_code, reason = "only the parse outcome matters")]
+    struct Strict {
+        name: String,
+        kind: Kind,
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(rename_all = "snake_case")]
+    enum Kind {
+        Web,
+        Messenger,
+        Whatsapp,
+    }
+
+    #[test]
+    fn shape_errors_are_plain_sentences() {
+        let message = |body: &str| {
+            parse_json::<Strict>(body.as_bytes())
+                .unwrap_err()
+                .error
+                .message
+        };
+        assert_eq!(
+            message(r#"{"kind": "web"}"#),
+            "The field `name` is missing."
+        );
+        assert_eq!(
+            message(r#"{"name": 5, "kind": "web"}"#),
+            "A value is integer `5` where a string was expected."
+        );
+        assert_eq!(
+            message(r#"{"name": "x", "kind": "fax"}"#),
+            "The value `fax` is not allowed; use one of `web`, `messenger`, `whatsapp`."
+        );
+        assert_eq!(
+            message(r#"{"name": "x", "kind": "web", "colour": 1}"#),
+            "The field `colour` is not one this request takes; it takes `name` or `kind`."
+        );
+        // No parser positions or internals in any of them.
+        for body in [r#"{"kind": "web"}"#, r#"{"name": 5, "kind": "web"}"#] {
+            assert!(!message(body).contains("line"), "{}", message(body));
+        }
+        let malformed = parse_json::<Strict>(b"{\"name\":").unwrap_err();
+        assert_eq!(
+            malformed.error.message,
+            "The request body is not valid JSON (line 1, column 8)."
+        );
     }
 
     #[test]

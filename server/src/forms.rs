@@ -11,7 +11,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{Extensions, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::post;
+use axum::routing::{MethodRouter, post};
 use tower_sessions::Session;
 
 use crate::AppState;
@@ -22,33 +22,48 @@ use crate::service::{self, LoginRequest, SignupRequest};
 
 /// The form routes.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/signup", post(signup))
-        .route("/login", post(login))
-        .route("/logout", post(logout))
-        .route("/bots", post(create_bot))
-        .route("/bots/{id}/rename", post(rename_bot))
-        .route("/bots/{id}/delete", post(delete_bot))
-        .route("/bots/{id}/publish", post(publish_bot))
-        .route("/bots/{id}/versions/{n}/restore", post(restore_version))
-        .route("/products", post(create_product))
-        .route(
+    route_table()
+        .into_iter()
+        .fold(Router::new(), |router, (path, method)| {
+            router.route(path, method)
+        })
+}
+
+/// The path templates of every form route, so tests can check that each is
+/// covered (tenant isolation).
+pub fn paths() -> Vec<&'static str> {
+    route_table().into_iter().map(|(path, _)| path).collect()
+}
+
+fn route_table() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        ("/signup", post(signup)),
+        ("/login", post(login)),
+        ("/logout", post(logout)),
+        ("/bots", post(create_bot)),
+        ("/bots/{id}/rename", post(rename_bot)),
+        ("/bots/{id}/delete", post(delete_bot)),
+        ("/bots/{id}/publish", post(publish_bot)),
+        ("/bots/{id}/versions/{n}/restore", post(restore_version)),
+        ("/products", post(create_product)),
+        (
             "/products/import",
             post(import_products).layer(axum::extract::DefaultBodyLimit::max(4 * 1024 * 1024)),
-        )
-        .route("/products/{id}", post(update_product))
-        .route("/products/{id}/delete", post(delete_product))
-        .route("/orders/{id}/status", post(set_order_status))
-        .route("/channels", post(connect_channel))
-        .route("/channels/{id}/delete", post(disconnect_channel))
-        .route("/channels/{id}/token", post(replace_channel_token))
-        .route("/settings/tokens", post(create_token))
-        .route("/settings/tokens/{id}/revoke", post(revoke_token))
-        .route("/settings/members", post(add_member))
-        .route("/settings/members/{id}/role", post(set_member_role))
-        .route("/settings/members/{id}/remove", post(remove_member))
-        .route("/workspaces", post(create_workspace))
-        .route("/workspaces/switch", post(switch_workspace))
+        ),
+        ("/products/{id}", post(update_product)),
+        ("/products/{id}/delete", post(delete_product)),
+        ("/orders/{id}/status", post(set_order_status)),
+        ("/channels", post(connect_channel)),
+        ("/channels/{id}/delete", post(disconnect_channel)),
+        ("/channels/{id}/token", post(replace_channel_token)),
+        ("/settings/tokens", post(create_token)),
+        ("/settings/tokens/{id}/revoke", post(revoke_token)),
+        ("/settings/members", post(add_member)),
+        ("/settings/members/{id}/role", post(set_member_role)),
+        ("/settings/members/{id}/remove", post(remove_member)),
+        ("/workspaces", post(create_workspace)),
+        ("/workspaces/switch", post(switch_workspace)),
+    ]
 }
 
 /// The fields of a url-encoded form. A body that does not parse reads as no
@@ -175,13 +190,17 @@ fn to_login() -> Response {
     Redirect::to("/login").into_response()
 }
 
-/// A `next` value that stays on this site.
+/// A `next` value that stays on this site: a bare local path, else the
+/// dashboard. Browsers drop tabs and newlines from URLs and read `\` as
+/// `/`, so `/\t/evil.example` would leave the site; any whitespace, control
+/// character or backslash is refused, as is a second leading slash.
 fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
-        next
-    } else {
-        "/dashboard"
-    }
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next
+            .chars()
+            .any(|c| c == '\\' || c.is_whitespace() || c.is_control());
+    if local { next } else { "/dashboard" }
 }
 
 fn result<T>(r: ApiResult<T>, back: &str, ok: impl FnOnce(T) -> Outcome) -> Outcome {
@@ -847,5 +866,27 @@ mod tests {
         assert_eq!(safe_next("/\\evil.example"), "/dashboard");
         assert_eq!(safe_next("https://evil.example"), "/dashboard");
         assert_eq!(safe_next(""), "/dashboard");
+        // Browsers strip tabs and newlines, so these become `//evil.example`.
+        for sneaky in [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r/evil.example",
+            "/\u{0}/evil.example",
+            " //evil.example",
+            "/ /evil.example",
+            "/\u{a0}/evil.example",
+            "/\u{2028}/evil.example",
+            "/x\\..\\/evil.example",
+            "evil.example",
+            "javascript:alert(1)",
+        ] {
+            assert_eq!(safe_next(sneaky), "/dashboard", "{sneaky:?}");
+        }
+        // Ordinary local paths with queries and fragments pass untouched.
+        assert_eq!(
+            safe_next("/bots/3/edit?tab=flow#node-1"),
+            "/bots/3/edit?tab=flow#node-1"
+        );
+        assert_eq!(safe_next("/orders?status=paid"), "/orders?status=paid");
     }
 }

@@ -43,12 +43,12 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
-use axum::http::{HeaderValue, header};
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{Next, from_fn, from_fn_with_state};
 use leptos::config::LeptosOptions;
 use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::ServeDir;
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
@@ -176,8 +176,49 @@ impl AppState {
     }
 }
 
+/// The most any route may accept in a request body, unless
+/// `BOTME_MAX_BODY_BYTES` is set higher.
+///
+/// Body limits come in two tiers:
+/// - Every request, however its handler reads the body (extractors, server
+///   functions, a raw stream), is cut off at this ceiling by tower-http's
+///   `RequestBodyLimitLayer` around the whole router.
+/// - Below it, axum's `DefaultBodyLimit` sets each route's own limit:
+///   `BOTME_MAX_BODY_BYTES` for all, raised for one route by layering
+///   `DefaultBodyLimit::max(n)` onto that route (flow drafts, CSV imports,
+///   webhooks do; see `api::routes`, `forms::routes`, `pages::routes`).
+///   Leptos server functions read their bodies through it too.
+///
+/// The ceiling in force is the largest of this, the webhooks' limit and
+/// `BOTME_MAX_BODY_BYTES`; any other route that needs more must raise it
+/// here as well.
+pub const BODY_CEILING_BYTES: usize = 4 * 1024 * 1024;
+
+/// Refuses a body whose declared length is over `ceiling` before anything
+/// reads it, with the API's JSON error (tower-http's own answer is plain
+/// text). Bodies without a length are cut off as they arrive.
+async fn refuse_declared_oversize(
+    ceiling: usize,
+    req: axum::extract::Request,
+    next: Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > ceiling as u64) {
+        return extract::too_large().into_response();
+    }
+    next.run(req).await
+}
+
 /// The whole application. Tests call this and drive it with `oneshot`.
 pub fn router(state: AppState) -> Router {
+    let ceiling = BODY_CEILING_BYTES
+        .max(webhooks::MAX_WEBHOOK_BYTES)
+        .max(state.max_body_bytes);
     let sessions = SessionManagerLayer::new(SessionStoreImpl::new(state.store.clone()))
         .with_name("botme_session")
         .with_http_only(true)
@@ -197,16 +238,24 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), auth::check_origin))
         .layer(sessions);
 
-    let pkg_cache = if state.leptos.hash_files {
+    let pkg_cache = HeaderValue::from_static(if state.leptos.hash_files {
         "public, max-age=31536000, immutable"
     } else {
         "public, max-age=0, must-revalidate"
-    };
+    });
     let pkg = tower::ServiceBuilder::new()
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static(pkg_cache),
-        ))
+        .map_response(move |mut res: axum::response::Response<_>| {
+            // Only a file found may be cached; a 404 must not stick for a
+            // year once the file appears.
+            let found = res.status().is_success() || res.status() == StatusCode::NOT_MODIFIED;
+            let value = if found {
+                pkg_cache.clone()
+            } else {
+                HeaderValue::from_static("no-store")
+            };
+            res.headers_mut().insert(header::CACHE_CONTROL, value);
+            res
+        })
         .service(ServeDir::new(
             std::path::Path::new(&*state.leptos.site_root).join("pkg"),
         ));
@@ -224,6 +273,10 @@ pub fn router(state: AppState) -> Router {
         ))
         .route_layer(from_fn(ops::track_metrics))
         .layer(DefaultBodyLimit::max(state.max_body_bytes))
+        .layer(RequestBodyLimitLayer::new(ceiling))
+        .layer(from_fn(move |req: axum::extract::Request, next: Next| {
+            refuse_declared_oversize(ceiling, req, next)
+        }))
         .layer(CompressionLayer::new())
         .layer(ops::trace_layer())
         .with_state(state)

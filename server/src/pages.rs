@@ -34,16 +34,27 @@ pub struct PageBackend {
     state: AppState,
 }
 
-fn session_principal(parts: &Parts) -> Result<Principal, AppError> {
+/// The signed-in person of a browser session, if any.
+fn session_principal(parts: &Parts) -> Option<Principal> {
     parts
         .extensions
         .get::<Principal>()
         .filter(|p| p.via == AuthVia::Session)
         .cloned()
-        .ok_or_else(AppError::unauthenticated)
 }
 
+/// The signed-in person, or the error that asks them to log in.
+fn signed_in(parts: &Parts) -> Result<Principal, AppError> {
+    session_principal(parts).ok_or_else(|| plain(ApiError::unauthenticated()))
+}
+
+/// The error a server function answers with, its status set on the
+/// response (see [`app::api::backend::set_status`]): another workspace's bot
+/// is a 404 over HTTP, as in the REST API.
+///
+/// Only for errors the function returns, never for ones it recovers from.
 fn plain(e: ApiError) -> AppError {
+    app::api::backend::set_status(e.status);
     e.error
 }
 
@@ -55,7 +66,7 @@ impl Backend for PageBackend {
             None => Default::default(),
         };
         let account = match session_principal(parts) {
-            Ok(p) => Some(Account {
+            Some(p) => Some(Account {
                 email: p.email.clone().unwrap_or_default(),
                 workspace: WorkspaceSummary {
                     id: p.workspace_id,
@@ -66,28 +77,28 @@ impl Backend for PageBackend {
                     .await
                     .map_err(plain)?,
             }),
-            Err(_) => None,
+            None => None,
         };
         Ok(PageData { account, flash })
     }
 
     async fn list_bots(&self, parts: &Parts) -> Result<Vec<BotSummary>, AppError> {
-        let p = session_principal(parts)?;
+        let p = signed_in(parts)?;
         service::list_bots(&self.state, &p).await.map_err(plain)
     }
 
     async fn list_tokens(&self, parts: &Parts) -> Result<Vec<TokenSummary>, AppError> {
-        let p = session_principal(parts)?;
+        let p = signed_in(parts)?;
         service::list_tokens(&self.state, &p).await.map_err(plain)
     }
 
     async fn list_members(&self, parts: &Parts) -> Result<Vec<MemberSummary>, AppError> {
-        let p = session_principal(parts)?;
+        let p = signed_in(parts)?;
         service::list_members(&self.state, &p).await.map_err(plain)
     }
 
     async fn bot_page(&self, parts: &Parts, id: i64) -> Result<BotPage, AppError> {
-        let p = session_principal(parts)?;
+        let p = signed_in(parts)?;
         let s = &self.state;
         let bot = service::get_bot(s, &p, id).await.map_err(plain)?;
         let (_, document) = service::draft_document(s, &p, id).await.map_err(plain)?;
@@ -111,12 +122,12 @@ impl Backend for PageBackend {
         id: i64,
         number: i64,
     ) -> Result<VersionPage, AppError> {
-        let p = session_principal(parts)?;
+        let p = signed_in(parts)?;
         let s = &self.state;
         let bot = service::get_bot(s, &p, id).await.map_err(plain)?;
         let v = service::version(s, &p, id, number).await.map_err(plain)?;
-        let document =
-            app::flow::FlowDoc::from_value(v.document).map_err(|e| ApiError::internal(&e).error)?;
+        let document = app::flow::FlowDoc::from_value(v.document)
+            .map_err(|e| plain(ApiError::internal(&e)))?;
         Ok(VersionPage {
             bot,
             version: v.summary,
@@ -131,7 +142,7 @@ impl Backend for PageBackend {
         id: i64,
         inputs: Vec<Input>,
     ) -> Result<SimResult, AppError> {
-        let p = session_principal(parts)?;
+        let p = signed_in(parts)?;
         let req = service::SimulateRequest {
             version: None,
             inputs: inputs.into_iter().map(service::SimInput::Full).collect(),
@@ -146,7 +157,7 @@ impl Backend for PageBackend {
     }
 
     async fn editor(&self, parts: &Parts, id: i64) -> Result<EditorData, AppError> {
-        let p = session_principal(parts)?;
+        let p = signed_in(parts)?;
         let s = &self.state;
         let bot = service::get_bot(s, &p, id).await.map_err(plain)?;
         let (revision, document) = service::draft_document(s, &p, id).await.map_err(plain)?;
@@ -173,11 +184,11 @@ impl Backend for PageBackend {
         revision: i64,
         document: FlowDoc,
     ) -> Result<SaveOutcome, AppError> {
-        let p = session_principal(parts)?;
+        let p = signed_in(parts)?;
         let s = &self.state;
         let req = service::SaveDraftRequest {
             revision,
-            document: serde_json::to_value(&document).map_err(|_| AppError::internal())?,
+            document: serde_json::to_value(&document).map_err(|e| plain(ApiError::internal(&e)))?,
         };
         match service::save_draft(s, &p, id, req).await {
             Ok(saved) => Ok(SaveOutcome::Saved {
@@ -198,7 +209,7 @@ impl Backend for PageBackend {
         id: i64,
         revision: i64,
     ) -> Result<VersionSummary, AppError> {
-        let p = session_principal(parts)?;
+        let p = signed_in(parts)?;
         // The revision check and the publish are one transaction.
         service::publish_revision(&self.state, &p, id, revision)
             .await
@@ -211,7 +222,7 @@ impl Backend for PageBackend {
         id: i64,
         number: i64,
     ) -> Result<VersionSummary, AppError> {
-        let p = session_principal(parts)?;
+        let p = signed_in(parts)?;
         service::restore(&self.state, &p, id, number)
             .await
             .map_err(plain)
@@ -222,7 +233,7 @@ impl Backend for PageBackend {
         parts: &Parts,
         query: Option<String>,
     ) -> Result<Vec<ProductView>, AppError> {
-        let p = session_principal(parts)?;
+        let p = signed_in(parts)?;
         let filter = crate::store::ProductFilter {
             query: query.filter(|q| !q.trim().is_empty()),
             ..Default::default()
@@ -233,7 +244,7 @@ impl Backend for PageBackend {
     }
 
     async fn product(&self, parts: &Parts, id: i64) -> Result<ProductView, AppError> {
-        let p = session_principal(parts)?;
+        let p = signed_in(parts)?;
         service::get_product(&self.state, &p, id)
             .await
             .map_err(plain)
@@ -244,7 +255,7 @@ impl Backend for PageBackend {
         parts: &Parts,
         status: Option<String>,
     ) -> Result<Vec<OrderSummary>, AppError> {
-        let p = session_principal(parts)?;
+        let p = signed_in(parts)?;
         let status = status
             .as_deref()
             .and_then(app::commerce::OrderStatus::parse);
@@ -254,12 +265,12 @@ impl Backend for PageBackend {
     }
 
     async fn order(&self, parts: &Parts, id: i64) -> Result<OrderDetail, AppError> {
-        let p = session_principal(parts)?;
+        let p = signed_in(parts)?;
         service::get_order(&self.state, &p, id).await.map_err(plain)
     }
 
     async fn channels_page(&self, parts: &Parts) -> Result<ChannelsPage, AppError> {
-        let p = session_principal(parts)?;
+        let p = signed_in(parts)?;
         let can_edit = p.can(app::model::Role::Editor);
         Ok(ChannelsPage {
             channels: service::list_channels(&self.state, &p)
@@ -281,14 +292,14 @@ impl Backend for PageBackend {
         &self,
         parts: &Parts,
     ) -> Result<Vec<ConversationSummary>, AppError> {
-        let p = session_principal(parts)?;
+        let p = signed_in(parts)?;
         service::list_conversations(&self.state, &p)
             .await
             .map_err(plain)
     }
 
     async fn conversation(&self, parts: &Parts, id: i64) -> Result<ConversationDetail, AppError> {
-        let p = session_principal(parts)?;
+        let p = signed_in(parts)?;
         service::get_conversation(&self.state, &p, id)
             .await
             .map_err(plain)
@@ -302,18 +313,49 @@ fn route_list() -> Vec<AxumRouteListing> {
         .clone()
 }
 
+/// The path templates of every page (`/bots/{id}`), so tests can check
+/// that each is covered (tenant isolation).
+pub fn page_paths() -> Vec<String> {
+    route_list()
+        .iter()
+        .map(|route| route.path().to_string())
+        .collect()
+}
+
 /// The page routes and their server functions.
 pub fn routes(state: &AppState) -> axum::Router<AppState> {
     let backend = BackendHandle(std::sync::Arc::new(PageBackend {
         state: state.clone(),
     }));
     let options = state.leptos.clone();
-    axum::Router::new().leptos_routes_with_context(
-        state,
-        route_list(),
-        move || provide_context(backend.clone()),
-        move || app::shell(options.clone()),
-    )
+    axum::Router::new()
+        .leptos_routes_with_context(
+            state,
+            route_list(),
+            move || provide_context(backend.clone()),
+            move || app::shell(options.clone()),
+        )
+        .layer(axum::middleware::from_fn(server_fn_body_limits))
+}
+
+/// The editor saves whole flow documents, which may be larger than other
+/// bodies: as large as the REST API's `PUT /bots/{id}/draft` takes.
+const DRAFT_BODY_BYTES: usize = app::flow::doc::MAX_DOC_BYTES + 64 * 1024;
+
+/// Middleware: raises the body limit of the server functions that need it.
+/// The rest keep the server's default; Leptos registers the functions
+/// itself, so they cannot carry a route layer of their own.
+async fn server_fn_body_limits(req: Request, next: Next) -> Response {
+    use leptos::server_fn::ServerFn;
+    use tower::{Layer, ServiceExt};
+    if req.uri().path() == <app::api::SaveFlow as ServerFn>::PATH {
+        let raised = axum::extract::DefaultBodyLimit::max(DRAFT_BODY_BYTES).layer(next);
+        return match raised.oneshot(req).await {
+            Ok(res) => res,
+            Err(never) => match never {},
+        };
+    }
+    next.run(req).await
 }
 
 /// Pages only signed-in users see.

@@ -274,6 +274,50 @@ async fn repeated_failures_are_throttled() {
     assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
 }
 
+/// Guesses sent all at once cannot outrun the limit: each is counted before
+/// its password is checked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_guesses_are_throttled_like_sequential_ones() {
+    let app = TestApp::sqlite().await;
+    app.signed_up("ana@example.com", "Ana").await;
+    let start = std::sync::Arc::new(tokio::sync::Barrier::new(20));
+    let mut guesses = tokio::task::JoinSet::new();
+    for i in 0..20 {
+        let mut c = app.client();
+        let start = start.clone();
+        guesses.spawn(async move {
+            start.wait().await;
+            c.post_json(
+                "/api/v1/login",
+                json!({"email": "ana@example.com", "password": format!("parallel guess {i}")}),
+            )
+            .await
+            .status
+        });
+    }
+    let mut judged = 0;
+    let mut throttled = 0;
+    while let Some(status) = guesses.join_next().await {
+        match status.unwrap() {
+            StatusCode::UNAUTHORIZED => judged += 1,
+            StatusCode::TOO_MANY_REQUESTS => throttled += 1,
+            other => panic!("unexpected answer {other}"),
+        }
+    }
+    assert_eq!(judged, 5, "only the limit's worth of guesses were checked");
+    assert_eq!(throttled, 15);
+    // Locked: even the right password must wait.
+    let res = app
+        .client()
+        .post_json(
+            "/api/v1/login",
+            json!({"email": "ana@example.com", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(res.error_code(), "too_many_attempts");
+}
+
 #[tokio::test]
 async fn login_cycles_the_session_id_and_logout_ends_it() {
     let app = TestApp::sqlite().await;

@@ -373,3 +373,245 @@ async fn responses_are_compressed_and_bodies_limited() {
         .await;
     assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+fn get_with(
+    path: &str,
+    headers: &[(header::HeaderName, &str)],
+) -> axum::http::Request<axum::body::Body> {
+    let mut req = axum::http::Request::builder().uri(path);
+    for (name, value) in headers {
+        req = req.header(name, *value);
+    }
+    req.body(axum::body::Body::empty()).unwrap()
+}
+
+fn header_of(res: &common::TestResponse, name: header::HeaderName) -> Option<String> {
+    res.headers
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_string())
+}
+
+#[tokio::test]
+async fn bundle_files_are_cached_for_a_year_only_when_found() {
+    let site = tempfile::tempdir().unwrap();
+    std::fs::create_dir(site.path().join("pkg")).unwrap();
+    let js = "console.log('hello from botme');\n".repeat(200);
+    std::fs::write(site.path().join("pkg/botme.0123abcd.js"), &js).unwrap();
+    let app = TestApp::with_site(common::Db::Sqlite, site.path(), true).await;
+    let mut c = app.client();
+    let year = "public, max-age=31536000, immutable";
+
+    let res = c
+        .send(get_with(
+            "/pkg/botme.0123abcd.js",
+            &[(header::ACCEPT_ENCODING, "gzip")],
+        ))
+        .await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(
+        header_of(&res, header::CACHE_CONTROL).as_deref(),
+        Some(year)
+    );
+    assert_eq!(
+        header_of(&res, header::CONTENT_ENCODING).as_deref(),
+        Some("gzip")
+    );
+    assert_eq!(&res.body[..2], &[0x1f, 0x8b], "a gzip stream");
+    assert!(res.body.len() < js.len() / 4, "{} bytes", res.body.len());
+
+    // Without Accept-Encoding the file comes as it is.
+    let plain = c.get("/pkg/botme.0123abcd.js").await;
+    assert_eq!(plain.status, StatusCode::OK);
+    assert_eq!(header_of(&plain, header::CONTENT_ENCODING), None);
+    assert_eq!(plain.text(), js);
+
+    // A revalidation keeps the same caching.
+    let modified = header_of(&plain, header::LAST_MODIFIED).unwrap();
+    let res = c
+        .send(get_with(
+            "/pkg/botme.0123abcd.js",
+            &[(header::IF_MODIFIED_SINCE, modified.as_str())],
+        ))
+        .await;
+    assert_eq!(res.status, StatusCode::NOT_MODIFIED);
+    assert_eq!(
+        header_of(&res, header::CACHE_CONTROL).as_deref(),
+        Some(year)
+    );
+
+    // A file that is not there must not stay "not there" in caches for a
+    // year: the next release may bring it.
+    let res = c.get("/pkg/botme.ffffffff.js").await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    let cache = header_of(&res, header::CACHE_CONTROL).unwrap_or_default();
+    assert!(
+        !cache.contains("immutable") && !cache.contains("max-age=31536000"),
+        "{cache}"
+    );
+    assert_eq!(cache, "no-store");
+}
+
+#[tokio::test]
+async fn unfingerprinted_bundles_are_revalidated() {
+    let site = tempfile::tempdir().unwrap();
+    std::fs::create_dir(site.path().join("pkg")).unwrap();
+    std::fs::write(site.path().join("pkg/botme.js"), "console.log(1);").unwrap();
+    let app = TestApp::with_site(common::Db::Sqlite, site.path(), false).await;
+    let res = app.client().get("/pkg/botme.js").await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(
+        header_of(&res, header::CACHE_CONTROL).as_deref(),
+        Some("public, max-age=0, must-revalidate")
+    );
+}
+
+#[tokio::test]
+async fn the_widget_script_is_compressed_and_cached_briefly() {
+    let app = TestApp::sqlite().await;
+    let mut c = app.client();
+    let plain = c.get("/widget.js").await;
+    assert_eq!(plain.status, StatusCode::OK);
+    assert_eq!(header_of(&plain, header::CONTENT_ENCODING), None);
+    let res = c
+        .send(get_with("/widget.js", &[(header::ACCEPT_ENCODING, "gzip")]))
+        .await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(
+        header_of(&res, header::CONTENT_ENCODING).as_deref(),
+        Some("gzip")
+    );
+    assert_eq!(&res.body[..2], &[0x1f, 0x8b]);
+    assert!(res.body.len() < plain.body.len());
+    assert_eq!(
+        header_of(&res, header::CACHE_CONTROL).as_deref(),
+        Some("public, max-age=300")
+    );
+}
+
+#[tokio::test]
+async fn server_functions_refuse_oversized_bodies_and_write_nothing() {
+    use leptos::server_fn::ServerFn;
+    let app = TestApp::sqlite().await;
+    let (mut c, _) = app.signed_up("ana@example.com", "Ana").await;
+    let bot = c
+        .post_json("/api/v1/bots", json!({"name": "FAQ", "template": "faq"}))
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let draft = |c: &mut common::Client| {
+        let mut c = c.clone();
+        async move {
+            c.get(&format!("/api/v1/bots/{bot}/draft")).await.json()["revision"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    let revision = draft(&mut c).await;
+    let save = |padding: usize| {
+        let body = json!({
+            "id": bot,
+            "revision": revision,
+            "document": app::flow::templates::faq(),
+        })
+        .to_string();
+        // Whitespace is valid JSON anywhere, so the body grows while the
+        // document stays the same.
+        format!("{body}{}", " ".repeat(padding))
+    };
+    let save_path = <app::api::SaveFlow as ServerFn>::PATH;
+
+    // Past the editor's limit (a 2 MiB document and some): refused whole.
+    let res = c
+        .post_raw(save_path, "application/json", save(2_200_000))
+        .await;
+    assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", res.text());
+    assert_eq!(res.json()["code"], "payload_too_large");
+    assert_eq!(draft(&mut c).await, revision, "nothing was saved");
+
+    // Another server function keeps the server's default (64 KiB in tests).
+    let pad = "x".repeat(70_000);
+    let res = c
+        .post_form(
+            <app::api::SimulateDraft as ServerFn>::PATH,
+            &[("id", bot.to_string().as_str()), ("pad", pad.as_str())],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", res.text());
+    assert_eq!(res.json()["code"], "payload_too_large");
+
+    // The editor may send more than that default, as the REST API may.
+    let res = c
+        .post_raw(save_path, "application/json", save(100_000))
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    assert_eq!(draft(&mut c).await, revision + 1);
+}
+
+#[tokio::test]
+async fn every_route_refuses_a_body_past_the_ceiling() {
+    let app = TestApp::sqlite().await;
+    let (mut c, _) = app.signed_up("ana@example.com", "Ana").await;
+    // Even a page, which reads no body, refuses a declared giant one.
+    for (method, path) in [
+        (axum::http::Method::GET, "/dashboard"),
+        (axum::http::Method::POST, "/api/v1/products/import"),
+        (axum::http::Method::POST, "/webhooks/messenger"),
+    ] {
+        let req = axum::http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header(
+                header::CONTENT_LENGTH,
+                (server::BODY_CEILING_BYTES * 4).to_string(),
+            )
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let res = c.send(req).await;
+        assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE, "{path}");
+        assert_eq!(res.error_code(), "payload_too_large", "{path}");
+    }
+    // A body without a declared length is cut off as it arrives.
+    let chunks = (0..80).map(|_| Ok::<_, std::io::Error>(vec![b'a'; 64 * 1024]));
+    let req = axum::http::Request::builder()
+        .method(axum::http::Method::POST)
+        .uri("/api/v1/products/import")
+        .header(header::CONTENT_TYPE, "text/csv")
+        .body(axum::body::Body::from_stream(futures_util::stream::iter(
+            chunks,
+        )))
+        .unwrap();
+    let res = c.send(req).await;
+    assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", res.text());
+    assert_eq!(app.count("products").await, 0);
+}
+
+#[tokio::test]
+async fn sqlite_connections_use_wal_and_enforce_foreign_keys() {
+    let app = TestApp::sqlite().await;
+    // Every connection of the pool, not just the first, is set up so.
+    let mut conns = Vec::new();
+    for _ in 0..3 {
+        conns.push(app.db.store.pool().acquire().await.unwrap());
+    }
+    for conn in &mut conns {
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&mut **conn)
+            .await
+            .unwrap();
+        assert_eq!(mode.to_lowercase(), "wal");
+        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(&mut **conn)
+            .await
+            .unwrap();
+        assert_eq!(fk, 1);
+        let orphan = sqlx::query(
+            "INSERT INTO memberships (workspace_id, user_id, role, created_at) \
+             VALUES (987654, 987654, 'owner', 0)",
+        )
+        .execute(&mut **conn)
+        .await;
+        assert!(orphan.is_err(), "a row pointing at nothing is refused");
+    }
+    assert_eq!(app.count("memberships").await, 0);
+}

@@ -1,7 +1,8 @@
 //! Tenant isolation: every route that names an object answers 404 for
 //! another workspace's object, exactly as for a missing one, and changes
-//! nothing. Runs on both databases. The list of routes is checked against the
-//! OpenAPI document, so a new route cannot slip past this test.
+//! nothing. Runs on both databases. The lists of routes are checked against
+//! the OpenAPI document, the form router, the page routes and the registered
+//! server functions, so a new route cannot slip past this test.
 
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
 
@@ -257,6 +258,12 @@ fn api_attacks(v: &Victim) -> Vec<Attack> {
             Some(json!({"status": "cancelled"})),
         ),
         (
+            Method::PATCH,
+            "/api/v1/channels/{id}",
+            format!("/api/v1/channels/{}", v.channel),
+            Some(json!({"name": "pwned"})),
+        ),
+        (
             Method::DELETE,
             "/api/v1/channels/{id}",
             format!("/api/v1/channels/{}", v.channel),
@@ -271,50 +278,200 @@ fn api_attacks(v: &Victim) -> Vec<Attack> {
     ]
 }
 
-/// The HTML form routes that name an object.
-fn form_attacks(v: &Victim) -> Vec<(String, Vec<(&'static str, String)>)> {
+type FormAttack = (&'static str, String, Vec<(&'static str, String)>);
+
+/// (form route template, path for the victim, fields): every form route
+/// that names an object, in its path or its fields.
+fn form_attacks(v: &Victim) -> Vec<FormAttack> {
+    let (bot, product) = (v.bot, v.product);
     vec![
         (
-            format!("/bots/{}/rename", v.bot),
+            "/bots/{id}/rename",
+            format!("/bots/{bot}/rename"),
             vec![("name", "pwned".to_string())],
         ),
-        (format!("/bots/{}/delete", v.bot), vec![]),
-        (format!("/settings/tokens/{}/revoke", v.token), vec![]),
+        ("/bots/{id}/delete", format!("/bots/{bot}/delete"), vec![]),
         (
+            "/settings/tokens/{id}/revoke",
+            format!("/settings/tokens/{}/revoke", v.token),
+            vec![],
+        ),
+        (
+            "/settings/members/{id}/role",
             format!("/settings/members/{}/role", v.user),
             vec![("role", "viewer".to_string())],
         ),
-        (format!("/settings/members/{}/remove", v.user), vec![]),
         (
+            "/settings/members/{id}/remove",
+            format!("/settings/members/{}/remove", v.user),
+            vec![],
+        ),
+        (
+            "/workspaces/switch",
             "/workspaces/switch".to_string(),
             vec![("workspace_id", v.workspace.to_string())],
         ),
-        (format!("/bots/{}/publish", v.bot), vec![]),
-        (format!("/bots/{}/versions/1/restore", v.bot), vec![]),
+        ("/bots/{id}/publish", format!("/bots/{bot}/publish"), vec![]),
         (
-            format!("/products/{}", v.product),
+            "/bots/{id}/versions/{n}/restore",
+            format!("/bots/{bot}/versions/1/restore"),
+            vec![],
+        ),
+        (
+            "/products/{id}",
+            format!("/products/{product}"),
             vec![
                 ("sku", "SOCK".to_string()),
                 ("name", "pwned".to_string()),
                 ("price", "1".to_string()),
             ],
         ),
-        (format!("/products/{}/delete", v.product), vec![]),
         (
+            "/products/{id}/delete",
+            format!("/products/{product}/delete"),
+            vec![],
+        ),
+        (
+            "/orders/{id}/status",
             format!("/orders/{}/status", v.order),
             vec![("status", "cancelled".to_string())],
+        ),
+        (
+            "/channels",
+            "/channels".to_string(),
+            vec![
+                ("kind", "web".to_string()),
+                ("bot_id", bot.to_string()),
+                ("allowed_origins", "https://bob.example".to_string()),
+            ],
+        ),
+        (
+            "/channels/{id}/delete",
+            format!("/channels/{}/delete", v.channel),
+            vec![],
+        ),
+        (
+            "/channels/{id}/token",
+            format!("/channels/{}/token", v.channel),
+            vec![("access_token", "EAAB-pwned-token-000".to_string())],
         ),
     ]
 }
 
-/// The pages that show one object.
-fn page_attacks(v: &Victim) -> Vec<String> {
+/// Form routes that name no object of a workspace.
+const FORMS_WITHOUT_OBJECTS: &[&str] = &[
+    "/signup",
+    "/login",
+    "/logout",
+    "/bots",
+    "/products",
+    "/products/import",
+    "/settings/tokens",
+    "/settings/members",
+    "/workspaces",
+];
+
+/// (page route template, path for the victim): the pages that show one object.
+fn page_attacks(v: &Victim) -> Vec<(&'static str, String)> {
+    let bot = v.bot;
     vec![
-        format!("/bots/{}", v.bot),
-        format!("/bots/{}/versions/1", v.bot),
-        format!("/products/{}", v.product),
-        format!("/orders/{}", v.order),
+        ("/bots/{id}", format!("/bots/{bot}")),
+        ("/bots/{id}/edit", format!("/bots/{bot}/edit")),
+        ("/bots/{id}/versions/{n}", format!("/bots/{bot}/versions/1")),
+        ("/products/{id}", format!("/products/{}", v.product)),
+        ("/orders/{id}", format!("/orders/{}", v.order)),
+        (
+            "/conversations/{id}",
+            format!("/conversations/{}", v.conversation),
+        ),
     ]
+}
+
+/// How a server function's arguments travel.
+enum Args {
+    /// URL-encoded, the default.
+    Form(Vec<(&'static str, String)>),
+    /// JSON, for `input = Json` functions.
+    Json(Value),
+}
+
+fn path_of<F: leptos::server_fn::ServerFn>() -> &'static str {
+    F::PATH
+}
+
+/// Server functions that take an object's id, with the victim's.
+fn server_fn_attacks(v: &Victim) -> Vec<(&'static str, Args)> {
+    use app::api::*;
+    let bot = || ("id", v.bot.to_string());
+    vec![
+        (path_of::<GetBotPage>(), Args::Form(vec![bot()])),
+        (
+            path_of::<GetVersionPage>(),
+            Args::Form(vec![bot(), ("number", "1".into())]),
+        ),
+        (
+            path_of::<SimulateDraft>(),
+            Args::Form(vec![
+                bot(),
+                ("inputs[0][kind]", "text".into()),
+                ("inputs[0][text]", "hi".into()),
+            ]),
+        ),
+        (path_of::<GetEditor>(), Args::Form(vec![bot()])),
+        (
+            path_of::<SaveFlow>(),
+            Args::Json(json!({
+                "id": v.bot,
+                "revision": 1,
+                "document": app::flow::templates::faq(),
+            })),
+        ),
+        (
+            path_of::<PublishFlow>(),
+            Args::Form(vec![bot(), ("revision", "1".into())]),
+        ),
+        (
+            path_of::<RestoreFlow>(),
+            Args::Form(vec![bot(), ("number", "1".into())]),
+        ),
+        (
+            path_of::<GetProduct>(),
+            Args::Form(vec![("id", v.product.to_string())]),
+        ),
+        (
+            path_of::<GetOrder>(),
+            Args::Form(vec![("id", v.order.to_string())]),
+        ),
+        (
+            path_of::<GetConversation>(),
+            Args::Form(vec![("id", v.conversation.to_string())]),
+        ),
+    ]
+}
+
+/// Server functions that name no object; they only list the caller's own.
+fn server_fns_without_ids() -> Vec<&'static str> {
+    use app::api::*;
+    vec![
+        path_of::<GetPageData>(),
+        path_of::<ListBots>(),
+        path_of::<ListTokens>(),
+        path_of::<ListMembers>(),
+        path_of::<ListProducts>(),
+        path_of::<ListOrders>(),
+        path_of::<GetChannelsPage>(),
+        path_of::<ListConversations>(),
+    ]
+}
+
+async fn call(c: &mut Client, path: &str, args: &Args) -> common::TestResponse {
+    match args {
+        Args::Form(fields) => {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            c.post_form(path, &fields).await
+        }
+        Args::Json(body) => c.post_json(path, body.clone()).await,
+    }
 }
 
 async fn another_tenants_objects_answer_404(db: Db) {
@@ -374,18 +531,41 @@ async fn another_tenants_objects_answer_404(db: Db) {
     let missing = bob.get("/api/v1/bots/999999").await;
     assert_eq!(foreign.body, missing.body);
 
-    for (path, fields) in form_attacks(&v) {
+    // Every form route is either attacked below or names no object.
+    let attacked: BTreeSet<&str> = form_attacks(&v).iter().map(|(t, _, _)| *t).collect();
+    let mut classified = attacked.clone();
+    classified.extend(FORMS_WITHOUT_OBJECTS);
+    let routes: BTreeSet<&str> = server::forms::paths().into_iter().collect();
+    assert_eq!(
+        routes, classified,
+        "a form route is not covered by this test"
+    );
+    for (template, path, fields) in form_attacks(&v) {
         let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let res = bob.post_form(&path, &fields).await;
         assert_eq!(
             res.status,
             StatusCode::NOT_FOUND,
-            "form {path}: {}",
+            "form {template}: {}",
             res.text()
         );
     }
 
-    for path in page_attacks(&v) {
+    // Every page with a parameter is attacked below.
+    let pages: BTreeSet<String> = server::pages::page_paths()
+        .into_iter()
+        .filter(|p| p.contains('{'))
+        .collect();
+    let attacked: BTreeSet<String> = page_attacks(&v)
+        .iter()
+        .map(|(t, _)| t.to_string())
+        .collect();
+    assert_eq!(
+        pages, attacked,
+        "a page with an id is not covered by this test"
+    );
+
+    for (_, path) in page_attacks(&v) {
         let res = bob.get(&path).await;
         assert_eq!(res.status, StatusCode::NOT_FOUND, "page {path}");
         assert!(
@@ -401,6 +581,55 @@ async fn another_tenants_objects_answer_404(db: Db) {
             alice.get(&path).await.status,
             StatusCode::OK,
             "page {path} for its owner"
+        );
+    }
+
+    // Every server function is attacked below or names no object.
+    let registered: BTreeSet<&str> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path)
+        .collect();
+    let mut classified: BTreeSet<&str> = server_fn_attacks(&v).iter().map(|(p, _)| *p).collect();
+    classified.extend(server_fns_without_ids());
+    assert_eq!(
+        registered, classified,
+        "a server function is not covered by this test"
+    );
+    for (path, args) in server_fn_attacks(&v) {
+        let res = call(&mut bob, path, &args).await;
+        assert_eq!(
+            res.status,
+            StatusCode::NOT_FOUND,
+            "server function {path}: {}",
+            res.text()
+        );
+        assert_eq!(res.json()["code"], "not_found", "{path}: {}", res.text());
+    }
+    for path in server_fns_without_ids() {
+        let res = call(&mut bob, path, &Args::Form(vec![])).await;
+        assert_eq!(res.status, StatusCode::OK, "{path}: {}", res.text());
+        let text = res.text();
+        assert!(
+            !text.contains("Alice") && !text.contains("Socks"),
+            "{path} shows none of Alice's objects: {text}"
+        );
+    }
+    // The calls were well formed: Alice gets her objects with the same ones
+    // (those that only read).
+    let writes = [
+        path_of::<app::api::SaveFlow>(),
+        path_of::<app::api::PublishFlow>(),
+        path_of::<app::api::RestoreFlow>(),
+    ];
+    for (path, args) in server_fn_attacks(&v) {
+        if writes.contains(&path) {
+            continue;
+        }
+        let res = call(&mut alice, path, &args).await;
+        assert_eq!(
+            res.status,
+            StatusCode::OK,
+            "{path} for its owner: {}",
+            res.text()
         );
     }
 
@@ -470,6 +699,14 @@ async fn another_tenants_objects_answer_404(db: Db) {
             .json()["status"],
         "placed"
     );
+    let channels = alice.get("/api/v1/channels").await.json();
+    assert_eq!(
+        channels["channels"].as_array().unwrap().len(),
+        1,
+        "her channel is still there: {channels}"
+    );
+    let bobs = bob.get("/api/v1/channels").await.json();
+    assert_eq!(bobs["channels"], json!([]), "no channel on her bot for Bob");
 }
 
 #[tokio::test]

@@ -90,6 +90,9 @@ pub struct LoginResponse {
 
 /// Checks credentials, throttling repeated failures. Wrong password and
 /// unknown email get the same answer.
+///
+/// The attempt is counted before the password is checked and taken back
+/// only on success, so parallel guesses cannot outrun the limit.
 pub async fn check_login(
     state: &AppState,
     req: LoginRequest,
@@ -99,30 +102,49 @@ pub async fn check_login(
     let email = Email::parse(&req.email)
         .map(|e| e.as_str().to_string())
         .unwrap_or_else(|_| req.email.trim().to_lowercase());
-    if let Err(wait) = state.throttle.check(&email, ip, Instant::now()) {
-        let minutes = wait.as_secs().div_ceil(60).max(1);
-        return Err(ApiError::new(
-            axum::http::StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-            format!(
-                "Too many failed attempts. Wait {minutes} minute{} and try again.",
-                if minutes == 1 { "" } else { "s" }
-            ),
-        ));
+    let attempt = state
+        .throttle
+        .reserve(&email, ip, Instant::now())
+        .map_err(too_many_attempts)?;
+    let verified = async {
+        let user = state.store.user_by_email(&email).await?;
+        let hash = user.as_ref().map(|u| u.password_hash.clone());
+        let ok = state.passwords.verify(req.password, hash).await?;
+        ApiResult::Ok((ok, user))
     }
-    let user = state.store.user_by_email(&email).await?;
-    let hash = user.as_ref().map(|u| u.password_hash.clone());
-    if state.passwords.verify(req.password, hash).await? {
-        state.throttle.clear(&email);
-        // `verify` answers true only when a user was found.
-        return user.ok_or_else(|| ApiError::internal(&"verified without a user"));
+    .await;
+    match verified {
+        Ok((true, Some(user))) => {
+            state.throttle.succeeded(attempt);
+            Ok(user)
+        }
+        Ok(_) => {
+            // Stays counted as a failure.
+            drop(attempt);
+            Err(ApiError::new(
+                axum::http::StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "That email and password do not match an account.",
+            ))
+        }
+        Err(e) => {
+            // The password was never judged: this try does not count.
+            state.throttle.cancel(attempt);
+            Err(e)
+        }
     }
-    state.throttle.record_failure(&email, ip, Instant::now());
-    Err(ApiError::new(
-        axum::http::StatusCode::UNAUTHORIZED,
-        "invalid_credentials",
-        "That email and password do not match an account.",
-    ))
+}
+
+fn too_many_attempts(wait: std::time::Duration) -> ApiError {
+    let minutes = wait.as_secs().div_ceil(60).max(1);
+    ApiError::new(
+        axum::http::StatusCode::TOO_MANY_REQUESTS,
+        "too_many_attempts",
+        format!(
+            "Too many failed attempts. Wait {minutes} minute{} and try again.",
+            if minutes == 1 { "" } else { "s" }
+        ),
+    )
 }
 
 /// Signs the session in as `user`: a fresh session id (against fixation) and

@@ -105,21 +105,46 @@ pub struct TestApp {
 
 /// Configuration as a test server would get it.
 pub fn test_config(database_url: &str, data_dir: &std::path::Path) -> Config {
+    test_config_with(database_url, data_dir, &[])
+}
+
+/// Test configuration with more flags. (Not `Config::update_from`: that
+/// puts every other setting back to its default.)
+pub fn test_config_with(database_url: &str, data_dir: &std::path::Path, extra: &[&str]) -> Config {
     use clap::Parser;
-    Config::parse_from([
+    let data_dir = data_dir.display().to_string();
+    let base = [
         "server",
         "--database-url",
         database_url,
         "--data-dir",
-        &data_dir.display().to_string(),
+        &data_dir,
         "--site-addr",
         "127.0.0.1:3000",
         "--max-body-bytes",
         "65536",
-    ])
+    ];
+    Config::parse_from(base.iter().chain(extra))
 }
 
 impl TestApp {
+    /// An app that serves the site bundle (`pkg/`) from `site_root`, with
+    /// fingerprinted file names (cached for a year) when `hash_files`.
+    pub async fn with_site(db: Db, site_root: &std::path::Path, hash_files: bool) -> TestApp {
+        let db = TestDb::new(db).await;
+        let data = tempfile::tempdir().expect("temp dir");
+        let site_root = site_root.display().to_string();
+        let config = test_config_with(&db.url, data.path(), &["--site-root", &site_root]);
+        let mut state = AppState::new(&config, db.store.clone()).expect("state");
+        state.leptos.hash_files = hash_files;
+        TestApp {
+            router: server::router(state.clone()),
+            state,
+            db,
+            _data: data,
+        }
+    }
+
     pub async fn new(db: Db) -> TestApp {
         let db = TestDb::new(db).await;
         let data = tempfile::tempdir().expect("temp dir");

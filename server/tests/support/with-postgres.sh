@@ -23,7 +23,25 @@ INITDB=$(find_bin initdb) || { echo "initdb not found; run 'make deps' or instal
 PG_CTL=$(find_bin pg_ctl) || { echo "pg_ctl not found" >&2; exit 1; }
 
 dir=$(mktemp -d /tmp/botme-pg.XXXXXX)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+
+# Whether a TCP port is taken on this machine, from the kernel's socket
+# tables (addresses there end in the port as four hex digits).
+port_in_use() {
+  local hex
+  hex=$(printf ':%04X' "$1")
+  awk -v p="$hex" 'FNR > 1 && substr($2, length($2) - 4) == p { found = 1 } END { exit !found }' \
+    /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+# A random port in 20000-59999 that nothing listens on right now. Another
+# process may still take it first; the start below then tries another.
+pick_port() {
+  local candidate
+  while :; do
+    candidate=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+    port_in_use "$candidate" || { echo "$candidate"; return; }
+  done
+}
 
 as_pg() {
   if [ "$(id -u)" = 0 ]; then
@@ -50,10 +68,18 @@ trap cleanup EXIT INT TERM
 as_pg "$INITDB" -D "$dir/data" -U "$pguser" --auth=trust --encoding=UTF8 --no-locale >"$dir/initdb.log" 2>&1 \
   || { cat "$dir/initdb.log" >&2; exit 1; }
 # Durability is irrelevant for throwaway test data; speed is not.
-as_pg "$PG_CTL" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-  -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
-  start >/dev/null \
-  || { cat "$dir/server.log" >&2; exit 1; }
+started=
+for attempt in 1 2 3 4 5; do
+  port=$(pick_port)
+  if as_pg "$PG_CTL" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+    start >/dev/null; then
+    started=1
+    break
+  fi
+  echo "PostgreSQL did not start on port $port (attempt $attempt); trying another" >&2
+done
+[ -n "$started" ] || { cat "$dir/server.log" >&2; exit 1; }
 
 export BOTME_TEST_PG_URL="postgres://$pguser@127.0.0.1:$port/postgres"
 echo "throwaway PostgreSQL at $BOTME_TEST_PG_URL" >&2
