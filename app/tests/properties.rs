@@ -130,9 +130,11 @@ fn kind(shape: Shape, i: usize) -> NodeKind {
     }
 }
 
-/// Builds a flow from shapes and seeds. With `valid`, steps that do not wait
-/// only point forward (so no loop can spin) and every required port is
-/// connected; otherwise edges go anywhere, including nowhere.
+/// Builds a flow from shapes and seeds. With `valid`, every connection that
+/// can be followed without waiting (all of a message's, a carousel's "done"
+/// taken when it has nothing to show, …) points forward, so no loop can
+/// spin, and every required port is connected; otherwise edges go anywhere,
+/// including nowhere.
 fn build(shapes: &[Shape], seeds: &[u32], valid: bool) -> FlowDoc {
     let mut shapes = shapes.to_vec();
     if valid {
@@ -160,7 +162,7 @@ fn build(shapes: &[Shape], seeds: &[u32], valid: bool) -> FlowDoc {
             }
             let to = if !valid {
                 format!("n{}", r % (n + 1)) // n{n} does not exist
-            } else if node.kind.waits() {
+            } else if !node.kind.leaves_without_waiting(&port.name, |_| false) {
                 format!("n{}", r % n)
             } else {
                 format!("n{}", i + 1 + r % (n - i - 1))

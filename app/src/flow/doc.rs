@@ -35,6 +35,9 @@ pub const MAX_OPTIONS: usize = 30;
 pub const MAX_ID_CHARS: usize = 64;
 /// Largest serialized document accepted, in bytes.
 pub const MAX_DOC_BYTES: usize = 2 * 1024 * 1024;
+/// Most products one carousel page shows: as many cards as a Messenger
+/// carousel (generic template) holds.
+pub const MAX_PAGE_SIZE: u32 = crate::channel::limits::messenger::CARDS_MAX as u32;
 
 /// A node's id, unique in its flow: letters, digits, `_` and `-`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -270,13 +273,13 @@ pub struct CarouselSettings {
     /// Which products to show.
     #[cfg_attr(feature = "ssr", schemars(with = "serde_json::Value"))]
     pub source: ProductSource,
-    /// Cards per page (1 to 10).
+    /// Cards per page (1 to 10, as many as a Messenger carousel holds).
     #[serde(default = "default_page_size")]
     pub page_size: u32,
 }
 
 fn default_page_size() -> u32 {
-    10
+    MAX_PAGE_SIZE
 }
 
 impl Default for CarouselSettings {
@@ -590,8 +593,9 @@ impl NodeKind {
         }
     }
 
-    /// Whether the conversation pauses here for the shopper (or the outside
-    /// world) before moving on.
+    /// Whether the conversation can pause here for the shopper (or the
+    /// outside world) before moving on. Some steps pause only when they
+    /// have something to show: see [`NodeKind::leaves_without_waiting`].
     pub fn waits(&self) -> bool {
         !matches!(
             self,
@@ -600,6 +604,32 @@ impl NodeKind {
                 | NodeKind::SetVariable(_)
                 | NodeKind::OrderStatus(_)
         )
+    }
+
+    /// Whether entering the step can lead straight out through `port`,
+    /// without waiting for anyone: every port of a step that never waits,
+    /// and the ports taken when there is nothing to show, namely a
+    /// carousel without products (`done`), a cart that is empty (`empty`,
+    /// or `continue` when `empty` is not connected) and a checkout with an
+    /// empty cart (`empty_cart`). `connected` tells whether a port of this
+    /// step is connected.
+    pub fn leaves_without_waiting(&self, port: &str, connected: impl Fn(&str) -> bool) -> bool {
+        match self {
+            NodeKind::ProductCarousel(_) => port == "done",
+            NodeKind::ShowCart(_) => port == "empty" || (port == "continue" && !connected("empty")),
+            NodeKind::Checkout(_) => port == "empty_cart",
+            kind => !kind.waits(),
+        }
+    }
+
+    /// Why a step that usually waits may not, for [`NodeKind::leaves_without_waiting`]
+    /// messages: "there are no products to show", "the cart is empty".
+    pub fn when_it_does_not_wait(&self) -> Option<&'static str> {
+        match self {
+            NodeKind::ProductCarousel(_) => Some("there are no products to show"),
+            NodeKind::ShowCart(_) | NodeKind::Checkout(_) => Some("the cart is empty"),
+            _ => None,
+        }
     }
 
     /// The output ports.
@@ -725,5 +755,29 @@ mod tests {
         assert!(qr.waits());
         assert!(!NodeKind::Message(MessageSettings::default()).waits());
         assert!(NodeKind::End(EndSettings::default()).ports().is_empty());
+    }
+
+    #[test]
+    fn steps_that_wait_only_with_something_to_show() {
+        let none = |_: &str| false;
+        let carousel = NodeKind::ProductCarousel(CarouselSettings::default());
+        assert!(carousel.waits());
+        assert!(carousel.leaves_without_waiting("done", none));
+        assert!(!carousel.leaves_without_waiting("added", none));
+        assert!(!carousel.leaves_without_waiting("more", none));
+        let cart = NodeKind::ShowCart(ShowCartSettings::default());
+        assert!(cart.leaves_without_waiting("empty", none));
+        assert!(cart.leaves_without_waiting("continue", none));
+        assert!(
+            !cart.leaves_without_waiting("continue", |p| p == "empty"),
+            "with `empty` connected, `continue` needs a tap"
+        );
+        assert!(!cart.leaves_without_waiting("checkout", none));
+        let checkout = NodeKind::Checkout(CheckoutSettings::default());
+        assert!(checkout.leaves_without_waiting("empty_cart", none));
+        assert!(!checkout.leaves_without_waiting("placed", none));
+        assert!(NodeKind::Message(MessageSettings::default()).leaves_without_waiting("next", none));
+        let qr = NodeKind::QuickReply(QuickReplySettings::default());
+        assert!(!qr.leaves_without_waiting("fallback", none));
     }
 }

@@ -921,7 +921,7 @@ impl Run<'_> {
     fn show_page(&mut self, id: &NodeId, s: &CarouselSettings, page: u32) -> Next {
         let catalog = self.ctx.catalog;
         let products = catalog.select(&s.source);
-        let size = s.page_size.clamp(1, 10) as usize;
+        let size = s.page_size.clamp(1, MAX_PAGE_SIZE) as usize;
         if products.is_empty() {
             self.say("Sorry, there is nothing to show here right now.");
             return Next::Port("done");
@@ -978,7 +978,7 @@ impl Run<'_> {
     }
 
     fn carousel_choice_list(&self, id: &NodeId, s: &CarouselSettings, page: u32) -> Vec<Choice> {
-        let size = s.page_size.clamp(1, 10) as usize;
+        let size = s.page_size.clamp(1, MAX_PAGE_SIZE) as usize;
         let total = self.ctx.catalog.select(&s.source).len();
         let has_more = (page as usize + 1) * size < total || self.flow.target(id, "more").is_some();
         let mut choices = Vec::new();
@@ -1014,7 +1014,7 @@ impl Run<'_> {
             self.proceed(Next::Port("more"));
             return;
         }
-        let size = s.page_size.clamp(1, 10) as usize;
+        let size = s.page_size.clamp(1, MAX_PAGE_SIZE) as usize;
         let total = self.ctx.catalog.select(&s.source).len();
         if page as usize * size >= total {
             self.say("That's everything we have here.");
