@@ -428,3 +428,77 @@ async fn large_drafts_fit_their_own_body_limit() {
         "unconnected outputs are reported"
     );
 }
+
+async fn put_draft(c: &mut Client, bot: i64, revision: i64, doc: Value) -> common::TestResponse {
+    c.request(
+        axum::http::Method::PUT,
+        &format!("/api/v1/bots/{bot}/draft"),
+        Some(json!({"revision": revision, "document": doc})),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn validation_ties_each_problem_to_its_step_and_output() {
+    let app = TestApp::sqlite().await;
+    let (mut c, _) = app.signed_up("ana@example.com", "Ana").await;
+    let bot = bot_from(&mut c, None).await;
+    let doc = json!({"schema": 1, "start": "gone", "nodes": [
+        {"id": "hi", "type": "message", "settings": {"text": "Hello"}},
+        {"id": "ask", "type": "quick_reply", "settings": {"text": "Which?", "options": [{"id": "a", "label": "A"}, {"id": "b", "label": "B"}]}}],
+        "edges": [
+            {"from": "hi", "port": "next", "to": "nowhere"},
+            {"from": "ghost", "port": "next", "to": "ask"},
+            {"from": "ask", "port": "a", "to": "hi"}]});
+    let res = put_draft(&mut c, bot, 1, doc).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    let res = c
+        .post_json(&format!("/api/v1/bots/{bot}/validate"), json!({}))
+        .await;
+    assert_eq!(res.status, StatusCode::OK);
+    let v = res.json();
+    assert_eq!(v["publishable"], false);
+    let problems: Vec<(String, Value, Value)> = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["code"].as_str().unwrap().to_string(),
+                p["node"].clone(),
+                p["port"].clone(),
+            )
+        })
+        .collect();
+    let has = |code: &str, node: &str, port: Value| {
+        problems.contains(&(code.to_string(), json!(node), port))
+    };
+    assert!(has("no_start", "hi", Value::Null), "{problems:#?}");
+    assert!(has("dangling_edge", "hi", json!("next")), "{problems:#?}");
+    assert!(
+        has("dangling_edge", "ask", json!("next")),
+        "the missing source's target: {problems:#?}"
+    );
+    assert!(
+        has("unconnected_output", "hi", json!("next")),
+        "{problems:#?}"
+    );
+    assert!(
+        has("unconnected_output", "ask", json!("b")),
+        "{problems:#?}"
+    );
+    assert!(
+        problems.iter().all(|(_, node, _)| node.is_string()),
+        "every problem names its step: {problems:#?}"
+    );
+    let from_ghost = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["code"] == "dangling_edge" && p["node"] == "ask")
+        .unwrap();
+    assert!(
+        from_ghost["message"].as_str().unwrap().contains("“ghost”"),
+        "{from_ghost}"
+    );
+}

@@ -224,11 +224,17 @@ fn check_ids(c: &mut Collector) -> HashMap<NodeId, usize> {
 }
 
 fn check_start(c: &mut Collector, index: &HashMap<NodeId, usize>) {
+    // Tied to the first step, where the editor can offer "start here".
+    let first = c.doc.nodes.first().map(|n| n.id.clone());
     match &c.doc.start {
-        None => c.error("no_start", None, "Choose the step where conversations start.".into()),
+        None => c.error(
+            "no_start",
+            first.as_ref(),
+            "Choose the step where conversations start.".into(),
+        ),
         Some(start) if !index.contains_key(start) => c.error(
             "no_start",
-            None,
+            first.as_ref(),
             format!("Conversations start at “{start}”, which no longer exists. Choose another start step."),
         ),
         Some(_) => {}
@@ -251,15 +257,31 @@ fn check_edges(c: &mut Collector, index: &HashMap<NodeId, usize>) -> Graph {
         let from = index.get(&edge.from).copied();
         let to = index.get(&edge.to).copied();
         let Some(from) = from else {
+            // The source is gone: tie the problem to the step it enters, if
+            // that one still exists.
+            let (node, message) = match to {
+                Some(_) => (
+                    Some(&edge.to),
+                    format!(
+                        "A connection into {} starts at “{}”, which no longer exists. Delete the connection.",
+                        c.name(&edge.to),
+                        edge.from
+                    ),
+                ),
+                None => (
+                    None,
+                    format!(
+                        "A connection from “{}” to “{}” joins two steps that no longer exist. Delete the connection.",
+                        edge.from, edge.to
+                    ),
+                ),
+            };
             c.push(
                 Severity::Error,
                 "dangling_edge",
-                None,
+                node,
                 Some(&edge.port),
-                format!(
-                    "A connection starts at “{}”, which no longer exists. Delete the connection.",
-                    edge.from
-                ),
+                message,
             );
             continue;
         };
@@ -873,25 +895,50 @@ mod tests {
         let mut d = doc(vec![end("a")], vec![]);
         d.start = None;
         let r = validate(&d, None);
-        assert_eq!(codes(&r), [("no_start", None)]);
+        assert_eq!(
+            codes(&r),
+            [("no_start", Some("a"))],
+            "tied to the first step"
+        );
         assert_eq!(
             r.problems[0].message,
             "Choose the step where conversations start."
         );
         d.start = Some("gone".into());
-        assert_eq!(codes(&validate(&d, None)), [("no_start", None)]);
+        let r = validate(&d, None);
+        assert_eq!(codes(&r), [("no_start", Some("a"))]);
+        assert!(r.problems[0].message.contains("“gone”"), "{:?}", r.problems);
+        // An empty flow has no step to point at.
+        let empty = FlowDoc::default();
+        assert_eq!(codes(&validate(&empty, None)), [("no_start", None)]);
     }
 
     #[test]
     fn dangling_edges_are_tied_to_their_node() {
         let d = doc(
             vec![msg("a", "Hi"), end("b")],
-            vec![edge("a", "next", "zzz"), edge("ghost", "next", "b")],
+            vec![
+                edge("a", "next", "zzz"),
+                edge("ghost", "next", "b"),
+                edge("ghost", "next", "gone"),
+            ],
         );
         let r = validate(&d, None);
         let c = codes(&r);
         assert!(c.contains(&("dangling_edge", Some("a"))), "{c:?}");
-        assert!(c.contains(&("dangling_edge", None)), "{c:?}");
+        // A missing source: tied to the step the connection enters…
+        let into_b = r.for_node("b").find(|p| p.code == "dangling_edge").unwrap();
+        assert_eq!(into_b.port.as_deref(), Some("next"));
+        assert!(into_b.message.contains("“ghost”"), "{}", into_b.message);
+        // …and only when neither end exists, to no step, saying so.
+        let loose: Vec<_> = r.problems.iter().filter(|p| p.node.is_none()).collect();
+        assert_eq!(loose.len(), 1, "{:?}", r.problems);
+        assert_eq!(loose[0].code, "dangling_edge");
+        assert!(
+            loose[0].message.contains("no longer exist"),
+            "{}",
+            loose[0].message
+        );
         assert!(
             c.contains(&("unconnected_output", Some("a"))),
             "the dangling edge does not count as connected"
