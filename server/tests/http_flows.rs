@@ -439,6 +439,108 @@ async fn put_draft(c: &mut Client, bot: i64, revision: i64, doc: Value) -> commo
 }
 
 #[tokio::test]
+async fn drafts_beyond_the_size_bounds_are_refused_and_not_stored() {
+    let app = TestApp::sqlite().await;
+    let (mut c, _) = app.signed_up("ana@example.com", "Ana").await;
+    let bot = bot_from(&mut c, None).await;
+    let message = |i: usize, text: &str| json!({"id": format!("n{i}"), "type": "message", "settings": {"text": text}});
+
+    // 5000 small steps fit in the byte limit, not in the step limit.
+    let nodes: Vec<Value> = (0..5000).map(|i| message(i, "Hi")).collect();
+    let res = put_draft(
+        &mut c,
+        bot,
+        1,
+        json!({"schema": 1, "start": "n0", "nodes": nodes}),
+    )
+    .await;
+    assert_eq!(
+        res.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        res.text()
+    );
+    assert_eq!(res.error_code(), "too_large");
+    assert_eq!(
+        res.json()["error"]["message"],
+        "A flow can have at most 1000 steps; this one has 5000."
+    );
+
+    let edges: Vec<Value> = (0..4001)
+        .map(|_| json!({"from": "n0", "port": "next", "to": "n0"}))
+        .collect();
+    let res = put_draft(
+        &mut c,
+        bot,
+        1,
+        json!({"schema": 1, "nodes": [message(0, "Hi")], "edges": edges}),
+    )
+    .await;
+    assert_eq!(
+        res.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        res.text()
+    );
+    assert!(
+        res.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("4000 connections")
+    );
+
+    let triggers: Vec<Value> = (0..51)
+        .map(|i| json!({"keywords": [format!("k{i}")], "to": "n0"}))
+        .collect();
+    let res = put_draft(
+        &mut c,
+        bot,
+        1,
+        json!({"schema": 1, "nodes": [message(0, "Hi")], "triggers": triggers}),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.error_code(), "too_large");
+
+    let res = put_draft(
+        &mut c,
+        bot,
+        1,
+        json!({"schema": 1, "nodes": [message(0, &"x".repeat(5000))]}),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        res.json()["error"]["message"],
+        "Texts can be at most 4096 characters; one in the step “n0” has 5000."
+    );
+
+    // A body larger than a draft may be is refused before it is read.
+    let huge: Vec<Value> = (0..600).map(|i| message(i, &"y".repeat(4000))).collect();
+    let body = json!({"revision": 1, "document": {"schema": 1, "nodes": huge}});
+    assert!(body.to_string().len() > app::flow::doc::MAX_DOC_BYTES + 64 * 1024);
+    let res = c
+        .request(
+            axum::http::Method::PUT,
+            &format!("/api/v1/bots/{bot}/draft"),
+            Some(body),
+        )
+        .await;
+    assert_eq!(
+        res.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        &res.text()[..200.min(res.text().len())]
+    );
+    assert_eq!(res.error_code(), "payload_too_large");
+
+    // Nothing was stored.
+    let draft = c.get(&format!("/api/v1/bots/{bot}/draft")).await.json();
+    assert_eq!(draft["revision"], 1);
+    assert_eq!(draft["document"]["nodes"], json!([]));
+}
+
+#[tokio::test]
 async fn validation_ties_each_problem_to_its_step_and_output() {
     let app = TestApp::sqlite().await;
     let (mut c, _) = app.signed_up("ana@example.com", "Ana").await;

@@ -118,6 +118,9 @@ pub enum DocError {
     /// Written by a newer Botme than this one.
     #[error("This flow was saved by a newer version of Botme (schema {0}).")]
     FromTheFuture(u32),
+    /// Beyond a size bound other than bytes; the sentence says which.
+    #[error("{0}")]
+    OverLimit(String),
 }
 
 impl FlowDoc {
@@ -145,6 +148,54 @@ impl FlowDoc {
     /// A node by id.
     pub fn node(&self, id: &NodeId) -> Option<&Node> {
         self.nodes.iter().find(|n| &n.id == id)
+    }
+
+    /// Checks the size bounds a stored document must keep: at most
+    /// [`MAX_NODES`] steps, [`MAX_EDGES`] connections, [`MAX_TRIGGERS`]
+    /// keyword shortcuts and [`MAX_TEXT_CHARS`] characters in any text.
+    /// (Validation reports the same, step by step.)
+    pub fn check_limits(&self) -> Result<(), DocError> {
+        let over = |what: &str, max: usize, n: usize| {
+            DocError::OverLimit(format!(
+                "A flow can have at most {max} {what}; this one has {n}."
+            ))
+        };
+        if self.nodes.len() > MAX_NODES {
+            return Err(over("steps", MAX_NODES, self.nodes.len()));
+        }
+        if self.edges.len() > MAX_EDGES {
+            return Err(over("connections", MAX_EDGES, self.edges.len()));
+        }
+        if self.triggers.len() > MAX_TRIGGERS {
+            return Err(over("keyword shortcuts", MAX_TRIGGERS, self.triggers.len()));
+        }
+        for node in &self.nodes {
+            if let Some(n) = node
+                .kind
+                .texts()
+                .iter()
+                .map(|t| t.chars().count())
+                .find(|&n| n > MAX_TEXT_CHARS)
+            {
+                return Err(DocError::OverLimit(format!(
+                    "Texts can be at most {MAX_TEXT_CHARS} characters; one in the step “{}” has {n}.",
+                    node.id
+                )));
+            }
+        }
+        for t in &self.triggers {
+            if let Some(k) = t
+                .keywords
+                .iter()
+                .find(|k| k.chars().count() > MAX_TEXT_CHARS)
+            {
+                return Err(DocError::OverLimit(format!(
+                    "Keywords can be at most {MAX_TEXT_CHARS} characters; one has {}.",
+                    k.chars().count()
+                )));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -632,6 +683,74 @@ impl NodeKind {
         }
     }
 
+    /// Every text the merchant wrote in the settings.
+    pub fn texts(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        match self {
+            NodeKind::Message(s) => {
+                out.push(&s.text);
+                out.extend(s.image_url.as_deref());
+            }
+            NodeKind::QuickReply(s) => {
+                out.push(&s.text);
+                out.extend(s.reprompt.as_deref());
+                out.extend(s.save_as.as_deref());
+                for o in &s.options {
+                    out.push(&o.id);
+                    out.push(&o.label);
+                }
+            }
+            NodeKind::ProductCarousel(s) => {
+                out.push(&s.text);
+                match &s.source {
+                    ProductSource::All => {}
+                    ProductSource::Collection { collection } => out.push(collection),
+                    ProductSource::Skus { skus } => out.extend(skus.iter().map(String::as_str)),
+                    ProductSource::Search { query } => out.push(query),
+                }
+            }
+            NodeKind::Checkout(s) => {
+                out.push(&s.text);
+                out.push(&s.confirmation);
+            }
+            NodeKind::Ask(s) => {
+                out.push(&s.text);
+                out.push(&s.save_as);
+                out.extend(s.reprompt.as_deref());
+            }
+            NodeKind::Condition(s) => {
+                for b in &s.branches {
+                    out.push(&b.id);
+                    out.push(&b.label);
+                    out.push(&b.value);
+                    if let Subject::Variable { name } = &b.subject {
+                        out.push(name);
+                    }
+                }
+            }
+            NodeKind::SetVariable(s) => {
+                out.push(&s.name);
+                out.push(&s.value);
+            }
+            NodeKind::ShowCart(s) => {
+                out.push(&s.text);
+                out.push(&s.empty_text);
+            }
+            NodeKind::OrderStatus(s) => {
+                out.push(&s.text);
+                out.push(&s.none_text);
+            }
+            NodeKind::Handoff(s) => out.push(&s.text),
+            NodeKind::HttpRequest(s) => {
+                out.push(&s.url);
+                out.extend(s.body.as_deref());
+                out.extend(s.save_as.as_deref());
+            }
+            NodeKind::End(s) => out.push(&s.text),
+        }
+        out
+    }
+
     /// The output ports.
     pub fn ports(&self) -> Vec<Port> {
         use PortNeed::{Optional, Required};
@@ -723,6 +842,71 @@ mod tests {
         ));
         let huge = format!(r#"{{"schema":1,"pad":"{}"}}"#, "x".repeat(MAX_DOC_BYTES));
         assert_eq!(FlowDoc::from_json(&huge), Err(DocError::TooLarge));
+    }
+
+    #[test]
+    fn size_limits_are_checked() {
+        let message = |i: usize, text: String| Node {
+            id: NodeId(format!("n{i}")),
+            position: Position::default(),
+            kind: NodeKind::Message(MessageSettings {
+                text,
+                image_url: None,
+            }),
+        };
+        let mut doc = FlowDoc {
+            nodes: (0..MAX_NODES).map(|i| message(i, "Hi".into())).collect(),
+            ..FlowDoc::default()
+        };
+        assert_eq!(doc.check_limits(), Ok(()));
+        doc.nodes.push(message(MAX_NODES, "Hi".into()));
+        assert_eq!(
+            doc.check_limits(),
+            Err(DocError::OverLimit(
+                "A flow can have at most 1000 steps; this one has 1001.".into()
+            ))
+        );
+        let long = FlowDoc {
+            nodes: vec![message(0, "é".repeat(MAX_TEXT_CHARS + 1))],
+            ..FlowDoc::default()
+        };
+        let err = long.check_limits().unwrap_err().to_string();
+        assert!(err.contains("“n0” has 4097"), "{err}");
+        let edges = FlowDoc {
+            edges: vec![
+                Edge {
+                    from: "a".into(),
+                    port: "next".into(),
+                    to: "b".into(),
+                };
+                MAX_EDGES + 1
+            ],
+            ..FlowDoc::default()
+        };
+        assert!(
+            edges
+                .check_limits()
+                .unwrap_err()
+                .to_string()
+                .contains("connections")
+        );
+        let triggers = FlowDoc {
+            triggers: vec![
+                Trigger {
+                    keywords: vec!["hi".into()],
+                    to: "a".into(),
+                };
+                MAX_TRIGGERS + 1
+            ],
+            ..FlowDoc::default()
+        };
+        assert!(
+            triggers
+                .check_limits()
+                .unwrap_err()
+                .to_string()
+                .contains("keyword shortcuts")
+        );
     }
 
     #[test]

@@ -56,7 +56,8 @@ pub(super) async fn get_draft(
     responses(
         (status = 200, description = "Saved; the new revision and the flow's problems", body = SavedDraft),
         (status = 409, description = "Saved elsewhere meanwhile: the revision is stale", body = ErrorBody),
-        (status = 422, description = "Not a flow document", body = ErrorBody),
+        (status = 413, description = "The body is larger than a draft may be", body = ErrorBody),
+        (status = 422, description = "Not a flow document (`invalid_document`), or beyond a size bound such as 1000 steps (`too_large`); nothing is stored", body = ErrorBody),
     ))]
 pub(super) async fn put_draft(
     State(state): State<AppState>,

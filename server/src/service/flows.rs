@@ -122,6 +122,10 @@ pub async fn save_draft(
             app::flow::doc::DocError::TooLarge.to_string(),
         ));
     }
+    // Beyond these bounds a draft is not stored at all (validation of a
+    // stored draft reports the same, step by step).
+    doc.check_limits()
+        .map_err(|e| ApiError::invalid("too_large", e.to_string()))?;
     match state
         .store
         .save_draft(workspace(p), BotId(bot), req.revision, &json)
