@@ -604,3 +604,63 @@ async fn validation_ties_each_problem_to_its_step_and_output() {
         "{from_ghost}"
     );
 }
+
+#[tokio::test]
+async fn restoring_a_version_validates_it_again() {
+    let app = TestApp::sqlite().await;
+    let (mut c, created) = app.signed_up("ana@example.com", "Ana").await;
+    let ws = server::store::WorkspaceId(created["workspace_id"].as_i64().unwrap());
+    let bot = bot_from(&mut c, Some("faq")).await;
+    assert_eq!(
+        c.post_json(&format!("/api/v1/bots/{bot}/publish"), json!({}))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    // A version published under older rules: an empty catalog would make
+    // it loop (catalog → cart → catalog). Stored directly, as back then.
+    let old = json!({"schema": 1, "start": "catalog", "nodes": [
+        {"id": "catalog", "type": "product_carousel", "settings": {"source": {"kind": "all"}, "page_size": 3}},
+        {"id": "cart", "type": "show_cart", "settings": {}},
+        {"id": "bye", "type": "end", "settings": {}}],
+        "edges": [
+            {"from": "catalog", "port": "added", "to": "cart"},
+            {"from": "catalog", "port": "done", "to": "cart"},
+            {"from": "cart", "port": "checkout", "to": "bye"},
+            {"from": "cart", "port": "continue", "to": "catalog"},
+            {"from": "cart", "port": "empty", "to": "catalog"}]});
+    app.db
+        .store
+        .publish(
+            ws,
+            server::store::BotId(bot),
+            &old.to_string(),
+            "ana@example.com",
+            "",
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let res = c
+        .post_json(&format!("/api/v1/bots/{bot}/versions/2/restore"), json!({}))
+        .await;
+    assert_eq!(
+        res.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        res.text()
+    );
+    assert_eq!(res.error_code(), "invalid_flow");
+    assert_eq!(res.json()["problems"][0]["code"], "busy_loop");
+    let list = c.get(&format!("/api/v1/bots/{bot}/versions")).await.json();
+    assert_eq!(
+        list["versions"].as_array().unwrap().len(),
+        2,
+        "nothing published"
+    );
+    // A good version still restores.
+    let res = c
+        .post_json(&format!("/api/v1/bots/{bot}/versions/1/restore"), json!({}))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+}

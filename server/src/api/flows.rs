@@ -157,6 +157,7 @@ pub(super) async fn version(
     responses(
         (status = 201, description = "That document published again as a new version", body = Published),
         (status = 404, description = "No such version", body = ErrorBody),
+        (status = 422, description = "That version does not pass today's validation; `problems` lists why", body = ErrorBody),
     ))]
 pub(super) async fn restore(
     State(state): State<AppState>,

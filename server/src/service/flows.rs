@@ -275,6 +275,12 @@ pub async fn restore(
         .await?
         .ok_or_else(|| ApiError::not_found("version"))?;
     let doc = parse_doc(&v.document)?;
+    // The version was valid when published, but the rules may have grown
+    // since (a loop check that catches more): check it again.
+    let r = report(state, p, &doc).await?;
+    if r.has_errors() {
+        return Err(unpublishable(r));
+    }
     publish_doc(
         state,
         p,
