@@ -1093,3 +1093,87 @@ fn the_shop_template_with_an_empty_catalog_waits_instead_of_spinning() {
     assert_eq!(chat.session.status, Status::Waiting);
     assert_eq!(chat.at(), "menu");
 }
+
+#[test]
+fn a_payment_choice_counts_only_when_offered_and_asked() {
+    use app::flow::payload::CheckoutAction;
+    let doc = |payment| {
+        flow(
+            vec![
+                node(
+                    "co",
+                    NodeKind::Checkout(CheckoutSettings {
+                        text: "Your order:".into(),
+                        payment,
+                        confirmation: String::new(),
+                    }),
+                ),
+                end("placed", "See you"),
+            ],
+            vec![e("co", "placed", "placed")],
+        )
+    };
+    let forged = |chat: &Chat, action| {
+        Payload::Checkout {
+            node: "co".into(),
+            cart: chat.session.cart.fingerprint(),
+            action,
+        }
+        .encode()
+    };
+    let start = |payment| {
+        let mut chat = Chat::new(doc(payment));
+        chat.session.cart.add(&catalog(), "RUN-1", 1).unwrap();
+        chat.send(Input::Start);
+        chat
+    };
+
+    // The merchant takes online payment only: a "cash" button is refused,
+    // at the confirmation and after it, and the order is still paid online.
+    let mut chat = start(PaymentOptions::OrderPage);
+    chat.tap(&forged(&chat, CheckoutAction::PayCash));
+    assert!(chat.orders_placed().is_empty());
+    assert_eq!(
+        chat.said()[0],
+        "Sorry, cash on delivery is not available here."
+    );
+    assert!(
+        chat.said()[1].starts_with("Your order:"),
+        "{:?}",
+        chat.said()
+    );
+    chat.tap_label("Confirm order");
+    assert_eq!(chat.orders_placed()[0].payment, PaymentMethod::OrderPage);
+
+    // Cash only: "pay online" is refused the same way.
+    let mut chat = start(PaymentOptions::CashOnDelivery);
+    chat.tap(&forged(&chat, CheckoutAction::PayOnline));
+    assert!(chat.orders_placed().is_empty());
+    assert_eq!(
+        chat.said()[0],
+        "Sorry, paying online is not available here."
+    );
+    chat.tap_label("Confirm order");
+    assert_eq!(
+        chat.orders_placed()[0].payment,
+        PaymentMethod::CashOnDelivery
+    );
+
+    // A choice of both: a payment button does not skip the confirmation.
+    let mut chat = start(PaymentOptions::Both);
+    chat.tap(&forged(&chat, CheckoutAction::PayCash));
+    assert!(chat.orders_placed().is_empty());
+    assert_eq!(chat.said()[0], "Please confirm your order first.");
+    assert!(
+        chat.said()[1].starts_with("Your order:"),
+        "{:?}",
+        chat.said()
+    );
+    chat.tap_label("Confirm order");
+    assert_eq!(chat.said(), ["How would you like to pay?"]);
+    chat.tap(&forged(&chat, CheckoutAction::PayCash));
+    assert_eq!(
+        chat.orders_placed()[0].payment,
+        PaymentMethod::CashOnDelivery
+    );
+}

@@ -1257,6 +1257,33 @@ impl Run<'_> {
             self.confirm_prompt(id, s);
             return;
         }
+        // A payment choice counts only when the shopper is being asked how
+        // to pay, and only for a way this checkout offers: a stale or forged
+        // "cash" must not skip the confirmation or override the merchant.
+        let offered = match action {
+            CheckoutAction::PayCash => s.payment != PaymentOptions::OrderPage,
+            CheckoutAction::PayOnline => s.payment != PaymentOptions::CashOnDelivery,
+            CheckoutAction::Confirm | CheckoutAction::Cancel => true,
+        };
+        let asked = match action {
+            CheckoutAction::PayCash | CheckoutAction::PayOnline => {
+                matches!(self.s.checkout, Some(CheckoutStage::Payment { .. }))
+            }
+            CheckoutAction::Confirm | CheckoutAction::Cancel => true,
+        };
+        if !offered {
+            self.say(match action {
+                CheckoutAction::PayCash => "Sorry, cash on delivery is not available here.",
+                _ => "Sorry, paying online is not available here.",
+            });
+            self.reprompt_current();
+            return;
+        }
+        if !asked {
+            self.say("Please confirm your order first.");
+            self.reprompt_current();
+            return;
+        }
         let method = match (action, s.payment) {
             (CheckoutAction::PayCash, _) => PaymentMethod::CashOnDelivery,
             (CheckoutAction::PayOnline, _) => PaymentMethod::OrderPage,
