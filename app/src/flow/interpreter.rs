@@ -363,6 +363,19 @@ pub fn parse_decimal(s: &str) -> Option<i128> {
     Some(if neg { -v } else { v })
 }
 
+/// Writes millionths from [`parse_decimal`] as a plain decimal, without
+/// trailing zeros: 1_000_500_000 → `"1000.5"`, -3_000_000 → `"-3"`.
+pub fn format_decimal(millionths: i128) -> String {
+    let sign = if millionths < 0 { "-" } else { "" };
+    let abs = millionths.unsigned_abs();
+    let (int, frac) = (abs / 1_000_000, abs % 1_000_000);
+    if frac == 0 {
+        return format!("{sign}{int}");
+    }
+    let frac = format!("{frac:06}");
+    format!("{sign}{int}.{}", frac.trim_end_matches('0'))
+}
+
 /// What entering or answering a node leads to.
 enum Next {
     /// Follow this output port.
@@ -1422,7 +1435,8 @@ pub fn check_answer(kind: AskKind, text: &str) -> Option<String> {
             (ok_chars && (7..=15).contains(&digits.len()))
                 .then(|| if plus { format!("+{digits}") } else { digits })
         }
-        AskKind::Number => parse_decimal(t).map(|_| t.replace(',', ".")),
+        // The number as parsed, written plainly: "1,000.50" → "1000.5".
+        AskKind::Number => parse_decimal(t).map(format_decimal),
         AskKind::Address => {
             let words = t.split_whitespace().count();
             (t.chars().count() >= 8 && words >= 2).then(|| t.to_string())
@@ -1441,5 +1455,38 @@ fn reprompt_for(kind: AskKind) -> &'static str {
         }
         AskKind::Number => "Please answer with a number.",
         AskKind::Address => "Please type your full address: street and number, postcode and city.",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn number_answers_are_stored_as_parsed() {
+        let n = |t: &str| check_answer(AskKind::Number, t);
+        assert_eq!(n("1,000.50").as_deref(), Some("1000.5"));
+        assert_eq!(n("12,5").as_deref(), Some("12.5"));
+        assert_eq!(n(" 42 ").as_deref(), Some("42"));
+        assert_eq!(n("+7").as_deref(), Some("7"));
+        assert_eq!(n("-0.25").as_deref(), Some("-0.25"));
+        assert_eq!(n(".5").as_deref(), Some("0.5"));
+        assert_eq!(n("3.000001").as_deref(), Some("3.000001"));
+        assert_eq!(n("1.000.50"), None);
+        assert_eq!(n("twelve"), None);
+        // What is stored reads back as the same number.
+        for t in ["1,000.50", "12,5", "-0.25", "0.000001"] {
+            let stored = n(t).unwrap();
+            assert_eq!(parse_decimal(&stored), parse_decimal(t), "{t}");
+        }
+    }
+
+    #[test]
+    fn decimals_are_written_without_trailing_zeros() {
+        assert_eq!(format_decimal(0), "0");
+        assert_eq!(format_decimal(12_500_000), "12.5");
+        assert_eq!(format_decimal(-3_000_000), "-3");
+        assert_eq!(format_decimal(-250_000), "-0.25");
+        assert_eq!(format_decimal(1), "0.000001");
     }
 }
