@@ -1177,3 +1177,41 @@ fn a_payment_choice_counts_only_when_offered_and_asked() {
         PaymentMethod::CashOnDelivery
     );
 }
+
+#[test]
+fn a_cart_total_condition_compares_in_the_main_unit() {
+    // Subject::CartTotal holds the total as 89.00 for $89.00, not 8900.
+    let branch = |op, value: &str| Branch {
+        id: "yes".into(),
+        label: String::new(),
+        subject: Subject::CartTotal,
+        op,
+        value: value.into(),
+    };
+    let run = |b: Branch| {
+        let doc = flow(
+            vec![
+                node(
+                    "cond",
+                    NodeKind::Condition(ConditionSettings { branches: vec![b] }),
+                ),
+                end("yes", "yes"),
+                end("no", "no"),
+            ],
+            vec![e("cond", "yes", "yes"), e("cond", "else", "no")],
+        );
+        let mut chat = Chat::new(doc);
+        chat.session.cart.add(&catalog(), "RUN-1", 1).unwrap();
+        chat.send(Input::Start);
+        chat.said()
+    };
+    assert_eq!(run(branch(Comparison::GreaterThan, "88.99")), ["yes"]);
+    assert_eq!(run(branch(Comparison::LessThan, "89.01")), ["yes"]);
+    assert_eq!(run(branch(Comparison::GreaterThan, "89")), ["no"]);
+    assert_eq!(
+        run(branch(Comparison::LessThan, "8900")),
+        ["yes"],
+        "not cents"
+    );
+    assert_eq!(run(branch(Comparison::Equals, "89.00")), ["yes"]);
+}

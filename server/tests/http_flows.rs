@@ -398,6 +398,12 @@ async fn the_flow_schema_is_served() {
             "{node_type} missing from the schema"
         );
     }
+    // A condition on the cart total compares in the main unit, and says so.
+    assert!(
+        text.contains("in the currency's main unit"),
+        "the cart total's unit is documented"
+    );
+    assert!(!text.contains("total in minor units"));
 }
 
 #[tokio::test]

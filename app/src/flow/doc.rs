@@ -424,7 +424,9 @@ pub enum Subject {
         /// Its name.
         name: String,
     },
-    /// The cart's total in minor units.
+    /// The cart's total in the currency's main unit, with its decimals:
+    /// `12.50` for $12.50 (not 1250 cents); compare with values like `100`
+    /// or `49.99`.
     CartTotal,
     /// The number of units in the cart.
     CartCount,
