@@ -1215,3 +1215,33 @@ fn a_cart_total_condition_compares_in_the_main_unit() {
     );
     assert_eq!(run(branch(Comparison::Equals, "89.00")), ["yes"]);
 }
+
+#[test]
+fn an_event_handled_again_later_does_not_order_twice_under_its_key() {
+    use app::commerce::ProductSource;
+    let mut chat = Chat::new(carousel_flow(ProductSource::All, 10));
+    let add_socks = Payload::Add {
+        node: "shop".into(),
+        sku: "SOCK-3".into(),
+    }
+    .encode();
+    chat.send(Input::Start);
+    chat.tap(&add_socks);
+    chat.tap_label("Checkout");
+    let yes = Input::Text { text: "yes".into() };
+    chat.send_as(yes.clone(), "wamid.Y");
+    assert_eq!(chat.orders_placed()[0].key, "conv1:wamid.Y");
+    // The shopper fills the same cart again and is asked to confirm…
+    chat.send(Input::Start);
+    chat.tap(&add_socks);
+    chat.tap_label("Checkout");
+    assert_eq!(chat.at(), "checkout");
+    // …when the platform delivers the old "yes" once more.
+    chat.send_as(yes.clone(), "wamid.Y");
+    assert!(chat.orders_placed().is_empty());
+    assert_eq!(chat.said(), ["This order is already placed. Thank you!"]);
+    // A "yes" of their own places the new order, under its own key.
+    chat.send(yes);
+    assert_eq!(chat.orders_placed().len(), 1);
+    assert_ne!(chat.orders_placed()[0].key, "conv1:wamid.Y");
+}

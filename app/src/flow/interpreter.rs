@@ -1323,6 +1323,12 @@ impl Run<'_> {
             }
         };
         let key = format!("{}:{}", self.ctx.conversation, self.ctx.event_id);
+        if self.s.placed.iter().any(|p| p.key == key) {
+            // This very event placed an order already and is being handled
+            // again on a later state: one key, one order.
+            self.say("This order is already placed. Thank you!");
+            return;
+        }
         let cart = self.s.cart.fingerprint();
         self.effects.push(Effect::PlaceOrder {
             order: NewOrder {
