@@ -177,6 +177,99 @@ async fn postgres_csv_import_is_all_or_nothing() {
     csv_import_is_all_or_nothing(Db::Postgres).await;
 }
 
+/// Posts a product with a raw JSON body, so numbers go over the wire
+/// exactly as written here.
+async fn post_product(c: &mut common::Client, body: &str) -> common::TestResponse {
+    c.post_raw("/api/v1/products", "application/json", body.to_string())
+        .await
+}
+
+async fn prices_never_go_through_floats(db: Db) {
+    let app = TestApp::new(db).await;
+    let (mut c, _) = app.signed_up("ana@example.com", "Ana").await;
+    for (i, (literal, minor)) in [
+        ("0.1", 10),
+        ("12.5", 1250),
+        ("19.99", 1999),
+        ("1e2", 10000),
+        ("0.29", 29),
+        ("1.15", 115),
+        ("4.35", 435),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let res = post_product(
+            &mut c,
+            &format!(r#"{{"sku": "N{i}", "name": "Thing", "price": {literal}}}"#),
+        )
+        .await;
+        assert_eq!(res.status, StatusCode::CREATED, "{literal}: {}", res.text());
+        assert_eq!(res.json()["price_minor"], minor, "{literal}");
+    }
+    let res = post_product(
+        &mut c,
+        r#"{"sku": "J", "name": "Tea", "price": 1999, "currency": "JPY"}"#,
+    )
+    .await;
+    assert_eq!(res.json()["price_label"], "¥1999");
+
+    for (body, says) in [
+        (
+            r#"{"sku": "X", "name": "X", "price": 12.345}"#,
+            "USD amounts have at most 2 decimals",
+        ),
+        (
+            r#"{"sku": "X", "name": "X", "price": "12.345"}"#,
+            "USD amounts have at most 2 decimals",
+        ),
+        (
+            r#"{"sku": "X", "name": "X", "price": 12.5, "currency": "JPY"}"#,
+            "JPY amounts are whole numbers",
+        ),
+        (
+            r#"{"sku": "X", "name": "X", "price": 1e-3}"#,
+            "at most 2 decimals",
+        ),
+        (
+            r#"{"sku": "X", "name": "X", "price": -5}"#,
+            "cannot be negative",
+        ),
+        (
+            r#"{"sku": "X", "name": "X", "price": -0.5}"#,
+            "cannot be negative",
+        ),
+        (
+            r#"{"sku": "X", "name": "X", "price": 1e400}"#,
+            "not an amount",
+        ),
+    ] {
+        let res = post_product(&mut c, body).await;
+        assert_eq!(
+            res.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {}",
+            res.text()
+        );
+        assert_eq!(res.error_code(), "invalid_product", "{body}");
+        let msg = res.json()["error"]["message"].as_str().unwrap().to_string();
+        assert!(msg.contains(says), "{body}: {msg}");
+    }
+    let res = post_product(&mut c, r#"{"sku": "X", "name": "X", "price": true}"#).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.count("products").await, 8, "nothing bad was stored");
+}
+
+#[tokio::test]
+async fn sqlite_prices_never_go_through_floats() {
+    prices_never_go_through_floats(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_prices_never_go_through_floats() {
+    prices_never_go_through_floats(Db::Postgres).await;
+}
+
 #[tokio::test]
 async fn viewers_cannot_change_the_catalog() {
     let app = TestApp::sqlite().await;
