@@ -260,6 +260,60 @@ async fn prices_never_go_through_floats(db: Db) {
     assert_eq!(app.count("products").await, 8, "nothing bad was stored");
 }
 
+async fn a_new_currency_needs_a_new_price(db: Db) {
+    let app = TestApp::new(db).await;
+    let (mut c, _) = app.signed_up("ana@example.com", "Ana").await;
+    let res = c
+        .post_json(
+            "/api/v1/products",
+            json!({"sku": "RUN", "name": "Runner", "price": "19.99"}),
+        )
+        .await;
+    let id = res.json()["id"].as_i64().unwrap();
+    let res = c
+        .patch_json(
+            &format!("/api/v1/products/{id}"),
+            json!({"currency": "JPY"}),
+        )
+        .await;
+    assert_eq!(
+        res.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        res.text()
+    );
+    assert_eq!(res.error_code(), "invalid_product");
+    assert_eq!(
+        res.json()["error"]["message"],
+        "To change the currency from USD to JPY, give the price in JPY too."
+    );
+    let p = c.get(&format!("/api/v1/products/{id}")).await.json();
+    assert_eq!(
+        (p["price_minor"].clone(), p["currency"].clone()),
+        (json!(1999), json!("USD"))
+    );
+
+    // The same currency again, or other fields, need no price.
+    let res = c
+        .patch_json(
+            &format!("/api/v1/products/{id}"),
+            json!({"currency": "usd", "name": "Runner 2"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    assert_eq!(res.json()["price_minor"], 1999);
+
+    let res = c
+        .patch_json(
+            &format!("/api/v1/products/{id}"),
+            json!({"currency": "JPY", "price": 2500}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    assert_eq!(res.json()["price_minor"], 2500);
+    assert_eq!(res.json()["price_label"], "¥2500");
+}
+
 #[tokio::test]
 async fn sqlite_prices_never_go_through_floats() {
     prices_never_go_through_floats(Db::Sqlite).await;
@@ -268,6 +322,16 @@ async fn sqlite_prices_never_go_through_floats() {
 #[tokio::test]
 async fn postgres_prices_never_go_through_floats() {
     prices_never_go_through_floats(Db::Postgres).await;
+}
+
+#[tokio::test]
+async fn sqlite_a_new_currency_needs_a_new_price() {
+    a_new_currency_needs_a_new_price(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_a_new_currency_needs_a_new_price() {
+    a_new_currency_needs_a_new_price(Db::Postgres).await;
 }
 
 #[tokio::test]

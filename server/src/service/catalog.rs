@@ -188,7 +188,17 @@ fn merge(
             }
         }
         None => match &base {
-            Some(b) => Money::new(b.price.minor, currency),
+            // Minor units mean different amounts in different currencies
+            // ($19.99 is 1999 cents, ¥1999 is 1999 yen): a new currency
+            // needs its own price.
+            Some(b) if b.price.currency != currency => {
+                errors.push(format!(
+                    "To change the currency from {} to {currency}, give the price in {currency} too.",
+                    b.price.currency
+                ));
+                b.price
+            }
+            Some(b) => b.price,
             None => {
                 errors.push("Give the product a price.".into());
                 Money::zero(currency)
