@@ -314,6 +314,65 @@ async fn a_new_currency_needs_a_new_price(db: Db) {
     assert_eq!(res.json()["price_label"], "¥2500");
 }
 
+async fn csv_import_keeps_the_columns_a_file_leaves_out(db: Db) {
+    let app = TestApp::new(db).await;
+    let (mut c, _) = app.signed_up("ana@example.com", "Ana").await;
+    let res = c
+        .post_json("/api/v1/products", json!({"sku": "S", "name": "Socks", "price": "9", "stock": 7, "description": "Soft", "collections": ["Extras"], "image_url": "https://img.example/s.jpg", "active": false}))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+    let id = res.json()["id"].as_i64().unwrap();
+    let res = c
+        .post_json(
+            "/api/v1/products",
+            json!({"sku": "E", "name": "Euro", "price": "5", "currency": "EUR"}),
+        )
+        .await;
+    let euro = res.json()["id"].as_i64().unwrap();
+
+    // Only the required columns: name and price change, nothing else.
+    let res = c
+        .post_raw(
+            "/api/v1/products/import",
+            "text/csv",
+            "sku,name,price
+S,Socks v2,12
+E,Euro v2,6.5
+",
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    assert_eq!(res.json(), json!({"created": 0, "updated": 2}));
+    let p = c.get(&format!("/api/v1/products/{id}")).await.json();
+    assert_eq!(p["name"], "Socks v2");
+    assert_eq!(p["price"], "12.00");
+    assert_eq!(p["stock"], 7);
+    assert_eq!(p["description"], "Soft");
+    assert_eq!(p["collections"], json!(["Extras"]));
+    assert_eq!(p["image_url"], "https://img.example/s.jpg");
+    assert_eq!(p["active"], false);
+    let e = c.get(&format!("/api/v1/products/{euro}")).await.json();
+    assert_eq!(e["currency"], "EUR", "the product keeps its currency");
+    assert_eq!(e["price_label"], "€6.50");
+
+    // A column that is there is written, even empty.
+    let res = c
+        .post_raw(
+            "/api/v1/products/import",
+            "text/csv",
+            "sku,name,price,stock,description
+S,Socks,12,,
+",
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    let p = c.get(&format!("/api/v1/products/{id}")).await.json();
+    assert_eq!(p["stock"], Value::Null, "an empty stock means not tracked");
+    assert_eq!(p["description"], "");
+    assert_eq!(p["collections"], json!(["Extras"]));
+    assert_eq!(p["active"], false);
+}
+
 #[tokio::test]
 async fn sqlite_prices_never_go_through_floats() {
     prices_never_go_through_floats(Db::Sqlite).await;
@@ -332,6 +391,16 @@ async fn sqlite_a_new_currency_needs_a_new_price() {
 #[tokio::test]
 async fn postgres_a_new_currency_needs_a_new_price() {
     a_new_currency_needs_a_new_price(Db::Postgres).await;
+}
+
+#[tokio::test]
+async fn sqlite_csv_import_keeps_the_columns_a_file_leaves_out() {
+    csv_import_keeps_the_columns_a_file_leaves_out(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_csv_import_keeps_the_columns_a_file_leaves_out() {
+    csv_import_keeps_the_columns_a_file_leaves_out(Db::Postgres).await;
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! The catalog: products and CSV import.
 
 use app::commerce::catalog::check_sku;
-use app::commerce::csv::{RowErrors, products_from_csv};
+use app::commerce::csv::{RowErrors, import_csv};
 use app::commerce::{Currency, Money, MoneyError, Product};
 use app::model::{Principal, Role};
 use app::views::ProductView;
@@ -380,8 +380,16 @@ pub async fn import_products(
 ) -> ApiResult<ImportResult> {
     require(p, Role::Editor, "change the catalog")?;
     let currency = state.store.workspace_currency(workspace(p)).await?;
-    let products = products_from_csv(csv, currency).map_err(import_failed)?;
-    let (created, updated) = state.store.import_products(workspace(p), &products).await?;
+    // Rows without a currency keep their product's.
+    let catalog = state.store.catalog(workspace(p)).await?;
+    let import = import_csv(csv, currency, |sku| {
+        catalog.get(sku).map(|p| p.price.currency)
+    })
+    .map_err(import_failed)?;
+    let (created, updated) = state
+        .store
+        .import_products(workspace(p), &import.products, &import.columns)
+        .await?;
     Ok(ImportResult { created, updated })
 }
 
