@@ -385,6 +385,8 @@ async fn conversations_stay_on_their_version(db: Db) {
         .await
         .json();
     draft["document"]["nodes"][0]["settings"]["text"] = json!("Hello from version 2!");
+    assert_eq!(draft["document"]["nodes"][1]["id"], "menu");
+    draft["document"]["nodes"][1]["settings"]["text"] = json!("Version 2 menu: pick one");
     c.request(
         axum::http::Method::PUT,
         &format!("/api/v1/bots/{}/draft", s.bot.0),
@@ -398,8 +400,28 @@ async fn conversations_stay_on_their_version(db: Db) {
         2
     );
 
-    // Still v1 while the conversation runs.
+    // Still v1 while the conversation runs: its content, not only its number.
     let out = s.text("u", "3", "Menu").await;
+    assert!(
+        said(&out)
+            .iter()
+            .any(|t| t.starts_with("What would you like to do?")),
+        "{:?}",
+        said(&out)
+    );
+    assert!(
+        !said(&out).iter().any(|t| t.contains("Version 2")),
+        "{:?}",
+        said(&out)
+    );
+    let out = s.text("u", "4", "View my cart").await;
+    assert!(
+        said(&out)
+            .iter()
+            .any(|t| t.starts_with("What would you like to do?")),
+        "an empty cart goes back to v1's menu: {:?}",
+        said(&out)
+    );
     let conv = s
         .app
         .db
@@ -416,6 +438,22 @@ async fn conversations_stay_on_their_version(db: Db) {
         "{:?}",
         said(&fresh)
     );
+    assert!(
+        said(&fresh)
+            .iter()
+            .any(|t| t.starts_with("Version 2 menu: pick one")),
+        "{:?}",
+        said(&fresh)
+    );
+    let conv = s
+        .app
+        .db
+        .store
+        .conversation(s.ws, fresh.conversation.unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(conv.version, 2);
 }
 
 async fn cancelling_gives_back_only_the_stock_taken(db: Db) {
