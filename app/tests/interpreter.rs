@@ -382,6 +382,9 @@ fn carousel_flow(source: app::commerce::ProductSource, page_size: u32) -> FlowDo
             e("after", "pay", "checkout"),
             e("cart", "checkout", "checkout"),
             e("cart", "continue", "shop"),
+            // Without it, an empty cart would continue to an empty carousel
+            // and back: validation refuses such a loop.
+            e("cart", "empty", "after"),
             e("checkout", "placed", "done"),
         ],
     )
@@ -1046,4 +1049,199 @@ fn the_shop_template_sells_from_hello_to_order() {
     // "menu" works from anywhere.
     chat.text("Menu");
     assert_eq!(chat.at(), "menu");
+}
+
+#[test]
+fn the_shop_template_with_an_empty_catalog_waits_instead_of_spinning() {
+    // A new merchant publishes before adding products.
+    let mut chat = Chat::new(templates::shop());
+    chat.catalog = CatalogView::default();
+    let sends = |chat: &Chat| {
+        chat.last
+            .iter()
+            .filter(|e| matches!(e, Effect::Send { .. }))
+            .count()
+    };
+    chat.text("hi");
+    assert_eq!(chat.at(), "menu");
+    for label in ["Browse products", "View my cart"] {
+        chat.tap_label(label);
+        assert!(sends(&chat) <= 4, "{label}: {:#?}", chat.said());
+        assert_eq!(chat.session.status, Status::Waiting, "{label}");
+        assert_eq!(chat.at(), "menu", "{label}: back at the menu");
+        assert!(!chat.last.contains(&Effect::End), "{label}");
+    }
+    chat.tap_label("Browse products");
+    assert_eq!(
+        chat.said(),
+        [
+            "Sorry, there is nothing to show here right now.",
+            "Your cart is empty. Let's find you something!",
+            "What would you like to do?",
+        ]
+    );
+    // The shortcut to the cart, and a checkout reached with an empty cart.
+    chat.text("cart");
+    assert!(sends(&chat) <= 4, "{:#?}", chat.said());
+    assert_eq!(chat.at(), "menu");
+    let mut chat = Chat::new(templates::shop());
+    chat.catalog = CatalogView::default();
+    chat.text("hi");
+    chat.session.node = Some("ask_phone".into());
+    chat.text("+1 650 555 1234");
+    assert!(sends(&chat) <= 4, "{:#?}", chat.said());
+    assert_eq!(chat.session.status, Status::Waiting);
+    assert_eq!(chat.at(), "menu");
+}
+
+#[test]
+fn a_payment_choice_counts_only_when_offered_and_asked() {
+    use app::flow::payload::CheckoutAction;
+    let doc = |payment| {
+        flow(
+            vec![
+                node(
+                    "co",
+                    NodeKind::Checkout(CheckoutSettings {
+                        text: "Your order:".into(),
+                        payment,
+                        confirmation: String::new(),
+                    }),
+                ),
+                end("placed", "See you"),
+            ],
+            vec![e("co", "placed", "placed")],
+        )
+    };
+    let forged = |chat: &Chat, action| {
+        Payload::Checkout {
+            node: "co".into(),
+            cart: chat.session.cart.fingerprint(),
+            action,
+        }
+        .encode()
+    };
+    let start = |payment| {
+        let mut chat = Chat::new(doc(payment));
+        chat.session.cart.add(&catalog(), "RUN-1", 1).unwrap();
+        chat.send(Input::Start);
+        chat
+    };
+
+    // The merchant takes online payment only: a "cash" button is refused,
+    // at the confirmation and after it, and the order is still paid online.
+    let mut chat = start(PaymentOptions::OrderPage);
+    chat.tap(&forged(&chat, CheckoutAction::PayCash));
+    assert!(chat.orders_placed().is_empty());
+    assert_eq!(
+        chat.said()[0],
+        "Sorry, cash on delivery is not available here."
+    );
+    assert!(
+        chat.said()[1].starts_with("Your order:"),
+        "{:?}",
+        chat.said()
+    );
+    chat.tap_label("Confirm order");
+    assert_eq!(chat.orders_placed()[0].payment, PaymentMethod::OrderPage);
+
+    // Cash only: "pay online" is refused the same way.
+    let mut chat = start(PaymentOptions::CashOnDelivery);
+    chat.tap(&forged(&chat, CheckoutAction::PayOnline));
+    assert!(chat.orders_placed().is_empty());
+    assert_eq!(
+        chat.said()[0],
+        "Sorry, paying online is not available here."
+    );
+    chat.tap_label("Confirm order");
+    assert_eq!(
+        chat.orders_placed()[0].payment,
+        PaymentMethod::CashOnDelivery
+    );
+
+    // A choice of both: a payment button does not skip the confirmation.
+    let mut chat = start(PaymentOptions::Both);
+    chat.tap(&forged(&chat, CheckoutAction::PayCash));
+    assert!(chat.orders_placed().is_empty());
+    assert_eq!(chat.said()[0], "Please confirm your order first.");
+    assert!(
+        chat.said()[1].starts_with("Your order:"),
+        "{:?}",
+        chat.said()
+    );
+    chat.tap_label("Confirm order");
+    assert_eq!(chat.said(), ["How would you like to pay?"]);
+    chat.tap(&forged(&chat, CheckoutAction::PayCash));
+    assert_eq!(
+        chat.orders_placed()[0].payment,
+        PaymentMethod::CashOnDelivery
+    );
+}
+
+#[test]
+fn a_cart_total_condition_compares_in_the_main_unit() {
+    // Subject::CartTotal holds the total as 89.00 for $89.00, not 8900.
+    let branch = |op, value: &str| Branch {
+        id: "yes".into(),
+        label: String::new(),
+        subject: Subject::CartTotal,
+        op,
+        value: value.into(),
+    };
+    let run = |b: Branch| {
+        let doc = flow(
+            vec![
+                node(
+                    "cond",
+                    NodeKind::Condition(ConditionSettings { branches: vec![b] }),
+                ),
+                end("yes", "yes"),
+                end("no", "no"),
+            ],
+            vec![e("cond", "yes", "yes"), e("cond", "else", "no")],
+        );
+        let mut chat = Chat::new(doc);
+        chat.session.cart.add(&catalog(), "RUN-1", 1).unwrap();
+        chat.send(Input::Start);
+        chat.said()
+    };
+    assert_eq!(run(branch(Comparison::GreaterThan, "88.99")), ["yes"]);
+    assert_eq!(run(branch(Comparison::LessThan, "89.01")), ["yes"]);
+    assert_eq!(run(branch(Comparison::GreaterThan, "89")), ["no"]);
+    assert_eq!(
+        run(branch(Comparison::LessThan, "8900")),
+        ["yes"],
+        "not cents"
+    );
+    assert_eq!(run(branch(Comparison::Equals, "89.00")), ["yes"]);
+}
+
+#[test]
+fn an_event_handled_again_later_does_not_order_twice_under_its_key() {
+    use app::commerce::ProductSource;
+    let mut chat = Chat::new(carousel_flow(ProductSource::All, 10));
+    let add_socks = Payload::Add {
+        node: "shop".into(),
+        sku: "SOCK-3".into(),
+    }
+    .encode();
+    chat.send(Input::Start);
+    chat.tap(&add_socks);
+    chat.tap_label("Checkout");
+    let yes = Input::Text { text: "yes".into() };
+    chat.send_as(yes.clone(), "wamid.Y");
+    assert_eq!(chat.orders_placed()[0].key, "conv1:wamid.Y");
+    // The shopper fills the same cart again and is asked to confirm…
+    chat.send(Input::Start);
+    chat.tap(&add_socks);
+    chat.tap_label("Checkout");
+    assert_eq!(chat.at(), "checkout");
+    // …when the platform delivers the old "yes" once more.
+    chat.send_as(yes.clone(), "wamid.Y");
+    assert!(chat.orders_placed().is_empty());
+    assert_eq!(chat.said(), ["This order is already placed. Thank you!"]);
+    // A "yes" of their own places the new order, under its own key.
+    chat.send(yes);
+    assert_eq!(chat.orders_placed().len(), 1);
+    assert_ne!(chat.orders_placed()[0].key, "conv1:wamid.Y");
 }

@@ -1,16 +1,20 @@
 //! Property tests: random flows driven by random input sequences. The
 //! interpreter must be deterministic, never panic, stay within its step
 //! budget, always leave the session on an existing node, and never place
-//! two orders under one idempotency key.
+//! two orders under one idempotency key: earlier events are delivered again,
+//! from the state saved before them (a retry after a crash) and on the state
+//! reached since (a duplicate delivery), and each confirmed cart is ordered
+//! at most once.
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
 
 use std::collections::BTreeSet;
 
 use app::channel::{CardButton, Outbound};
+use app::commerce::NewOrder;
 use app::commerce::{CatalogView, Currency, Money, Product, ProductSource};
 use app::flow::doc::*;
 use app::flow::interpreter::{
-    Ctx, Effect, Input, OrderedItem, STEP_BUDGET, Session, ValidFlow, step,
+    Ctx, Effect, Input, OrderedItem, STEP_BUDGET, Session, Step, ValidFlow, step,
 };
 use proptest::prelude::*;
 
@@ -130,9 +134,11 @@ fn kind(shape: Shape, i: usize) -> NodeKind {
     }
 }
 
-/// Builds a flow from shapes and seeds. With `valid`, steps that do not wait
-/// only point forward (so no loop can spin) and every required port is
-/// connected; otherwise edges go anywhere, including nowhere.
+/// Builds a flow from shapes and seeds. With `valid`, every connection that
+/// can be followed without waiting (all of a message's, a carousel's "done"
+/// taken when it has nothing to show, …) points forward, so no loop can
+/// spin, and every required port is connected; otherwise edges go anywhere,
+/// including nowhere.
 fn build(shapes: &[Shape], seeds: &[u32], valid: bool) -> FlowDoc {
     let mut shapes = shapes.to_vec();
     if valid {
@@ -160,7 +166,7 @@ fn build(shapes: &[Shape], seeds: &[u32], valid: bool) -> FlowDoc {
             }
             let to = if !valid {
                 format!("n{}", r % (n + 1)) // n{n} does not exist
-            } else if node.kind.waits() {
+            } else if !node.kind.leaves_without_waiting(&port.name, |_| false) {
                 format!("n{}", r % n)
             } else {
                 format!("n{}", i + 1 + r % (n - i - 1))
@@ -193,6 +199,9 @@ enum Act {
     Http(bool),
     Timeout,
     Cart(Vec<(u8, u8)>),
+    /// Delivers the `k`-th latest event again: from the session saved
+    /// before it (`true`) or on the current session (`false`).
+    Replay(usize, bool),
 }
 
 fn act() -> impl Strategy<Value = Act> {
@@ -207,6 +216,7 @@ fn act() -> impl Strategy<Value = Act> {
         1 => any::<bool>().prop_map(Act::Http),
         1 => Just(Act::Timeout),
         1 => prop::collection::vec((0u8..4, 0u8..4), 0..3).prop_map(Act::Cart),
+        3 => ((0usize..8), any::<bool>()).prop_map(|(k, before)| Act::Replay(k, before)),
     ]
 }
 
@@ -255,6 +265,71 @@ struct Drive {
     placed: Vec<String>,
 }
 
+fn orders(effects: &[Effect]) -> Vec<&NewOrder> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::PlaceOrder { order } => Some(order),
+            _ => None,
+        })
+        .collect()
+}
+
+/// An event as it was handled: the session before it, the input, its id
+/// and what it did.
+struct Handled {
+    before: Session,
+    input: Input,
+    event: String,
+    at: i64,
+    result: Step,
+}
+
+/// Delivers `h` again, as the runner would see it after a crash (from the
+/// session saved before it, days later) or as a duplicate delivery (on the
+/// session reached since). Neither may place a second order for one key.
+fn replay(
+    flow: &ValidFlow,
+    catalog: &CatalogView,
+    h: &Handled,
+    current: &Session,
+    from_before: bool,
+) -> Result<(), TestCaseError> {
+    let ctx = Ctx {
+        now_ms: h.at + 3 * 86_400_000,
+        conversation: "c",
+        event_id: &h.event,
+        catalog,
+        orders: &[],
+    };
+    let original = orders(&h.result.effects);
+    if from_before {
+        let again = step(flow, h.before.clone(), h.input.clone(), &ctx);
+        prop_assert_eq!(
+            orders(&again.effects),
+            original,
+            "a retried event places the same orders, under the same keys"
+        );
+        return Ok(());
+    }
+    let again = step(flow, current.clone(), h.input.clone(), &ctx);
+    for order in orders(&again.effects) {
+        prop_assert_eq!(
+            &order.key,
+            &format!("c:{}", h.event),
+            "an order's key is its event's, whatever the state"
+        );
+        // The session remembers the orders it placed (the latest few): one
+        // of those keys is never used for a second order.
+        prop_assert!(
+            !current.placed.iter().any(|p| p.key == order.key),
+            "a duplicate of {} placed a second order under its key",
+            h.event
+        );
+    }
+    Ok(())
+}
+
 /// Runs `acts` through `flow`, checking every property at every step.
 fn drive(flow: &ValidFlow, acts: &[Act]) -> Result<Drive, TestCaseError> {
     let catalog = catalog();
@@ -265,8 +340,31 @@ fn drive(flow: &ValidFlow, acts: &[Act]) -> Result<Drive, TestCaseError> {
         keys: BTreeSet::new(),
         placed: Vec::new(),
     };
+    let mut history: Vec<Handled> = Vec::new();
+    // Whether the cart was filled since the last order: a cart is confirmed
+    // into at most one order.
+    let mut refilled = false;
     for (n, a) in acts.iter().enumerate() {
         let input = match a {
+            Act::Replay(k, from_before) => {
+                // Half the time an event that placed an order, the most
+                // interesting one to deliver twice.
+                let placing: Vec<&Handled> = history
+                    .iter()
+                    .rev()
+                    .filter(|h| !orders(&h.result.effects).is_empty())
+                    .collect();
+                let h = if k % 2 == 1 && !placing.is_empty() {
+                    placing.get(k / 2 % placing.len()).copied()
+                } else {
+                    history.iter().rev().nth(k % history.len().max(1))
+                };
+                if let Some(h) = h {
+                    replay(flow, &catalog, h, &session, *from_before)?;
+                }
+                // The runner drops duplicates: nothing is applied.
+                continue;
+            }
             Act::Start => Input::Start,
             Act::Text(t) => Input::Text { text: t.clone() },
             Act::Menu => Input::Text {
@@ -305,15 +403,16 @@ fn drive(flow: &ValidFlow, acts: &[Act]) -> Result<Drive, TestCaseError> {
             },
         };
         let event = format!("e{n}");
+        let at = 1_700_000_000_000 + n as i64;
         let ctx = Ctx {
-            now_ms: 1_700_000_000_000 + n as i64,
+            now_ms: at,
             conversation: "c",
             event_id: &event,
             catalog: &catalog,
             orders: &[],
         };
         let a1 = step(flow, session.clone(), input.clone(), &ctx);
-        let a2 = step(flow, session.clone(), input, &ctx);
+        let a2 = step(flow, session.clone(), input.clone(), &ctx);
         prop_assert_eq!(&a1, &a2, "step is deterministic");
 
         let visits = a1
@@ -340,6 +439,9 @@ fn drive(flow: &ValidFlow, acts: &[Act]) -> Result<Drive, TestCaseError> {
                 "a started conversation is on a node"
             );
         }
+        if a1.session.cart != session.cart && !a1.session.cart.is_empty() {
+            refilled = true;
+        }
         let mut orders_this_step = 0;
         for e in &a1.effects {
             match e {
@@ -351,6 +453,17 @@ fn drive(flow: &ValidFlow, acts: &[Act]) -> Result<Drive, TestCaseError> {
                         order.key
                     );
                     prop_assert!(order.total.minor > 0);
+                    prop_assert_eq!(
+                        &order.lines,
+                        &session.cart.lines,
+                        "the order is the cart the shopper confirmed"
+                    );
+                    prop_assert!(
+                        refilled,
+                        "a second order for a cart that was already ordered"
+                    );
+                    prop_assert!(a1.session.cart.is_empty(), "an order consumes its cart");
+                    refilled = false;
                     d.placed.push(order.key.clone());
                 }
                 Effect::CallHttp { request_id, .. } => http = Some(request_id.clone()),
@@ -366,7 +479,13 @@ fn drive(flow: &ValidFlow, acts: &[Act]) -> Result<Drive, TestCaseError> {
                 seen_buttons.drain(..seen_buttons.len() - 40);
             }
         }
-        session = a1.session;
+        history.push(Handled {
+            before: std::mem::replace(&mut session, a1.session.clone()),
+            input,
+            event,
+            at,
+            result: a1,
+        });
     }
     Ok(d)
 }

@@ -177,6 +177,232 @@ async fn postgres_csv_import_is_all_or_nothing() {
     csv_import_is_all_or_nothing(Db::Postgres).await;
 }
 
+/// Posts a product with a raw JSON body, so numbers go over the wire
+/// exactly as written here.
+async fn post_product(c: &mut common::Client, body: &str) -> common::TestResponse {
+    c.post_raw("/api/v1/products", "application/json", body.to_string())
+        .await
+}
+
+async fn prices_never_go_through_floats(db: Db) {
+    let app = TestApp::new(db).await;
+    let (mut c, _) = app.signed_up("ana@example.com", "Ana").await;
+    for (i, (literal, minor)) in [
+        ("0.1", 10),
+        ("12.5", 1250),
+        ("19.99", 1999),
+        ("1e2", 10000),
+        ("0.29", 29),
+        ("1.15", 115),
+        ("4.35", 435),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let res = post_product(
+            &mut c,
+            &format!(r#"{{"sku": "N{i}", "name": "Thing", "price": {literal}}}"#),
+        )
+        .await;
+        assert_eq!(res.status, StatusCode::CREATED, "{literal}: {}", res.text());
+        assert_eq!(res.json()["price_minor"], minor, "{literal}");
+    }
+    let res = post_product(
+        &mut c,
+        r#"{"sku": "J", "name": "Tea", "price": 1999, "currency": "JPY"}"#,
+    )
+    .await;
+    assert_eq!(res.json()["price_label"], "¥1999");
+
+    for (body, says) in [
+        (
+            r#"{"sku": "X", "name": "X", "price": 12.345}"#,
+            "USD amounts have at most 2 decimals",
+        ),
+        (
+            r#"{"sku": "X", "name": "X", "price": "12.345"}"#,
+            "USD amounts have at most 2 decimals",
+        ),
+        (
+            r#"{"sku": "X", "name": "X", "price": 12.5, "currency": "JPY"}"#,
+            "JPY amounts are whole numbers",
+        ),
+        (
+            r#"{"sku": "X", "name": "X", "price": 1e-3}"#,
+            "at most 2 decimals",
+        ),
+        (
+            r#"{"sku": "X", "name": "X", "price": -5}"#,
+            "cannot be negative",
+        ),
+        (
+            r#"{"sku": "X", "name": "X", "price": -0.5}"#,
+            "cannot be negative",
+        ),
+        (
+            r#"{"sku": "X", "name": "X", "price": 1e400}"#,
+            "not an amount",
+        ),
+    ] {
+        let res = post_product(&mut c, body).await;
+        assert_eq!(
+            res.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {}",
+            res.text()
+        );
+        assert_eq!(res.error_code(), "invalid_product", "{body}");
+        let msg = res.json()["error"]["message"].as_str().unwrap().to_string();
+        assert!(msg.contains(says), "{body}: {msg}");
+    }
+    let res = post_product(&mut c, r#"{"sku": "X", "name": "X", "price": true}"#).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.count("products").await, 8, "nothing bad was stored");
+}
+
+async fn a_new_currency_needs_a_new_price(db: Db) {
+    let app = TestApp::new(db).await;
+    let (mut c, _) = app.signed_up("ana@example.com", "Ana").await;
+    let res = c
+        .post_json(
+            "/api/v1/products",
+            json!({"sku": "RUN", "name": "Runner", "price": "19.99"}),
+        )
+        .await;
+    let id = res.json()["id"].as_i64().unwrap();
+    let res = c
+        .patch_json(
+            &format!("/api/v1/products/{id}"),
+            json!({"currency": "JPY"}),
+        )
+        .await;
+    assert_eq!(
+        res.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        res.text()
+    );
+    assert_eq!(res.error_code(), "invalid_product");
+    assert_eq!(
+        res.json()["error"]["message"],
+        "To change the currency from USD to JPY, give the price in JPY too."
+    );
+    let p = c.get(&format!("/api/v1/products/{id}")).await.json();
+    assert_eq!(
+        (p["price_minor"].clone(), p["currency"].clone()),
+        (json!(1999), json!("USD"))
+    );
+
+    // The same currency again, or other fields, need no price.
+    let res = c
+        .patch_json(
+            &format!("/api/v1/products/{id}"),
+            json!({"currency": "usd", "name": "Runner 2"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    assert_eq!(res.json()["price_minor"], 1999);
+
+    let res = c
+        .patch_json(
+            &format!("/api/v1/products/{id}"),
+            json!({"currency": "JPY", "price": 2500}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    assert_eq!(res.json()["price_minor"], 2500);
+    assert_eq!(res.json()["price_label"], "¥2500");
+}
+
+async fn csv_import_keeps_the_columns_a_file_leaves_out(db: Db) {
+    let app = TestApp::new(db).await;
+    let (mut c, _) = app.signed_up("ana@example.com", "Ana").await;
+    let res = c
+        .post_json("/api/v1/products", json!({"sku": "S", "name": "Socks", "price": "9", "stock": 7, "description": "Soft", "collections": ["Extras"], "image_url": "https://img.example/s.jpg", "active": false}))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+    let id = res.json()["id"].as_i64().unwrap();
+    let res = c
+        .post_json(
+            "/api/v1/products",
+            json!({"sku": "E", "name": "Euro", "price": "5", "currency": "EUR"}),
+        )
+        .await;
+    let euro = res.json()["id"].as_i64().unwrap();
+
+    // Only the required columns: name and price change, nothing else.
+    let res = c
+        .post_raw(
+            "/api/v1/products/import",
+            "text/csv",
+            "sku,name,price
+S,Socks v2,12
+E,Euro v2,6.5
+",
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    assert_eq!(res.json(), json!({"created": 0, "updated": 2}));
+    let p = c.get(&format!("/api/v1/products/{id}")).await.json();
+    assert_eq!(p["name"], "Socks v2");
+    assert_eq!(p["price"], "12.00");
+    assert_eq!(p["stock"], 7);
+    assert_eq!(p["description"], "Soft");
+    assert_eq!(p["collections"], json!(["Extras"]));
+    assert_eq!(p["image_url"], "https://img.example/s.jpg");
+    assert_eq!(p["active"], false);
+    let e = c.get(&format!("/api/v1/products/{euro}")).await.json();
+    assert_eq!(e["currency"], "EUR", "the product keeps its currency");
+    assert_eq!(e["price_label"], "€6.50");
+
+    // A column that is there is written, even empty.
+    let res = c
+        .post_raw(
+            "/api/v1/products/import",
+            "text/csv",
+            "sku,name,price,stock,description
+S,Socks,12,,
+",
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    let p = c.get(&format!("/api/v1/products/{id}")).await.json();
+    assert_eq!(p["stock"], Value::Null, "an empty stock means not tracked");
+    assert_eq!(p["description"], "");
+    assert_eq!(p["collections"], json!(["Extras"]));
+    assert_eq!(p["active"], false);
+}
+
+#[tokio::test]
+async fn sqlite_prices_never_go_through_floats() {
+    prices_never_go_through_floats(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_prices_never_go_through_floats() {
+    prices_never_go_through_floats(Db::Postgres).await;
+}
+
+#[tokio::test]
+async fn sqlite_a_new_currency_needs_a_new_price() {
+    a_new_currency_needs_a_new_price(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_a_new_currency_needs_a_new_price() {
+    a_new_currency_needs_a_new_price(Db::Postgres).await;
+}
+
+#[tokio::test]
+async fn sqlite_csv_import_keeps_the_columns_a_file_leaves_out() {
+    csv_import_keeps_the_columns_a_file_leaves_out(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_csv_import_keeps_the_columns_a_file_leaves_out() {
+    csv_import_keeps_the_columns_a_file_leaves_out(Db::Postgres).await;
+}
+
 #[tokio::test]
 async fn viewers_cannot_change_the_catalog() {
     let app = TestApp::sqlite().await;

@@ -398,6 +398,12 @@ async fn the_flow_schema_is_served() {
             "{node_type} missing from the schema"
         );
     }
+    // A condition on the cart total compares in the main unit, and says so.
+    assert!(
+        text.contains("in the currency's main unit"),
+        "the cart total's unit is documented"
+    );
+    assert!(!text.contains("total in minor units"));
 }
 
 #[tokio::test]
@@ -427,4 +433,240 @@ async fn large_drafts_fit_their_own_body_limit() {
         !res.json()["problems"].as_array().unwrap().is_empty(),
         "unconnected outputs are reported"
     );
+}
+
+async fn put_draft(c: &mut Client, bot: i64, revision: i64, doc: Value) -> common::TestResponse {
+    c.request(
+        axum::http::Method::PUT,
+        &format!("/api/v1/bots/{bot}/draft"),
+        Some(json!({"revision": revision, "document": doc})),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn drafts_beyond_the_size_bounds_are_refused_and_not_stored() {
+    let app = TestApp::sqlite().await;
+    let (mut c, _) = app.signed_up("ana@example.com", "Ana").await;
+    let bot = bot_from(&mut c, None).await;
+    let message = |i: usize, text: &str| json!({"id": format!("n{i}"), "type": "message", "settings": {"text": text}});
+
+    // 5000 small steps fit in the byte limit, not in the step limit.
+    let nodes: Vec<Value> = (0..5000).map(|i| message(i, "Hi")).collect();
+    let res = put_draft(
+        &mut c,
+        bot,
+        1,
+        json!({"schema": 1, "start": "n0", "nodes": nodes}),
+    )
+    .await;
+    assert_eq!(
+        res.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        res.text()
+    );
+    assert_eq!(res.error_code(), "too_large");
+    assert_eq!(
+        res.json()["error"]["message"],
+        "A flow can have at most 1000 steps; this one has 5000."
+    );
+
+    let edges: Vec<Value> = (0..4001)
+        .map(|_| json!({"from": "n0", "port": "next", "to": "n0"}))
+        .collect();
+    let res = put_draft(
+        &mut c,
+        bot,
+        1,
+        json!({"schema": 1, "nodes": [message(0, "Hi")], "edges": edges}),
+    )
+    .await;
+    assert_eq!(
+        res.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        res.text()
+    );
+    assert!(
+        res.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("4000 connections")
+    );
+
+    let triggers: Vec<Value> = (0..51)
+        .map(|i| json!({"keywords": [format!("k{i}")], "to": "n0"}))
+        .collect();
+    let res = put_draft(
+        &mut c,
+        bot,
+        1,
+        json!({"schema": 1, "nodes": [message(0, "Hi")], "triggers": triggers}),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.error_code(), "too_large");
+
+    let res = put_draft(
+        &mut c,
+        bot,
+        1,
+        json!({"schema": 1, "nodes": [message(0, &"x".repeat(5000))]}),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        res.json()["error"]["message"],
+        "Texts can be at most 4096 characters; one in the step “n0” has 5000."
+    );
+
+    // A body larger than a draft may be is refused before it is read.
+    let huge: Vec<Value> = (0..600).map(|i| message(i, &"y".repeat(4000))).collect();
+    let body = json!({"revision": 1, "document": {"schema": 1, "nodes": huge}});
+    assert!(body.to_string().len() > app::flow::doc::MAX_DOC_BYTES + 64 * 1024);
+    let res = c
+        .request(
+            axum::http::Method::PUT,
+            &format!("/api/v1/bots/{bot}/draft"),
+            Some(body),
+        )
+        .await;
+    assert_eq!(
+        res.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        &res.text()[..200.min(res.text().len())]
+    );
+    assert_eq!(res.error_code(), "payload_too_large");
+
+    // Nothing was stored.
+    let draft = c.get(&format!("/api/v1/bots/{bot}/draft")).await.json();
+    assert_eq!(draft["revision"], 1);
+    assert_eq!(draft["document"]["nodes"], json!([]));
+}
+
+#[tokio::test]
+async fn validation_ties_each_problem_to_its_step_and_output() {
+    let app = TestApp::sqlite().await;
+    let (mut c, _) = app.signed_up("ana@example.com", "Ana").await;
+    let bot = bot_from(&mut c, None).await;
+    let doc = json!({"schema": 1, "start": "gone", "nodes": [
+        {"id": "hi", "type": "message", "settings": {"text": "Hello"}},
+        {"id": "ask", "type": "quick_reply", "settings": {"text": "Which?", "options": [{"id": "a", "label": "A"}, {"id": "b", "label": "B"}]}}],
+        "edges": [
+            {"from": "hi", "port": "next", "to": "nowhere"},
+            {"from": "ghost", "port": "next", "to": "ask"},
+            {"from": "ask", "port": "a", "to": "hi"}]});
+    let res = put_draft(&mut c, bot, 1, doc).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    let res = c
+        .post_json(&format!("/api/v1/bots/{bot}/validate"), json!({}))
+        .await;
+    assert_eq!(res.status, StatusCode::OK);
+    let v = res.json();
+    assert_eq!(v["publishable"], false);
+    let problems: Vec<(String, Value, Value)> = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["code"].as_str().unwrap().to_string(),
+                p["node"].clone(),
+                p["port"].clone(),
+            )
+        })
+        .collect();
+    let has = |code: &str, node: &str, port: Value| {
+        problems.contains(&(code.to_string(), json!(node), port))
+    };
+    assert!(has("no_start", "hi", Value::Null), "{problems:#?}");
+    assert!(has("dangling_edge", "hi", json!("next")), "{problems:#?}");
+    assert!(
+        has("dangling_edge", "ask", json!("next")),
+        "the missing source's target: {problems:#?}"
+    );
+    assert!(
+        has("unconnected_output", "hi", json!("next")),
+        "{problems:#?}"
+    );
+    assert!(
+        has("unconnected_output", "ask", json!("b")),
+        "{problems:#?}"
+    );
+    assert!(
+        problems.iter().all(|(_, node, _)| node.is_string()),
+        "every problem names its step: {problems:#?}"
+    );
+    let from_ghost = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["code"] == "dangling_edge" && p["node"] == "ask")
+        .unwrap();
+    assert!(
+        from_ghost["message"].as_str().unwrap().contains("“ghost”"),
+        "{from_ghost}"
+    );
+}
+
+#[tokio::test]
+async fn restoring_a_version_validates_it_again() {
+    let app = TestApp::sqlite().await;
+    let (mut c, created) = app.signed_up("ana@example.com", "Ana").await;
+    let ws = server::store::WorkspaceId(created["workspace_id"].as_i64().unwrap());
+    let bot = bot_from(&mut c, Some("faq")).await;
+    assert_eq!(
+        c.post_json(&format!("/api/v1/bots/{bot}/publish"), json!({}))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    // A version published under older rules: an empty catalog would make
+    // it loop (catalog → cart → catalog). Stored directly, as back then.
+    let old = json!({"schema": 1, "start": "catalog", "nodes": [
+        {"id": "catalog", "type": "product_carousel", "settings": {"source": {"kind": "all"}, "page_size": 3}},
+        {"id": "cart", "type": "show_cart", "settings": {}},
+        {"id": "bye", "type": "end", "settings": {}}],
+        "edges": [
+            {"from": "catalog", "port": "added", "to": "cart"},
+            {"from": "catalog", "port": "done", "to": "cart"},
+            {"from": "cart", "port": "checkout", "to": "bye"},
+            {"from": "cart", "port": "continue", "to": "catalog"},
+            {"from": "cart", "port": "empty", "to": "catalog"}]});
+    app.db
+        .store
+        .publish(
+            ws,
+            server::store::BotId(bot),
+            &old.to_string(),
+            "ana@example.com",
+            "",
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let res = c
+        .post_json(&format!("/api/v1/bots/{bot}/versions/2/restore"), json!({}))
+        .await;
+    assert_eq!(
+        res.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        res.text()
+    );
+    assert_eq!(res.error_code(), "invalid_flow");
+    assert_eq!(res.json()["problems"][0]["code"], "busy_loop");
+    let list = c.get(&format!("/api/v1/bots/{bot}/versions")).await.json();
+    assert_eq!(
+        list["versions"].as_array().unwrap().len(),
+        2,
+        "nothing published"
+    );
+    // A good version still restores.
+    let res = c
+        .post_json(&format!("/api/v1/bots/{bot}/versions/1/restore"), json!({}))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
 }

@@ -126,6 +126,7 @@ both!(
     order_status_follows_the_state_machine,
     conversations_stay_on_their_version,
     http_steps_call_out_and_come_back,
+    cancelling_gives_back_only_the_stock_taken,
 );
 
 async fn a_shopper_buys_through_the_published_flow(db: Db) {
@@ -384,6 +385,8 @@ async fn conversations_stay_on_their_version(db: Db) {
         .await
         .json();
     draft["document"]["nodes"][0]["settings"]["text"] = json!("Hello from version 2!");
+    assert_eq!(draft["document"]["nodes"][1]["id"], "menu");
+    draft["document"]["nodes"][1]["settings"]["text"] = json!("Version 2 menu: pick one");
     c.request(
         axum::http::Method::PUT,
         &format!("/api/v1/bots/{}/draft", s.bot.0),
@@ -397,8 +400,28 @@ async fn conversations_stay_on_their_version(db: Db) {
         2
     );
 
-    // Still v1 while the conversation runs.
+    // Still v1 while the conversation runs: its content, not only its number.
     let out = s.text("u", "3", "Menu").await;
+    assert!(
+        said(&out)
+            .iter()
+            .any(|t| t.starts_with("What would you like to do?")),
+        "{:?}",
+        said(&out)
+    );
+    assert!(
+        !said(&out).iter().any(|t| t.contains("Version 2")),
+        "{:?}",
+        said(&out)
+    );
+    let out = s.text("u", "4", "View my cart").await;
+    assert!(
+        said(&out)
+            .iter()
+            .any(|t| t.starts_with("What would you like to do?")),
+        "an empty cart goes back to v1's menu: {:?}",
+        said(&out)
+    );
     let conv = s
         .app
         .db
@@ -414,6 +437,111 @@ async fn conversations_stay_on_their_version(db: Db) {
         said(&fresh)[0].contains("Hello from version 2!"),
         "{:?}",
         said(&fresh)
+    );
+    assert!(
+        said(&fresh)
+            .iter()
+            .any(|t| t.starts_with("Version 2 menu: pick one")),
+        "{:?}",
+        said(&fresh)
+    );
+    let conv = s
+        .app
+        .db
+        .store
+        .conversation(s.ws, fresh.conversation.unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(conv.version, 2);
+}
+
+async fn cancelling_gives_back_only_the_stock_taken(db: Db) {
+    let s = shop(db).await;
+    let mut c = s.c.clone();
+    let products = c.get("/api/v1/products").await.json();
+    let id_of = |sku: &str| {
+        products["products"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["sku"] == sku)
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let (run, sock) = (id_of("RUN-1"), id_of("SOCK-3"));
+    let stock = |c: &mut Client, id: i64| {
+        let mut c = c.clone();
+        async move { c.get(&format!("/api/v1/products/{id}")).await.json()["stock"].clone() }
+    };
+
+    // Two runners and (untracked) socks in the cart, up to the confirmation.
+    s.text("u", "1", "hi").await;
+    s.text("u", "2", "Browse products").await;
+    for (i, sku) in ["RUN-1", "RUN-1", "SOCK-3"].iter().enumerate() {
+        s.turn(
+            "u",
+            &format!("3-{i}"),
+            Input::Payload {
+                payload: format!("b1|a|catalog|{sku}"),
+            },
+        )
+        .await;
+    }
+    for (i, t) in [
+        "Checkout",
+        "Ana Lima",
+        "Rua Augusta 100, 1100-053 Lisboa",
+        "+351 912 345 678",
+        "yes",
+    ]
+    .iter()
+    .enumerate()
+    {
+        s.text("u", &format!("4-{i}"), t).await;
+    }
+    // Meanwhile four runners are sold elsewhere: one is left.
+    let res = c
+        .patch_json(&format!("/api/v1/products/{run}"), json!({"stock": 1}))
+        .await;
+    assert_eq!(res.status, StatusCode::OK);
+    let done = s.text("u", "5", "cash").await;
+    assert_eq!(done.orders.len(), 1, "{:?}", said(&done));
+    let order = done.orders[0].id.0;
+    assert_eq!(stock(&mut c, run).await, json!(0), "the one left was taken");
+    let detail = c.get(&format!("/api/v1/orders/{order}")).await.json();
+    assert_eq!(
+        detail["lines"][0]["qty"], 2,
+        "the order still says what was asked"
+    );
+    assert!(
+        detail["history"][0]["note"]
+            .as_str()
+            .unwrap()
+            .contains("Stock ran out for Runner <Pro>"),
+        "{detail}"
+    );
+
+    // The merchant starts counting socks, then the order is cancelled.
+    c.patch_json(&format!("/api/v1/products/{sock}"), json!({"stock": 10}))
+        .await;
+    let res = c
+        .post_json(
+            &format!("/api/v1/orders/{order}/status"),
+            json!({"status": "cancelled"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    assert_eq!(
+        stock(&mut c, run).await,
+        json!(1),
+        "one runner back, not two"
+    );
+    assert_eq!(
+        stock(&mut c, sock).await,
+        json!(10),
+        "no socks were taken, so none come back"
     );
 }
 

@@ -108,15 +108,56 @@ const COLUMNS: &[&str] = &[
     "collections",
 ];
 
+/// The optional columns a file has. Importing updates an existing product
+/// (found by SKU) in these columns only, besides `name` and `price`: a file
+/// without a `stock` column leaves every product's stock as it was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Columns {
+    /// `description`.
+    pub description: bool,
+    /// `currency`.
+    pub currency: bool,
+    /// `image_url`.
+    pub image_url: bool,
+    /// `stock`.
+    pub stock: bool,
+    /// `active`.
+    pub active: bool,
+    /// `collections`.
+    pub collections: bool,
+}
+
+/// A good file: its products and the columns it has.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CsvImport {
+    /// One per row, in file order. Columns the file does not have hold
+    /// their defaults and must not overwrite an existing product's.
+    pub products: Vec<Product>,
+    /// The optional columns present.
+    pub columns: Columns,
+}
+
 /// Turns a CSV file into products: every row valid, or every row's problems.
-/// Columns (header names, any order, case-insensitive): `sku`, `name` and
-/// `price` are required; `description`, `currency` (default
-/// `default_currency`), `image_url`, `stock` (empty: not tracked), `active`
-/// (yes/no) and `collections` (separated by `|` or `;`) are optional.
+/// See [`import_csv`] for the columns; new products are assumed.
 pub fn products_from_csv(
     text: &str,
     default_currency: Currency,
 ) -> Result<Vec<Product>, Vec<RowErrors>> {
+    import_csv(text, default_currency, |_| None).map(|i| i.products)
+}
+
+/// Reads a CSV file for import: every row valid, or every row's problems.
+/// Columns (header names, any order, case-insensitive): `sku`, `name` and
+/// `price` are required; `description`, `currency`, `image_url`, `stock`
+/// (empty: not tracked), `active` (yes/no) and `collections` (separated by
+/// `|` or `;`) are optional. A price is in the row's currency; without one,
+/// in the currency the product already has (`existing` tells it by SKU), or
+/// else in `default_currency`.
+pub fn import_csv(
+    text: &str,
+    default_currency: Currency,
+    existing: impl Fn(&str) -> Option<Currency>,
+) -> Result<CsvImport, Vec<RowErrors>> {
     let records = parse_csv(text).map_err(|e| vec![e])?;
     let Some(((header_line, header), rows)) = records.split_first() else {
         return Err(vec![RowErrors {
@@ -194,7 +235,7 @@ pub fn products_from_csv(
             errors.push("Keep the name to at most 200 characters.".into());
         }
         let currency = match get("currency") {
-            "" => Some(default_currency),
+            "" => Some(existing(&sku).unwrap_or(default_currency)),
             code => {
                 let c = Currency::parse(code);
                 if c.is_none() {
@@ -274,7 +315,18 @@ pub fn products_from_csv(
         }
     }
     if problems.is_empty() {
-        Ok(products)
+        let has = |c: &str| index.contains_key(c);
+        Ok(CsvImport {
+            products,
+            columns: Columns {
+                description: has("description"),
+                currency: has("currency"),
+                image_url: has("image_url"),
+                stock: has("stock"),
+                active: has("active"),
+                collections: has("collections"),
+            },
+        })
     } else {
         Err(problems)
     }
@@ -330,6 +382,46 @@ mod tests {
         assert_eq!(rows, [3, 4, 5]);
         assert_eq!(errors[1].errors.len(), 3, "{:?}", errors[1]);
         assert!(errors[2].errors[0].contains("also on row 2"));
+    }
+
+    #[test]
+    fn an_import_knows_its_columns_and_the_products_currencies() {
+        let jpy = Currency::parse("JPY").unwrap();
+        let text = "sku,name,price\nOLD,Tea,1200\nNEW,Cup,3.50\n";
+        let existing = |sku: &str| (sku == "OLD").then_some(jpy);
+        let import = import_csv(text, usd(), existing).unwrap();
+        assert_eq!(
+            import.columns,
+            Columns::default(),
+            "only the required columns"
+        );
+        assert_eq!(
+            import.products[0].price,
+            Money::new(1200, jpy),
+            "kept in yen"
+        );
+        assert_eq!(import.products[1].price, Money::new(350, usd()));
+        // In yen, "3.50" would be refused, not read as 350 yen.
+        let errors = import_csv("sku,name,price\nOLD,Tea,3.50\n", usd(), existing).unwrap_err();
+        assert!(errors[0].errors[0].contains("JPY"), "{errors:?}");
+
+        let all = "sku,name,price,description,currency,image_url,stock,active,collections\n\
+                   A,Alpha,1,,,,,,\n";
+        let import = import_csv(all, usd(), |_| None).unwrap();
+        assert_eq!(
+            import.columns,
+            Columns {
+                description: true,
+                currency: true,
+                image_url: true,
+                stock: true,
+                active: true,
+                collections: true,
+            }
+        );
+        let some = import_csv("Stock,sku,name,price\n4,A,Alpha,1", usd(), |_| None).unwrap();
+        assert!(some.columns.stock && !some.columns.description);
+        assert_eq!(some.products[0].stock, Some(4));
     }
 
     #[test]

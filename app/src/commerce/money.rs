@@ -99,6 +99,22 @@ pub enum MoneyError {
     /// Text that is not an amount.
     #[error("“{0}” is not an amount; write it like 12.50")]
     Invalid(String),
+    /// More decimals than the currency has (rounding would change the price).
+    #[error("{}", too_many_decimals(text, *currency))]
+    TooManyDecimals {
+        /// The amount as written.
+        text: String,
+        /// Its currency.
+        currency: Currency,
+    },
+}
+
+fn too_many_decimals(text: &str, currency: Currency) -> String {
+    match currency.exponent() {
+        0 => format!("{currency} amounts are whole numbers, without decimals like in “{text}”"),
+        1 => format!("{currency} amounts have at most 1 decimal; “{text}” has more"),
+        n => format!("{currency} amounts have at most {n} decimals; “{text}” has more"),
+    }
 }
 
 impl Money {
@@ -153,8 +169,14 @@ impl Money {
             return Err(invalid());
         }
         let exp = currency.exponent() as usize;
-        if frac_part.len() > exp || !frac_part.bytes().all(|b| b.is_ascii_digit()) {
+        if !frac_part.bytes().all(|b| b.is_ascii_digit()) {
             return Err(invalid());
+        }
+        if frac_part.len() > exp {
+            return Err(MoneyError::TooManyDecimals {
+                text: text.trim().to_string(),
+                currency,
+            });
         }
         // Thousands separators may only appear in the integer part.
         let int_digits: String = int_part
@@ -291,6 +313,17 @@ mod tests {
         assert_eq!(p("0.1"), Ok(10));
         assert_eq!(p("-3"), Ok(-300));
         assert!(p("12.345").is_err(), "more decimals than cents");
+        assert_eq!(
+            Money::parse("12.345", usd()).unwrap_err().to_string(),
+            "USD amounts have at most 2 decimals; “12.345” has more"
+        );
+        assert_eq!(
+            Money::parse("12.5", Currency::parse("JPY").unwrap())
+                .unwrap_err()
+                .to_string(),
+            "JPY amounts are whole numbers, without decimals like in “12.5”"
+        );
+        assert!(matches!(p("1.2x"), Err(MoneyError::Invalid(_))));
         assert!(p("abc").is_err());
         assert!(p("").is_err());
         assert!(p("1e3").is_err());

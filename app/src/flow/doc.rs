@@ -35,6 +35,9 @@ pub const MAX_OPTIONS: usize = 30;
 pub const MAX_ID_CHARS: usize = 64;
 /// Largest serialized document accepted, in bytes.
 pub const MAX_DOC_BYTES: usize = 2 * 1024 * 1024;
+/// Most products one carousel page shows: as many cards as a Messenger
+/// carousel (generic template) holds.
+pub const MAX_PAGE_SIZE: u32 = crate::channel::limits::messenger::CARDS_MAX as u32;
 
 /// A node's id, unique in its flow: letters, digits, `_` and `-`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -115,6 +118,9 @@ pub enum DocError {
     /// Written by a newer Botme than this one.
     #[error("This flow was saved by a newer version of Botme (schema {0}).")]
     FromTheFuture(u32),
+    /// Beyond a size bound other than bytes; the sentence says which.
+    #[error("{0}")]
+    OverLimit(String),
 }
 
 impl FlowDoc {
@@ -142,6 +148,54 @@ impl FlowDoc {
     /// A node by id.
     pub fn node(&self, id: &NodeId) -> Option<&Node> {
         self.nodes.iter().find(|n| &n.id == id)
+    }
+
+    /// Checks the size bounds a stored document must keep: at most
+    /// [`MAX_NODES`] steps, [`MAX_EDGES`] connections, [`MAX_TRIGGERS`]
+    /// keyword shortcuts and [`MAX_TEXT_CHARS`] characters in any text.
+    /// (Validation reports the same, step by step.)
+    pub fn check_limits(&self) -> Result<(), DocError> {
+        let over = |what: &str, max: usize, n: usize| {
+            DocError::OverLimit(format!(
+                "A flow can have at most {max} {what}; this one has {n}."
+            ))
+        };
+        if self.nodes.len() > MAX_NODES {
+            return Err(over("steps", MAX_NODES, self.nodes.len()));
+        }
+        if self.edges.len() > MAX_EDGES {
+            return Err(over("connections", MAX_EDGES, self.edges.len()));
+        }
+        if self.triggers.len() > MAX_TRIGGERS {
+            return Err(over("keyword shortcuts", MAX_TRIGGERS, self.triggers.len()));
+        }
+        for node in &self.nodes {
+            if let Some(n) = node
+                .kind
+                .texts()
+                .iter()
+                .map(|t| t.chars().count())
+                .find(|&n| n > MAX_TEXT_CHARS)
+            {
+                return Err(DocError::OverLimit(format!(
+                    "Texts can be at most {MAX_TEXT_CHARS} characters; one in the step “{}” has {n}.",
+                    node.id
+                )));
+            }
+        }
+        for t in &self.triggers {
+            if let Some(k) = t
+                .keywords
+                .iter()
+                .find(|k| k.chars().count() > MAX_TEXT_CHARS)
+            {
+                return Err(DocError::OverLimit(format!(
+                    "Keywords can be at most {MAX_TEXT_CHARS} characters; one has {}.",
+                    k.chars().count()
+                )));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -270,13 +324,13 @@ pub struct CarouselSettings {
     /// Which products to show.
     #[cfg_attr(feature = "ssr", schemars(with = "serde_json::Value"))]
     pub source: ProductSource,
-    /// Cards per page (1 to 10).
+    /// Cards per page (1 to 10, as many as a Messenger carousel holds).
     #[serde(default = "default_page_size")]
     pub page_size: u32,
 }
 
 fn default_page_size() -> u32 {
-    10
+    MAX_PAGE_SIZE
 }
 
 impl Default for CarouselSettings {
@@ -370,7 +424,9 @@ pub enum Subject {
         /// Its name.
         name: String,
     },
-    /// The cart's total in minor units.
+    /// The cart's total in the currency's main unit, with its decimals:
+    /// `12.50` for $12.50 (not 1250 cents); compare with values like `100`
+    /// or `49.99`.
     CartTotal,
     /// The number of units in the cart.
     CartCount,
@@ -590,8 +646,9 @@ impl NodeKind {
         }
     }
 
-    /// Whether the conversation pauses here for the shopper (or the outside
-    /// world) before moving on.
+    /// Whether the conversation can pause here for the shopper (or the
+    /// outside world) before moving on. Some steps pause only when they
+    /// have something to show: see [`NodeKind::leaves_without_waiting`].
     pub fn waits(&self) -> bool {
         !matches!(
             self,
@@ -600,6 +657,100 @@ impl NodeKind {
                 | NodeKind::SetVariable(_)
                 | NodeKind::OrderStatus(_)
         )
+    }
+
+    /// Whether entering the step can lead straight out through `port`,
+    /// without waiting for anyone: every port of a step that never waits,
+    /// and the ports taken when there is nothing to show, namely a
+    /// carousel without products (`done`), a cart that is empty (`empty`,
+    /// or `continue` when `empty` is not connected) and a checkout with an
+    /// empty cart (`empty_cart`). `connected` tells whether a port of this
+    /// step is connected.
+    pub fn leaves_without_waiting(&self, port: &str, connected: impl Fn(&str) -> bool) -> bool {
+        match self {
+            NodeKind::ProductCarousel(_) => port == "done",
+            NodeKind::ShowCart(_) => port == "empty" || (port == "continue" && !connected("empty")),
+            NodeKind::Checkout(_) => port == "empty_cart",
+            kind => !kind.waits(),
+        }
+    }
+
+    /// Why a step that usually waits may not, for [`NodeKind::leaves_without_waiting`]
+    /// messages: "there are no products to show", "the cart is empty".
+    pub fn when_it_does_not_wait(&self) -> Option<&'static str> {
+        match self {
+            NodeKind::ProductCarousel(_) => Some("there are no products to show"),
+            NodeKind::ShowCart(_) | NodeKind::Checkout(_) => Some("the cart is empty"),
+            _ => None,
+        }
+    }
+
+    /// Every text the merchant wrote in the settings.
+    pub fn texts(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        match self {
+            NodeKind::Message(s) => {
+                out.push(&s.text);
+                out.extend(s.image_url.as_deref());
+            }
+            NodeKind::QuickReply(s) => {
+                out.push(&s.text);
+                out.extend(s.reprompt.as_deref());
+                out.extend(s.save_as.as_deref());
+                for o in &s.options {
+                    out.push(&o.id);
+                    out.push(&o.label);
+                }
+            }
+            NodeKind::ProductCarousel(s) => {
+                out.push(&s.text);
+                match &s.source {
+                    ProductSource::All => {}
+                    ProductSource::Collection { collection } => out.push(collection),
+                    ProductSource::Skus { skus } => out.extend(skus.iter().map(String::as_str)),
+                    ProductSource::Search { query } => out.push(query),
+                }
+            }
+            NodeKind::Checkout(s) => {
+                out.push(&s.text);
+                out.push(&s.confirmation);
+            }
+            NodeKind::Ask(s) => {
+                out.push(&s.text);
+                out.push(&s.save_as);
+                out.extend(s.reprompt.as_deref());
+            }
+            NodeKind::Condition(s) => {
+                for b in &s.branches {
+                    out.push(&b.id);
+                    out.push(&b.label);
+                    out.push(&b.value);
+                    if let Subject::Variable { name } = &b.subject {
+                        out.push(name);
+                    }
+                }
+            }
+            NodeKind::SetVariable(s) => {
+                out.push(&s.name);
+                out.push(&s.value);
+            }
+            NodeKind::ShowCart(s) => {
+                out.push(&s.text);
+                out.push(&s.empty_text);
+            }
+            NodeKind::OrderStatus(s) => {
+                out.push(&s.text);
+                out.push(&s.none_text);
+            }
+            NodeKind::Handoff(s) => out.push(&s.text),
+            NodeKind::HttpRequest(s) => {
+                out.push(&s.url);
+                out.extend(s.body.as_deref());
+                out.extend(s.save_as.as_deref());
+            }
+            NodeKind::End(s) => out.push(&s.text),
+        }
+        out
     }
 
     /// The output ports.
@@ -696,6 +847,71 @@ mod tests {
     }
 
     #[test]
+    fn size_limits_are_checked() {
+        let message = |i: usize, text: String| Node {
+            id: NodeId(format!("n{i}")),
+            position: Position::default(),
+            kind: NodeKind::Message(MessageSettings {
+                text,
+                image_url: None,
+            }),
+        };
+        let mut doc = FlowDoc {
+            nodes: (0..MAX_NODES).map(|i| message(i, "Hi".into())).collect(),
+            ..FlowDoc::default()
+        };
+        assert_eq!(doc.check_limits(), Ok(()));
+        doc.nodes.push(message(MAX_NODES, "Hi".into()));
+        assert_eq!(
+            doc.check_limits(),
+            Err(DocError::OverLimit(
+                "A flow can have at most 1000 steps; this one has 1001.".into()
+            ))
+        );
+        let long = FlowDoc {
+            nodes: vec![message(0, "é".repeat(MAX_TEXT_CHARS + 1))],
+            ..FlowDoc::default()
+        };
+        let err = long.check_limits().unwrap_err().to_string();
+        assert!(err.contains("“n0” has 4097"), "{err}");
+        let edges = FlowDoc {
+            edges: vec![
+                Edge {
+                    from: "a".into(),
+                    port: "next".into(),
+                    to: "b".into(),
+                };
+                MAX_EDGES + 1
+            ],
+            ..FlowDoc::default()
+        };
+        assert!(
+            edges
+                .check_limits()
+                .unwrap_err()
+                .to_string()
+                .contains("connections")
+        );
+        let triggers = FlowDoc {
+            triggers: vec![
+                Trigger {
+                    keywords: vec!["hi".into()],
+                    to: "a".into(),
+                };
+                MAX_TRIGGERS + 1
+            ],
+            ..FlowDoc::default()
+        };
+        assert!(
+            triggers
+                .check_limits()
+                .unwrap_err()
+                .to_string()
+                .contains("keyword shortcuts")
+        );
+    }
+
+    #[test]
     fn ids_are_checked() {
         assert!(is_valid_id("menu_1-a"));
         assert!(!is_valid_id(""));
@@ -725,5 +941,29 @@ mod tests {
         assert!(qr.waits());
         assert!(!NodeKind::Message(MessageSettings::default()).waits());
         assert!(NodeKind::End(EndSettings::default()).ports().is_empty());
+    }
+
+    #[test]
+    fn steps_that_wait_only_with_something_to_show() {
+        let none = |_: &str| false;
+        let carousel = NodeKind::ProductCarousel(CarouselSettings::default());
+        assert!(carousel.waits());
+        assert!(carousel.leaves_without_waiting("done", none));
+        assert!(!carousel.leaves_without_waiting("added", none));
+        assert!(!carousel.leaves_without_waiting("more", none));
+        let cart = NodeKind::ShowCart(ShowCartSettings::default());
+        assert!(cart.leaves_without_waiting("empty", none));
+        assert!(cart.leaves_without_waiting("continue", none));
+        assert!(
+            !cart.leaves_without_waiting("continue", |p| p == "empty"),
+            "with `empty` connected, `continue` needs a tap"
+        );
+        assert!(!cart.leaves_without_waiting("checkout", none));
+        let checkout = NodeKind::Checkout(CheckoutSettings::default());
+        assert!(checkout.leaves_without_waiting("empty_cart", none));
+        assert!(!checkout.leaves_without_waiting("placed", none));
+        assert!(NodeKind::Message(MessageSettings::default()).leaves_without_waiting("next", none));
+        let qr = NodeKind::QuickReply(QuickReplySettings::default());
+        assert!(!qr.leaves_without_waiting("fallback", none));
     }
 }

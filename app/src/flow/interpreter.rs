@@ -363,6 +363,19 @@ pub fn parse_decimal(s: &str) -> Option<i128> {
     Some(if neg { -v } else { v })
 }
 
+/// Writes millionths from [`parse_decimal`] as a plain decimal, without
+/// trailing zeros: 1_000_500_000 → `"1000.5"`, -3_000_000 → `"-3"`.
+pub fn format_decimal(millionths: i128) -> String {
+    let sign = if millionths < 0 { "-" } else { "" };
+    let abs = millionths.unsigned_abs();
+    let (int, frac) = (abs / 1_000_000, abs % 1_000_000);
+    if frac == 0 {
+        return format!("{sign}{int}");
+    }
+    let frac = format!("{frac:06}");
+    format!("{sign}{int}.{}", frac.trim_end_matches('0'))
+}
+
 /// What entering or answering a node leads to.
 enum Next {
     /// Follow this output port.
@@ -921,7 +934,7 @@ impl Run<'_> {
     fn show_page(&mut self, id: &NodeId, s: &CarouselSettings, page: u32) -> Next {
         let catalog = self.ctx.catalog;
         let products = catalog.select(&s.source);
-        let size = s.page_size.clamp(1, 10) as usize;
+        let size = s.page_size.clamp(1, MAX_PAGE_SIZE) as usize;
         if products.is_empty() {
             self.say("Sorry, there is nothing to show here right now.");
             return Next::Port("done");
@@ -978,7 +991,7 @@ impl Run<'_> {
     }
 
     fn carousel_choice_list(&self, id: &NodeId, s: &CarouselSettings, page: u32) -> Vec<Choice> {
-        let size = s.page_size.clamp(1, 10) as usize;
+        let size = s.page_size.clamp(1, MAX_PAGE_SIZE) as usize;
         let total = self.ctx.catalog.select(&s.source).len();
         let has_more = (page as usize + 1) * size < total || self.flow.target(id, "more").is_some();
         let mut choices = Vec::new();
@@ -1014,7 +1027,7 @@ impl Run<'_> {
             self.proceed(Next::Port("more"));
             return;
         }
-        let size = s.page_size.clamp(1, 10) as usize;
+        let size = s.page_size.clamp(1, MAX_PAGE_SIZE) as usize;
         let total = self.ctx.catalog.select(&s.source).len();
         if page as usize * size >= total {
             self.say("That's everything we have here.");
@@ -1257,6 +1270,33 @@ impl Run<'_> {
             self.confirm_prompt(id, s);
             return;
         }
+        // A payment choice counts only when the shopper is being asked how
+        // to pay, and only for a way this checkout offers: a stale or forged
+        // "cash" must not skip the confirmation or override the merchant.
+        let offered = match action {
+            CheckoutAction::PayCash => s.payment != PaymentOptions::OrderPage,
+            CheckoutAction::PayOnline => s.payment != PaymentOptions::CashOnDelivery,
+            CheckoutAction::Confirm | CheckoutAction::Cancel => true,
+        };
+        let asked = match action {
+            CheckoutAction::PayCash | CheckoutAction::PayOnline => {
+                matches!(self.s.checkout, Some(CheckoutStage::Payment { .. }))
+            }
+            CheckoutAction::Confirm | CheckoutAction::Cancel => true,
+        };
+        if !offered {
+            self.say(match action {
+                CheckoutAction::PayCash => "Sorry, cash on delivery is not available here.",
+                _ => "Sorry, paying online is not available here.",
+            });
+            self.reprompt_current();
+            return;
+        }
+        if !asked {
+            self.say("Please confirm your order first.");
+            self.reprompt_current();
+            return;
+        }
         let method = match (action, s.payment) {
             (CheckoutAction::PayCash, _) => PaymentMethod::CashOnDelivery,
             (CheckoutAction::PayOnline, _) => PaymentMethod::OrderPage,
@@ -1283,6 +1323,12 @@ impl Run<'_> {
             }
         };
         let key = format!("{}:{}", self.ctx.conversation, self.ctx.event_id);
+        if self.s.placed.iter().any(|p| p.key == key) {
+            // This very event placed an order already and is being handled
+            // again on a later state: one key, one order.
+            self.say("This order is already placed. Thank you!");
+            return;
+        }
         let cart = self.s.cart.fingerprint();
         self.effects.push(Effect::PlaceOrder {
             order: NewOrder {
@@ -1395,7 +1441,8 @@ pub fn check_answer(kind: AskKind, text: &str) -> Option<String> {
             (ok_chars && (7..=15).contains(&digits.len()))
                 .then(|| if plus { format!("+{digits}") } else { digits })
         }
-        AskKind::Number => parse_decimal(t).map(|_| t.replace(',', ".")),
+        // The number as parsed, written plainly: "1,000.50" → "1000.5".
+        AskKind::Number => parse_decimal(t).map(format_decimal),
         AskKind::Address => {
             let words = t.split_whitespace().count();
             (t.chars().count() >= 8 && words >= 2).then(|| t.to_string())
@@ -1414,5 +1461,38 @@ fn reprompt_for(kind: AskKind) -> &'static str {
         }
         AskKind::Number => "Please answer with a number.",
         AskKind::Address => "Please type your full address: street and number, postcode and city.",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn number_answers_are_stored_as_parsed() {
+        let n = |t: &str| check_answer(AskKind::Number, t);
+        assert_eq!(n("1,000.50").as_deref(), Some("1000.5"));
+        assert_eq!(n("12,5").as_deref(), Some("12.5"));
+        assert_eq!(n(" 42 ").as_deref(), Some("42"));
+        assert_eq!(n("+7").as_deref(), Some("7"));
+        assert_eq!(n("-0.25").as_deref(), Some("-0.25"));
+        assert_eq!(n(".5").as_deref(), Some("0.5"));
+        assert_eq!(n("3.000001").as_deref(), Some("3.000001"));
+        assert_eq!(n("1.000.50"), None);
+        assert_eq!(n("twelve"), None);
+        // What is stored reads back as the same number.
+        for t in ["1,000.50", "12,5", "-0.25", "0.000001"] {
+            let stored = n(t).unwrap();
+            assert_eq!(parse_decimal(&stored), parse_decimal(t), "{t}");
+        }
+    }
+
+    #[test]
+    fn decimals_are_written_without_trailing_zeros() {
+        assert_eq!(format_decimal(0), "0");
+        assert_eq!(format_decimal(12_500_000), "12.5");
+        assert_eq!(format_decimal(-3_000_000), "-3");
+        assert_eq!(format_decimal(-250_000), "-0.25");
+        assert_eq!(format_decimal(1), "0.000001");
     }
 }

@@ -239,7 +239,9 @@ pub fn shop() -> FlowDoc {
         .edge("after_add", "checkout", "ask_name")
         .edge("cart", "checkout", "ask_name")
         .edge("cart", "continue", "catalog")
-        .edge("cart", "empty", "catalog")
+        // An empty cart goes back to the menu, which waits: to the catalog,
+        // an empty catalog would send it straight back here, forever.
+        .edge("cart", "empty", "menu")
         .edge("ask_name", "next", "ask_address")
         .edge("ask_address", "next", "ask_phone")
         .edge("ask_phone", "next", "checkout")

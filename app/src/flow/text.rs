@@ -9,6 +9,10 @@ pub fn normalize(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut pending_space = false;
     for c in text.chars().flat_map(char::to_lowercase) {
+        // A decomposed accent ("e" + U+0301) goes the way of a composed one.
+        if is_combining_mark(c) {
+            continue;
+        }
         let base = fold(c);
         let keep = base.is_alphanumeric() || base.is_other_symbol_like();
         if keep {
@@ -38,6 +42,15 @@ impl SymbolLike for char {
     fn is_other_symbol_like(&self) -> bool {
         (*self as u32) >= 0x2190 && !self.is_whitespace()
     }
+}
+
+/// Combining marks: the accents of decomposed text, as typed by some
+/// keyboards and sent by macOS and iOS.
+fn is_combining_mark(c: char) -> bool {
+    matches!(
+        c as u32,
+        0x0300..=0x036F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F
+    )
 }
 
 /// Maps an accented Latin letter to its base letter.
@@ -138,6 +151,18 @@ mod tests {
         assert_eq!(normalize("👍"), "👍");
         assert_eq!(normalize("?!"), "");
         assert_eq!(normalize("Ünïcödé"), normalize("unicode"));
+    }
+
+    #[test]
+    fn decomposed_accents_fold_like_composed_ones() {
+        assert_eq!(normalize("cafe\u{301}"), "cafe");
+        assert_eq!(normalize("cafe\u{301}"), normalize("café"));
+        assert_eq!(
+            normalize("Cre\u{300}me bru\u{302}le\u{301}e"),
+            "creme brulee"
+        );
+        assert_eq!(normalize("Sen\u{303}or"), "senor");
+        assert_eq!(normalize("\u{301}"), "", "a lone mark is nothing");
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use petgraph::graph::{DiGraph, NodeIndex};
-use petgraph::visit::Dfs;
+use petgraph::visit::{Dfs, EdgeRef};
 use serde::{Deserialize, Serialize};
 
 use super::doc::*;
@@ -224,19 +224,27 @@ fn check_ids(c: &mut Collector) -> HashMap<NodeId, usize> {
 }
 
 fn check_start(c: &mut Collector, index: &HashMap<NodeId, usize>) {
+    // Tied to the first step, where the editor can offer "start here".
+    let first = c.doc.nodes.first().map(|n| n.id.clone());
     match &c.doc.start {
-        None => c.error("no_start", None, "Choose the step where conversations start.".into()),
+        None => c.error(
+            "no_start",
+            first.as_ref(),
+            "Choose the step where conversations start.".into(),
+        ),
         Some(start) if !index.contains_key(start) => c.error(
             "no_start",
-            None,
+            first.as_ref(),
             format!("Conversations start at “{start}”, which no longer exists. Choose another start step."),
         ),
         Some(_) => {}
     }
 }
 
+/// The flow as a graph: node weights are indices into `doc.nodes`, edge
+/// weights indices into `doc.edges` (only the usable connections).
 struct Graph {
-    g: DiGraph<usize, ()>,
+    g: DiGraph<usize, usize>,
     nodes: Vec<NodeIndex>,
 }
 
@@ -245,19 +253,35 @@ fn check_edges(c: &mut Collector, index: &HashMap<NodeId, usize>) -> Graph {
     let mut g = DiGraph::new();
     let nodes: Vec<NodeIndex> = (0..doc.nodes.len()).map(|i| g.add_node(i)).collect();
     let mut connected: BTreeSet<(usize, &str)> = BTreeSet::new();
-    for edge in &doc.edges {
+    for (edge_index, edge) in doc.edges.iter().enumerate() {
         let from = index.get(&edge.from).copied();
         let to = index.get(&edge.to).copied();
         let Some(from) = from else {
+            // The source is gone: tie the problem to the step it enters, if
+            // that one still exists.
+            let (node, message) = match to {
+                Some(_) => (
+                    Some(&edge.to),
+                    format!(
+                        "A connection into {} starts at “{}”, which no longer exists. Delete the connection.",
+                        c.name(&edge.to),
+                        edge.from
+                    ),
+                ),
+                None => (
+                    None,
+                    format!(
+                        "A connection from “{}” to “{}” joins two steps that no longer exist. Delete the connection.",
+                        edge.from, edge.to
+                    ),
+                ),
+            };
             c.push(
                 Severity::Error,
                 "dangling_edge",
-                None,
+                node,
                 Some(&edge.port),
-                format!(
-                    "A connection starts at “{}”, which no longer exists. Delete the connection.",
-                    edge.from
-                ),
+                message,
             );
             continue;
         };
@@ -307,7 +331,7 @@ fn check_edges(c: &mut Collector, index: &HashMap<NodeId, usize>) -> Graph {
             );
             continue;
         }
-        g.add_edge(nodes[from], nodes[to], ());
+        g.add_edge(nodes[from], nodes[to], edge_index);
     }
     for (i, node) in doc.nodes.iter().enumerate() {
         for port in node.kind.ports() {
@@ -412,13 +436,18 @@ fn check_reachability(c: &mut Collector, index: &HashMap<NodeId, usize>, graph: 
     }
 }
 
+/// Loops that can run without waiting for anyone. A step that waits only
+/// when it has something to show (a carousel, the cart, the checkout) is
+/// part of such a loop through the ports it takes when it has nothing, so
+/// `catalog --done--> cart --empty--> catalog` is caught: with an empty
+/// catalog it would spin.
 fn check_busy_loops(c: &mut Collector, index: &HashMap<NodeId, usize>, graph: &Graph) {
     let doc = c.doc;
-    // The subgraph of steps that do not wait for the shopper.
-    let mut sub = DiGraph::<usize, ()>::new();
+    // The subgraph of connections that can be followed without waiting.
+    let mut sub = DiGraph::<usize, usize>::new();
     let mut map: HashMap<usize, NodeIndex> = HashMap::new();
     for (i, node) in doc.nodes.iter().enumerate() {
-        if !node.kind.waits() && index.get(&node.id) == Some(&i) {
+        if index.get(&node.id) == Some(&i) {
             map.insert(i, sub.add_node(i));
         }
     }
@@ -426,8 +455,19 @@ fn check_busy_loops(c: &mut Collector, index: &HashMap<NodeId, usize>, graph: &G
         let Some((a, b)) = graph.g.edge_endpoints(e) else {
             continue;
         };
-        if let (Some(&x), Some(&y)) = (map.get(&graph.g[a]), map.get(&graph.g[b])) {
-            sub.add_edge(x, y, ());
+        let (from, to) = (graph.g[a], graph.g[b]);
+        let port = doc.edges[graph.g[e]].port.as_str();
+        let connected = |p: &str| {
+            graph
+                .g
+                .edges(a)
+                .any(|other| doc.edges[*other.weight()].port == p)
+        };
+        if !doc.nodes[from].kind.leaves_without_waiting(port, connected) {
+            continue;
+        }
+        if let (Some(&x), Some(&y)) = (map.get(&from), map.get(&to)) {
+            sub.add_edge(x, y, graph.g[e]);
         }
     }
     for scc in petgraph::algo::tarjan_scc(&sub) {
@@ -438,15 +478,59 @@ fn check_busy_loops(c: &mut Collector, index: &HashMap<NodeId, usize>, graph: &G
         let mut members: Vec<usize> = scc.iter().map(|&n| sub[n]).collect();
         members.sort_unstable();
         let names: Vec<String> = members.iter().map(|&i| c.name(&doc.nodes[i].id)).collect();
-        let first = doc.nodes[members[0]].id.clone();
-        c.error(
-            "busy_loop",
-            Some(&first),
-            format!(
-                "These steps form a loop that never waits for the shopper and would repeat forever: {}. Put a question inside the loop, or break it.",
-                names.join(" → ")
-            ),
-        );
+        // The steps that usually wait, and the ports they leave through
+        // inside the loop when they have nothing to show.
+        let mut conditions: Vec<&str> = Vec::new();
+        let mut exit: Option<(usize, String)> = None;
+        for &i in &members {
+            let Some(why) = doc.nodes[i].kind.when_it_does_not_wait() else {
+                continue;
+            };
+            if !conditions.contains(&why) {
+                conditions.push(why);
+            }
+            if exit.is_none() {
+                exit = sub
+                    .edges(map[&i])
+                    .find(|e| scc.contains(&e.target()))
+                    .map(|e| (i, doc.edges[*e.weight()].port.clone()));
+            }
+        }
+        match exit {
+            None => {
+                let first = doc.nodes[members[0]].id.clone();
+                c.error(
+                    "busy_loop",
+                    Some(&first),
+                    format!(
+                        "These steps form a loop that never waits for the shopper and would repeat forever: {}. Put a question inside the loop, or break it.",
+                        names.join(" → ")
+                    ),
+                );
+            }
+            Some((i, port)) => {
+                let node = &doc.nodes[i];
+                let label = node
+                    .kind
+                    .ports()
+                    .into_iter()
+                    .find(|p| p.name == port)
+                    .map_or(port.clone(), |p| p.label);
+                let msg = format!(
+                    "When {}, these steps would repeat forever without waiting for the shopper: {}. Connect the “{label}” output of {} to a step that waits, such as a question.",
+                    conditions.join(" and "),
+                    names.join(" → "),
+                    c.name(&node.id)
+                );
+                c.push(
+                    Severity::Error,
+                    "busy_loop",
+                    Some(&node.id),
+                    Some(&port),
+                    msg,
+                );
+            }
+        }
     }
 }
 
@@ -587,12 +671,12 @@ fn check_settings(c: &mut Collector, node: &Node, catalog: Option<&CatalogView>)
         }
         NodeKind::ProductCarousel(s) => {
             check_text(c, id, "text", &s.text, false);
-            if !(1..=10).contains(&s.page_size) {
+            if !(1..=MAX_PAGE_SIZE).contains(&s.page_size) {
                 c.error(
                     "invalid_setting",
                     Some(id),
                     format!(
-                        "{} must show between 1 and 10 products at a time.",
+                        "{} must show between 1 and {MAX_PAGE_SIZE} products at a time.",
                         capital(&c.name(id))
                     ),
                 );
@@ -811,25 +895,50 @@ mod tests {
         let mut d = doc(vec![end("a")], vec![]);
         d.start = None;
         let r = validate(&d, None);
-        assert_eq!(codes(&r), [("no_start", None)]);
+        assert_eq!(
+            codes(&r),
+            [("no_start", Some("a"))],
+            "tied to the first step"
+        );
         assert_eq!(
             r.problems[0].message,
             "Choose the step where conversations start."
         );
         d.start = Some("gone".into());
-        assert_eq!(codes(&validate(&d, None)), [("no_start", None)]);
+        let r = validate(&d, None);
+        assert_eq!(codes(&r), [("no_start", Some("a"))]);
+        assert!(r.problems[0].message.contains("“gone”"), "{:?}", r.problems);
+        // An empty flow has no step to point at.
+        let empty = FlowDoc::default();
+        assert_eq!(codes(&validate(&empty, None)), [("no_start", None)]);
     }
 
     #[test]
     fn dangling_edges_are_tied_to_their_node() {
         let d = doc(
             vec![msg("a", "Hi"), end("b")],
-            vec![edge("a", "next", "zzz"), edge("ghost", "next", "b")],
+            vec![
+                edge("a", "next", "zzz"),
+                edge("ghost", "next", "b"),
+                edge("ghost", "next", "gone"),
+            ],
         );
         let r = validate(&d, None);
         let c = codes(&r);
         assert!(c.contains(&("dangling_edge", Some("a"))), "{c:?}");
-        assert!(c.contains(&("dangling_edge", None)), "{c:?}");
+        // A missing source: tied to the step the connection enters…
+        let into_b = r.for_node("b").find(|p| p.code == "dangling_edge").unwrap();
+        assert_eq!(into_b.port.as_deref(), Some("next"));
+        assert!(into_b.message.contains("“ghost”"), "{}", into_b.message);
+        // …and only when neither end exists, to no step, saying so.
+        let loose: Vec<_> = r.problems.iter().filter(|p| p.node.is_none()).collect();
+        assert_eq!(loose.len(), 1, "{:?}", r.problems);
+        assert_eq!(loose[0].code, "dangling_edge");
+        assert!(
+            loose[0].message.contains("no longer exist"),
+            "{}",
+            loose[0].message
+        );
         assert!(
             c.contains(&("unconnected_output", Some("a"))),
             "the dangling edge does not count as connected"
@@ -902,6 +1011,124 @@ mod tests {
             vec![edge("a", "next", "q"), edge("q", "again", "a")],
         );
         assert_eq!(validate(&waits, None), Report::default());
+    }
+
+    fn carousel(id: &str) -> Node {
+        Node {
+            id: NodeId::from(id),
+            position: Position::default(),
+            kind: NodeKind::ProductCarousel(CarouselSettings {
+                page_size: 3,
+                ..Default::default()
+            }),
+        }
+    }
+
+    fn cart(id: &str) -> Node {
+        Node {
+            id: NodeId::from(id),
+            position: Position::default(),
+            kind: NodeKind::ShowCart(ShowCartSettings::default()),
+        }
+    }
+
+    fn checkout(id: &str) -> Node {
+        Node {
+            id: NodeId::from(id),
+            position: Position::default(),
+            kind: NodeKind::Checkout(CheckoutSettings::default()),
+        }
+    }
+
+    #[test]
+    fn loops_through_steps_with_nothing_to_show_are_errors() {
+        // An empty catalog shows nothing and leaves by "done"; an empty cart
+        // leaves by "empty": neither waits, so this would spin.
+        let d = doc(
+            vec![
+                msg("hi", "Hi"),
+                carousel("catalog"),
+                qr("after", &["Cart"]),
+                cart("cart"),
+                checkout("checkout"),
+                end("bye"),
+            ],
+            vec![
+                edge("hi", "next", "catalog"),
+                edge("catalog", "added", "after"),
+                edge("catalog", "done", "cart"),
+                edge("after", "cart", "cart"),
+                edge("cart", "checkout", "checkout"),
+                edge("cart", "continue", "catalog"),
+                edge("cart", "empty", "catalog"),
+                edge("checkout", "placed", "bye"),
+            ],
+        );
+        let r = validate(&d, None);
+        let loops: Vec<&Problem> = r
+            .problems
+            .iter()
+            .filter(|p| p.code == "busy_loop")
+            .collect();
+        assert_eq!(loops.len(), 1, "{:#?}", r.problems);
+        assert_eq!(loops[0].severity, Severity::Error);
+        assert_eq!(loops[0].node.as_deref(), Some("catalog"));
+        assert_eq!(loops[0].port.as_deref(), Some("done"));
+        assert!(
+            loops[0]
+                .message
+                .starts_with("When there are no products to show and the cart is empty,"),
+            "{}",
+            loops[0].message
+        );
+
+        // Sending the empty cart to a question breaks the loop.
+        let mut fixed = d.clone();
+        fixed
+            .edges
+            .retain(|e| !(e.from.as_str() == "cart" && e.port == "empty"));
+        fixed.edges.push(edge("cart", "empty", "after"));
+        assert_eq!(validate(&fixed, None), Report::default());
+
+        // Without `empty` connected, an empty cart leaves by "continue".
+        let mut unconnected = d.clone();
+        unconnected
+            .edges
+            .retain(|e| !(e.from.as_str() == "cart" && e.port == "empty"));
+        assert_eq!(
+            codes(&validate(&unconnected, None)),
+            [("busy_loop", Some("catalog"))]
+        );
+
+        // A checkout with an empty cart, back to the catalog, back to the checkout.
+        let co = doc(
+            vec![
+                checkout("checkout"),
+                carousel("catalog"),
+                qr("after", &["Pay"]),
+                end("bye"),
+            ],
+            vec![
+                edge("checkout", "placed", "bye"),
+                edge("checkout", "empty_cart", "catalog"),
+                edge("catalog", "added", "after"),
+                edge("catalog", "done", "checkout"),
+                edge("after", "pay", "checkout"),
+            ],
+        );
+        let r = validate(&co, None);
+        assert_eq!(codes(&r), [("busy_loop", Some("checkout"))]);
+        assert_eq!(r.problems[0].port.as_deref(), Some("empty_cart"));
+        // A tap ("added") is a wait: this loop is fine.
+        let taps = doc(
+            vec![carousel("catalog"), msg("nice", "Nice pick"), end("bye")],
+            vec![
+                edge("catalog", "added", "nice"),
+                edge("nice", "next", "catalog"),
+                edge("catalog", "done", "bye"),
+            ],
+        );
+        assert_eq!(validate(&taps, None), Report::default());
     }
 
     #[test]

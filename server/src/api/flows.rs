@@ -56,7 +56,8 @@ pub(super) async fn get_draft(
     responses(
         (status = 200, description = "Saved; the new revision and the flow's problems", body = SavedDraft),
         (status = 409, description = "Saved elsewhere meanwhile: the revision is stale", body = ErrorBody),
-        (status = 422, description = "Not a flow document", body = ErrorBody),
+        (status = 413, description = "The body is larger than a draft may be", body = ErrorBody),
+        (status = 422, description = "Not a flow document (`invalid_document`), or beyond a size bound such as 1000 steps (`too_large`); nothing is stored", body = ErrorBody),
     ))]
 pub(super) async fn put_draft(
     State(state): State<AppState>,
@@ -156,6 +157,7 @@ pub(super) async fn version(
     responses(
         (status = 201, description = "That document published again as a new version", body = Published),
         (status = 404, description = "No such version", body = ErrorBody),
+        (status = 422, description = "That version does not pass today's validation; `problems` lists why", body = ErrorBody),
     ))]
 pub(super) async fn restore(
     State(state): State<AppState>,

@@ -1,8 +1,8 @@
 //! The catalog: products and CSV import.
 
 use app::commerce::catalog::check_sku;
-use app::commerce::csv::{RowErrors, products_from_csv};
-use app::commerce::{Currency, Money, Product};
+use app::commerce::csv::{RowErrors, import_csv};
+use app::commerce::{Currency, Money, MoneyError, Product};
 use app::model::{Principal, Role};
 use app::views::ProductView;
 use serde::{Deserialize, Serialize};
@@ -34,25 +34,92 @@ pub fn product_view(r: &ProductRow) -> ProductView {
     }
 }
 
-/// A price: a decimal string ("12.50") or a JSON number (12.5). Parsed
-/// exactly, never through floating point arithmetic.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(untagged)]
+/// A price: a decimal string ("12.50") or a JSON number (12.5). A number is
+/// read from its digits as written in the request, never as a floating
+/// point value: 0.1 is ten cents, not 0.1000000000000000055.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PriceInput {
     /// "12.50"
     Text(String),
-    /// 12.5
-    #[schema(value_type = f64)]
-    Number(serde_json::Number),
+    /// 12.5, the JSON number exactly as written.
+    Number(String),
 }
 
-impl PriceInput {
-    fn text(&self) -> String {
-        match self {
-            PriceInput::Text(s) => s.clone(),
-            PriceInput::Number(n) => n.to_string(),
+impl<'de> Deserialize<'de> for PriceInput {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        // The raw JSON text, before serde_json turns a number into an f64.
+        let raw = Box::<serde_json::value::RawValue>::deserialize(d)?;
+        let text = raw.get().trim();
+        if text.starts_with('"') {
+            serde_json::from_str(text)
+                .map(PriceInput::Text)
+                .map_err(D::Error::custom)
+        } else if text.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
+            Ok(PriceInput::Number(text.to_string()))
+        } else {
+            Err(D::Error::custom(
+                "a price is a number like 12.5 or a text like \"12.50\"",
+            ))
         }
     }
+}
+
+impl utoipa::PartialSchema for PriceInput {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::String))
+            .item(ObjectBuilder::new().schema_type(Type::Number))
+            .description(Some(
+                "A decimal amount, as text (\"12.50\") or a JSON number (12.5), read exactly; at most as many decimals as the currency has.",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for PriceInput {}
+
+impl PriceInput {
+    /// The amount as plain decimal text, for [`Money::parse`].
+    fn text(&self) -> Result<String, MoneyError> {
+        match self {
+            PriceInput::Text(s) => Ok(s.clone()),
+            PriceInput::Number(n) => plain_decimal(n).ok_or_else(|| MoneyError::Invalid(n.clone())),
+        }
+    }
+}
+
+/// Writes a JSON number literal without its exponent, digit for digit:
+/// `1e2` → `100`, `1.25E-1` → `0.125`. `None` for exponents beyond any
+/// price.
+fn plain_decimal(literal: &str) -> Option<String> {
+    let Some(e) = literal.find(['e', 'E']) else {
+        return Some(literal.to_string());
+    };
+    let (mantissa, exp) = (&literal[..e], literal[e + 1..].parse::<i32>().ok()?);
+    if exp.unsigned_abs() > 30 {
+        return None;
+    }
+    let (sign, unsigned) = match mantissa.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", mantissa),
+    };
+    let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    let digits = format!("{int}{frac}");
+    // Where the decimal point lands among the digits.
+    let point = i32::try_from(int.len()).ok()? + exp;
+    let plain = if point <= 0 {
+        format!("0.{}{digits}", "0".repeat(point.unsigned_abs() as usize))
+    } else {
+        let point = point.unsigned_abs() as usize;
+        if point >= digits.len() {
+            format!("{digits}{}", "0".repeat(point - digits.len()))
+        } else {
+            format!("{}.{}", &digits[..point], &digits[point..])
+        }
+    };
+    Some(format!("{sign}{plain}"))
 }
 
 /// `POST /api/v1/products`; `PATCH` takes the same fields, all optional.
@@ -106,19 +173,32 @@ fn merge(
         None => base.as_ref().map_or(default_currency, |b| b.price.currency),
     };
     let price = match &input.price {
-        Some(p) => match Money::parse(&p.text(), currency) {
-            Ok(m) if m.minor >= 0 => m,
-            Ok(_) => {
-                errors.push("The price cannot be negative.".into());
-                Money::zero(currency)
+        Some(p) => {
+            let parsed = p.text().and_then(|text| Money::parse(&text, currency));
+            match parsed {
+                Ok(m) if m.minor >= 0 => m,
+                Ok(_) => {
+                    errors.push("The price cannot be negative.".into());
+                    Money::zero(currency)
+                }
+                Err(e) => {
+                    errors.push(format!("Price: {e}."));
+                    Money::zero(currency)
+                }
             }
-            Err(e) => {
-                errors.push(format!("Price: {e}."));
-                Money::zero(currency)
-            }
-        },
+        }
         None => match &base {
-            Some(b) => Money::new(b.price.minor, currency),
+            // Minor units mean different amounts in different currencies
+            // ($19.99 is 1999 cents, ¥1999 is 1999 yen): a new currency
+            // needs its own price.
+            Some(b) if b.price.currency != currency => {
+                errors.push(format!(
+                    "To change the currency from {} to {currency}, give the price in {currency} too.",
+                    b.price.currency
+                ));
+                b.price
+            }
+            Some(b) => b.price,
             None => {
                 errors.push("Give the product a price.".into());
                 Money::zero(currency)
@@ -300,8 +380,16 @@ pub async fn import_products(
 ) -> ApiResult<ImportResult> {
     require(p, Role::Editor, "change the catalog")?;
     let currency = state.store.workspace_currency(workspace(p)).await?;
-    let products = products_from_csv(csv, currency).map_err(import_failed)?;
-    let (created, updated) = state.store.import_products(workspace(p), &products).await?;
+    // Rows without a currency keep their product's.
+    let catalog = state.store.catalog(workspace(p)).await?;
+    let import = import_csv(csv, currency, |sku| {
+        catalog.get(sku).map(|p| p.price.currency)
+    })
+    .map_err(import_failed)?;
+    let (created, updated) = state
+        .store
+        .import_products(workspace(p), &import.products, &import.columns)
+        .await?;
     Ok(ImportResult { created, updated })
 }
 
@@ -316,4 +404,39 @@ fn import_failed(rows: Vec<RowErrors>) -> ApiError {
         ),
     )
     .with("rows", serde_json::to_value(&rows).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_number_literals_become_plain_decimals() {
+        let p = |s: &str| plain_decimal(s);
+        assert_eq!(p("12.5").as_deref(), Some("12.5"));
+        assert_eq!(p("1e2").as_deref(), Some("100"));
+        assert_eq!(p("1E+2").as_deref(), Some("100"));
+        assert_eq!(p("1.25e1").as_deref(), Some("12.5"));
+        assert_eq!(p("1.25e-1").as_deref(), Some("0.125"));
+        assert_eq!(p("5e-3").as_deref(), Some("0.005"));
+        assert_eq!(p("-2.5e1").as_deref(), Some("-25"));
+        assert_eq!(p("1999e-2").as_deref(), Some("19.99"));
+        assert_eq!(p("1e999"), None);
+    }
+
+    #[test]
+    fn prices_deserialize_from_their_digits() {
+        let price = |json: &str| serde_json::from_str::<PriceInput>(json);
+        assert_eq!(price("0.1").unwrap(), PriceInput::Number("0.1".into()));
+        assert_eq!(price("19.99").unwrap(), PriceInput::Number("19.99".into()));
+        assert_eq!(
+            price(r#""12.50""#).unwrap(),
+            PriceInput::Text("12.50".into())
+        );
+        assert!(price("true").is_err());
+        assert!(price("[1]").is_err());
+        // Digits far beyond an f64's precision are kept as written.
+        let long = "12345678901234567.89";
+        assert_eq!(price(long).unwrap(), PriceInput::Number(long.into()));
+    }
 }

@@ -122,6 +122,10 @@ pub async fn save_draft(
             app::flow::doc::DocError::TooLarge.to_string(),
         ));
     }
+    // Beyond these bounds a draft is not stored at all (validation of a
+    // stored draft reports the same, step by step).
+    doc.check_limits()
+        .map_err(|e| ApiError::invalid("too_large", e.to_string()))?;
     match state
         .store
         .save_draft(workspace(p), BotId(bot), req.revision, &json)
@@ -325,6 +329,12 @@ pub async fn restore(
         .await?
         .ok_or_else(|| ApiError::not_found("version"))?;
     let doc = parse_doc(&v.document)?;
+    // The version was valid when published, but the rules may have grown
+    // since (a loop check that catches more): check it again.
+    let r = report(state, p, &doc).await?;
+    if r.has_errors() {
+        return Err(unpublishable(r));
+    }
     publish_doc(
         state,
         p,

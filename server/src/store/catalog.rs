@@ -1,5 +1,6 @@
 //! Products of a workspace's catalog.
 
+use app::commerce::csv::Columns;
 use app::commerce::{CatalogView, Currency, Money, Product};
 use sqlx::FromRow;
 
@@ -190,16 +191,40 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Creates or updates (by SKU) every product, all or nothing. Returns
-    /// (created, updated).
+    /// Creates or updates (by SKU) every product, all or nothing. An update
+    /// writes the name, the price and the optional `columns` the file has,
+    /// and keeps the rest. Returns (created, updated).
     pub async fn import_products(
         &self,
         ws: WorkspaceId,
         products: &[Product],
+        columns: &Columns,
     ) -> Result<(usize, usize)> {
         let mut tx = self.begin().await?;
         let now = now_ms();
         let (mut created, mut updated) = (0, 0);
+        // One UPDATE for the whole file: the columns are the same for every row.
+        let mut update = String::from(
+            "UPDATE products SET name = $1, price_minor = $2, currency = $3, updated_at = $4",
+        );
+        let mut n = 4;
+        for (present, column) in [
+            (columns.description, "description"),
+            (columns.image_url, "image_url"),
+            (columns.stock, "stock"),
+            (columns.active, "active"),
+            (columns.collections, "collections"),
+        ] {
+            if present {
+                n += 1;
+                update.push_str(&format!(", {column} = ${n}"));
+            }
+        }
+        update.push_str(&format!(
+            " WHERE workspace_id = ${} AND id = ${}",
+            n + 1,
+            n + 2
+        ));
         for p in products {
             let existing: Option<i64> =
                 sqlx::query_scalar("SELECT id FROM products WHERE workspace_id = $1 AND sku = $2")
@@ -210,24 +235,27 @@ impl Store {
             let collections = serde_json::to_string(&p.collections).unwrap_or_else(|_| "[]".into());
             match existing {
                 Some(id) => {
-                    sqlx::query(
-                        "UPDATE products SET name = $1, description = $2, price_minor = $3, currency = $4, \
-                         image_url = $5, stock = $6, active = $7, collections = $8, updated_at = $9 \
-                         WHERE workspace_id = $10 AND id = $11",
-                    )
-                    .bind(&p.name)
-                    .bind(&p.description)
-                    .bind(p.price.minor)
-                    .bind(p.price.currency.code())
-                    .bind(&p.image_url)
-                    .bind(p.stock.map(i64::from))
-                    .bind(i64::from(p.active))
-                    .bind(&collections)
-                    .bind(now)
-                    .bind(ws)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
+                    let mut q = sqlx::query(&update)
+                        .bind(&p.name)
+                        .bind(p.price.minor)
+                        .bind(p.price.currency.code())
+                        .bind(now);
+                    if columns.description {
+                        q = q.bind(&p.description);
+                    }
+                    if columns.image_url {
+                        q = q.bind(&p.image_url);
+                    }
+                    if columns.stock {
+                        q = q.bind(p.stock.map(i64::from));
+                    }
+                    if columns.active {
+                        q = q.bind(i64::from(p.active));
+                    }
+                    if columns.collections {
+                        q = q.bind(&collections);
+                    }
+                    q.bind(ws).bind(id).execute(&mut *tx).await?;
                     updated += 1;
                 }
                 None => {

@@ -70,6 +70,28 @@ impl OrderRow {
     pub fn details(&self) -> std::collections::BTreeMap<String, String> {
         serde_json::from_str(&self.details).unwrap_or_default()
     }
+
+    /// Units taken from tracked stock per SKU when the order was placed:
+    /// what cancelling gives back. Orders stored before this was recorded
+    /// count their full quantity.
+    pub fn stock_taken(&self) -> Vec<(String, u32)> {
+        let lines: Vec<StoredLine> = serde_json::from_str(&self.lines).unwrap_or_default();
+        lines
+            .into_iter()
+            .map(|l| (l.line.sku, l.stock_taken.unwrap_or(l.line.qty)))
+            .collect()
+    }
+}
+
+/// An order line as stored: the cart line, and the units actually taken
+/// from tracked stock (fewer than ordered when stock ran out meanwhile,
+/// none when the product's stock is not tracked).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct StoredLine {
+    #[serde(flatten)]
+    line: CartLine,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    stock_taken: Option<u32>,
 }
 
 /// One status change.
@@ -217,13 +239,17 @@ impl Store {
         .await?;
         insert_event(&mut tx, ws, id, Some(from), to, actor, note, now).await?;
         if to == OrderStatus::Cancelled {
-            for line in row.lines() {
+            // Give back what the order took, not what it asked for.
+            for (sku, units) in row.stock_taken() {
+                if units == 0 {
+                    continue;
+                }
                 sqlx::query(
                     "UPDATE products SET stock = stock + $1 WHERE workspace_id = $2 AND sku = $3 AND stock IS NOT NULL",
                 )
-                .bind(i64::from(line.qty))
+                .bind(i64::from(units))
                 .bind(ws)
-                .bind(&line.sku)
+                .bind(&sku)
                 .execute(&mut *tx)
                 .await?;
             }
@@ -293,8 +319,44 @@ pub(super) async fn place_order(
     .fetch_one(&mut **tx)
     .await?;
     let now = now_ms();
-    let lines =
-        serde_json::to_string(&order.lines).map_err(|e| StoreError::Config(e.to_string()))?;
+    // Take tracked stock, as much as there is, and remember how much.
+    let mut stored = Vec::with_capacity(order.lines.len());
+    let mut short = Vec::new();
+    for line in &order.lines {
+        // A no-op update locks the row (on PostgreSQL; SQLite's transaction
+        // already holds the write lock) and reads the stock.
+        let stock: Option<Option<i64>> = sqlx::query_scalar(
+            "UPDATE products SET stock = stock WHERE workspace_id = $1 AND sku = $2 RETURNING stock",
+        )
+        .bind(ws)
+        .bind(&line.sku)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let taken = match stock {
+            Some(Some(on_hand)) => {
+                let taken = on_hand.clamp(0, i64::from(line.qty));
+                sqlx::query(
+                    "UPDATE products SET stock = stock - $1 WHERE workspace_id = $2 AND sku = $3",
+                )
+                .bind(taken)
+                .bind(ws)
+                .bind(&line.sku)
+                .execute(&mut **tx)
+                .await?;
+                if taken < i64::from(line.qty) {
+                    short.push(line.name.clone());
+                }
+                u32::try_from(taken).unwrap_or(0)
+            }
+            // Not tracked, or no longer in the catalog: nothing taken.
+            _ => 0,
+        };
+        stored.push(StoredLine {
+            line: line.clone(),
+            stock_taken: Some(taken),
+        });
+    }
+    let lines = serde_json::to_string(&stored).map_err(|e| StoreError::Config(e.to_string()))?;
     let details =
         serde_json::to_string(&order.details).map_err(|e| StoreError::Config(e.to_string()))?;
     let row: OrderRow = sqlx::query_as(&format!(
@@ -316,35 +378,6 @@ pub(super) async fn place_order(
     .bind(now)
     .fetch_one(&mut **tx)
     .await?;
-    let mut short = Vec::new();
-    for line in &order.lines {
-        let taken = sqlx::query(
-            "UPDATE products SET stock = stock - $1 WHERE workspace_id = $2 AND sku = $3 \
-             AND stock IS NOT NULL AND stock >= $1",
-        )
-        .bind(i64::from(line.qty))
-        .bind(ws)
-        .bind(&line.sku)
-        .execute(&mut **tx)
-        .await?;
-        if taken.rows_affected() == 0 {
-            let tracked: Option<Option<i64>> = sqlx::query_scalar(
-                "SELECT stock FROM products WHERE workspace_id = $1 AND sku = $2",
-            )
-            .bind(ws)
-            .bind(&line.sku)
-            .fetch_optional(&mut **tx)
-            .await?;
-            if let Some(Some(_)) = tracked {
-                sqlx::query("UPDATE products SET stock = 0 WHERE workspace_id = $1 AND sku = $2")
-                    .bind(ws)
-                    .bind(&line.sku)
-                    .execute(&mut **tx)
-                    .await?;
-                short.push(line.name.clone());
-            }
-        }
-    }
     let note = if short.is_empty() {
         String::new()
     } else {
