@@ -15,20 +15,13 @@ use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use common::meta::{self, FakeGraph, Fault, Recorded};
-use common::{Db, TestApp, count};
+use common::{Db, TestApp, count, now_ms};
 use serde_json::json;
 use server::store::{ConversationId, NewReceipt, Store, WorkspaceId};
 
 const PAGE: &str = "1000001";
 const PHONE: &str = "2000002";
 const WAIT: Duration = Duration::from_secs(15);
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
 
 /// The shop, published, on a Messenger page and a WhatsApp number; returns
 /// the owner's client and the two channel ids.
@@ -81,13 +74,6 @@ fn texts_to(sent: &[Recorded], account: &str, recipient: &str) -> Vec<String> {
         })
         .map(|r| meta::said(std::slice::from_ref(r)))
         .collect()
-}
-
-macro_rules! both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::Db::Sqlite).await; } )* }
-        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::Db::Postgres).await; } )* }
-    };
 }
 
 both!(

@@ -12,19 +12,12 @@ use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use common::meta::{self, FakeGraph, Fault};
-use common::{Db, TestApp, count};
+use common::{Db, TestApp, count, now_ms};
 use serde_json::{Value, json};
 
 const PAGE: &str = "1000001";
 const PHONE: &str = "2000002";
 const WAIT: Duration = Duration::from_secs(15);
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
 
 async fn connected(db: Db) -> (FakeGraph, TestApp, common::Client) {
     let fake = FakeGraph::start().await;
@@ -45,13 +38,6 @@ async fn connected(db: Db) -> (FakeGraph, TestApp, common::Client) {
 
 async fn orders(app: &TestApp) -> i64 {
     count(&app.db.store, "orders").await
-}
-
-macro_rules! both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::Db::Sqlite).await; } )* }
-        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::Db::Postgres).await; } )* }
-    };
 }
 
 both!(

@@ -9,23 +9,15 @@
 
 mod common;
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::meta::{self, FakeGraph, Fault};
+use common::process::{Running, free_port};
 use serde_json::{Value, json};
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn start(dir: &std::path::Path, port: u16, graph: &str, workers: bool) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_server"))
+fn start(dir: &std::path::Path, port: u16, graph: &str, workers: bool) -> Running {
+    let child = Command::new(env!("CARGO_BIN_EXE_server"))
         .env(
             "DATABASE_URL",
             format!("sqlite://{}/botme.db", dir.display()),
@@ -40,7 +32,8 @@ fn start(dir: &std::path::Path, port: u16, graph: &str, workers: bool) -> Child 
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap()
+        .unwrap();
+    Running(child)
 }
 
 async fn wait_up(http: &reqwest::Client, base: &str) {

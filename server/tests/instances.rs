@@ -13,19 +13,12 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use common::meta::{self, FakeGraph};
-use common::{Client, Db, TestApp, TestResponse, count};
+use common::{Client, Db, TestApp, TestResponse, count, now_ms};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
 const PHONE: &str = "2000002";
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
 
 async fn call(
     c: &mut Client,

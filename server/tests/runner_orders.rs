@@ -112,13 +112,6 @@ fn said(o: &Outcome) -> Vec<String> {
     o.sent.iter().map(|(_, m)| m.preview()).collect()
 }
 
-macro_rules! both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[tokio::test] async fn $name() { super::$name(super::Db::Sqlite).await; } )* }
-        mod postgres { $( #[tokio::test] async fn $name() { super::$name(super::Db::Postgres).await; } )* }
-    };
-}
-
 both!(
     a_shopper_buys_through_the_published_flow,
     a_replayed_event_places_one_order,

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod meta;
+pub mod process;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -15,6 +16,24 @@ use serde_json::Value;
 use server::store::Store;
 use server::{AppState, Config};
 use tower::ServiceExt;
+
+/// Runs each named `async fn(db: Db)` as two tests, `sqlite::name` and
+/// `postgres::name`, on a two-thread runtime.
+#[macro_export]
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::Db::Sqlite).await; } )* }
+        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::Db::Postgres).await; } )* }
+    };
+}
+
+/// Milliseconds since the Unix epoch, as the platforms stamp their events.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("the clock is after 1970")
+        .as_millis() as i64
+}
 
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
