@@ -1,4 +1,4 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Locator, type Page } from '@playwright/test';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -41,6 +41,31 @@ async function position(page: Page, node: string) {
   const m = /translate\((-?[\d.]+)px, (-?[\d.]+)px\)/.exec(t);
   expect(m, t).not.toBeNull();
   return { x: Number(m![1]), y: Number(m![2]) };
+}
+
+/**
+ * What a chat shows a shopper: each bubble's classes and look, and every
+ * element in it with its own text. Order numbers are blanked: the preview
+ * never stores an order, so it says TEST-1 where the widget has a number.
+ */
+async function shown(log: Locator) {
+  const bubbles = await log.locator('.wc-b').evaluateAll((all) =>
+    all.map((b) => {
+      const look = (e: Element) => {
+        const s = getComputedStyle(e);
+        return [s.backgroundColor, s.color, s.borderRadius, s.borderTopColor, s.display].join(' ');
+      };
+      return {
+        classes: b.className,
+        look: look(b),
+        parts: Array.from(b.querySelectorAll('*')).map(
+          (e) => `${e.tagName.toLowerCase()}.${e.className} [${look(e)}] ${e.children.length ? '' : e.textContent}`,
+        ),
+      };
+    }),
+  );
+  const blank = (t: string) => t.replace(/order \S+ is placed/g, 'order … is placed');
+  return bubbles.map((b) => ({ ...b, parts: b.parts.map(blank) }));
 }
 
 async function saved(page: Page) {
@@ -146,13 +171,20 @@ test('a merchant builds, tries and publishes a shop flow, and a shopper buys thr
   const chat = page.getByTestId('preview-chat');
   await chat.getByRole('button', { name: 'Start the conversation' }).click();
   await expect(chat.getByText('Welcome to Tee Shop!')).toBeVisible();
-  await expect(chat.locator('.product-card')).toHaveCount(1);
-  await chat.locator('.product-card', { hasText: 'Tee' }).getByRole('button', { name: 'Add to cart' }).click();
+  await expect(chat.locator('.wc-card')).toHaveCount(1);
+  await chat.locator('.wc-card', { hasText: 'Tee' }).getByRole('button', { name: 'Add to cart' }).click();
   await expect(chat.getByTestId('preview-cart')).toContainText('1 × Tee');
   await chat.getByRole('button', { name: 'Confirm order' }).last().click();
   await expect(chat.getByText('Thank you! Your order TEST-1 is placed.')).toBeVisible();
   await expect(page.locator('[data-node-id="end"]')).toHaveClass(/current/);
   await expect(page.locator('.node.on-path')).toHaveCount(4);
+  const inPreview = await shown(chat.locator('.wc-log'));
+  // Welcome, the carousel, the tap, what was added and the checkout, the
+  // tap, the thank-you and the goodbye.
+  expect(inPreview.map((b) => b.classes.replace('wc-b ', ''))).toEqual([
+    'wc-bot', 'wc-bot', 'wc-me', 'wc-bot', 'wc-bot', 'wc-me', 'wc-bot', 'wc-bot',
+  ]);
+  expect(inPreview[1].parts.some((p) => p.startsWith('div.wc-card '))).toBe(true);
 
   // Publish.
   await saved(page);
@@ -179,9 +211,11 @@ test('a merchant builds, tries and publishes a shop flow, and a shopper buys thr
     await shopper.getByRole('button', { name: 'Chat with us' }).click();
     const widget = shopper.frameLocator('iframe[data-botme="panel"]');
     await expect(widget.getByText('Welcome to Tee Shop!')).toBeVisible();
-    await widget.locator('.card', { hasText: 'Tee' }).getByRole('button', { name: 'Add to cart' }).click();
+    await widget.locator('.wc-card', { hasText: 'Tee' }).getByRole('button', { name: 'Add to cart' }).click();
     await widget.getByRole('button', { name: 'Confirm order' }).last().click();
     await expect(widget.getByText(/Thank you! Your order \d+ is placed\./)).toBeVisible();
+    // The preview showed the same conversation exactly as the widget does.
+    expect(await shown(widget.locator('#log'))).toEqual(inPreview);
     await shopper.close();
   } finally {
     site.close();
@@ -601,7 +635,7 @@ test('the preview chat answers calls to your system, restarts and shows remember
   const chat = page.getByTestId('preview-chat');
   await expect(chat.getByText('None yet.')).toBeVisible();
   await chat.getByRole('button', { name: 'Start the conversation' }).click();
-  await expect(chat.locator('.bubble.bot')).toHaveText(['Your name?']);
+  await expect(chat.locator('.wc-bot')).toHaveText(['Your name?']);
   await chat.getByLabel('Message to the bot').fill('Ana');
   await chat.getByRole('button', { name: 'Send' }).click();
   // The call is shown, not made, and the conversation goes on.
@@ -615,8 +649,8 @@ test('the preview chat answers calls to your system, restarts and shows remember
   // Restart: a fresh conversation, nothing remembered; this time the call fails.
   await chat.getByLabel('When the flow calls your system').selectOption('failure');
   await chat.getByRole('button', { name: 'Restart' }).click();
-  await expect(chat.locator('.bubble')).toHaveCount(2);
-  await expect(chat.locator('.bubble.bot')).toHaveText(['Your name?']);
+  await expect(chat.locator('.wc-b')).toHaveCount(1);
+  await expect(chat.locator('.wc-bot')).toHaveText(['Your name?']);
   await expect(chat.getByText('Hello Ana')).toHaveCount(0);
   await expect(chat.getByText('None yet.')).toBeVisible();
   await expect(page.locator('[data-node-id="ask"]')).toHaveClass(/current/);

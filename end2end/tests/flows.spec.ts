@@ -75,16 +75,16 @@ test('a merchant fills the catalog, builds a shop bot from a template, tries it 
   const chat = page.getByTestId('test-chat');
   await chat.getByLabel('Message').fill('hi');
   await chat.getByRole('button', { name: 'Send' }).click();
-  await expect(chat.locator('.bubble.bot').first()).toContainText('Welcome to our shop');
+  await expect(chat.locator('.wc-bot').first()).toContainText('Welcome to our shop');
   await chat.getByRole('button', { name: 'Browse products' }).click();
-  await expect(chat.locator('.product-card')).toHaveCount(3);
-  await chat.locator('.product-card', { hasText: 'Runner Pro' }).getByRole('button', { name: 'Add to cart' }).click();
+  await expect(chat.locator('.wc-card')).toHaveCount(3);
+  await chat.locator('.wc-card', { hasText: 'Runner Pro' }).getByRole('button', { name: 'Add to cart' }).click();
   await expect(chat.getByText('Added Runner Pro to your cart')).toBeVisible();
   await chat.getByRole('button', { name: 'Checkout' }).last().click();
   for (const answer of ['Ana Lima', 'Rua Augusta 100, 1100-053 Lisboa', '+351 912 345 678']) {
     await chat.getByLabel('Message').fill(answer);
     await chat.getByRole('button', { name: 'Send' }).click();
-    await expect(chat.locator('.bubble.shopper').last()).toHaveText(answer);
+    await expect(chat.locator('.wc-me').last()).toHaveText(answer);
   }
   await chat.getByRole('button', { name: 'Confirm order' }).last().click();
   await chat.getByRole('button', { name: 'Cash on delivery' }).last().click();

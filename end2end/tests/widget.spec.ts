@@ -56,16 +56,16 @@ test('a shopper buys through the widget embedded on another site', async ({ page
     await expect(chat.getByText('Welcome to our shop')).toBeVisible();
 
     await chat.getByRole('button', { name: 'Browse products' }).click();
-    await expect(chat.locator('.card')).toHaveCount(3);
-    await expect(chat.locator('.card', { hasText: 'onerror' })).toContainText(sneaky);
-    await expect(chat.locator('.card img[src="x"]')).toHaveCount(0);
-    await chat.locator('.card', { hasText: 'Runner Pro' }).getByRole('button', { name: 'Add to cart' }).click();
+    await expect(chat.locator('.wc-card')).toHaveCount(3);
+    await expect(chat.locator('.wc-card', { hasText: 'onerror' })).toContainText(sneaky);
+    await expect(chat.locator('.wc-card img[src="x"]')).toHaveCount(0);
+    await chat.locator('.wc-card', { hasText: 'Runner Pro' }).getByRole('button', { name: 'Add to cart' }).click();
     await expect(chat.getByText('Added Runner Pro to your cart')).toBeVisible();
     await chat.getByRole('button', { name: 'Checkout' }).last().click();
     for (const answer of ['Ana Lima', 'Rua Augusta 100, 1100-053 Lisboa', '+351 912 345 678']) {
       await chat.getByLabel('Message').fill(answer);
       await chat.getByRole('button', { name: 'Send' }).click();
-      await expect(chat.locator('.b.me').last()).toHaveText(answer);
+      await expect(chat.locator('.wc-me').last()).toHaveText(answer);
     }
     await chat.getByRole('button', { name: 'Confirm order' }).last().click();
     await chat.getByRole('button', { name: 'Cash on delivery' }).last().click();
@@ -73,7 +73,7 @@ test('a shopper buys through the widget embedded on another site', async ({ page
     // Escaping: what the shopper typed is shown as text, never as markup.
     await chat.getByLabel('Message').fill('<b>bold?</b>');
     await chat.getByRole('button', { name: 'Send' }).click();
-    await expect(chat.locator('.b.me').last()).toHaveText('<b>bold?</b>');
+    await expect(chat.locator('.wc-me').last()).toHaveText('<b>bold?</b>');
 
     // Reloading the merchant's page resumes the same conversation.
     await page.reload();

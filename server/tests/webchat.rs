@@ -159,6 +159,9 @@ async fn the_widget_script_and_chat_page() {
     );
     assert!(page.text().contains(&key));
     assert!(page.text().contains("Shop"), "the bot's name");
+    // The one stylesheet the editor's preview chat uses too.
+    assert!(page.text().contains(app::ui::WEBCHAT_CSS));
+    assert!(!page.text().contains("__WEBCHAT_CSS__"));
     assert_eq!(c.get("/chat/wk_nope").await.status, StatusCode::NOT_FOUND);
     assert_eq!(
         c.get("/chat/%3Cscript%3E").await.status,

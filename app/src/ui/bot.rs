@@ -7,7 +7,7 @@ use leptos_router::hooks::use_params_map;
 
 use super::{ErrorBox, Frame, format_time};
 use crate::api::{BotPage, SimResult, VersionPage, get_bot_page, get_version_page, simulate_draft};
-use crate::channel::{CardButton, Outbound};
+use crate::channel::{CardButton, Choice, Outbound};
 use crate::flow::doc::{FlowDoc, HttpMethod, NodeKind};
 use crate::flow::interpreter::Input;
 use crate::flow::simulate::SimLine;
@@ -328,7 +328,7 @@ fn TestChat(bot: i64) -> impl IntoView {
     view! {
         <div class="chat" data-testid="test-chat">
             <noscript><p class="muted">"Turn on JavaScript to chat with your bot here."</p></noscript>
-            <div class="chat-log" aria-live="polite" node_ref=log>
+            <div class="chat-log wc-log" aria-live="polite" node_ref=log>
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
                         match result.await {
@@ -420,9 +420,30 @@ pub(crate) fn Transcript(
             }
         }
     }
+    // The same elements and classes as the widget's chat page
+    // (server/src/webchat/chat.html), styled by the one shared stylesheet.
+    let web = |url: &str| url.starts_with("https://") || url.starts_with("http://");
+    let choice_box = move |choices: Vec<Choice>| {
+        (!choices.is_empty()).then(|| {
+            view! {
+                <div class="wc-choices">
+                    {choices
+                        .into_iter()
+                        .map(|c| view! { <button type="button" on:click=tap(c.payload)>{c.label}</button> })
+                        .collect_view()}
+                </div>
+            }
+        })
+    };
+    let link = move |url: String, label: String| {
+        let href = web(&url).then_some(url);
+        view! { <a class="wc-link" href=href target="_blank" rel="noopener noreferrer">{label}</a> }
+    };
     let bubbles = lines
         .into_iter()
         .map(|line| match line {
+            // The widget does not show that the chat was opened.
+            SimLine::In { input: Input::Start } => ().into_any(),
             SimLine::In { input } => {
                 let text = match input {
                     Input::Text { text } => text,
@@ -430,10 +451,9 @@ pub(crate) fn Transcript(
                         .get(&payload)
                         .cloned()
                         .unwrap_or_else(|| "(tapped a button)".into()),
-                    Input::Start => "(opened the chat)".into(),
                     other => format!("{other:?}"),
                 };
-                view! { <div class="bubble shopper">{text}</div> }.into_any()
+                view! { <div class="wc-b wc-me">{text}</div> }.into_any()
             }
             SimLine::Call { method, url, status } => {
                 let method = match method {
@@ -446,48 +466,42 @@ pub(crate) fn Transcript(
                     "pretending it failed"
                 };
                 view! {
-                    <div class="bubble note" data-testid="simulated-call">
+                    <div class="wc-note" data-testid="simulated-call">
                         "(would call " {method} " " {url} "; nothing is sent in a test, " {answer} ")"
                     </div>
                 }
                 .into_any()
             }
             SimLine::Out { message } => match message {
-                Outbound::Text { text } => view! { <div class="bubble bot">{text}</div> }.into_any(),
+                Outbound::Text { text } => view! { <div class="wc-b wc-bot"><div>{text}</div></div> }.into_any(),
                 Outbound::Choices { text, choices } => view! {
-                    <div class="bubble bot">
-                        <p>{text}</p>
-                        <div class="choices">
-                            {choices
-                                .into_iter()
-                                .map(|c| view! { <button type="button" class="small" on:click=tap(c.payload)>{c.label}</button> })
-                                .collect_view()}
-                        </div>
+                    <div class="wc-b wc-bot">
+                        <div>{text}</div>
+                        {choice_box(choices)}
                     </div>
                 }
                 .into_any(),
                 Outbound::Cards { text, cards, choices } => view! {
-                    <div class="bubble bot">
-                        <p>{text}</p>
-                        <div class="cards">
+                    <div class="wc-b wc-bot">
+                        {(!text.is_empty()).then(|| view! { <div>{text}</div> })}
+                        <div class="wc-cards">
                             {cards
                                 .into_iter()
                                 .map(|card| {
+                                    let title = card.title.clone();
                                     view! {
-                                        <div class="product-card">
-                                            {card.image_url.map(|u| view! { <img src=u alt="" loading="lazy" /> })}
-                                            <strong>{card.title}</strong>
-                                            <span class="muted">{card.subtitle}</span>
+                                        <div class="wc-card">
+                                            {card.image_url.filter(|u| web(u)).map(|u| view! { <img src=u alt="" loading="lazy" /> })}
+                                            <strong>{title}</strong>
+                                            <span class="wc-sub">{card.subtitle}</span>
                                             {card
                                                 .buttons
                                                 .into_iter()
                                                 .map(|b| match b {
                                                     CardButton::Postback { label, payload } => {
-                                                        view! { <button type="button" class="small" on:click=tap(payload)>{label}</button> }.into_any()
+                                                        view! { <button type="button" on:click=tap(payload)>{label}</button> }.into_any()
                                                     }
-                                                    CardButton::Url { label, url } => {
-                                                        view! { <a href=url target="_blank" rel="noopener">{label}</a> }.into_any()
-                                                    }
+                                                    CardButton::Url { label, url } => link(url, label).into_any(),
                                                 })
                                                 .collect_view()}
                                         </div>
@@ -495,21 +509,19 @@ pub(crate) fn Transcript(
                                 })
                                 .collect_view()}
                         </div>
-                        <div class="choices">
-                            {choices
-                                .into_iter()
-                                .map(|c| view! { <button type="button" class="small" on:click=tap(c.payload)>{c.label}</button> })
-                                .collect_view()}
-                        </div>
+                        {choice_box(choices)}
                     </div>
                 }
                 .into_any(),
                 Outbound::Image { url, caption } => view! {
-                    <div class="bubble bot"><img src=url alt=caption.clone().unwrap_or_default() loading="lazy" /></div>
+                    <div class="wc-b wc-bot">
+                        {web(&url).then(|| view! { <img src=url alt=caption.clone().unwrap_or_default() /> })}
+                        {caption.map(|c| view! { <div>{c}</div> })}
+                    </div>
                 }
                 .into_any(),
                 Outbound::Link { text, label, url } => view! {
-                    <div class="bubble bot"><p>{text}</p><a href=url target="_blank" rel="noopener">{label}</a></div>
+                    <div class="wc-b wc-bot"><div>{text}</div>{link(url, label)}</div>
                 }
                 .into_any(),
                 Outbound::Typing => ().into_any(),

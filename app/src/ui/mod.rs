@@ -26,6 +26,10 @@ use crate::model::{AppError, Flash};
 #[cfg(feature = "ssr")]
 const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E%3Cpath d='M4 6a4 4 0 0 1 4-4h16a4 4 0 0 1 4 4v13a4 4 0 0 1-4 4H13l-7 6v-6H8a4 4 0 0 1-4-4z' fill='%234f46e5'/%3E%3C/svg%3E";
 
+/// How the web widget shows a conversation: inlined by the widget's chat
+/// page and by every dashboard page, for the editor's preview chat.
+pub const WEBCHAT_CSS: &str = include_str!("../../../style/webchat.css");
+
 /// The whole HTML document, rendered on the server around [`App`].
 #[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -39,6 +43,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light" />
                 <link rel="icon" href=FAVICON />
                 <HashedStylesheet id="botme-css" options=options.clone() />
+                <style id="webchat-css" inner_html=WEBCHAT_CSS></style>
                 <HydrationScripts options />
                 <MetaTags />
             </head>

@@ -110,6 +110,7 @@ async fn chat_page(State(state): State<AppState>, Path(key): Path<String>) -> Re
         .map(|b| b.name)
         .unwrap_or_else(|| "Chat".into());
     let html = CHAT_HTML
+        .replace("__WEBCHAT_CSS__", app::ui::WEBCHAT_CSS)
         .replace("__WIDGET_KEY__", &escape_js(&key))
         .replace("__BOT_NAME__", &escape_js(&bot));
     let mut ancestors = vec!["'self'".to_string()];

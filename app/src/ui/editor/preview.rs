@@ -84,7 +84,7 @@ pub(crate) fn PreviewChat() -> impl IntoView {
             <p class="hint">
                 "Chat with the draft as a shopper would, with your real catalog. It runs here in your browser: nothing is sent and no order is stored."
             </p>
-            <div class="chat-log" aria-live="polite" node_ref=log>
+            <div class="chat-log wc-log" aria-live="polite" node_ref=log>
                 {move || {
                     let (lines, orders) = sim.with(|s| (s.lines.clone(), s.orders.len()));
                     if lines.is_empty() {
