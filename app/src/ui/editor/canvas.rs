@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::{Ed, Selection, Tab};
-use crate::flow::doc::{Node, NodeId, Position};
+use crate::flow::doc::{NodeId, Position};
 use crate::flow::edit::Op;
 use crate::flow::layout::{edge_path, input_anchor, port_anchor, summary};
 use crate::flow::validate::describe;
@@ -344,10 +344,10 @@ fn ViewingBanner() -> impl IntoView {
     }
 }
 
-/// A node's stored position, as a Memo: an edit elsewhere in the flow
-/// re-checks it, but redraws only the cards and edges that moved.
+/// A node's stored position, as a Memo over the node's own signal: an edit
+/// elsewhere in the flow does not even re-check it.
 fn position_of(ed: Ed, id: NodeId) -> Memo<Option<Position>> {
-    Memo::new(move |_| ed.shown_node(&id, |n| n.position))
+    Memo::new(move |_| ed.nodes.get(&id).map(|n| n.position))
 }
 
 /// Where a node is drawn, including a drag in progress.
@@ -369,19 +369,18 @@ fn EdgeView(from: NodeId, port: String, to: NodeId) -> impl IntoView {
     let ed = expect_context::<Ed>();
     let from_moving = {
         let from = from.clone();
-        Memo::new(move |_| ed.dragging.with(|v| v.contains(&from)))
+        Memo::new(move |_| ed.marks.get(&from).is_some_and(|m| m.dragged))
     };
     let to_moving = {
         let to = to.clone();
-        Memo::new(move |_| ed.dragging.with(|v| v.contains(&to)))
+        Memo::new(move |_| ed.marks.get(&to).is_some_and(|m| m.dragged))
     };
     let index = {
         let (from, port) = (from.clone(), port.clone());
         Memo::new(move |_| {
-            ed.shown_node(&from, |n| {
-                n.kind.ports().iter().position(|p| p.name == port)
-            })
-            .flatten()
+            ed.nodes
+                .get(&from)
+                .and_then(|n| n.kind.ports().iter().position(|p| p.name == port))
         })
     };
     let (from_at, to_at) = (position_of(ed, from.clone()), position_of(ed, to.clone()));
@@ -393,18 +392,12 @@ fn EdgeView(from: NodeId, port: String, to: NodeId) -> impl IntoView {
         }
     };
     let selected = {
-        let (from, port) = (from.clone(), port.clone());
-        move || {
-            ed.selected
-                .with(|s| s.edge.as_ref() == Some(&(from.clone(), port.clone())))
-        }
+        let key = (from.clone(), port.clone());
+        move || ed.edge_selected.has(&key)
     };
     let on_path = {
-        let (from, to) = (from.clone(), to.clone());
-        move || {
-            ed.path
-                .with(|p| p.windows(2).any(|w| w[0] == from && w[1] == to))
-        }
+        let key = (from.clone(), to.clone());
+        move || ed.edge_on_path.has(&key)
     };
     view! {
         <g class="edge" class:selected=selected class:on-path=on_path data-edge-from=from.0.clone() data-edge-port=port.clone() data-edge-to=to.0.clone()>
@@ -419,12 +412,13 @@ fn NodeCard(id: NodeId) -> impl IntoView {
     let ed = expect_context::<Ed>();
     let node = {
         let id = id.clone();
-        Memo::new(move |_| ed.shown_node(&id, Node::clone))
+        Memo::new(move |_| ed.nodes.get(&id))
     };
-    let moving = {
+    let marks = {
         let id = id.clone();
-        Memo::new(move |_| ed.dragging.with(|v| v.contains(&id)))
+        Memo::new(move |_| ed.marks.get(&id).unwrap_or_default())
     };
+    let moving = Memo::new(move |_| marks.with(|m| m.dragged));
     let at = position_of(ed, id.clone());
     let transform = {
         move || {
@@ -432,39 +426,12 @@ fn NodeCard(id: NodeId) -> impl IntoView {
             format!("translate({}px, {}px)", p.x, p.y)
         }
     };
-    let selected = {
-        let id = id.clone();
-        Memo::new(move |_| ed.selected.with(|s| s.nodes.contains(&id)))
-    };
-    let is_start = {
-        let id = id.clone();
-        Memo::new(move |_| ed.shown.with(|d| d.start.as_ref() == Some(&id)))
-    };
-    let problems = {
-        let id = id.clone();
-        Memo::new(move |_| {
-            if ed.viewing.with(Option::is_some) {
-                (0, 0)
-            } else {
-                ed.problem_counts(&id)
-            }
-        })
-    };
-    let on_path = {
-        let id = id.clone();
-        Memo::new(move |_| ed.path.with(|p| p.contains(&id)))
-    };
-    let current = {
-        let id = id.clone();
-        Memo::new(move |_| ed.path.with(|p| p.last() == Some(&id)))
-    };
-    let connected: Memo<Vec<String>> = {
-        let id = id.clone();
-        Memo::new(move |_| {
-            ed.linked_ports
-                .with(|m| m.get(&id).cloned().unwrap_or_default())
-        })
-    };
+    let selected = Memo::new(move |_| marks.with(|m| m.selected));
+    let is_start = Memo::new(move |_| marks.with(|m| m.start));
+    let problems = Memo::new(move |_| marks.with(|m| (m.errors, m.warnings)));
+    let on_path = Memo::new(move |_| marks.with(|m| m.on_path));
+    let current = Memo::new(move |_| marks.with(|m| m.current));
+    let connected = Memo::new(move |_| marks.with(|m| m.linked.clone()));
     let type_name = move || node.with(|n| n.as_ref().map_or("", |n| n.kind.type_name()));
     let label = move || node.with(|n| n.as_ref().map_or("", |n| n.kind.label()));
     let text = move || node.with(|n| n.as_ref().map(|n| summary(&n.kind)).unwrap_or_default());

@@ -9,6 +9,7 @@
 
 mod canvas;
 mod inspector;
+mod keyed;
 mod panels;
 mod preview;
 
@@ -21,6 +22,7 @@ use leptos::task::spawn_local;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
+use self::keyed::{PerKey, set_of};
 use super::{ErrorBox, Frame};
 use crate::api::{EditorData, SaveOutcome, get_editor, publish_flow, save_flow};
 use crate::commerce::CatalogView;
@@ -37,6 +39,22 @@ pub(crate) struct Selection {
     pub nodes: Vec<NodeId>,
     /// A selected edge, by the port it leaves.
     pub edge: Option<(NodeId, String)>,
+}
+
+/// How one card is drawn, besides its node: one value per card, so that a
+/// change wakes only the cards it changes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Marks {
+    pub start: bool,
+    pub selected: bool,
+    pub dragged: bool,
+    pub on_path: bool,
+    /// Where the preview chat is now.
+    pub current: bool,
+    pub errors: usize,
+    pub warnings: usize,
+    /// Ports that lead somewhere.
+    pub linked: Vec<String>,
 }
 
 /// Where the draft stands relative to the server.
@@ -82,10 +100,14 @@ pub(crate) struct Ed {
     pub index: Memo<HashMap<NodeId, usize>>,
     /// The draft's problems, computed in the browser by the server's code.
     pub report: Memo<Report>,
-    /// Errors and warnings of each node of the draft, by id.
-    pub problems_by_node: Memo<HashMap<String, (usize, usize)>>,
-    /// The connected ports of each node in `shown`, by id.
-    pub linked_ports: Memo<HashMap<NodeId, Vec<String>>>,
+    /// Each node of `shown`, by id, one signal per card.
+    pub nodes: PerKey<NodeId, Node>,
+    /// How each card of `shown` is marked, by id.
+    pub marks: PerKey<NodeId, Marks>,
+    /// The selected connection, by the port it leaves.
+    pub edge_selected: PerKey<(NodeId, String), ()>,
+    /// Connections the preview chat went along, as (from, to).
+    pub edge_on_path: PerKey<(NodeId, NodeId), ()>,
     /// Every step of `shown` as the merchant reads it, in order: the
     /// choices of the inspector's "What happens next" lists.
     pub step_names: Memo<Vec<(NodeId, String)>>,
@@ -170,6 +192,52 @@ impl Ed {
                     .collect()
             })
         });
+        let selected = RwSignal::new(Selection::default());
+        let dragging = RwSignal::new(Vec::<NodeId>::new());
+        let path = RwSignal::new(Vec::<NodeId>::new());
+        let nodes = PerKey::new(move || {
+            shown.with(|d| d.nodes.iter().map(|n| (n.id.clone(), n.clone())).collect())
+        });
+        let ids = Memo::new(move |_| {
+            shown.with(|d| d.nodes.iter().map(|n| n.id.clone()).collect::<Vec<_>>())
+        });
+        let start = Memo::new(move |_| shown.with(|d| d.start.clone()));
+        let marks = PerKey::new(move || {
+            let start = start.get();
+            let viewing = viewing.with(Option::is_some);
+            let (sel, drag) = (selected.get().nodes, dragging.get());
+            let (on_path, current) = path.with(|p| (set_of(p.iter().cloned()), p.last().cloned()));
+            problems_by_node.with(|problems| {
+                linked_ports.with(|linked| {
+                    ids.with(|ids| {
+                        ids.iter()
+                            .map(|id| {
+                                let (errors, warnings) = if viewing {
+                                    (0, 0)
+                                } else {
+                                    problems.get(id.as_str()).copied().unwrap_or_default()
+                                };
+                                let marks = Marks {
+                                    start: start.as_ref() == Some(id),
+                                    selected: sel.contains(id),
+                                    dragged: drag.contains(id),
+                                    on_path: on_path.contains_key(id),
+                                    current: current.as_ref() == Some(id),
+                                    errors,
+                                    warnings,
+                                    linked: linked.get(id).cloned().unwrap_or_default(),
+                                };
+                                (id.clone(), marks)
+                            })
+                            .collect()
+                    })
+                })
+            })
+        });
+        let edge_selected = PerKey::new(move || set_of(selected.with(|s| s.edge.clone())));
+        let edge_on_path = PerKey::new(move || {
+            path.with(|p| set_of(p.windows(2).map(|w| (w[0].clone(), w[1].clone()))))
+        });
         Ed {
             bot: data.bot.id,
             bot_name: StoredValue::new(data.bot.name.clone()),
@@ -180,15 +248,17 @@ impl Ed {
             shown,
             index,
             report,
-            problems_by_node,
-            linked_ports,
+            nodes,
+            marks,
+            edge_selected,
+            edge_on_path,
             step_names,
             catalog,
-            selected: RwSignal::new(Selection::default()),
+            selected,
             view: RwSignal::new(Viewport::default()),
-            dragging: RwSignal::new(Vec::new()),
+            dragging,
             drag_offset: RwSignal::new((0.0, 0.0)),
-            path: RwSignal::new(Vec::new()),
+            path,
             revision: RwSignal::new(data.revision),
             saved_doc: StoredValue::new(hist.with_untracked(|h| h.present().clone())),
             save: RwSignal::new(SaveState::Saved),
@@ -406,12 +476,6 @@ impl Ed {
         if self.apply(op, None) {
             self.selected.set(Selection::default());
         }
-    }
-
-    /// Problems of one node: (errors, warnings).
-    pub fn problem_counts(&self, id: &NodeId) -> (usize, usize) {
-        self.problems_by_node
-            .with(|m| m.get(id.as_str()).copied().unwrap_or_default())
     }
 
     /// A node of what is shown, found through the index.
