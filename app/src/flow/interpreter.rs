@@ -328,9 +328,19 @@ pub fn step(flow: &ValidFlow, session: Session, input: Input, ctx: &Ctx) -> Step
 }
 
 /// Parses a decimal number exactly, as millionths: `"12.5"` → 12_500_000.
-/// Commas count as decimal points when there is no dot.
+/// With a dot, commas group thousands (`"1,000.50"`); without one, a comma
+/// is the decimal point (`"12,5"`). One comma before exactly three digits
+/// (`"1,000"`) is a thousand to some shoppers and one to others: it is
+/// refused rather than guessed.
 pub fn parse_decimal(s: &str) -> Option<i128> {
     let s = s.trim();
+    if !s.contains('.')
+        && let Some((_, after)) = s.split_once(',')
+        && after.len() == 3
+        && after.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
     let s = if s.contains('.') {
         s.replace(',', "")
     } else {
@@ -1459,7 +1469,7 @@ fn reprompt_for(kind: AskKind) -> &'static str {
         AskKind::Phone => {
             "That doesn't look like a phone number. Please type it with the country code, like +1 650 555 1234."
         }
-        AskKind::Number => "Please answer with a number.",
+        AskKind::Number => "Please answer with a number, like 1000 or 12.5.",
         AskKind::Address => "Please type your full address: street and number, postcode and city.",
     }
 }
@@ -1479,6 +1489,12 @@ mod tests {
         assert_eq!(n(".5").as_deref(), Some("0.5"));
         assert_eq!(n("3.000001").as_deref(), Some("3.000001"));
         assert_eq!(n("1.000.50"), None);
+        // A thousand, or one? Asked again rather than guessed.
+        assert_eq!(n("1,000"), None);
+        assert_eq!(n("2,500"), None);
+        assert_eq!(n("1,000,000"), None);
+        assert_eq!(n("2,50").as_deref(), Some("2.5"));
+        assert_eq!(n("2,5000").as_deref(), Some("2.5"));
         assert_eq!(n("twelve"), None);
         // What is stored reads back as the same number.
         for t in ["1,000.50", "12,5", "-0.25", "0.000001"] {
