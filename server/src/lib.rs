@@ -323,21 +323,28 @@ pub fn spawn_workers(state: &AppState) {
 
 /// Serves `app` on `listener` with TCP_NODELAY until a shutdown signal.
 pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> anyhow::Result<()> {
-    use axum::serve::ListenerExt;
-    // Without TCP_NODELAY, Nagle's algorithm meets delayed ACKs and small
-    // responses wait ~40 ms each.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::warn!(error = %e, "could not set TCP_NODELAY");
-        }
-    });
     axum::serve(
-        listener,
+        with_nodelay(listener),
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(ops::shutdown_signal())
     .await
     .context("serving")
+}
+
+/// `listener`, setting TCP_NODELAY on every socket it accepts. Without it,
+/// Nagle's algorithm meets delayed ACKs and small responses wait ~40 ms
+/// each.
+pub fn with_nodelay(
+    listener: tokio::net::TcpListener,
+) -> axum::serve::TapIo<tokio::net::TcpListener, fn(&mut tokio::net::TcpStream)> {
+    use axum::serve::ListenerExt;
+    fn nodelay(tcp: &mut tokio::net::TcpStream) {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::warn!(error = %e, "could not set TCP_NODELAY");
+        }
+    }
+    listener.tap_io(nodelay as fn(&mut tokio::net::TcpStream))
 }
 
 /// A connection string with its password hidden, for logs.
@@ -356,7 +363,21 @@ pub fn redact(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::redact;
+    use super::{redact, with_nodelay};
+
+    #[tokio::test]
+    async fn accepted_sockets_send_small_segments_at_once() {
+        use axum::serve::Listener;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut listener = with_nodelay(listener);
+        let (accepted, client) =
+            tokio::join!(listener.accept(), tokio::net::TcpStream::connect(addr));
+        let (io, _) = accepted;
+        assert!(io.nodelay().unwrap(), "TCP_NODELAY on the accepted socket");
+        // Sockets do not have it by default, so the check means something.
+        assert!(!client.unwrap().nodelay().unwrap());
+    }
 
     #[test]
     fn passwords_are_redacted_from_urls() {
