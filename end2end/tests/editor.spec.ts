@@ -153,8 +153,15 @@ test('a merchant builds, tries and publishes a shop flow, and a shopper buys thr
   await page.keyboard.press('Control+Shift+z');
   expect(await position(page, 'end')).toEqual(after);
 
+  // Selecting one connection, then another, moves the mark.
+  const first = page.locator('[data-edge-from="message"][data-edge-port="next"]');
+  const placed = page.locator('[data-edge-from="checkout"][data-edge-port="placed"]');
+  await first.locator('.edge-hit').click({ force: true });
+  await expect(first).toHaveClass(/selected/);
   // Delete a selected connection, then undo and redo the deletion.
-  await page.locator('[data-edge-from="checkout"][data-edge-port="placed"] .edge-hit').click({ force: true });
+  await placed.locator('.edge-hit').click({ force: true });
+  await expect(placed).toHaveClass(/selected/);
+  await expect(first).not.toHaveClass(/selected/);
   await page.keyboard.press('Delete');
   await expect(page.locator('.edge')).toHaveCount(3);
   await expect(problems).toContainText('has nowhere to go after “Order placed”');

@@ -55,17 +55,19 @@ where
     /// changed, and only those.
     fn apply(&self, values: HashMap<K, V>) {
         // Changes are collected first and set after, outside the map.
-        let mut changed = Vec::new();
-        self.signals.update_value(|signals| {
-            signals.retain(|key, signal| {
-                let value = values.get(key);
-                if signal.with_untracked(|old| old.as_ref() != value) {
-                    changed.push((signal.clone(), value.cloned()));
-                }
-                // A key that is gone drops its signal; its readers see
-                // `None` and are on their way out.
-                value.is_some()
-            });
+        // A key the source leaves out keeps its signal, set to `None`: its
+        // readers stay subscribed to it (a connection that is not selected
+        // now may be later, a deleted step may come back with undo).
+        let changed: Vec<_> = self.signals.with_value(|signals| {
+            signals
+                .iter()
+                .filter_map(|(key, signal)| {
+                    let value = values.get(key);
+                    signal
+                        .with_untracked(|old| old.as_ref() != value)
+                        .then(|| (signal.clone(), value.cloned()))
+                })
+                .collect()
         });
         self.latest.set_value(Some(values));
         for (signal, value) in changed {
@@ -156,6 +158,21 @@ mod tests {
         assert_eq!((a.get(), b.get(), c.get()), (None, Some(2), Some(3)));
         assert_eq!(runs.load(Ordering::SeqCst), 1);
         assert!(keyed.has(&"b") && !keyed.has(&"a"));
+
+        // A key that stays out while the source changes, then comes (a
+        // connection selected after another one was), reaches its readers.
+        let d = Memo::new(move |_| keyed.get(&"d"));
+        assert_eq!(d.get(), None);
+        source.update(|m| {
+            m.insert("b", 20);
+        });
+        keyed.refresh();
+        assert_eq!((b.get(), d.get()), (Some(20), None));
+        source.update(|m| {
+            m.insert("d", 4);
+        });
+        keyed.refresh();
+        assert_eq!(d.get(), Some(4));
     }
 
     #[test]
