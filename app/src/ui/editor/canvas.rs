@@ -347,7 +347,7 @@ fn ViewingBanner() -> impl IntoView {
 /// A node's stored position, as a Memo over the node's own signal: an edit
 /// elsewhere in the flow does not even re-check it.
 fn position_of(ed: Ed, id: NodeId) -> Memo<Option<Position>> {
-    Memo::new(move |_| ed.nodes.get(&id).map(|n| n.position))
+    Memo::new(move |_| ed.shown_node(&id, |n| n.position))
 }
 
 /// Where a node is drawn, including a drag in progress.
@@ -378,9 +378,10 @@ fn EdgeView(from: NodeId, port: String, to: NodeId) -> impl IntoView {
     let index = {
         let (from, port) = (from.clone(), port.clone());
         Memo::new(move |_| {
-            ed.nodes
-                .get(&from)
-                .and_then(|n| n.kind.ports().iter().position(|p| p.name == port))
+            ed.shown_node(&from, |n| {
+                n.kind.ports().iter().position(|p| p.name == port)
+            })
+            .flatten()
         })
     };
     let (from_at, to_at) = (position_of(ed, from.clone()), position_of(ed, to.clone()));

@@ -104,6 +104,11 @@ where
         self.signal(key).get()
     }
 
+    /// Reads the value of `key` in place (tracked).
+    pub fn with<T>(&self, key: &K, f: impl FnOnce(Option<&V>) -> T) -> T {
+        self.signal(key).with(|v| f(v.as_ref()))
+    }
+
     /// Whether the source has `key` (tracked).
     pub fn has(&self, key: &K) -> bool {
         self.signal(key).with(Option::is_some)

@@ -96,8 +96,6 @@ pub(crate) struct Ed {
     pub viewing: RwSignal<Option<(i64, FlowDoc)>>,
     /// What the canvas shows: the draft, or the version being viewed.
     pub shown: Memo<FlowDoc>,
-    /// Node positions in `shown.nodes`, by id.
-    pub index: Memo<HashMap<NodeId, usize>>,
     /// The draft's problems, computed in the browser by the server's code.
     pub report: Memo<Report>,
     /// Each node of `shown`, by id, one signal per card.
@@ -145,15 +143,6 @@ impl Ed {
         let shown = Memo::new(move |_| match viewing.get() {
             Some((_, d)) => d,
             None => doc.get(),
-        });
-        let index = Memo::new(move |_| {
-            shown.with(|d| {
-                d.nodes
-                    .iter()
-                    .enumerate()
-                    .map(|(i, n)| (n.id.clone(), i))
-                    .collect()
-            })
         });
         let report = Memo::new(move |_| doc.with(|d| catalog.with_value(|c| validate(d, Some(c)))));
         // Built once per change, so that each card and edge looks itself
@@ -246,7 +235,6 @@ impl Ed {
             doc,
             viewing,
             shown,
-            index,
             report,
             nodes,
             marks,
@@ -478,14 +466,10 @@ impl Ed {
         }
     }
 
-    /// A node of what is shown, found through the index.
+    /// A node of what is shown (tracked: only that node's changes wake
+    /// the caller).
     pub fn shown_node<T>(&self, id: &NodeId, f: impl FnOnce(&Node) -> T) -> Option<T> {
-        self.shown.with(|d| {
-            self.index
-                .with(|ix| ix.get(id).and_then(|&i| d.nodes.get(i)))
-                .filter(|n| n.id == *id)
-                .map(f)
-        })
+        self.nodes.with(id, |n| n.map(f))
     }
 }
 
