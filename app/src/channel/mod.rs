@@ -45,6 +45,12 @@ impl Channel {
     }
 }
 
+/// Whether `url` is a web address (http or https), the only kind a
+/// product picture, a card button or the widget may open.
+pub fn is_web_address(url: &str) -> bool {
+    url.starts_with("https://") || url.starts_with("http://")
+}
+
 /// A tappable choice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Choice {

@@ -281,9 +281,7 @@ pub fn import_csv(
         };
         let image_url = match get("image_url") {
             "" => None,
-            url if url.starts_with("https://") || url.starts_with("http://") => {
-                Some(url.to_string())
-            }
+            url if crate::channel::is_web_address(url) => Some(url.to_string()),
             url => {
                 errors.push(format!(
                     "The image address “{url}” must start with https://."

@@ -7,7 +7,7 @@ use leptos_router::hooks::use_params_map;
 
 use super::{ErrorBox, Frame, format_time};
 use crate::api::{BotPage, SimResult, VersionPage, get_bot_page, get_version_page, simulate_draft};
-use crate::channel::{CardButton, Choice, Outbound};
+use crate::channel::{CardButton, Choice, Outbound, is_web_address};
 use crate::flow::doc::{FlowDoc, HttpMethod, NodeKind};
 use crate::flow::interpreter::Input;
 use crate::flow::simulate::SimLine;
@@ -422,7 +422,6 @@ pub(crate) fn Transcript(
     }
     // The same elements and classes as the widget's chat page
     // (server/src/webchat/chat.html), styled by the one shared stylesheet.
-    let web = |url: &str| url.starts_with("https://") || url.starts_with("http://");
     let choice_box = move |choices: Vec<Choice>| {
         (!choices.is_empty()).then(|| {
             view! {
@@ -436,7 +435,7 @@ pub(crate) fn Transcript(
         })
     };
     let link = move |url: String, label: String| {
-        let href = web(&url).then_some(url);
+        let href = is_web_address(&url).then_some(url);
         view! { <a class="wc-link" href=href target="_blank" rel="noopener noreferrer">{label}</a> }
     };
     let bubbles = lines
@@ -491,7 +490,7 @@ pub(crate) fn Transcript(
                                     let title = card.title.clone();
                                     view! {
                                         <div class="wc-card">
-                                            {card.image_url.filter(|u| web(u)).map(|u| view! { <img src=u alt="" loading="lazy" /> })}
+                                            {card.image_url.filter(|u| is_web_address(u)).map(|u| view! { <img src=u alt="" loading="lazy" /> })}
                                             <strong>{title}</strong>
                                             <span class="wc-sub">{card.subtitle}</span>
                                             {card
@@ -515,7 +514,7 @@ pub(crate) fn Transcript(
                 .into_any(),
                 Outbound::Image { url, caption } => view! {
                     <div class="wc-b wc-bot">
-                        {web(&url).then(|| view! { <img src=url alt=caption.clone().unwrap_or_default() /> })}
+                        {is_web_address(&url).then(|| view! { <img src=url alt=caption.clone().unwrap_or_default() /> })}
                         {caption.map(|c| view! { <div>{c}</div> })}
                     </div>
                 }

@@ -260,7 +260,7 @@ fn merge(
         errors.push("Keep the description to at most 2000 characters.".into());
     }
     if let Some(url) = &p.image_url
-        && !(url.starts_with("https://") || url.starts_with("http://"))
+        && !app::channel::is_web_address(url)
     {
         errors.push("The image address must start with https://.".into());
     }
