@@ -6,6 +6,7 @@
 //!   the pages and the API exchange.
 //! - [`account`]: parsing of emails, passwords and names (pure).
 //! - [`flow`]: the flow document, validation and the interpreter (pure).
+//! - [`editor_core`]: the editor's editing operations and canvas geometry (pure).
 //! - [`commerce`]: money, products, cart and orders (pure).
 //! - [`channel`]: outbound messages and every platform limit (pure).
 //! - [`api`]: the server functions pages load data with, and the `Backend`
@@ -23,6 +24,7 @@ pub mod account;
 pub mod api;
 pub mod channel;
 pub mod commerce;
+pub mod editor_core;
 pub mod flow;
 pub mod model;
 pub mod ui;

@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
 
 use app::flow::doc::*;
-use app::flow::edit::{History, Op, PALETTE, apply, is_tidy, new_node};
+use app::editor_core::edit::{History, Op, PALETTE, apply, is_tidy, new_node};
 use proptest::prelude::*;
 
 /// Where a replacing document comes from.

@@ -4,9 +4,7 @@
 //! built-in templates ([`templates`]). No IO, no clock, no randomness.
 
 pub mod doc;
-pub mod edit;
 pub mod interpreter;
-pub mod layout;
 pub mod payload;
 pub mod simulate;
 pub mod templates;

@@ -261,7 +261,7 @@ pub fn sample_messages(node: &crate::flow::doc::Node, catalog: &CatalogView) -> 
 mod tests {
     use super::*;
     use crate::commerce::{Currency, Money, Product};
-    use crate::flow::edit::blank;
+    use crate::editor_core::edit::blank;
 
     fn catalog() -> CatalogView {
         let usd = Currency::parse("USD").unwrap();

@@ -11,8 +11,8 @@ use wasm_bindgen::JsCast;
 
 use super::{Ed, Selection, Tab};
 use crate::flow::doc::{NodeId, Position};
-use crate::flow::edit::Op;
-use crate::flow::layout::{edge_path, input_anchor, port_anchor, summary};
+use crate::editor_core::edit::Op;
+use crate::editor_core::layout::{edge_path, input_anchor, port_anchor, summary};
 use crate::flow::validate::describe;
 
 /// What the pointer is doing.
@@ -21,7 +21,7 @@ enum Gesture {
     Idle,
     Pan {
         start: (f64, f64),
-        origin: crate::flow::layout::Viewport,
+        origin: crate::editor_core::layout::Viewport,
     },
     Drag {
         start: (f64, f64),

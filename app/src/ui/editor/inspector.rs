@@ -16,7 +16,7 @@ use crate::flow::doc::{
     AskKind, Branch, ChoiceOption, Comparison, HttpMethod, Node, NodeId, NodeKind, PaymentOptions,
     Subject, Trigger,
 };
-use crate::flow::edit::{Op, fresh_port_id, insert_variable, known_variables};
+use crate::editor_core::edit::{Op, fresh_port_id, insert_variable, known_variables};
 use crate::flow::simulate::sample_messages;
 use crate::flow::validate::describe;
 

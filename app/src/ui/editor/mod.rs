@@ -27,8 +27,8 @@ use super::{ErrorBox, Frame};
 use crate::api::{EditorData, SaveOutcome, get_editor, publish_flow, save_flow};
 use crate::commerce::CatalogView;
 use crate::flow::doc::{FlowDoc, Node, NodeId};
-use crate::flow::edit::{History, Op, new_node};
-use crate::flow::layout::{CARD_W, Viewport, bounds, card_rect, free_spot};
+use crate::editor_core::edit::{History, Op, new_node};
+use crate::editor_core::layout::{CARD_W, Viewport, bounds, card_rect, free_spot};
 use crate::flow::{Report, Severity, validate};
 use crate::views::VersionSummary;
 
@@ -647,7 +647,7 @@ pub(crate) mod unsaved {
     pub fn read(bot: i64) -> Option<FlowDoc> {
         let json = storage()?.get_item(&key(bot)).ok().flatten()?;
         let mut doc = FlowDoc::from_json(&json).ok()?;
-        crate::flow::edit::tidy(&mut doc);
+        crate::editor_core::edit::tidy(&mut doc);
         Some(doc)
     }
 

@@ -11,7 +11,7 @@ use super::{Ed, SaveState, Selection, Tab, publish, save_now};
 use crate::api::{get_version_page, restore_flow};
 use crate::flow::Severity;
 use crate::flow::doc::NodeId;
-use crate::flow::edit::{History, Op, PALETTE, read_import};
+use crate::editor_core::edit::{History, Op, PALETTE, read_import};
 use crate::ui::format_time;
 
 #[component]
@@ -171,7 +171,7 @@ fn import(ed: Ed, text: &str) {
         Ok(doc) => {
             let steps = doc.nodes.len();
             let mut tidied = doc.clone();
-            crate::flow::edit::tidy(&mut tidied);
+            crate::editor_core::edit::tidy(&mut tidied);
             if ed.doc.with_untracked(|d| *d == tidied) {
                 ed.flash("The imported flow is the same as yours: nothing changed.");
                 return;
@@ -461,7 +461,7 @@ pub(crate) fn ConflictDialog() -> impl IntoView {
                     ed.conflict.set(None);
                     ed.revision.set(revision);
                     let mut tidy = theirs.clone();
-                    crate::flow::edit::tidy(&mut tidy);
+                    crate::editor_core::edit::tidy(&mut tidy);
                     ed.saved_doc.set_value(tidy);
                     ed.save.set(SaveState::Saved);
                     ed.hist.update(|h| {

@@ -4,7 +4,7 @@
 //! Cards have a fixed width and row heights, so port positions follow from
 //! the document alone and the browser never has to measure anything.
 
-use super::doc::{FlowDoc, Node, NodeKind, Position};
+use crate::flow::doc::{FlowDoc, Node, NodeKind, Position};
 
 /// Card width, in canvas pixels.
 pub const CARD_W: f64 = 220.0;
@@ -250,7 +250,7 @@ pub fn summary(kind: &NodeKind) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flow::edit::blank;
+    use crate::editor_core::edit::blank;
 
     fn node(id: &str, ty: &str, x: f64, y: f64) -> Node {
         Node {

@@ -9,7 +9,7 @@
 
 use std::collections::HashSet;
 
-use super::doc::{
+use crate::flow::doc::{
     AskSettings, Branch, CarouselSettings, CheckoutSettings, ChoiceOption, Comparison,
     ConditionSettings, EndSettings, FlowDoc, HandoffSettings, HttpRequestSettings, MAX_NODES,
     MessageSettings, Node, NodeId, NodeKind, OrderStatusSettings, Position, QuickReplySettings,
@@ -144,7 +144,7 @@ pub fn apply(doc: &FlowDoc, op: &Op) -> Result<FlowDoc, EditError> {
                 return Err(EditError::UnknownNode(to.0.clone()));
             }
             d.edges.retain(|e| !(&e.from == from && &e.port == port));
-            d.edges.push(super::doc::Edge {
+            d.edges.push(crate::flow::doc::Edge {
                 from: from.clone(),
                 port: port.clone(),
                 to: to.clone(),
@@ -422,7 +422,7 @@ pub fn known_variables(doc: &FlowDoc) -> Vec<String> {
             }
             _ => None,
         };
-        if let Some(name) = name.filter(|n| super::text::is_var_name(n)) {
+        if let Some(name) = name.filter(|n| crate::flow::text::is_var_name(n)) {
             vars.push(name);
         }
     }
@@ -571,7 +571,7 @@ const BROKEN: &[&str] = &[
 /// to fix in the editor.
 pub fn read_import(json: &str) -> Result<FlowDoc, Vec<String>> {
     let doc = FlowDoc::from_json(json).map_err(|e| vec![e.to_string()])?;
-    let report = super::validate::validate(&doc, None);
+    let report = crate::flow::validate::validate(&doc, None);
     let broken: Vec<String> = report
         .problems
         .iter()
