@@ -197,7 +197,7 @@ async fn main() {
             &format!("wamid.bench.{n}"),
             "hi",
         );
-        let sig = server::webhooks::sign(SECRET, &body);
+        let sig = server::http::webhooks::sign(SECRET, &body);
         hook_client
             .post(format!("{hook_base}/webhooks/whatsapp"))
             .header("content-type", "application/json")
@@ -235,7 +235,7 @@ async fn main() {
     for i in 0..TURNS {
         let wa = format!("1666{i:07}");
         let body = webhook(&wa, &format!("wamid.turn.{i}"), "hi");
-        let sig = server::webhooks::sign(SECRET, &body);
+        let sig = server::http::webhooks::sign(SECRET, &body);
         let sent = Instant::now();
         http.post(format!("{base}/webhooks/whatsapp"))
             .header("content-type", "application/json")

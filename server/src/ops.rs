@@ -14,7 +14,7 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
 use tower_http::trace::TraceLayer;
 
-use crate::AppState;
+use crate::state::AppState;
 use crate::store::Store;
 
 /// Installs the log subscriber; `filter` is a `tracing` directive string.

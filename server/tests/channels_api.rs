@@ -166,8 +166,8 @@ async fn bad_signatures_malformed_bodies_and_unknown_pages_store_nothing() {
     let cases = [
         None,
         Some("sha256=00".to_string()),
-        Some(server::webhooks::sign("another-secret", &raw)),
-        Some(server::webhooks::sign(meta::APP_SECRET, b"{}")),
+        Some(server::http::webhooks::sign("another-secret", &raw)),
+        Some(server::http::webhooks::sign(meta::APP_SECRET, b"{}")),
     ];
     for sig in cases {
         let mut req = Request::builder()
@@ -193,7 +193,7 @@ async fn bad_signatures_malformed_bodies_and_unknown_pages_store_nothing() {
             .uri("/webhooks/messenger")
             .header(
                 "x-hub-signature-256",
-                server::webhooks::sign(meta::APP_SECRET, &raw),
+                server::http::webhooks::sign(meta::APP_SECRET, &raw),
             )
             .body(Body::from(raw))
             .unwrap();
@@ -217,7 +217,7 @@ async fn bad_signatures_malformed_bodies_and_unknown_pages_store_nothing() {
     assert!(fake.requests().is_empty(), "nothing was answered");
 
     // An oversized body is refused before anything else.
-    let big = vec![b' '; server::webhooks::MAX_WEBHOOK_BYTES + 1];
+    let big = vec![b' '; server::http::webhooks::MAX_WEBHOOK_BYTES + 1];
     let req = Request::builder()
         .method(Method::POST)
         .uri("/webhooks/whatsapp")
@@ -236,7 +236,7 @@ async fn without_secrets_webhooks_are_refused() {
         .uri("/webhooks/messenger")
         .header(
             "x-hub-signature-256",
-            server::webhooks::sign("anything", &raw),
+            server::http::webhooks::sign("anything", &raw),
         )
         .body(Body::from(raw))
         .unwrap();

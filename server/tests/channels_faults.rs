@@ -195,7 +195,7 @@ async fn an_invalid_token_parks_the_channel_until_the_token_is_replaced(db: Db) 
 async fn a_call_that_hangs_times_out_and_is_retried(db: Db) {
     let fake = FakeGraph::start().await;
     let app = TestApp::with_meta_tuned(db, &fake, |s| {
-        s.send_timeout = Duration::from_millis(300);
+        s.workers.sender.timeout = Duration::from_millis(300);
     })
     .await;
     shop(&app).await;
@@ -255,7 +255,8 @@ async fn sends_keep_within_the_configured_rate(db: Db) {
     let fake = FakeGraph::start().await;
     // 10 calls a second per page, no burst.
     let app = TestApp::with_meta_tuned(db, &fake, |s| {
-        s.account_rate = Arc::new(server::ratelimit::Buckets::new(10.0, 1.0));
+        s.workers.sender.account_rate =
+            Arc::new(server::engine::ratelimit::Buckets::new(10.0, 1.0));
     })
     .await;
     shop(&app).await;

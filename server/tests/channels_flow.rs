@@ -664,7 +664,7 @@ async fn no_free_form_message_outside_the_window(db: Db) {
     .await
     .unwrap();
     txn.commit().await.unwrap();
-    state.runner.outbox_work.notify_one();
+    state.engine.wake().outbox.notify_one();
     let deadline = Instant::now() + WAIT;
     loop {
         let status: String =

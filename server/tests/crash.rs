@@ -50,7 +50,7 @@ async fn post_webhook(http: &reqwest::Client, base: &str, body: &Value) -> u16 {
         .header("content-type", "application/json")
         .header(
             "x-hub-signature-256",
-            server::webhooks::sign(meta::APP_SECRET, &raw),
+            server::http::webhooks::sign(meta::APP_SECRET, &raw),
         )
         .body(raw)
         .send()

@@ -9,7 +9,7 @@ use app::flow::interpreter::Input;
 use axum::http::StatusCode;
 use common::{Client, TestApp};
 use serde_json::json;
-use server::runner::Turn;
+use server::engine::Turn;
 use server::store::{BotId, WorkspaceId};
 
 fn multipart(name: &str, content: &str) -> (String, String) {
@@ -246,8 +246,8 @@ async fn orders_are_listed_and_moved_along_with_forms() {
     for (i, input) in inputs.into_iter().enumerate() {
         let event = i.to_string();
         app.state
-            .runner
-            .run(Turn {
+            .engine
+            .apply(Turn {
                 workspace: ws,
                 bot: BotId(bot),
                 channel: "test",

@@ -112,8 +112,8 @@ async fn place_order(app: &TestApp, ws: i64, bot: i64) -> i64 {
         let event = i.to_string();
         let out = app
             .state
-            .runner
-            .run(server::runner::Turn {
+            .engine
+            .apply(server::engine::Turn {
                 workspace: server::store::WorkspaceId(ws),
                 bot: server::store::BotId(bot),
                 channel: "test",
@@ -535,7 +535,7 @@ async fn another_tenants_objects_answer_404(db: Db) {
     let attacked: BTreeSet<&str> = form_attacks(&v).iter().map(|(t, _, _)| *t).collect();
     let mut classified = attacked.clone();
     classified.extend(FORMS_WITHOUT_OBJECTS);
-    let routes: BTreeSet<&str> = server::forms::paths().into_iter().collect();
+    let routes: BTreeSet<&str> = server::http::forms::paths().into_iter().collect();
     assert_eq!(
         routes, classified,
         "a form route is not covered by this test"
@@ -552,7 +552,7 @@ async fn another_tenants_objects_answer_404(db: Db) {
     }
 
     // Every page with a parameter is attacked below.
-    let pages: BTreeSet<String> = server::pages::page_paths()
+    let pages: BTreeSet<String> = server::http::pages::page_paths()
         .into_iter()
         .filter(|p| p.contains('{'))
         .collect();

@@ -175,7 +175,7 @@ async fn each_event_is_answered_once_whichever_instance_receives_it() {
                     .header(header::CONTENT_TYPE, "application/json")
                     .header(
                         "x-hub-signature-256",
-                        server::webhooks::sign(meta::APP_SECRET, &raw),
+                        server::http::webhooks::sign(meta::APP_SECRET, &raw),
                     )
                     .body(Body::from(raw))
                     .unwrap();

@@ -12,7 +12,7 @@ use app::flow::interpreter::Input;
 use axum::http::StatusCode;
 use common::{Client, Db, TestApp, count};
 use serde_json::{Value, json};
-use server::runner::{Outcome, Turn};
+use server::engine::{Applied, Turn};
 use server::store::{BotId, WorkspaceId};
 
 struct Shop {
@@ -58,11 +58,11 @@ async fn shop(db: Db) -> Shop {
 }
 
 impl Shop {
-    async fn turn(&self, user: &str, event: &str, input: Input) -> Outcome {
+    async fn turn(&self, user: &str, event: &str, input: Input) -> Applied {
         self.app
             .state
-            .runner
-            .run(Turn {
+            .engine
+            .apply(Turn {
                 workspace: self.ws,
                 bot: self.bot,
                 channel: "test",
@@ -75,13 +75,13 @@ impl Shop {
             .unwrap()
     }
 
-    async fn text(&self, user: &str, event: &str, text: &str) -> Outcome {
+    async fn text(&self, user: &str, event: &str, text: &str) -> Applied {
         self.turn(user, event, Input::Text { text: text.into() })
             .await
     }
 
     /// Walks a shopper from "hi" to the order confirmation, one event each.
-    async fn buy(&self, user: &str) -> Outcome {
+    async fn buy(&self, user: &str) -> Applied {
         self.text(user, &format!("{user}-1"), "hi").await;
         self.text(user, &format!("{user}-2"), "Browse products")
             .await;
@@ -108,7 +108,7 @@ impl Shop {
     }
 }
 
-fn said(o: &Outcome) -> Vec<String> {
+fn said(o: &Applied) -> Vec<String> {
     o.sent.iter().map(|(_, m)| m.preview()).collect()
 }
 
@@ -253,7 +253,7 @@ async fn concurrent_duplicates_place_one_order(db: Db) {
         s.text("u", "e-final", "cash"),
     );
     let outcomes = [a, b, c, d, e];
-    let applied: Vec<&Outcome> = outcomes.iter().filter(|o| !o.duplicate).collect();
+    let applied: Vec<&Applied> = outcomes.iter().filter(|o| !o.duplicate).collect();
     assert_eq!(applied.len(), 1);
     assert_eq!(applied[0].orders.len(), 1);
     assert_eq!(count(&s.app.db.store, "orders").await, 1);
@@ -552,8 +552,11 @@ async fn http_steps_call_out_and_come_back(db: Db) {
     tokio::spawn(async move { axum::serve(listener, api).await.unwrap() });
 
     let mut app = TestApp::new(db).await;
-    app.state.http_allow_private = true;
-    server::http_calls::spawn(app.state.clone());
+    app.state.workers.http_steps.allow_private = true;
+    server::engine::http_steps::spawn(
+        app.state.engine.clone(),
+        app.state.workers.http_steps.clone(),
+    );
     let (mut c, created) = app.signed_up("ana@example.com", "Ana").await;
     let ws = WorkspaceId(created["workspace_id"].as_i64().unwrap());
     let doc = json!({"schema": 1, "start": "set", "nodes": [
@@ -583,8 +586,8 @@ async fn http_steps_call_out_and_come_back(db: Db) {
 
     let out = app
         .state
-        .runner
-        .run(Turn {
+        .engine
+        .apply(Turn {
             workspace: ws,
             bot: BotId(bot),
             channel: "test",
@@ -610,8 +613,11 @@ async fn http_steps_call_out_and_come_back(db: Db) {
 
     // Without permission, private addresses are refused and the error port taken.
     let mut strict = TestApp::new(db).await;
-    strict.state.http_allow_private = false;
-    server::http_calls::spawn(strict.state.clone());
+    strict.state.workers.http_steps.allow_private = false;
+    server::engine::http_steps::spawn(
+        strict.state.engine.clone(),
+        strict.state.workers.http_steps.clone(),
+    );
     let (mut c2, created2) = strict.signed_up("bo@example.com", "Bo").await;
     let ws2 = WorkspaceId(created2["workspace_id"].as_i64().unwrap());
     let bot2 = c2
@@ -630,8 +636,8 @@ async fn http_steps_call_out_and_come_back(db: Db) {
         .await;
     let out = strict
         .state
-        .runner
-        .run(Turn {
+        .engine
+        .apply(Turn {
             workspace: ws2,
             bot: BotId(bot2),
             channel: "test",

@@ -8,9 +8,10 @@ use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 use utoipa::ToSchema;
 
-use crate::AppState;
-use crate::auth::{self, NewToken, SESSION_USER, SESSION_WORKSPACE, require, workspace};
-use crate::error::{ApiError, ApiResult};
+use super::{require, workspace, workspace_for_login};
+use crate::auth::{NewToken, SESSION_USER, SESSION_WORKSPACE};
+use crate::http::error::{ApiError, ApiResult};
+use crate::state::AppState;
 use crate::store::{
     MemberRow, NewSignup, StoreError, TokenId, TokenRow, UserId, UserRow, WorkspaceId,
 };
@@ -154,7 +155,7 @@ pub async fn start_session(
     session: &Session,
     user: &UserRow,
 ) -> ApiResult<LoginResponse> {
-    let membership = auth::workspace_for_login(state, user.id, user.last_workspace_id).await?;
+    let membership = workspace_for_login(state, user.id, user.last_workspace_id).await?;
     session
         .cycle_id()
         .await

@@ -6,9 +6,9 @@ use app::model::{BotSummary, Principal, Role};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::AppState;
-use crate::auth::{require, workspace};
-use crate::error::{ApiError, ApiResult};
+use super::{require, workspace};
+use crate::http::error::{ApiError, ApiResult};
+use crate::state::AppState;
 use crate::store::{BotId, BotRow};
 
 fn bot_summary(b: BotRow) -> BotSummary {

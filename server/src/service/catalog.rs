@@ -8,9 +8,9 @@ use app::views::ProductView;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::AppState;
-use crate::auth::{require, workspace};
-use crate::error::{ApiError, ApiResult};
+use super::{require, workspace};
+use crate::http::error::{ApiError, ApiResult};
+use crate::state::AppState;
 use crate::store::{ProductFilter, ProductId, ProductRow, StoreError};
 
 /// The view of a stored product.

@@ -7,9 +7,9 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::order_summary;
-use crate::AppState;
-use crate::auth::{require, workspace};
-use crate::error::{ApiError, ApiResult};
+use super::{require, workspace};
+use crate::http::error::{ApiError, ApiResult};
+use crate::state::AppState;
 use crate::store::{BotId, ChannelId, ChannelRow, ConversationId, StoreError};
 
 /// `POST /api/v1/channels`.
@@ -340,7 +340,7 @@ pub async fn update_channel(
         .ok_or_else(|| ApiError::not_found("channel"))?;
     if sealed.is_some() {
         // Messages parked on a stopped channel may go now.
-        state.runner.outbox_work.notify_one();
+        state.engine.wake().outbox.notify_one();
     }
     Ok(channel_view(state, &updated))
 }

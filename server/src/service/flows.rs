@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::actor_name;
-use crate::AppState;
-use crate::auth::{require, workspace};
-use crate::error::{ApiError, ApiResult};
+use super::{require, workspace};
+use crate::http::error::{ApiError, ApiResult};
+use crate::state::AppState;
 use crate::store::{BotId, DraftSave};
 use app::flow::simulate::{SimLine, simulate};
 

@@ -9,10 +9,10 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::actor_name;
-use crate::AppState;
-use crate::auth::{require, workspace};
-use crate::error::{ApiError, ApiResult};
-use crate::runner::{Turn, order_url};
+use super::{require, workspace};
+use crate::engine::turns::{Turn, order_url};
+use crate::http::error::{ApiError, ApiResult};
+use crate::state::AppState;
 use crate::store::{OrderId, OrderRow, StatusChange, WorkspaceId};
 
 /// The summary of an order.
@@ -144,8 +144,8 @@ async fn tell_conversation_paid(state: &AppState, ws: WorkspaceId, order: &Order
     };
     let event = format!("order:{}:paid", order.id.0);
     let result = state
-        .runner
-        .run(Turn {
+        .engine
+        .apply(Turn {
             workspace: ws,
             bot,
             channel: &conv.channel,

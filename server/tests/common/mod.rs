@@ -195,16 +195,16 @@ impl TestApp {
         tune: impl FnOnce(&mut AppState),
     ) -> TestApp {
         let mut app = TestApp::new(db).await;
-        app.state.graph_url = fake.url.as_str().into();
+        app.state.workers.sender.graph_url = fake.url.as_str().into();
         app.state.meta_app_secret = Some(meta::APP_SECRET.into());
         app.state.meta_verify_token = Some(meta::VERIFY_TOKEN.into());
-        app.state.retry_base_ms = 20;
-        app.state.account_rate =
-            std::sync::Arc::new(server::ratelimit::Buckets::new(1000.0, 1000.0));
+        app.state.workers.sender.retry_base_ms = 20;
+        app.state.workers.sender.account_rate =
+            std::sync::Arc::new(server::engine::ratelimit::Buckets::new(1000.0, 1000.0));
         tune(&mut app.state);
         app.router = server::router(app.state.clone());
         server::spawn_workers(&app.state);
-        server::runner::spawn_announcements(app.state.clone());
+        server::engine::live::spawn_announcements(app.state.engine.clone());
         app
     }
 
@@ -219,15 +219,16 @@ impl TestApp {
         // tokens another sealed.
         state.secret_key = self.state.secret_key.clone();
         state.sealer = self.state.sealer.clone();
-        state.graph_url = self.state.graph_url.clone();
+        state.workers.sender.graph_url = self.state.workers.sender.graph_url.clone();
         state.meta_app_secret = self.state.meta_app_secret.clone();
         state.meta_verify_token = self.state.meta_verify_token.clone();
-        state.retry_base_ms = self.state.retry_base_ms;
-        state.account_rate = std::sync::Arc::new(server::ratelimit::Buckets::new(1000.0, 1000.0));
+        state.workers.sender.retry_base_ms = self.state.workers.sender.retry_base_ms;
+        state.workers.sender.account_rate =
+            std::sync::Arc::new(server::engine::ratelimit::Buckets::new(1000.0, 1000.0));
         if workers {
             server::spawn_workers(&state);
         }
-        server::runner::spawn_announcements(state.clone());
+        server::engine::live::spawn_announcements(state.engine.clone());
         TestApp {
             router: server::router(state.clone()),
             state,
@@ -249,7 +250,7 @@ impl TestApp {
             .header(header::CONTENT_TYPE, "application/json")
             .header(
                 "x-hub-signature-256",
-                server::webhooks::sign(meta::APP_SECRET, &raw),
+                server::http::webhooks::sign(meta::APP_SECRET, &raw),
             )
             .body(Body::from(raw))
             .expect("request");

@@ -6,14 +6,14 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::AppState;
-use crate::auth::Auth;
-use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiJson, PathId, PathIds};
+use crate::http::auth::Auth;
+use crate::http::error::{ApiResult, ErrorBody};
+use crate::http::extract::{ApiJson, PathId, PathIds};
 use crate::service::{
     self, Draft, SaveDraftRequest, SavedDraft, SimulateRequest, SimulateResponse, TemplateSummary,
     Validation, VersionDetail, VersionSummary,
 };
+use crate::state::AppState;
 
 /// The built-in templates.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

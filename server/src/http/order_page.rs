@@ -6,16 +6,10 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
-use crate::AppState;
 use crate::service::order_summary;
+use crate::state::AppState;
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
+use super::escape::html as esc;
 
 const STYLE: &str = "body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;background:#f6f7fb;color:#1d2330;margin:0}\
 main{max-width:32rem;margin:2rem auto;background:#fff;border:1px solid #dfe3ea;border-radius:10px;padding:1.5rem}\

@@ -7,11 +7,11 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::AppState;
-use crate::auth::Auth;
-use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiJson, PathId};
+use crate::http::auth::Auth;
+use crate::http::error::{ApiResult, ErrorBody};
+use crate::http::extract::{ApiJson, PathId};
 use crate::service::{self, ConnectRequest, UpdateChannel};
+use crate::state::AppState;
 
 /// The workspace's channels.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

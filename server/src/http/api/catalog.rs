@@ -7,11 +7,11 @@ use axum::http::{HeaderMap, StatusCode, header};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::AppState;
-use crate::auth::Auth;
-use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiJson, PathId};
+use crate::http::auth::Auth;
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::extract::{ApiJson, PathId};
 use crate::service::{self, ImportResult, ProductInput, ProductView};
+use crate::state::AppState;
 use crate::store::ProductFilter;
 
 /// A list of products.

@@ -15,8 +15,8 @@ use axum::routing::{delete, get, patch, post};
 use axum::{Json, Router};
 use utoipa::OpenApi;
 
-use crate::AppState;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
+use crate::state::AppState;
 
 use accounts::*;
 use bots::*;

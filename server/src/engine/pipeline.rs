@@ -1,6 +1,6 @@
 //! The inbox worker: applies stored events to conversations, one shopper at
 //! a time and in platform-timestamp order, each in one transaction with its
-//! replies, orders and the inbox row itself (see [`crate::runner`]).
+//! replies, orders and the inbox row itself (see [`crate::engine::turns`]).
 //!
 //! It wakes when a webhook or the web chat stores an event, and every few
 //! seconds anyway, so work left by a crash or by another instance is picked
@@ -14,21 +14,27 @@ use std::time::Duration;
 
 use app::flow::interpreter::Input;
 
-use crate::AppState;
-use crate::runner::{RunError, Turn, Via};
+use super::Engine;
+use super::turns::{Delivery, Turn, TurnError};
 use crate::store::{ChannelId, now_ms};
 
 /// Attempts at an event before it is set aside as failed.
 const MAX_ATTEMPTS: i64 = 5;
 
+/// The inbox worker's settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Events older than this are recorded, not answered.
+    pub max_event_age_ms: i64,
+}
+
 /// Starts the worker.
-pub fn spawn(state: AppState) {
+pub fn spawn(engine: Engine, settings: Settings) {
     tokio::spawn(async move {
         let busy: Arc<Mutex<HashSet<(ChannelId, String)>>> = Arc::default();
         loop {
-            let work = state.runner.inbox_work.clone();
-            let woken = work.notified();
-            match state.store.pending_inbox_groups(64).await {
+            let woken = engine.wake().inbox.notified();
+            match engine.store().pending_inbox_groups(64).await {
                 Ok(groups) => {
                     for group in groups {
                         let fresh = busy
@@ -36,15 +42,16 @@ pub fn spawn(state: AppState) {
                             .unwrap_or_else(|p| p.into_inner())
                             .insert(group.clone());
                         if fresh {
-                            let state = state.clone();
+                            let engine = engine.clone();
+                            let settings = settings.clone();
                             let busy = busy.clone();
                             tokio::spawn(async move {
-                                drain(&state, &group.0, &group.1).await;
+                                drain(&engine, &settings, &group.0, &group.1).await;
                                 busy.lock()
                                     .unwrap_or_else(|p| p.into_inner())
                                     .remove(&group);
                                 // Anything that arrived meanwhile gets a look.
-                                state.runner.inbox_work.notify_one();
+                                engine.wake().inbox.notify_one();
                             });
                         }
                     }
@@ -57,9 +64,10 @@ pub fn spawn(state: AppState) {
 }
 
 /// Applies one shopper's pending events until none are left.
-async fn drain(state: &AppState, channel: &ChannelId, user_key: &str) {
+async fn drain(engine: &Engine, settings: &Settings, channel: &ChannelId, user_key: &str) {
+    let store = engine.store();
     loop {
-        let rows = match state.store.pending_inbox(*channel, user_key, 50).await {
+        let rows = match store.pending_inbox(*channel, user_key, 50).await {
             Ok(rows) if !rows.is_empty() => rows,
             Ok(_) => return,
             Err(e) => {
@@ -67,22 +75,21 @@ async fn drain(state: &AppState, channel: &ChannelId, user_key: &str) {
                 return;
             }
         };
-        let Some(ch) = state.store.channel_by_id(*channel).await.ok().flatten() else {
+        let Some(ch) = store.channel_by_id(*channel).await.ok().flatten() else {
             return;
         };
         for row in rows {
             let input: Input = match serde_json::from_str(&row.input) {
                 Ok(i) => i,
                 Err(e) => {
-                    let _ = state
-                        .store
+                    let _ = store
                         .close_inbox(row.id, "failed", &format!("unreadable event: {e}"))
                         .await;
                     continue;
                 }
             };
             let age = now_ms() - row.platform_ts;
-            let answer = row.platform_ts <= 0 || age <= state.max_event_age_ms;
+            let answer = row.platform_ts <= 0 || age <= settings.max_event_age_ms;
             if !answer {
                 metrics::counter!("inbox_skipped_old_total", "channel" => ch.kind.clone())
                     .increment(1);
@@ -98,7 +105,7 @@ async fn drain(state: &AppState, channel: &ChannelId, user_key: &str) {
                 event_id: &row.external_id,
                 input,
             };
-            let via = Via {
+            let via = Delivery {
                 channel_id: ch.id,
                 recipient: &row.recipient,
                 recipient_kind: &row.recipient_kind,
@@ -107,29 +114,24 @@ async fn drain(state: &AppState, channel: &ChannelId, user_key: &str) {
                 answer,
             };
             let started = std::time::Instant::now();
-            match state.runner.run_with(turn, Some(via)).await {
+            match engine.apply_delivered(turn, via).await {
                 Ok(_) => {
                     metrics::histogram!("inbox_apply_seconds")
                         .record(started.elapsed().as_secs_f64());
                 }
-                Err(RunError::NotPublished) => {
-                    let _ = state
-                        .store
+                Err(TurnError::NotPublished) => {
+                    let _ = store
                         .close_inbox(row.id, "skipped", "The bot has not been published yet.")
                         .await;
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, event = %row.external_id, "could not apply an event; will retry");
-                    let attempts = state
-                        .store
+                    let attempts = store
                         .inbox_attempt_failed(row.id, &e.to_string())
                         .await
                         .unwrap_or(MAX_ATTEMPTS);
                     if attempts >= MAX_ATTEMPTS {
-                        let _ = state
-                            .store
-                            .close_inbox(row.id, "failed", &e.to_string())
-                            .await;
+                        let _ = store.close_inbox(row.id, "failed", &e.to_string()).await;
                     } else {
                         // Keep the order: later events of this shopper wait too.
                         tokio::time::sleep(Duration::from_millis(200 * attempts as u64)).await;

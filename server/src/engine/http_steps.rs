@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use app::flow::interpreter::Input;
 
-use crate::AppState;
-use crate::runner::{RunError, Turn};
+use super::Engine;
+use super::turns::{Turn, TurnError};
 use crate::store::HttpCallRow;
 
 /// Longest a merchant's API may take.
@@ -21,29 +21,35 @@ pub const TIMEOUT: Duration = Duration::from_secs(10);
 /// Most of the response body kept (the rest is cut).
 pub const MAX_BODY: usize = 4096;
 
+/// The HTTP-step worker's settings.
+#[derive(Clone)]
+pub struct Settings {
+    /// The one outbound HTTP client.
+    pub http: reqwest::Client,
+    /// Whether flows may call private addresses.
+    pub allow_private: bool,
+}
+
 /// Starts the worker: it wakes when calls are queued and every few seconds.
-pub fn spawn(state: AppState) {
+pub fn spawn(engine: Engine, settings: Settings) {
     tokio::spawn(async move {
         // Calls a stopped process left running come back through
-        // `crate::claims`.
+        // `crate::engine::claims`.
         loop {
-            match state
-                .store
-                .claim_http_calls(&state.runner.instance, 16)
-                .await
-            {
+            match engine.store().claim_http_calls(engine.instance(), 16).await {
                 Ok(calls) if !calls.is_empty() => {
                     for call in calls {
-                        let state = state.clone();
-                        tokio::spawn(async move { perform(state, call).await });
+                        let engine = engine.clone();
+                        let settings = settings.clone();
+                        tokio::spawn(async move { perform(&engine, &settings, call).await });
                     }
                     continue;
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "could not claim HTTP calls"),
             }
-            let work = state.runner.http_work.clone();
-            let _ = tokio::time::timeout(Duration::from_secs(5), work.notified()).await;
+            let woken = engine.wake().http.notified();
+            let _ = tokio::time::timeout(Duration::from_secs(5), woken).await;
         }
     });
 }
@@ -91,7 +97,7 @@ async fn check_target(url: &reqwest::Url, allow_private: bool) -> Result<(), Str
     Ok(())
 }
 
-async fn call(state: &AppState, c: &HttpCallRow) -> Input {
+async fn call(settings: &Settings, c: &HttpCallRow) -> Input {
     let failed = |why: String| {
         tracing::info!(request = %c.request_id, reason = %why, "HTTP step failed");
         Input::HttpResult {
@@ -104,16 +110,16 @@ async fn call(state: &AppState, c: &HttpCallRow) -> Input {
         Ok(u) => u,
         Err(e) => return failed(format!("bad address: {e}")),
     };
-    if let Err(why) = check_target(&url, state.http_allow_private).await {
+    if let Err(why) = check_target(&url, settings.allow_private).await {
         return failed(why);
     }
     let request = match c.method.as_str() {
-        "POST" => state
+        "POST" => settings
             .http
             .post(url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(c.body.clone().unwrap_or_default()),
-        _ => state.http.get(url),
+        _ => settings.http.get(url),
     };
     match request.timeout(TIMEOUT).send().await {
         Ok(res) => {
@@ -133,8 +139,8 @@ async fn call(state: &AppState, c: &HttpCallRow) -> Input {
     }
 }
 
-async fn perform(state: AppState, c: HttpCallRow) {
-    let input = call(&state, &c).await;
+async fn perform(engine: &Engine, settings: &Settings, c: HttpCallRow) {
+    let input = call(settings, &c).await;
     let event = format!("http:{}", c.request_id);
     let turn = Turn {
         workspace: c.workspace_id,
@@ -145,16 +151,16 @@ async fn perform(state: AppState, c: HttpCallRow) {
         event_id: &event,
         input,
     };
-    match state.runner.run(turn).await {
+    match engine.apply(turn).await {
         Ok(_) => {}
-        Err(RunError::Store(e)) => {
+        Err(TurnError::Store(e)) => {
             // The database failed: try the whole call again shortly.
             tracing::warn!(error = %e, request = %c.request_id, "could not deliver an HTTP result; will retry");
             tokio::time::sleep(Duration::from_secs(1)).await;
-            if let Err(e) = state.store.requeue_http_call(c.id).await {
+            if let Err(e) = engine.store().requeue_http_call(c.id).await {
                 tracing::warn!(error = %e, "could not requeue an HTTP call");
             }
-            state.runner.http_work.notify_one();
+            engine.wake().http.notify_one();
             return;
         }
         Err(e) => {
@@ -162,7 +168,7 @@ async fn perform(state: AppState, c: HttpCallRow) {
             tracing::error!(error = %e, request = %c.request_id, "dropping an HTTP result");
         }
     }
-    if let Err(e) = state.store.finish_http_call(c.id).await {
+    if let Err(e) = engine.store().finish_http_call(c.id).await {
         tracing::warn!(error = %e, "could not mark an HTTP call done");
     }
 }

@@ -24,11 +24,11 @@ use axum::routing::{get, post};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
-use crate::AppState;
 use crate::auth::hash_token;
-use crate::error::{ApiError, ApiResult};
-use crate::extract::ApiJson;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::ApiJson;
 use crate::service::{allowed_origins, transcript_entries};
+use crate::state::AppState;
 use crate::store::{ChannelRow, ConversationId, NewInbound, now_ms};
 
 const WIDGET_JS: &str = include_str!("widget.js");
@@ -183,7 +183,7 @@ async fn visitors(
             visitor_token: None,
         }
     } else {
-        crate::extract::parse_json(&body)?
+        crate::http::extract::parse_json(&body)?
     };
     if let Some(token) = req.visitor_token.filter(|t| !t.is_empty())
         && state
@@ -307,7 +307,7 @@ async fn send(
     };
     let new = state.store.insert_inbound(&[event]).await?;
     if new > 0 {
-        state.runner.inbox_work.notify_one();
+        state.engine.wake().inbox.notify_one();
     }
     Ok((
         StatusCode::ACCEPTED,
@@ -435,7 +435,7 @@ async fn stream(
                     .ok()
                     .flatten();
                 if let Some(c) = conv {
-                    wake = Some(state.runner.hub.subscribe(c));
+                    wake = Some(state.engine.live().subscribe(c));
                 }
             }
             if let Some(c) = conv {

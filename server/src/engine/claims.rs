@@ -9,37 +9,37 @@
 
 use std::time::Duration;
 
-use crate::AppState;
+use super::Engine;
 use crate::store::{Backend, CLAIM_LEASE_MS};
 
 /// Starts the task that renews this instance's claims and gives back the
 /// claims of instances that stopped.
-pub fn spawn(state: AppState) {
+pub fn spawn(engine: Engine) {
     tokio::spawn(async move {
-        let me = state.runner.instance.clone();
-        let sole = state.store.backend() == Backend::Sqlite;
-        release(&state, &me, sole).await;
+        let me = engine.instance().clone();
+        let sole = engine.store().backend() == Backend::Sqlite;
+        release(&engine, &me, sole).await;
         let every = Duration::from_millis((CLAIM_LEASE_MS / 3) as u64);
         loop {
             tokio::time::sleep(every).await;
-            if let Err(e) = state.store.renew_claims(&me).await {
+            if let Err(e) = engine.store().renew_claims(&me).await {
                 tracing::warn!(error = %e, "could not renew work claims");
             }
-            release(&state, &me, false).await;
+            release(&engine, &me, false).await;
         }
     });
 }
 
-async fn release(state: &AppState, me: &str, all_others: bool) {
-    match state.store.release_stale_claims(me, all_others).await {
+async fn release(engine: &Engine, me: &str, all_others: bool) {
+    match engine.store().release_stale_claims(me, all_others).await {
         Ok(0) => {}
         Ok(n) => {
             tracing::info!(
                 items = n,
                 "resuming sends and HTTP steps left unfinished by a stopped instance"
             );
-            state.runner.outbox_work.notify_one();
-            state.runner.http_work.notify_one();
+            engine.wake().outbox.notify_one();
+            engine.wake().http.notify_one();
         }
         Err(e) => tracing::warn!(error = %e, "could not give back stale work claims"),
     }

@@ -2,18 +2,18 @@
 //! step it, and store the session, the orders and the outbound messages in
 //! one transaction. Channels feed it events; it never talks to a platform.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use app::channel::Outbound;
 use app::flow::interpreter::{Ctx, Effect, Input, OrderInfo, Session, Status, ValidFlow, step};
 use app::flow::simulate::map_texts;
 use app::flow::{FlowDoc, text};
-use base64::Engine;
-use tokio::sync::Notify;
+use base64::Engine as _;
 
+use super::Engine;
 use crate::store::{
-    BotId, ChannelId, ConversationId, OrderRow, Store, StoreError, WorkspaceId, now_ms,
+    BotId, ChannelId, ConversationId, ConversationRow, OrderRow, StoreError, Txn, WorkspaceId,
+    now_ms,
 };
 
 /// Compiled flows kept in memory; versions never change, so entries never go
@@ -22,7 +22,7 @@ const FLOW_CACHE_MAX: usize = 512;
 
 /// Why a turn could not run.
 #[derive(Debug, thiserror::Error)]
-pub enum RunError {
+pub enum TurnError {
     /// The bot has no published version to talk with.
     #[error("this bot has not been published yet")]
     NotPublished,
@@ -34,9 +34,9 @@ pub enum RunError {
     Store(#[from] StoreError),
 }
 
-impl From<sqlx::Error> for RunError {
+impl From<sqlx::Error> for TurnError {
     fn from(e: sqlx::Error) -> Self {
-        RunError::Store(StoreError::Database(e))
+        TurnError::Store(StoreError::Database(e))
     }
 }
 
@@ -60,9 +60,10 @@ pub struct Turn<'a> {
     pub input: Input,
 }
 
-/// Where an event came from, for events of a real channel.
+/// How an event of a real channel reached us: the stored inbox row and
+/// where replies go.
 #[derive(Debug, Clone, Copy)]
-pub struct Via<'a> {
+pub struct Delivery<'a> {
     /// The channel it arrived on.
     pub channel_id: ChannelId,
     /// Where replies go.
@@ -78,36 +79,9 @@ pub struct Via<'a> {
     pub answer: bool,
 }
 
-/// Live updates of conversations, for web-chat streams on this instance.
-#[derive(Default)]
-pub struct Hub {
-    channels: Mutex<HashMap<ConversationId, tokio::sync::broadcast::Sender<()>>>,
-}
-
-impl Hub {
-    /// Notifications of new messages in a conversation.
-    pub fn subscribe(&self, conv: ConversationId) -> tokio::sync::broadcast::Receiver<()> {
-        let mut map = self.channels.lock().unwrap_or_else(|p| p.into_inner());
-        map.entry(conv)
-            .or_insert_with(|| tokio::sync::broadcast::channel(16).0)
-            .subscribe()
-    }
-
-    /// Wakes the streams of a conversation.
-    pub fn notify(&self, conv: ConversationId) {
-        let mut map = self.channels.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(tx) = map.get(&conv)
-            && tx.send(()).is_err()
-        {
-            // Nobody listens any more.
-            map.remove(&conv);
-        }
-    }
-}
-
 /// What a turn did.
 #[derive(Debug, Clone, Default)]
-pub struct Outcome {
+pub struct Applied {
     /// The conversation.
     pub conversation: Option<ConversationId>,
     /// True when the event had been applied before; nothing was done.
@@ -118,47 +92,33 @@ pub struct Outcome {
     pub orders: Vec<OrderRow>,
 }
 
-/// Runs turns; shared by every request and worker.
-pub struct Runner {
-    store: Store,
-    public_url: Arc<str>,
-    flows: Mutex<HashMap<(BotId, i64), Arc<ValidFlow>>>,
-    /// Woken when HTTP calls are queued.
-    pub http_work: Arc<Notify>,
-    /// Woken when inbound events are stored.
-    pub inbox_work: Arc<Notify>,
-    /// Woken when outbound messages are queued.
-    pub outbox_work: Arc<Notify>,
-    /// Live web-chat streams.
-    pub hub: Arc<Hub>,
-    /// This process's name in work claims (see [`crate::claims`]).
-    pub instance: Arc<str>,
-}
-
-impl Runner {
-    /// A runner over `store`; links in messages use `public_url`.
-    pub fn new(store: Store, public_url: Arc<str>) -> Runner {
-        Runner {
-            store,
-            public_url,
-            flows: Mutex::new(HashMap::new()),
-            http_work: Arc::new(Notify::new()),
-            inbox_work: Arc::new(Notify::new()),
-            outbox_work: Arc::new(Notify::new()),
-            hub: Arc::new(Hub::default()),
-            instance: format!("{:016x}", rand::random::<u64>()).into(),
+impl Applied {
+    fn only(conversation: ConversationId, duplicate: bool) -> Applied {
+        Applied {
+            conversation: Some(conversation),
+            duplicate,
+            ..Applied::default()
         }
     }
+}
 
+/// What the effects of one step asked the workers to do after commit.
+#[derive(Default)]
+struct Wakeups {
+    http: bool,
+    outbox: bool,
+}
+
+impl Engine {
     async fn flow(
         &self,
-        txn: &mut crate::store::Txn,
+        txn: &mut Txn,
         ws: WorkspaceId,
         bot: BotId,
         version: i64,
-    ) -> Result<Arc<ValidFlow>, RunError> {
-        if let Some(f) = self
-            .flows
+    ) -> Result<Arc<ValidFlow>, TurnError> {
+        let flows = &self.inner.flows;
+        if let Some(f) = flows
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(&(bot, version))
@@ -168,12 +128,12 @@ impl Runner {
         let json = txn
             .version_document(ws, bot, version)
             .await?
-            .ok_or(RunError::NotPublished)?;
+            .ok_or(TurnError::NotPublished)?;
         let doc =
-            FlowDoc::from_json(&json).map_err(|e| RunError::BadVersion(version, e.to_string()))?;
+            FlowDoc::from_json(&json).map_err(|e| TurnError::BadVersion(version, e.to_string()))?;
         // Published versions were validated when published.
         let flow = Arc::new(ValidFlow::unchecked(doc));
-        let mut cache = self.flows.lock().unwrap_or_else(|p| p.into_inner());
+        let mut cache = flows.lock().unwrap_or_else(|p| p.into_inner());
         if cache.len() >= FLOW_CACHE_MAX {
             cache.clear();
         }
@@ -183,25 +143,33 @@ impl Runner {
 
     /// Applies one event: exactly once per (conversation, event id), in one
     /// transaction with everything it causes.
-    pub async fn run(&self, turn: Turn<'_>) -> Result<Outcome, RunError> {
-        self.run_with(turn, None).await
+    pub async fn apply(&self, turn: Turn<'_>) -> Result<Applied, TurnError> {
+        self.apply_inner(turn, None).await
     }
 
-    /// [`Runner::run`] for an event of a real channel: the inbox row is
+    /// [`Engine::apply`] for an event of a real channel: the inbox row is
     /// marked in the same transaction, and the conversation learns how to
     /// reach the shopper.
-    pub async fn run_with(
+    pub async fn apply_delivered(
         &self,
         turn: Turn<'_>,
-        via: Option<Via<'_>>,
-    ) -> Result<Outcome, RunError> {
-        let latest = self
-            .store
+        delivery: Delivery<'_>,
+    ) -> Result<Applied, TurnError> {
+        self.apply_inner(turn, Some(delivery)).await
+    }
+
+    async fn apply_inner(
+        &self,
+        turn: Turn<'_>,
+        via: Option<Delivery<'_>>,
+    ) -> Result<Applied, TurnError> {
+        let store = self.store();
+        let latest = store
             .latest_version(turn.workspace, turn.bot)
             .await?
-            .ok_or(RunError::NotPublished)?;
-        let catalog = self.store.catalog(turn.workspace).await?;
-        let mut txn = self.store.transaction().await?;
+            .ok_or(TurnError::NotPublished)?;
+        let catalog = store.catalog(turn.workspace).await?;
+        let mut txn = store.transaction().await?;
         let conv = txn
             .conversation_for_update(
                 turn.workspace,
@@ -213,62 +181,15 @@ impl Runner {
                 "{}",
             )
             .await?;
-        if let Some(v) = via
-            && !txn
-                .finish_inbox(v.inbox_id, if v.answer { "done" } else { "skipped" })
-                .await?
+        if let Recorded::Done { applied, commit } =
+            record_event(&mut txn, &turn, &conv, via).await?
         {
-            txn.rollback().await?;
-            return Ok(Outcome {
-                conversation: Some(conv.id),
-                duplicate: true,
-                ..Outcome::default()
-            });
-        }
-        let body = serde_json::to_string(&turn.input).unwrap_or_default();
-        let preview = input_preview(&turn.input);
-        if !txn
-            .record_inbound(turn.workspace, conv.id, turn.event_id, &body, &preview)
-            .await?
-        {
-            // Applied before under this id: an inbox row for it is closed
-            // too, or the worker would find it pending again and again.
-            if via.is_some() {
+            if commit {
                 txn.commit().await?;
             } else {
                 txn.rollback().await?;
             }
-            return Ok(Outcome {
-                conversation: Some(conv.id),
-                duplicate: true,
-                ..Outcome::default()
-            });
-        }
-        if let Some(v) = via {
-            let from_shopper = matches!(
-                turn.input,
-                Input::Start | Input::Text { .. } | Input::Payload { .. } | Input::CartOrder { .. }
-            );
-            let at = if v.platform_ts > 0 {
-                v.platform_ts
-            } else {
-                now_ms()
-            };
-            txn.touch_conversation(
-                conv.id,
-                Some(v.channel_id),
-                v.recipient,
-                v.recipient_kind,
-                from_shopper.then_some(at),
-            )
-            .await?;
-            if !v.answer {
-                txn.commit().await?;
-                return Ok(Outcome {
-                    conversation: Some(conv.id),
-                    ..Outcome::default()
-                });
-            }
+            return Ok(applied);
         }
         let mut session: Session = serde_json::from_str(&conv.session).unwrap_or_default();
         // A conversation stays on the version it started on; one that ended
@@ -301,37 +222,63 @@ impl Runner {
             catalog: &catalog,
             orders: &order_info,
         };
-        let result = step(&flow, session, turn.input, &ctx);
+        let result = step(&flow, session, turn.input.clone(), &ctx);
 
-        let mut outcome = Outcome {
-            conversation: Some(conv.id),
-            ..Outcome::default()
-        };
+        let mut applied = Applied::only(conv.id, false);
+        let wake = self
+            .store_effects(&mut txn, &turn, conv.id, result.effects, &mut applied)
+            .await?;
+        let session = serde_json::to_string(&result.session).unwrap_or_else(|_| "{}".into());
+        txn.save_session(turn.workspace, conv.id, &session, version)
+            .await?;
+        txn.announce(conv.id).await?;
+        txn.commit().await?;
+        self.live().notify(conv.id);
+        if wake.http {
+            self.wake().http.notify_one();
+        }
+        if wake.outbox {
+            self.wake().outbox.notify_one();
+        }
+        Ok(applied)
+    }
+
+    /// Stores what one step caused: orders, outbound messages and HTTP
+    /// calls, in the turn's transaction.
+    async fn store_effects(
+        &self,
+        txn: &mut Txn,
+        turn: &Turn<'_>,
+        conv: ConversationId,
+        effects: Vec<Effect>,
+        applied: &mut Applied,
+    ) -> Result<Wakeups, TurnError> {
         let status = match turn.channel {
             "messenger" | "whatsapp" => "pending",
             _ => "sent",
         };
         let mut current: Option<OrderRow> = None;
-        let mut http = false;
-        for effect in result.effects {
+        let mut wake = Wakeups::default();
+        for effect in effects {
             match effect {
                 Effect::PlaceOrder { order } => {
                     let (row, created) = txn
-                        .place_order(turn.workspace, turn.bot, conv.id, &order, &page_token())
+                        .place_order(turn.workspace, turn.bot, conv, &order, &page_token())
                         .await?;
                     if created {
                         metrics::counter!("orders_placed_total").increment(1);
-                        outcome.orders.push(row.clone());
+                        applied.orders.push(row.clone());
                     }
                     current = Some(row);
                 }
                 Effect::Send { message } => {
-                    let message = fill_order(message, current.as_ref(), &self.public_url);
+                    let message = fill_order(message, current.as_ref(), &self.inner.public_url);
                     let body = serde_json::to_string(&message).unwrap_or_default();
                     let id = txn
-                        .record_outbound(turn.workspace, conv.id, &body, &message.preview(), status)
+                        .record_outbound(turn.workspace, conv, &body, &message.preview(), status)
                         .await?;
-                    outcome.sent.push((id, message));
+                    applied.sent.push((id, message));
+                    wake.outbox |= status == "pending";
                 }
                 Effect::CallHttp {
                     request_id,
@@ -345,62 +292,90 @@ impl Runner {
                         .unwrap_or_else(|| "GET".into());
                     txn.queue_http_call(
                         turn.workspace,
-                        conv.id,
+                        conv,
                         &request_id,
                         &method,
                         &url,
                         body.as_deref(),
                     )
                     .await?;
-                    http = true;
+                    wake.http = true;
                 }
                 Effect::Handoff { .. } => metrics::counter!("handoffs_total").increment(1),
                 Effect::Visit { .. } | Effect::End => {}
             }
         }
-        let session = serde_json::to_string(&result.session).unwrap_or_else(|_| "{}".into());
-        txn.save_session(turn.workspace, conv.id, &session, version)
-            .await?;
-        txn.announce(conv.id).await?;
-        txn.commit().await?;
-        self.hub.notify(conv.id);
-        if http {
-            self.http_work.notify_one();
-        }
-        if status == "pending" && !outcome.sent.is_empty() {
-            self.outbox_work.notify_one();
-        }
-        Ok(outcome)
+        Ok(wake)
     }
 }
 
-/// Wakes this instance's web-chat streams when another instance changes
-/// their conversation (PostgreSQL). Runs whether or not the workers do:
-/// streams are served either way.
-pub fn spawn_announcements(state: crate::AppState) {
-    tokio::spawn(async move {
-        loop {
-            let mut listener = match state.store.listen_conversations().await {
-                Ok(Some(l)) => l,
-                Ok(None) => return,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot listen for conversation changes; retrying");
-                    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-                    continue;
-                }
-            };
-            loop {
-                match listener.next().await {
-                    Ok(conv) => state.runner.hub.notify(conv),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "lost the conversation listener; reconnecting");
-                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                        break;
-                    }
-                }
-            }
-        }
-    });
+/// Whether a turn goes on after its event was recorded.
+enum Recorded {
+    /// The event is new and to be answered: step the flow.
+    Fresh,
+    /// The turn ends here, committing or rolling back what was written.
+    Done { applied: Applied, commit: bool },
+}
+
+/// Records the event in the transcript (and closes its inbox row), once.
+/// The turn ends here when the event was applied before, or is too old to
+/// answer.
+async fn record_event(
+    txn: &mut Txn,
+    turn: &Turn<'_>,
+    conv: &ConversationRow,
+    via: Option<Delivery<'_>>,
+) -> Result<Recorded, TurnError> {
+    if let Some(v) = via
+        && !txn
+            .finish_inbox(v.inbox_id, if v.answer { "done" } else { "skipped" })
+            .await?
+    {
+        return Ok(Recorded::Done {
+            applied: Applied::only(conv.id, true),
+            commit: false,
+        });
+    }
+    let body = serde_json::to_string(&turn.input).unwrap_or_default();
+    let preview = input_preview(&turn.input);
+    if !txn
+        .record_inbound(turn.workspace, conv.id, turn.event_id, &body, &preview)
+        .await?
+    {
+        // Applied before under this id: an inbox row for it is closed
+        // too, or the worker would find it pending again and again.
+        return Ok(Recorded::Done {
+            applied: Applied::only(conv.id, true),
+            commit: via.is_some(),
+        });
+    }
+    let Some(v) = via else {
+        return Ok(Recorded::Fresh);
+    };
+    let from_shopper = matches!(
+        turn.input,
+        Input::Start | Input::Text { .. } | Input::Payload { .. } | Input::CartOrder { .. }
+    );
+    let at = if v.platform_ts > 0 {
+        v.platform_ts
+    } else {
+        now_ms()
+    };
+    txn.touch_conversation(
+        conv.id,
+        Some(v.channel_id),
+        v.recipient,
+        v.recipient_kind,
+        from_shopper.then_some(at),
+    )
+    .await?;
+    if !v.answer {
+        return Ok(Recorded::Done {
+            applied: Applied::only(conv.id, false),
+            commit: true,
+        });
+    }
+    Ok(Recorded::Fresh)
 }
 
 /// An unguessable token for a hosted order page (256 random bits).

@@ -9,14 +9,14 @@ use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 use utoipa::ToSchema;
 
-use crate::AppState;
-use crate::auth::{Auth, client_ip};
-use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiJson, PathId};
+use crate::http::auth::{Auth, client_ip};
+use crate::http::error::{ApiResult, ErrorBody};
+use crate::http::extract::{ApiJson, PathId};
 use crate::service::{
     self, AddMemberRequest, CreateTokenRequest, CreateWorkspaceRequest, CreatedToken, LoginRequest,
     LoginResponse, SetRoleRequest, SignupRequest, SignupResponse,
 };
+use crate::state::AppState;
 
 #[utoipa::path(post, path = "/api/v1/signup", tag = "accounts",
     request_body = SignupRequest,

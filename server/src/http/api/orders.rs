@@ -6,11 +6,11 @@ use axum::extract::{Query, State};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::AppState;
-use crate::auth::Auth;
-use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiJson, PathId};
+use crate::http::auth::Auth;
+use crate::http::error::{ApiResult, ErrorBody};
+use crate::http::extract::{ApiJson, PathId};
 use crate::service::{self, OrderDetail, OrderSummary, StatusRequest};
+use crate::state::AppState;
 
 /// A list of orders.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

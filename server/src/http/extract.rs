@@ -7,7 +7,7 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 /// A JSON body. Refuses a non-JSON content type (415), an oversized body
 /// (413), malformed JSON (400) and JSON of the wrong shape (422).

@@ -13,13 +13,16 @@
 //! - Platforms take no idempotency key: a crash between a send and its
 //!   commit can repeat that one message part, and no other.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use app::channel::Outbound;
 use app::channel::render::{self, MessengerPart};
 use serde_json::{Value, json};
 
-use crate::AppState;
+use super::Engine;
+use super::ratelimit::Buckets;
+use crate::crypto::Sealer;
 use crate::service::token_context;
 use crate::store::{OutboxRow, now_ms};
 
@@ -167,41 +170,48 @@ pub fn bodies(kind: &str, recipient: &str, recipient_kind: &str, msg: &Outbound)
     }
 }
 
+/// The outbox worker's settings.
+#[derive(Clone)]
+pub struct Settings {
+    /// The one outbound HTTP client.
+    pub http: reqwest::Client,
+    /// Base URL of the Graph API, without a trailing slash.
+    pub graph_url: Arc<str>,
+    /// Calls per page or number.
+    pub account_rate: Arc<Buckets>,
+    /// Messages per WhatsApp recipient.
+    pub pair_rate: Arc<Buckets>,
+    /// First retry delay of failed sends.
+    pub retry_base_ms: i64,
+    /// How long one call to the Graph API may take.
+    pub timeout: Duration,
+}
+
+/// What one send needs: the engine, the key that opens channel tokens, and
+/// the settings.
+#[derive(Clone)]
+struct Sender {
+    engine: Engine,
+    sealer: Sealer,
+    settings: Settings,
+}
+
 /// Starts the worker. Messages a stopped process left half sent come back
-/// through [`crate::claims`].
-pub fn spawn(state: AppState) {
+/// through [`crate::engine::claims`].
+pub fn spawn(engine: Engine, sealer: Sealer, settings: Settings) {
+    let sender = Sender {
+        engine,
+        sealer,
+        settings,
+    };
     tokio::spawn(async move {
         loop {
-            let work = state.runner.outbox_work.clone();
-            let woken = work.notified();
-            match state.store.claim_outbox(&state.runner.instance, 64).await {
+            let store = sender.engine.store();
+            let woken = sender.engine.wake().outbox.notified();
+            match store.claim_outbox(sender.engine.instance(), 64).await {
                 Ok(rows) if !rows.is_empty() => {
                     for row in rows {
-                        let state = state.clone();
-                        tokio::spawn(async move {
-                            let id = row.id;
-                            let attempts = row.attempts;
-                            let inner = {
-                                let state = state.clone();
-                                tokio::spawn(async move { send(&state, row).await })
-                            };
-                            if inner.await.is_err() {
-                                // A bug, not the platform: keep the message
-                                // in line rather than stuck as `sending`.
-                                tracing::error!(message = id, "sending a message panicked");
-                                let _ = state
-                                    .store
-                                    .outbox_retry(
-                                        id,
-                                        attempts + 1,
-                                        now_ms() + backoff_ms(state.retry_base_ms, attempts + 1),
-                                        "Sending failed unexpectedly; it will be tried again.",
-                                    )
-                                    .await;
-                            }
-                            // The conversation's next message may go now.
-                            state.runner.outbox_work.notify_one();
-                        });
+                        tokio::spawn(sender.clone().guarded(row));
                     }
                     continue;
                 }
@@ -211,7 +221,7 @@ pub fn spawn(state: AppState) {
             // Sleep until the next retry is due (new messages wake it
             // sooner); look again at least every second for work queued by
             // other instances.
-            let wait = match state.store.next_outbox_due().await {
+            let wait = match store.next_outbox_due().await {
                 Ok(Some(due)) => Duration::from_millis((due - now_ms()).clamp(10, 1000) as u64),
                 _ => Duration::from_secs(1),
             };
@@ -220,84 +230,110 @@ pub fn spawn(state: AppState) {
     });
 }
 
-/// Parks a message until its channel works again (the merchant replaces
-/// the access token): it stays in line, and nothing more is sent there.
-async fn stop_channel(state: &AppState, row: &OutboxRow, reason: &str) {
-    tracing::error!(channel = row.channel_id.0, %reason, "channel stopped");
-    let s = &state.store;
-    let _ = s.set_channel_health(row.channel_id, reason).await;
-    let _ = s
-        .outbox_retry(
-            row.id,
-            row.attempts,
-            now_ms(),
-            &format!("Waiting for the channel to be reconnected: {reason}"),
-        )
-        .await;
-}
-
-async fn send(state: &AppState, row: OutboxRow) {
-    let s = &state.store;
-    let msg: Outbound = match serde_json::from_str(&row.body) {
-        Ok(m) => m,
-        Err(e) => {
-            let _ = s
-                .outbox_closed(row.id, "failed", &format!("unreadable message: {e}"))
+impl Sender {
+    /// Sends one message; a panic puts it back in line instead of leaving
+    /// it stuck as `sending`.
+    async fn guarded(self, row: OutboxRow) {
+        let id = row.id;
+        let attempts = row.attempts;
+        let inner = {
+            let this = self.clone();
+            tokio::spawn(async move { this.send(row).await })
+        };
+        if inner.await.is_err() {
+            // A bug, not the platform.
+            tracing::error!(message = id, "sending a message panicked");
+            let _ = self
+                .engine
+                .store()
+                .outbox_retry(
+                    id,
+                    attempts + 1,
+                    now_ms() + backoff_ms(self.settings.retry_base_ms, attempts + 1),
+                    "Sending failed unexpectedly; it will be tried again.",
+                )
                 .await;
-            return;
         }
-    };
-    if !matches!(row.kind.as_str(), "messenger" | "whatsapp") {
-        let _ = s.outbox_sent(row.id).await;
-        return;
+        // The conversation's next message may go now.
+        self.engine.wake().outbox.notify_one();
     }
-    // Free-form messages are allowed within 24 hours of the shopper's last
-    // message only; outside it, Meta refuses them anyway.
-    if row.last_inbound_at.is_none_or(|t| now_ms() - t > WINDOW_MS) {
+
+    /// Parks a message until its channel works again (the merchant replaces
+    /// the access token): it stays in line, and nothing more is sent there.
+    async fn stop_channel(&self, row: &OutboxRow, reason: &str) {
+        tracing::error!(channel = row.channel_id.0, %reason, "channel stopped");
+        let s = self.engine.store();
+        let _ = s.set_channel_health(row.channel_id, reason).await;
         let _ = s
-            .outbox_closed(
+            .outbox_retry(
                 row.id,
-                "skipped",
-                "Not sent: more than 24 hours have passed since the shopper's last message, so the platform does not allow free-form messages.",
+                row.attempts,
+                now_ms(),
+                &format!("Waiting for the channel to be reconnected: {reason}"),
             )
             .await;
-        metrics::counter!("outbox_skipped_total", "reason" => "window").increment(1);
-        return;
     }
-    let token = match row.token_ciphertext.as_deref().map(|t| {
-        state
-            .sealer
-            .open(t, &token_context(&row.kind, &row.account))
-    }) {
-        Some(Ok(t)) => t,
-        _ => {
-            let reason = "The channel's access token cannot be read with this server key; reconnect the channel.";
-            stop_channel(state, &row, reason).await;
-            return;
+
+    /// What must hold before a message is sent: it is readable, it goes to
+    /// a Meta channel, the 24-hour window is open and the token opens.
+    /// Answers the message and the token, or closes the row and answers
+    /// `None`.
+    async fn prepare(&self, row: &OutboxRow) -> Option<(Outbound, String)> {
+        let s = self.engine.store();
+        let msg: Outbound = match serde_json::from_str(&row.body) {
+            Ok(m) => m,
+            Err(e) => {
+                let _ = s
+                    .outbox_closed(row.id, "failed", &format!("unreadable message: {e}"))
+                    .await;
+                return None;
+            }
+        };
+        if !matches!(row.kind.as_str(), "messenger" | "whatsapp") {
+            let _ = s.outbox_sent(row.id).await;
+            return None;
         }
-    };
-    let bodies = bodies(&row.kind, &row.recipient, &row.recipient_kind, &msg);
-    let url = format!("{}/{}/messages", state.graph_url, row.account);
-    let pair_key = format!("{}:{}", row.account, row.recipient);
-    for (i, body) in bodies
-        .iter()
-        .enumerate()
-        .skip(row.parts_sent.max(0) as usize)
-    {
-        state.account_rate.acquire(&row.account).await;
-        if row.kind == "whatsapp" {
-            state.pair_rate.acquire(&pair_key).await;
+        // Free-form messages are allowed within 24 hours of the shopper's last
+        // message only; outside it, Meta refuses them anyway.
+        if row.last_inbound_at.is_none_or(|t| now_ms() - t > WINDOW_MS) {
+            let _ = s
+                .outbox_closed(
+                    row.id,
+                    "skipped",
+                    "Not sent: more than 24 hours have passed since the shopper's last message, so the platform does not allow free-form messages.",
+                )
+                .await;
+            metrics::counter!("outbox_skipped_total", "reason" => "window").increment(1);
+            return None;
         }
+        let token = row
+            .token_ciphertext
+            .as_deref()
+            .map(|t| self.sealer.open(t, &token_context(&row.kind, &row.account)));
+        match token {
+            Some(Ok(t)) => Some((msg, t)),
+            _ => {
+                let reason = "The channel's access token cannot be read with this server key; reconnect the channel.";
+                self.stop_channel(row, reason).await;
+                None
+            }
+        }
+    }
+
+    /// One call to the Graph API: the status (0 for no answer), the JSON
+    /// answer and a `Retry-After` in seconds.
+    async fn call(&self, row: &OutboxRow, url: &str, token: &str, body: &Value) -> Answer {
         let started = std::time::Instant::now();
-        let result = state
+        let result = self
+            .settings
             .http
-            .post(&url)
-            .bearer_auth(&token)
+            .post(url)
+            .bearer_auth(token)
             .json(body)
-            .timeout(state.send_timeout)
+            .timeout(self.settings.timeout)
             .send()
             .await;
-        let (status, answer) = match result {
+        let answer = match result {
             Ok(res) => {
                 let status = res.status().as_u16();
                 let retry_after = res
@@ -306,35 +342,80 @@ async fn send(state: &AppState, row: OutboxRow) {
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| v.parse::<i64>().ok());
                 let json: Value = res.json().await.unwrap_or(Value::Null);
-                (status, Some((json, retry_after)))
+                Answer {
+                    status,
+                    json,
+                    retry_after,
+                }
             }
             Err(e) => {
                 tracing::info!(error = %e, "send to Meta failed without an answer");
-                (0, None)
+                Answer {
+                    status: 0,
+                    json: Value::Null,
+                    retry_after: None,
+                }
             }
         };
         metrics::histogram!("graph_call_seconds", "channel" => row.kind.clone())
             .record(started.elapsed().as_secs_f64());
-        let (json, retry_after) = answer.unwrap_or((Value::Null, None));
-        if (200..300).contains(&status) {
-            let id = json["message_id"]
-                .as_str()
-                .or(json["messages"][0]["id"].as_str())
-                .unwrap_or_default()
-                .to_string();
-            if let Err(e) = s.outbox_progress(row.id, i as i64 + 1, &id).await {
-                tracing::warn!(error = %e, "could not record a sent part");
+        answer
+    }
+
+    async fn send(&self, row: OutboxRow) {
+        let Some((msg, token)) = self.prepare(&row).await else {
+            return;
+        };
+        let s = self.engine.store();
+        let bodies = bodies(&row.kind, &row.recipient, &row.recipient_kind, &msg);
+        let url = format!("{}/{}/messages", self.settings.graph_url, row.account);
+        let pair_key = format!("{}:{}", row.account, row.recipient);
+        for (i, body) in bodies
+            .iter()
+            .enumerate()
+            .skip(row.parts_sent.max(0) as usize)
+        {
+            self.settings.account_rate.acquire(&row.account).await;
+            if row.kind == "whatsapp" {
+                self.settings.pair_rate.acquire(&pair_key).await;
             }
-            metrics::counter!("graph_calls_total", "channel" => row.kind.clone(), "outcome" => "ok").increment(1);
-            continue;
+            let answer = self.call(&row, &url, &token, body).await;
+            if (200..300).contains(&answer.status) {
+                let json = &answer.json;
+                let id = json["message_id"]
+                    .as_str()
+                    .or(json["messages"][0]["id"].as_str())
+                    .unwrap_or_default()
+                    .to_string();
+                if let Err(e) = s.outbox_progress(row.id, i as i64 + 1, &id).await {
+                    tracing::warn!(error = %e, "could not record a sent part");
+                }
+                metrics::counter!("graph_calls_total", "channel" => row.kind.clone(), "outcome" => "ok").increment(1);
+                continue;
+            }
+            self.failed(&row, answer).await;
+            return;
         }
+        if let Err(e) = s.outbox_sent(row.id).await {
+            tracing::warn!(error = %e, "could not record a sent message");
+        }
+        metrics::histogram!("outbox_latency_seconds", "channel" => row.kind.clone())
+            .record(((now_ms() - row.created_at).max(0) as f64) / 1000.0);
+    }
+
+    /// Records a failed call: a retry later, a failed message, or a
+    /// stopped channel.
+    async fn failed(&self, row: &OutboxRow, answer: Answer) {
+        let s = self.engine.store();
         let attempt = row.attempts + 1;
-        match classify(status, &json, attempt) {
+        match classify(answer.status, &answer.json, attempt) {
             Failure::Retry { reason, after_ms } if attempt < MAX_ATTEMPTS => {
                 metrics::counter!("graph_calls_total", "channel" => row.kind.clone(), "outcome" => "retry").increment(1);
                 let wait = after_ms
-                    .or(retry_after.map(|s| s.saturating_mul(1000).clamp(0, MAX_BACKOFF_MS)))
-                    .unwrap_or_else(|| backoff_ms(state.retry_base_ms, attempt));
+                    .or(answer
+                        .retry_after
+                        .map(|s| s.saturating_mul(1000).clamp(0, MAX_BACKOFF_MS)))
+                    .unwrap_or_else(|| backoff_ms(self.settings.retry_base_ms, attempt));
                 let _ = s
                     .outbox_retry(row.id, attempt, now_ms() + wait, &reason)
                     .await;
@@ -345,16 +426,20 @@ async fn send(state: &AppState, row: OutboxRow) {
             }
             Failure::Channel { reason } => {
                 metrics::counter!("graph_calls_total", "channel" => row.kind.clone(), "outcome" => "channel").increment(1);
-                stop_channel(state, &row, &reason).await;
+                self.stop_channel(row, &reason).await;
             }
         }
-        return;
     }
-    if let Err(e) = s.outbox_sent(row.id).await {
-        tracing::warn!(error = %e, "could not record a sent message");
-    }
-    metrics::histogram!("outbox_latency_seconds", "channel" => row.kind.clone())
-        .record(((now_ms() - row.created_at).max(0) as f64) / 1000.0);
+}
+
+/// The Graph API's answer to one call.
+struct Answer {
+    /// The HTTP status; 0 when no answer came.
+    status: u16,
+    /// The JSON body, or null.
+    json: Value,
+    /// A `Retry-After` header, in seconds.
+    retry_after: Option<i64>,
 }
 
 #[cfg(test)]

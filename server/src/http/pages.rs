@@ -10,9 +10,7 @@ use app::api::{
 };
 use app::flow::FlowDoc;
 use app::flow::interpreter::Input;
-use app::model::{
-    AppError, AuthVia, BotSummary, MemberSummary, Principal, TokenSummary, WorkspaceSummary,
-};
+use app::model::{AppError, BotSummary, MemberSummary, Principal, TokenSummary, WorkspaceSummary};
 use app::views::{
     ConversationDetail, ConversationSummary, OrderDetail, OrderSummary, ProductView, VersionSummary,
 };
@@ -25,27 +23,19 @@ use leptos::prelude::provide_context;
 use leptos_axum::{AxumRouteListing, LeptosRoutes};
 use tower_sessions::Session;
 
-use crate::auth::take_flash;
-use crate::error::ApiError;
-use crate::{AppState, service};
+use crate::http::error::ApiError;
+use crate::http::forms::take_flash;
+use crate::service;
+use crate::state::AppState;
 
 /// Serves the pages' data from the store, acting as the request's principal.
 pub struct PageBackend {
     state: AppState,
 }
 
-/// The signed-in person of a browser session, if any.
-fn session_principal(parts: &Parts) -> Option<Principal> {
-    parts
-        .extensions
-        .get::<Principal>()
-        .filter(|p| p.via == AuthVia::Session)
-        .cloned()
-}
-
 /// The signed-in person, or the error that asks them to log in.
 fn signed_in(parts: &Parts) -> Result<Principal, AppError> {
-    session_principal(parts).ok_or_else(|| plain(ApiError::unauthenticated()))
+    super::auth::signed_in(&parts.extensions).ok_or_else(|| plain(ApiError::unauthenticated()))
 }
 
 /// The error a server function answers with, its status set on the
@@ -65,7 +55,7 @@ impl Backend for PageBackend {
             Some(session) => take_flash(session).await.map_err(plain)?,
             None => Default::default(),
         };
-        let account = match session_principal(parts) {
+        let account = match super::auth::signed_in(&parts.extensions) {
             Some(p) => Some(Account {
                 email: p.email.clone().unwrap_or_default(),
                 workspace: WorkspaceSummary {
@@ -163,7 +153,7 @@ impl Backend for PageBackend {
         let (revision, document) = service::draft_document(s, &p, id).await.map_err(plain)?;
         let catalog = s
             .store
-            .catalog(crate::auth::workspace(&p))
+            .catalog(crate::service::workspace(&p))
             .await
             .map_err(|e| plain(e.into()))?;
         let versions = service::versions(s, &p, id).await.map_err(plain)?;
@@ -376,10 +366,7 @@ const PUBLIC_ONLY: &[&str] = &["/", "/login", "/signup"];
 pub async fn guard(req: Request, next: Next) -> Response {
     if req.method() == Method::GET || req.method() == Method::HEAD {
         let path = req.uri().path();
-        let signed_in = req
-            .extensions()
-            .get::<Principal>()
-            .is_some_and(|p| p.via == AuthVia::Session);
+        let signed_in = super::auth::signed_in(req.extensions()).is_some();
         let private = PRIVATE
             .iter()
             .any(|p| path == *p || path.starts_with(&format!("{p}/")));

@@ -24,8 +24,8 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-use crate::AppState;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
+use crate::state::AppState;
 use crate::store::{ChannelRow, NewInbound, NewReceipt, NewWatermark};
 
 /// WhatsApp payloads can be up to 3 MB.
@@ -135,7 +135,7 @@ async fn receive(
     match store_events(state, kind, events).await {
         Ok(new) => {
             if new > 0 {
-                state.runner.inbox_work.notify_one();
+                state.engine.wake().inbox.notify_one();
             }
             ack()
         }

@@ -1,0 +1,125 @@
+//! The event engine: everything between a stored event and a reply that
+//! reached the platform. It owns no HTTP routes and never sees `AppState`:
+//! each worker is started with exactly the parts it uses.
+//!
+//! - [`turns`]: applies one event to a conversation, exactly once, in one
+//!   transaction with everything it causes (the shell around the pure
+//!   interpreter).
+//! - [`pipeline`]: the inbox worker, feeding stored webhook and web-chat
+//!   events to [`turns`] in order, one shopper at a time.
+//! - [`sender`]: the outbox worker, sending replies to the Graph API within
+//!   the platforms' rate limits, with retries.
+//! - [`http_steps`]: the worker that performs flows' HTTP request steps.
+//! - [`claims`]: renews this instance's work claims and gives back those of
+//!   stopped instances.
+//! - [`ratelimit`]: token buckets for the send rates.
+//! - [`live`]: wakes this instance's web-chat streams when a conversation
+//!   changes.
+//!
+//! [`Engine`] is the one handle requests and workers share: the turn runner
+//! with its flow cache, the workers' wake-ups, the live streams and this
+//! instance's id.
+
+pub mod claims;
+pub mod http_steps;
+pub mod live;
+pub mod pipeline;
+pub mod ratelimit;
+pub mod sender;
+pub mod turns;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use app::flow::interpreter::ValidFlow;
+use tokio::sync::Notify;
+
+use crate::crypto::Sealer;
+use crate::store::{BotId, Store};
+
+pub use live::LiveStreams;
+pub use turns::{Applied, Delivery, Turn, TurnError};
+
+/// The engine's shared handle; cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    public_url: Arc<str>,
+    flows: Mutex<HashMap<(BotId, i64), Arc<ValidFlow>>>,
+    wake: Wake,
+    live: LiveStreams,
+    instance: Arc<str>,
+}
+
+/// The workers' wake-up calls: each worker also looks every few seconds,
+/// so a missed call only delays work.
+#[derive(Default)]
+pub struct Wake {
+    /// Inbound events were stored.
+    pub inbox: Notify,
+    /// Outbound messages were queued.
+    pub outbox: Notify,
+    /// HTTP steps were queued.
+    pub http: Notify,
+}
+
+impl Engine {
+    /// An engine over `store`; links in messages use `public_url`.
+    pub fn new(store: Store, public_url: Arc<str>) -> Engine {
+        Engine {
+            inner: Arc::new(Inner {
+                store,
+                public_url,
+                flows: Mutex::new(HashMap::new()),
+                wake: Wake::default(),
+                live: LiveStreams::default(),
+                instance: format!("{:016x}", rand::random::<u64>()).into(),
+            }),
+        }
+    }
+
+    /// The workers' wake-up calls.
+    pub fn wake(&self) -> &Wake {
+        &self.inner.wake
+    }
+
+    /// This instance's live web-chat streams.
+    pub fn live(&self) -> &LiveStreams {
+        &self.inner.live
+    }
+
+    /// This process's name in work claims (see [`claims`]).
+    pub fn instance(&self) -> &Arc<str> {
+        &self.inner.instance
+    }
+
+    /// The database.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+}
+
+/// What the background workers need besides the engine, gathered once at
+/// start-up from the configuration.
+#[derive(Clone)]
+pub struct Workers {
+    /// The inbox worker's settings.
+    pub pipeline: pipeline::Settings,
+    /// The outbox worker's settings.
+    pub sender: sender::Settings,
+    /// The HTTP-step worker's settings.
+    pub http_steps: http_steps::Settings,
+}
+
+/// Starts the background workers: work claims, the inbox pipeline, the
+/// sender and the HTTP-step worker.
+pub fn spawn_workers(engine: &Engine, sealer: &Sealer, workers: &Workers) {
+    claims::spawn(engine.clone());
+    pipeline::spawn(engine.clone(), workers.pipeline.clone());
+    sender::spawn(engine.clone(), sealer.clone(), workers.sender.clone());
+    http_steps::spawn(engine.clone(), workers.http_steps.clone());
+}

@@ -1,0 +1,191 @@
+//! Who is asking: the middleware that turns a session cookie or a bearer
+//! token into a [`Principal`] before any handler runs, the Origin check,
+//! and the extractors that hand handlers the principal: [`Auth`] for the
+//! REST API (401 without one) and [`SignedIn`] for the pages' forms (a
+//! redirect to the login page without one). [`principal`] is the one place
+//! either reads it from.
+
+use std::net::{IpAddr, SocketAddr};
+
+use app::model::{AuthVia, Principal, Role};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use tower_sessions::Session;
+
+use crate::auth::{SESSION_USER, SESSION_WORKSPACE, hash_token};
+use crate::http::error::{ApiError, ApiResult};
+use crate::service::workspace_for_login;
+use crate::state::AppState;
+use crate::store::{UserId, WorkspaceId, now_ms};
+
+/// The client address of a request, when the server knows it.
+pub fn client_ip(parts_extensions: &axum::http::Extensions) -> Option<IpAddr> {
+    parts_extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ci| ci.0.ip())
+}
+
+/// Middleware: resolves the principal and stores it in the request's
+/// extensions. A malformed or unknown bearer token is refused here with 401.
+pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    match resolve(&state, req.headers(), req.extensions().get::<Session>()).await {
+        Ok(Some(p)) => {
+            req.extensions_mut().insert(p);
+        }
+        Ok(None) => {}
+        Err(e) => return e.into_response(),
+    }
+    next.run(req).await
+}
+
+fn invalid_token() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::UNAUTHORIZED,
+        "invalid_token",
+        "The API token is not valid. It may have been revoked; create a new one in Settings.",
+    )
+}
+
+async fn resolve(
+    state: &AppState,
+    headers: &HeaderMap,
+    session: Option<&Session>,
+) -> ApiResult<Option<Principal>> {
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let secret = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(invalid_token)?;
+        let row = state
+            .store
+            .token_by_hash(&hash_token(secret))
+            .await?
+            .ok_or_else(invalid_token)?;
+        // Recording every use would turn each read into a write.
+        if row.last_used_at.is_none_or(|t| now_ms() - t > 60_000) {
+            state.store.touch_token(row.workspace_id, row.id).await?;
+        }
+        return Ok(Some(Principal {
+            user_id: None,
+            email: None,
+            workspace_id: row.workspace_id.0,
+            workspace_name: row.workspace_name,
+            role: Role::parse(&row.role).unwrap_or(Role::Viewer),
+            via: AuthVia::Token,
+            token_id: Some(row.id.0),
+        }));
+    }
+    let Some(session) = session else {
+        return Ok(None);
+    };
+    let Some(user_id) = session
+        .get::<i64>(SESSION_USER)
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+    else {
+        return Ok(None);
+    };
+    let Some(user) = state.store.user(UserId(user_id)).await? else {
+        // The account is gone: end the session.
+        session.flush().await.map_err(|e| ApiError::internal(&e))?;
+        return Ok(None);
+    };
+    let chosen = session
+        .get::<i64>(SESSION_WORKSPACE)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    let membership = match chosen {
+        Some(ws) => state.store.membership(user.id, WorkspaceId(ws)).await?,
+        None => None,
+    };
+    let membership = match membership {
+        Some(m) => m,
+        None => {
+            // Removed from that workspace meanwhile: fall back to another.
+            let m = workspace_for_login(state, user.id, user.last_workspace_id).await?;
+            session
+                .insert(SESSION_WORKSPACE, m.workspace_id.0)
+                .await
+                .map_err(|e| ApiError::internal(&e))?;
+            m
+        }
+    };
+    Ok(Some(Principal {
+        user_id: Some(user.id.0),
+        email: Some(user.email),
+        workspace_id: membership.workspace_id.0,
+        role: membership.role(),
+        workspace_name: membership.workspace_name,
+        via: AuthVia::Session,
+        token_id: None,
+    }))
+}
+
+/// The principal the middleware resolved for this request, if any.
+pub fn principal(extensions: &axum::http::Extensions) -> Option<Principal> {
+    extensions.get::<Principal>().cloned()
+}
+
+/// Extractor: the request's principal, or 401.
+pub struct Auth(pub Principal);
+
+impl<S: Send + Sync> FromRequestParts<S> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        principal(&parts.extensions)
+            .map(Auth)
+            .ok_or_else(ApiError::unauthenticated)
+    }
+}
+
+/// The signed-in person behind a session cookie: a principal with a user,
+/// never an API token's.
+pub fn signed_in(extensions: &axum::http::Extensions) -> Option<Principal> {
+    principal(extensions).filter(|p| p.via == AuthVia::Session)
+}
+
+/// Extractor for the pages' forms: the signed-in person (see
+/// [`signed_in`]), or a redirect (303) to the login page.
+pub struct SignedIn(pub Principal);
+
+impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        signed_in(&parts.extensions)
+            .map(SignedIn)
+            .ok_or_else(|| Redirect::to("/login").into_response())
+    }
+}
+
+/// Middleware: refuses state-changing requests whose `Origin` is another
+/// site, so a page elsewhere cannot act with a visitor's session cookie.
+/// Requests without `Origin` (scripts, API clients) pass; the SameSite
+/// cookie already keeps browsers from sending the session cross-site.
+pub async fn check_origin(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe && let Some(origin) = req.headers().get(header::ORIGIN) {
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok());
+        let origin = origin.to_str().unwrap_or("null");
+        let same_host = host.is_some_and(|h| {
+            origin
+                .split_once("://")
+                .is_some_and(|(_, rest)| rest.eq_ignore_ascii_case(h))
+        });
+        if !same_host && origin != &*state.public_url {
+            return ApiError::forbidden("This request came from another website and was refused.")
+                .into_response();
+        }
+    }
+    next.run(req).await
+}

@@ -1,0 +1,302 @@
+//! Form posts for accounts: sign-up, login and logout, API tokens,
+//! members and workspaces.
+
+use axum::extract::State;
+use axum::http::Extensions;
+use axum::response::{IntoResponse, Redirect, Response};
+use tower_sessions::Session;
+
+use app::model::Flash;
+
+use super::{Fields, Next, finish, notice, result};
+use crate::http::auth::{SignedIn, client_ip};
+use crate::http::error::ApiError;
+use crate::http::extract::PathId;
+use crate::service::{self, LoginRequest, SignupRequest};
+use crate::state::AppState;
+
+pub(super) async fn signup(State(state): State<AppState>, session: Session, f: Fields) -> Response {
+    let email = f.get("email");
+    let req = SignupRequest {
+        email: email.clone(),
+        password: f.get("password"),
+        workspace: f.get("workspace"),
+    };
+    let outcome = match service::signup(&state, req).await {
+        Ok(created) => match state
+            .store
+            .user(crate::store::UserId(created.user_id))
+            .await
+        {
+            Ok(Some(user)) => match service::start_session(&state, &session, &user).await {
+                Ok(_) => Next::Done(
+                    "/dashboard".into(),
+                    notice(
+                        "Welcome to Botme! Your workspace is ready. Create your first bot below."
+                            .into(),
+                    ),
+                ),
+                Err(e) => Next::Failed("/login".into(), e, Some(email)),
+            },
+            Ok(None) => return ApiError::internal(&"new user vanished").into_response(),
+            Err(e) => return ApiError::from(e).into_response(),
+        },
+        Err(e) => Next::Failed("/signup".into(), e, Some(email)),
+    };
+    finish(&session, outcome).await
+}
+
+pub(super) async fn login(
+    State(state): State<AppState>,
+    session: Session,
+    ext: Extensions,
+    f: Fields,
+) -> Response {
+    let email = f.get("email");
+    let next = f.get("next");
+    let req = LoginRequest {
+        email: email.clone(),
+        password: f.get("password"),
+    };
+    let outcome = match service::check_login(&state, req, client_ip(&ext)).await {
+        Ok(user) => match service::start_session(&state, &session, &user).await {
+            Ok(_) => return Redirect::to(safe_next(&next)).into_response(),
+            Err(e) => Next::Failed("/login".into(), e, Some(email)),
+        },
+        Err(e) => {
+            let back = if next.is_empty() {
+                "/login".to_string()
+            } else {
+                format!(
+                    "/login?{}",
+                    serde_urlencoded::to_string([("next", safe_next(&next))]).unwrap_or_default()
+                )
+            };
+            Next::Failed(back, e, Some(email))
+        }
+    };
+    finish(&session, outcome).await
+}
+
+pub(super) async fn logout(session: Session) -> Response {
+    if let Err(e) = service::logout(&session).await {
+        return e.into_response();
+    }
+    finish(
+        &session,
+        Next::Done("/login".into(), notice("You are logged out.".into())),
+    )
+    .await
+}
+
+pub(super) async fn create_token(
+    State(state): State<AppState>,
+    session: Session,
+    SignedIn(p): SignedIn,
+    f: Fields,
+) -> Response {
+    let r = match f.role("role") {
+        Ok(role) => {
+            let req = service::CreateTokenRequest {
+                name: f.get("name"),
+                role: Some(role),
+            };
+            service::create_token(&state, &p, req).await
+        }
+        Err(e) => Err(e.into()),
+    };
+    let outcome = result(r, "/settings", |t| {
+        Next::Done(
+            "/settings".into(),
+            Flash {
+                notice: Some(format!("API token “{}” created.", t.summary.name)),
+                new_token: Some(t.token),
+                ..Flash::default()
+            },
+        )
+    });
+    finish(&session, outcome).await
+}
+
+pub(super) async fn revoke_token(
+    State(state): State<AppState>,
+    session: Session,
+    SignedIn(p): SignedIn,
+    PathId(id): PathId,
+) -> Response {
+    let r = service::revoke_token(&state, &p, id).await;
+    let outcome = result(r, "/settings", |()| {
+        Next::Done(
+            "/settings".into(),
+            notice("API token revoked. Programs using it are locked out.".into()),
+        )
+    });
+    finish(&session, outcome).await
+}
+
+pub(super) async fn add_member(
+    State(state): State<AppState>,
+    session: Session,
+    SignedIn(p): SignedIn,
+    f: Fields,
+) -> Response {
+    let r = match f.role("role") {
+        Ok(role) => {
+            let req = service::AddMemberRequest {
+                email: f.get("email"),
+                role,
+            };
+            service::add_member(&state, &p, req).await
+        }
+        Err(e) => Err(e.into()),
+    };
+    let outcome = result(r, "/settings", |m| {
+        Next::Done(
+            "/settings".into(),
+            notice(format!(
+                "{} can now work here as {}.",
+                m.email,
+                m.role.label().to_lowercase()
+            )),
+        )
+    });
+    finish(&session, outcome).await
+}
+
+pub(super) async fn set_member_role(
+    State(state): State<AppState>,
+    session: Session,
+    SignedIn(p): SignedIn,
+    PathId(id): PathId,
+    f: Fields,
+) -> Response {
+    let r = match f.role("role") {
+        Ok(role) => service::set_member_role(&state, &p, id, role).await,
+        Err(e) => Err(e.into()),
+    };
+    let outcome = result(r, "/settings", |m| {
+        Next::Done(
+            "/settings".into(),
+            notice(format!(
+                "{} is now {}.",
+                m.email,
+                m.role.label().to_lowercase()
+            )),
+        )
+    });
+    finish(&session, outcome).await
+}
+
+pub(super) async fn remove_member(
+    State(state): State<AppState>,
+    session: Session,
+    SignedIn(p): SignedIn,
+    PathId(id): PathId,
+) -> Response {
+    let leaving = p.user_id == Some(id);
+    let r = service::remove_member(&state, &p, id).await;
+    let outcome = result(r, "/settings", |()| {
+        if leaving {
+            Next::Done(
+                "/dashboard".into(),
+                notice(format!("You left {}.", p.workspace_name)),
+            )
+        } else {
+            Next::Done("/settings".into(), notice("Member removed.".into()))
+        }
+    });
+    finish(&session, outcome).await
+}
+
+pub(super) async fn create_workspace(
+    State(state): State<AppState>,
+    session: Session,
+    SignedIn(p): SignedIn,
+    f: Fields,
+) -> Response {
+    let req = service::CreateWorkspaceRequest {
+        name: f.get("name"),
+    };
+    let r = match service::create_workspace(&state, &p, req).await {
+        Ok(ws) => service::switch_workspace(&state, &session, &p, ws.id).await,
+        Err(e) => Err(e),
+    };
+    let outcome = result(r, "/settings", |ws| {
+        Next::Done(
+            "/dashboard".into(),
+            notice(format!(
+                "Workspace “{}” created. You are working in it now.",
+                ws.name
+            )),
+        )
+    });
+    finish(&session, outcome).await
+}
+
+pub(super) async fn switch_workspace(
+    State(state): State<AppState>,
+    session: Session,
+    SignedIn(p): SignedIn,
+    f: Fields,
+) -> Response {
+    let r = match f.get("workspace_id").trim().parse::<i64>() {
+        Ok(id) => service::switch_workspace(&state, &session, &p, id).await,
+        Err(_) => Err(ApiError::not_found("workspace")),
+    };
+    let outcome = result(r, "/dashboard", |ws| {
+        Next::Done(
+            "/dashboard".into(),
+            notice(format!("You are now working in {}.", ws.name)),
+        )
+    });
+    finish(&session, outcome).await
+}
+
+/// A `next` value that stays on this site: a bare local path, else the
+/// dashboard. Browsers drop tabs and newlines from URLs and read `\` as
+/// `/`, so `/\t/evil.example` would leave the site; any whitespace, control
+/// character or backslash is refused, as is a second leading slash.
+fn safe_next(next: &str) -> &str {
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next
+            .chars()
+            .any(|c| c == '\\' || c.is_whitespace() || c.is_control());
+    if local { next } else { "/dashboard" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(safe_next("/settings"), "/settings");
+        assert_eq!(safe_next("//evil.example"), "/dashboard");
+        assert_eq!(safe_next("/\\evil.example"), "/dashboard");
+        assert_eq!(safe_next("https://evil.example"), "/dashboard");
+        assert_eq!(safe_next(""), "/dashboard");
+        // Browsers strip tabs and newlines, so these become `//evil.example`.
+        for sneaky in [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r/evil.example",
+            "/\u{0}/evil.example",
+            " //evil.example",
+            "/ /evil.example",
+            "/\u{a0}/evil.example",
+            "/\u{2028}/evil.example",
+            "/x\\..\\/evil.example",
+            "evil.example",
+            "javascript:alert(1)",
+        ] {
+            assert_eq!(safe_next(sneaky), "/dashboard", "{sneaky:?}");
+        }
+        // Ordinary local paths with queries and fragments pass untouched.
+        assert_eq!(
+            safe_next("/bots/3/edit?tab=flow#node-1"),
+            "/bots/3/edit?tab=flow#node-1"
+        );
+        assert_eq!(safe_next("/orders?status=paid"), "/orders?status=paid");
+    }
+}

@@ -1,0 +1,125 @@
+//! [`AppState`]: what request handlers share, built once from the
+//! configuration. Only the HTTP layer and the services take it; the engine's
+//! workers are started with the parts they use (see [`crate::engine`]).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+use crate::auth::{LoginThrottle, Passwords};
+use crate::config::Config;
+use crate::crypto::Sealer;
+use crate::engine::ratelimit::Buckets;
+use crate::engine::{Engine, Workers, http_steps, pipeline, sender};
+use crate::store::Store;
+
+/// Everything a request handler may need; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// Leptos settings: where the site bundle is.
+    pub leptos: LeptosOptions,
+    /// Password hashing.
+    pub passwords: Passwords,
+    /// Failed-login limits.
+    pub throttle: Arc<LoginThrottle>,
+    /// The origin browsers reach the server at, for the Origin check.
+    pub public_url: Arc<str>,
+    /// Whether cookies carry the Secure flag.
+    pub secure_cookies: bool,
+    /// The 32-byte server key.
+    pub secret_key: Arc<[u8; 32]>,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+    /// Applies conversation events, wakes the workers, serves live streams.
+    pub engine: Engine,
+    /// The background workers' settings.
+    pub workers: Workers,
+    /// Seals channel access tokens with the server key.
+    pub sealer: Sealer,
+    /// Meta app secret: verifies webhook signatures.
+    pub meta_app_secret: Option<Arc<str>>,
+    /// The verify token of Meta's webhook handshake.
+    pub meta_verify_token: Option<Arc<str>>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos.clone()
+    }
+}
+
+impl AppState {
+    /// Builds the state from configuration and an open store.
+    pub fn new(config: &Config, store: Store) -> anyhow::Result<AppState> {
+        let public_url = config.public_url();
+        let key = config.load_secret_key()?;
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("Botme/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(5))
+            // A redirect could lead past the private-address check.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        Ok(AppState {
+            store: store.clone(),
+            leptos: leptos_options(config),
+            passwords: Passwords::new()?,
+            throttle: Arc::new(LoginThrottle::new(5, 50, Duration::from_secs(15 * 60))),
+            secure_cookies: public_url.starts_with("https://"),
+            engine: Engine::new(store, public_url.as_str().into()),
+            workers: workers(config, http),
+            public_url: public_url.into(),
+            secret_key: Arc::new(key),
+            max_body_bytes: config.max_body_bytes,
+            sealer: Sealer::new(&key),
+            meta_app_secret: non_empty(config.meta_app_secret.as_deref()),
+            meta_verify_token: non_empty(config.meta_verify_token.as_deref()),
+        })
+    }
+}
+
+fn non_empty(s: Option<&str>) -> Option<Arc<str>> {
+    s.filter(|s| !s.is_empty()).map(Into::into)
+}
+
+/// Where the site bundle is, and whether its files are fingerprinted.
+fn leptos_options(config: &Config) -> LeptosOptions {
+    // cargo-leptos writes hash.txt beside the server binary when it
+    // fingerprints the bundle; use hashed names exactly when it did.
+    let hash_files = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("hash.txt")))
+        .is_some_and(|p| p.exists());
+    LeptosOptions::builder()
+        .output_name("botme")
+        .site_root(config.site_root.to_string_lossy().into_owned())
+        .site_pkg_dir("pkg")
+        .site_addr(config.site_addr)
+        .hash_files(hash_files)
+        .build()
+}
+
+/// The workers' settings from the configuration.
+fn workers(config: &Config, http: reqwest::Client) -> Workers {
+    Workers {
+        pipeline: pipeline::Settings {
+            max_event_age_ms: config.max_event_age_secs.saturating_mul(1000),
+        },
+        sender: sender::Settings {
+            http: http.clone(),
+            graph_url: config.meta_graph_url.trim_end_matches('/').into(),
+            account_rate: Arc::new(Buckets::new(config.send_rate, config.send_rate.max(1.0))),
+            // About one message per six seconds, bursts up to 45 (platforms.md §6).
+            pair_rate: Arc::new(Buckets::new(config.pair_rate_per_min / 60.0, 45.0)),
+            retry_base_ms: config.retry_base_ms.max(1),
+            timeout: sender::CALL_TIMEOUT,
+        },
+        http_steps: http_steps::Settings {
+            http,
+            allow_private: config.http_allow_private,
+        },
+    }
+}
