@@ -2,6 +2,8 @@
 //! names. Pure, so the sign-up page can check a password while it is typed
 //! with exactly the rule the server enforces.
 
+use crate::model::ErrorCode;
+
 use crate::model::AppError;
 
 /// Shortest password accepted.
@@ -56,12 +58,15 @@ impl Email {
         let email = raw.trim().to_lowercase();
         let invalid = || {
             AppError::new(
-                "invalid_email",
+                ErrorCode::InvalidEmail,
                 "Enter an email address like name@example.com.",
             )
         };
         if email.is_empty() {
-            return Err(AppError::new("invalid_email", "Enter your email address."));
+            return Err(AppError::new(
+                ErrorCode::InvalidEmail,
+                "Enter your email address.",
+            ));
         }
         if email.chars().count() > MAX_EMAIL_CHARS
             || email.chars().any(|c| c.is_whitespace() || c.is_control())
@@ -120,7 +125,7 @@ pub fn password_problem(password: &str, email: Option<&str>) -> Option<&'static 
 /// Checks a password; the error says how to choose a better one.
 pub fn check_password(password: &str, email: Option<&str>) -> Result<(), AppError> {
     match password_problem(password, email) {
-        Some(msg) => Err(AppError::new("weak_password", msg)),
+        Some(msg) => Err(AppError::new(ErrorCode::WeakPassword, msg)),
         None => Ok(()),
     }
 }
@@ -130,17 +135,20 @@ pub fn check_password(password: &str, email: Option<&str>) -> Result<(), AppErro
 pub fn parse_name(raw: &str, what: &str) -> Result<String, AppError> {
     let name = raw.trim();
     if name.is_empty() {
-        return Err(AppError::new("invalid_name", format!("Enter a {what}.")));
+        return Err(AppError::new(
+            ErrorCode::InvalidName,
+            format!("Enter a {what}."),
+        ));
     }
     if name.chars().count() > MAX_NAME_CHARS {
         return Err(AppError::new(
-            "invalid_name",
+            ErrorCode::InvalidName,
             format!("Keep the {what} to at most {MAX_NAME_CHARS} characters."),
         ));
     }
     if name.chars().any(char::is_control) {
         return Err(AppError::new(
-            "invalid_name",
+            ErrorCode::InvalidName,
             format!("The {what} cannot contain line breaks or control characters."),
         ));
     }

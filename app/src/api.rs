@@ -5,6 +5,8 @@
 //! which the server implements over its store; this crate never touches a
 //! database itself.
 
+use crate::model::ErrorCode;
+
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -136,7 +138,7 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
         use leptos::server_fn::error::ServerFnErrorErr as E;
         match value {
             E::Request(_) | E::Response(_) => AppError::new(
-                "network",
+                ErrorCode::Network,
                 "Botme could not be reached. Check your connection and try again.",
             ),
             // The body limit cut the request off while it was read (axum's
@@ -145,7 +147,7 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
                 #[cfg(feature = "ssr")]
                 backend::set_status(http::StatusCode::PAYLOAD_TOO_LARGE);
                 AppError::new(
-                    "payload_too_large",
+                    ErrorCode::PayloadTooLarge,
                     "The request body is larger than this server accepts.",
                 )
             }
@@ -153,7 +155,7 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
                 #[cfg(feature = "ssr")]
                 backend::set_status(http::StatusCode::BAD_REQUEST);
                 AppError::new(
-                    "bad_request",
+                    ErrorCode::BadRequest,
                     format!("The request was not understood: {why}"),
                 )
             }

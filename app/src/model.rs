@@ -86,6 +86,151 @@ impl Principal {
     }
 }
 
+/// Every error code Botme answers with, in one place: the `code` of
+/// [`AppError`] and of the REST API's `{"error": {"code", "message"}}`.
+/// Serialized as its snake_case name, which is the stable contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// `already_member`.
+    AlreadyMember,
+    /// `bad_request`.
+    BadRequest,
+    /// `bad_signature`.
+    BadSignature,
+    /// `channel_taken`.
+    ChannelTaken,
+    /// `email_taken`.
+    EmailTaken,
+    /// `forbidden`.
+    Forbidden,
+    /// `illegal_transition`.
+    IllegalTransition,
+    /// `internal`.
+    Internal,
+    /// `invalid_body`.
+    InvalidBody,
+    /// `invalid_channel`.
+    InvalidChannel,
+    /// `invalid_client_id`.
+    InvalidClientId,
+    /// `invalid_credentials`.
+    InvalidCredentials,
+    /// `invalid_csv`.
+    InvalidCsv,
+    /// `invalid_document`.
+    InvalidDocument,
+    /// `invalid_email`.
+    InvalidEmail,
+    /// `invalid_flow`.
+    InvalidFlow,
+    /// `invalid_message`.
+    InvalidMessage,
+    /// `invalid_name`.
+    InvalidName,
+    /// `invalid_product`.
+    InvalidProduct,
+    /// `invalid_role`.
+    InvalidRole,
+    /// `invalid_status`.
+    InvalidStatus,
+    /// `invalid_token`.
+    InvalidToken,
+    /// `last_owner`.
+    LastOwner,
+    /// `malformed_json`.
+    MalformedJson,
+    /// `method_not_allowed`.
+    MethodNotAllowed,
+    /// `network`.
+    Network,
+    /// `not_found`.
+    NotFound,
+    /// `payload_too_large`.
+    PayloadTooLarge,
+    /// `sku_taken`.
+    SkuTaken,
+    /// `stale_revision`.
+    StaleRevision,
+    /// `too_large`.
+    TooLarge,
+    /// `too_many_attempts`.
+    TooManyAttempts,
+    /// `too_many_inputs`.
+    TooManyInputs,
+    /// `unauthenticated`.
+    Unauthenticated,
+    /// `unknown_template`.
+    UnknownTemplate,
+    /// `unknown_user`.
+    UnknownUser,
+    /// `unreadable_body`.
+    UnreadableBody,
+    /// `unsupported_media_type`.
+    UnsupportedMediaType,
+    /// `weak_password`.
+    WeakPassword,
+}
+
+impl ErrorCode {
+    /// The stable snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::AlreadyMember => "already_member",
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::BadSignature => "bad_signature",
+            ErrorCode::ChannelTaken => "channel_taken",
+            ErrorCode::EmailTaken => "email_taken",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::IllegalTransition => "illegal_transition",
+            ErrorCode::Internal => "internal",
+            ErrorCode::InvalidBody => "invalid_body",
+            ErrorCode::InvalidChannel => "invalid_channel",
+            ErrorCode::InvalidClientId => "invalid_client_id",
+            ErrorCode::InvalidCredentials => "invalid_credentials",
+            ErrorCode::InvalidCsv => "invalid_csv",
+            ErrorCode::InvalidDocument => "invalid_document",
+            ErrorCode::InvalidEmail => "invalid_email",
+            ErrorCode::InvalidFlow => "invalid_flow",
+            ErrorCode::InvalidMessage => "invalid_message",
+            ErrorCode::InvalidName => "invalid_name",
+            ErrorCode::InvalidProduct => "invalid_product",
+            ErrorCode::InvalidRole => "invalid_role",
+            ErrorCode::InvalidStatus => "invalid_status",
+            ErrorCode::InvalidToken => "invalid_token",
+            ErrorCode::LastOwner => "last_owner",
+            ErrorCode::MalformedJson => "malformed_json",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::Network => "network",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::SkuTaken => "sku_taken",
+            ErrorCode::StaleRevision => "stale_revision",
+            ErrorCode::TooLarge => "too_large",
+            ErrorCode::TooManyAttempts => "too_many_attempts",
+            ErrorCode::TooManyInputs => "too_many_inputs",
+            ErrorCode::Unauthenticated => "unauthenticated",
+            ErrorCode::UnknownTemplate => "unknown_template",
+            ErrorCode::UnknownUser => "unknown_user",
+            ErrorCode::UnreadableBody => "unreadable_body",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::WeakPassword => "weak_password",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// The error every API answers with: a stable snake_case code for programs
 /// and a sentence for people. Serialized as `{"error": {"code", "message"}}`
 /// by the REST API.
@@ -93,29 +238,29 @@ impl Principal {
 #[error("{message}")]
 pub struct AppError {
     /// Stable, machine-readable code such as `not_found`.
-    pub code: String,
+    pub code: ErrorCode,
     /// A human sentence, safe to show to a merchant.
     pub message: String,
 }
 
 impl AppError {
     /// Builds an error from a code and a sentence.
-    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         AppError {
-            code: code.into(),
+            code,
             message: message.into(),
         }
     }
 
     /// The caller is not signed in.
     pub fn unauthenticated() -> Self {
-        AppError::new("unauthenticated", "Please log in to continue.")
+        AppError::new(ErrorCode::Unauthenticated, "Please log in to continue.")
     }
 
     /// Something went wrong that the caller cannot fix.
     pub fn internal() -> Self {
         AppError::new(
-            "internal",
+            ErrorCode::Internal,
             "Something went wrong on our side. Please try again in a moment.",
         )
     }

@@ -20,7 +20,7 @@ use leptos_router::{
 };
 
 use crate::api::{PageData, get_page_data};
-use crate::model::{AppError, Flash};
+use crate::model::{AppError, ErrorCode, Flash};
 
 /// A speech bubble, inline so that no extra request is needed.
 #[cfg(feature = "ssr")]
@@ -270,15 +270,15 @@ fn FlashBox(flash: Flash) -> impl IntoView {
 /// An error from the server, in plain words.
 #[component]
 pub(crate) fn ErrorBox(error: AppError) -> impl IntoView {
-    let login = error.code == "unauthenticated";
+    let login = error.code == ErrorCode::Unauthenticated;
     // Pages render fully before the status goes out, so it can still match
     // the error: another workspace's object is a 404 here as in the API.
     #[cfg(feature = "ssr")]
     if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
-        resp.set_status(match error.code.as_str() {
-            "not_found" => http::StatusCode::NOT_FOUND,
-            "unauthenticated" => http::StatusCode::UNAUTHORIZED,
-            "forbidden" => http::StatusCode::FORBIDDEN,
+        resp.set_status(match error.code {
+            ErrorCode::NotFound => http::StatusCode::NOT_FOUND,
+            ErrorCode::Unauthenticated => http::StatusCode::UNAUTHORIZED,
+            ErrorCode::Forbidden => http::StatusCode::FORBIDDEN,
             _ => http::StatusCode::INTERNAL_SERVER_ERROR,
         });
     }

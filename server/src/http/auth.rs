@@ -5,6 +5,8 @@
 //! redirect to the login page without one). [`principal`] is the one place
 //! either reads it from.
 
+use app::model::ErrorCode;
+
 use std::net::{IpAddr, SocketAddr};
 
 use app::model::{AuthVia, Principal, Role};
@@ -44,7 +46,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
 fn invalid_token() -> ApiError {
     ApiError::new(
         axum::http::StatusCode::UNAUTHORIZED,
-        "invalid_token",
+        ErrorCode::InvalidToken,
         "The API token is not valid. It may have been revoked; create a new one in Settings.",
     )
 }

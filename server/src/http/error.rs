@@ -3,7 +3,7 @@
 //! fitting status. Internal failures are logged here and reach the client
 //! only as an opaque `internal` error.
 
-use app::model::AppError;
+use app::model::{AppError, ErrorCode};
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -43,7 +43,7 @@ pub struct ErrorDetail {
 
 impl ApiError {
     /// An error with any status.
-    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         ApiError {
             status,
             error: AppError::new(code, message),
@@ -58,12 +58,12 @@ impl ApiError {
     }
 
     /// 400: the body is not what the route takes.
-    pub fn bad_request(code: &str, message: impl Into<String>) -> Self {
+    pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
 
     /// 422: well-formed but unacceptable input.
-    pub fn invalid(code: &str, message: impl Into<String>) -> Self {
+    pub fn invalid(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
     }
 
@@ -72,13 +72,13 @@ impl ApiError {
     pub fn not_found(what: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
-            "not_found",
+            ErrorCode::NotFound,
             format!("No such {what} in this workspace."),
         )
     }
 
     /// 409.
-    pub fn conflict(code: &str, message: impl Into<String>) -> Self {
+    pub fn conflict(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, message)
     }
 
@@ -93,7 +93,7 @@ impl ApiError {
 
     /// 403: signed in, but the role does not allow it.
     pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+        Self::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, message)
     }
 
     /// 500; the cause is logged, never sent.

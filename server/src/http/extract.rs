@@ -1,6 +1,8 @@
 //! Request extractors that fail with the API's error shape instead of
 //! axum's plain-text rejections.
 
+use app::model::ErrorCode;
+
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -30,7 +32,7 @@ fn is_json(headers: &axum::http::HeaderMap) -> bool {
 pub fn too_large() -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
+        ErrorCode::PayloadTooLarge,
         "The request body is larger than this server accepts.",
     )
 }
@@ -46,7 +48,7 @@ where
         if !is_json(req.headers()) {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                ErrorCode::UnsupportedMediaType,
                 "Send the request body as JSON, with the header Content-Type: application/json.",
             ));
         }
@@ -54,7 +56,10 @@ where
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 too_large()
             } else {
-                ApiError::bad_request("unreadable_body", "The request body could not be read.")
+                ApiError::bad_request(
+                    ErrorCode::UnreadableBody,
+                    "The request body could not be read.",
+                )
             }
         })?;
         parse_json(&bytes).map(ApiJson)
@@ -65,16 +70,16 @@ where
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request(
-            "malformed_json",
+            ErrorCode::MalformedJson,
             "The request body is empty; send a JSON object.",
         ));
     }
     serde_json::from_slice(bytes).map_err(|e| {
         use serde_json::error::Category;
         match e.classify() {
-            Category::Data => ApiError::invalid("invalid_body", plain_words(&e)),
+            Category::Data => ApiError::invalid(ErrorCode::InvalidBody, plain_words(&e)),
             _ => ApiError::bad_request(
-                "malformed_json",
+                ErrorCode::MalformedJson,
                 format!(
                     "The request body is not valid JSON (line {}, column {}).",
                     e.line(),

@@ -9,6 +9,8 @@
 //! page) is acknowledged and dropped: Meta would otherwise retry it for
 //! days.
 
+use app::model::ErrorCode;
+
 use std::collections::HashMap;
 
 use app::channel::inbound::{
@@ -147,7 +149,7 @@ async fn receive(
 fn unauthorized() -> Response {
     ApiError::new(
         StatusCode::UNAUTHORIZED,
-        "bad_signature",
+        ErrorCode::BadSignature,
         "The X-Hub-Signature-256 header is missing or does not match the body.",
     )
     .into_response()

@@ -1,5 +1,7 @@
 //! Accounts, workspaces, members and API tokens.
 
+use app::model::ErrorCode;
+
 use std::time::Instant;
 
 use app::account::{Email, check_password, parse_name};
@@ -62,7 +64,7 @@ pub async fn signup(state: &AppState, req: SignupRequest) -> ApiResult<SignupRes
             token: token.secret,
         }),
         Err(StoreError::Conflict("email")) => Err(ApiError::conflict(
-            "email_taken",
+            ErrorCode::EmailTaken,
             "An account with this email already exists. Log in instead.",
         )),
         Err(e) => Err(e.into()),
@@ -124,7 +126,7 @@ pub async fn check_login(
             drop(attempt);
             Err(ApiError::new(
                 axum::http::StatusCode::UNAUTHORIZED,
-                "invalid_credentials",
+                ErrorCode::InvalidCredentials,
                 "That email and password do not match an account.",
             ))
         }
@@ -140,7 +142,7 @@ fn too_many_attempts(wait: std::time::Duration) -> ApiError {
     let minutes = wait.as_secs().div_ceil(60).max(1);
     ApiError::new(
         axum::http::StatusCode::TOO_MANY_REQUESTS,
-        "too_many_attempts",
+        ErrorCode::TooManyAttempts,
         format!(
             "Too many failed attempts. Wait {minutes} minute{} and try again.",
             if minutes == 1 { "" } else { "s" }
@@ -299,7 +301,7 @@ pub async fn add_member(
         .await?
         .ok_or_else(|| {
             ApiError::invalid(
-                "unknown_user",
+                ErrorCode::UnknownUser,
                 "No Botme account uses that email. Ask them to sign up first, then add them.",
             )
         })?;
@@ -311,7 +313,7 @@ pub async fn add_member(
         Ok(()) => {}
         Err(StoreError::Conflict(_)) => {
             return Err(ApiError::conflict(
-                "already_member",
+                ErrorCode::AlreadyMember,
                 "That person is already a member of this workspace.",
             ));
         }
@@ -333,7 +335,7 @@ pub struct SetRoleRequest {
 
 fn last_owner() -> ApiError {
     ApiError::conflict(
-        "last_owner",
+        ErrorCode::LastOwner,
         "A workspace needs at least one owner. Make someone else an owner first.",
     )
 }

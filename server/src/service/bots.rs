@@ -1,5 +1,7 @@
 //! Bots: create (blank or from a template), list, rename, delete.
 
+use app::model::ErrorCode;
+
 use app::account::parse_name;
 use app::flow::{FlowDoc, templates};
 use app::model::{BotSummary, Principal, Role};
@@ -55,7 +57,7 @@ pub async fn create_bot(
         None | Some("") | Some("blank") => FlowDoc::default(),
         Some(t) => templates::template(t).ok_or_else(|| {
             ApiError::invalid(
-                "unknown_template",
+                ErrorCode::UnknownTemplate,
                 format!(
                     "There is no template called “{t}”. Choose one of: {}, or leave it out to start from an empty flow.",
                     templates::TEMPLATES

@@ -1,5 +1,7 @@
 //! The catalog: products and CSV import.
 
+use app::model::ErrorCode;
+
 use app::commerce::catalog::check_sku;
 use app::commerce::csv::{RowErrors, import_csv};
 use app::commerce::{Currency, Money, MoneyError, Product};
@@ -270,13 +272,16 @@ fn merge(
     if errors.is_empty() {
         Ok(p)
     } else {
-        Err(ApiError::invalid("invalid_product", errors.join(" ")))
+        Err(ApiError::invalid(
+            ErrorCode::InvalidProduct,
+            errors.join(" "),
+        ))
     }
 }
 
 fn sku_taken(sku: &str) -> ApiError {
     ApiError::conflict(
-        "sku_taken",
+        ErrorCode::SkuTaken,
         format!("Another product already uses the SKU “{sku}”."),
     )
 }
@@ -396,7 +401,7 @@ pub async fn import_products(
 fn import_failed(rows: Vec<RowErrors>) -> ApiError {
     let n = rows.len();
     ApiError::invalid(
-        "invalid_csv",
+        ErrorCode::InvalidCsv,
         format!(
             "{n} row{} of the file {} problems, so nothing was imported. Fix them and import the file again.",
             if n == 1 { "" } else { "s" },

@@ -1,5 +1,7 @@
 //! Channel connections and conversations.
 
+use app::model::ErrorCode;
+
 use app::model::{Principal, Role};
 use app::views::{ChannelView, ConversationDetail, ConversationSummary, TranscriptEntry};
 use base64::Engine;
@@ -123,7 +125,7 @@ fn meta_id(raw: &str, what: &str) -> ApiResult<String> {
     let id = raw.trim();
     if id.is_empty() || id.len() > 32 || !id.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ApiError::invalid(
-            "invalid_channel",
+            ErrorCode::InvalidChannel,
             format!("The {what} is the number Meta shows for it, like 106540352242922."),
         ));
     }
@@ -134,7 +136,7 @@ fn token(raw: &str) -> ApiResult<String> {
     let t = raw.trim();
     if t.len() < 10 || t.len() > 2000 || t.chars().any(char::is_whitespace) {
         return Err(ApiError::invalid(
-            "invalid_channel",
+            ErrorCode::InvalidChannel,
             "Paste the whole access token from Meta's settings (it has no spaces).",
         ));
     }
@@ -230,7 +232,7 @@ pub async fn connect(
     {
         Ok(row) => Ok(channel_view(state, &row)),
         Err(StoreError::Conflict(_)) => Err(ApiError::conflict(
-            "channel_taken",
+            ErrorCode::ChannelTaken,
             "That page or number is already connected to a Botme bot. Disconnect it there first.",
         )),
         Err(e) => Err(e.into()),
@@ -246,7 +248,7 @@ fn parse_origins(raw: &[String]) -> ApiResult<Vec<String>> {
             Some(_) => {}
             None => {
                 return Err(ApiError::invalid(
-                    "invalid_channel",
+                    ErrorCode::InvalidChannel,
                     format!("“{o}” is not a site address like https://shop.example."),
                 ));
             }
@@ -254,7 +256,7 @@ fn parse_origins(raw: &[String]) -> ApiResult<Vec<String>> {
     }
     if origins.is_empty() || origins.len() > 20 {
         return Err(ApiError::invalid(
-            "invalid_channel",
+            ErrorCode::InvalidChannel,
             "List between 1 and 20 sites that may show the chat widget, like https://shop.example.",
         ));
     }
@@ -294,13 +296,13 @@ pub async fn update_channel(
     let web = row.kind == "web";
     if web && req.access_token.is_some() {
         return Err(ApiError::invalid(
-            "invalid_channel",
+            ErrorCode::InvalidChannel,
             "A web chat has no access token.",
         ));
     }
     if !web && req.allowed_origins.is_some() {
         return Err(ApiError::invalid(
-            "invalid_channel",
+            ErrorCode::InvalidChannel,
             "Only a web chat has a list of allowed sites.",
         ));
     }

@@ -1,5 +1,7 @@
 //! Drafts, validation, publishing, version history and simulation.
 
+use app::model::ErrorCode;
+
 use app::flow::interpreter::{Input, ValidFlow};
 use app::flow::{FlowDoc, Problem, Report, templates, validate};
 use app::model::{Principal, Role};
@@ -114,18 +116,18 @@ pub async fn save_draft(
 ) -> ApiResult<SavedDraft> {
     require(p, Role::Editor, "edit flows")?;
     let doc = FlowDoc::from_value(req.document)
-        .map_err(|e| ApiError::invalid("invalid_document", e.to_string()))?;
+        .map_err(|e| ApiError::invalid(ErrorCode::InvalidDocument, e.to_string()))?;
     let json = doc.to_json();
     if json.len() > app::flow::doc::MAX_DOC_BYTES {
         return Err(ApiError::invalid(
-            "invalid_document",
+            ErrorCode::InvalidDocument,
             app::flow::doc::DocError::TooLarge.to_string(),
         ));
     }
     // Beyond these bounds a draft is not stored at all (validation of a
     // stored draft reports the same, step by step).
     doc.check_limits()
-        .map_err(|e| ApiError::invalid("too_large", e.to_string()))?;
+        .map_err(|e| ApiError::invalid(ErrorCode::TooLarge, e.to_string()))?;
     match state
         .store
         .save_draft(workspace(p), BotId(bot), req.revision, &json)
@@ -136,7 +138,7 @@ pub async fn save_draft(
             problems: report(state, p, &doc).await?.problems,
         }),
         DraftSave::Stale(current) => Err(ApiError::conflict(
-            "stale_revision",
+            ErrorCode::StaleRevision,
             format!(
                 "This flow was saved elsewhere meanwhile (now at revision {current}; you edited revision {}). Reload it before saving, or your changes would overwrite theirs.",
                 req.revision
@@ -164,7 +166,7 @@ pub async fn validate_draft(state: &AppState, p: &Principal, bot: i64) -> ApiRes
 fn unpublishable(r: Report) -> ApiError {
     let errors = r.errors().count();
     ApiError::invalid(
-        "invalid_flow",
+        ErrorCode::InvalidFlow,
         format!(
             "The flow has {errors} problem{} to fix before it can be published.",
             if errors == 1 { "" } else { "s" }
@@ -203,7 +205,7 @@ pub async fn publish_revision(
     require(p, Role::Editor, "publish bots")?;
     let stale = || {
         ApiError::conflict(
-            "stale_revision",
+            ErrorCode::StaleRevision,
             "The draft was changed elsewhere since you opened it. Reload it, check it, then publish.",
         )
     };
@@ -407,7 +409,7 @@ pub async fn simulate_bot(
 ) -> ApiResult<SimulateResponse> {
     if req.inputs.len() > 200 {
         return Err(ApiError::invalid(
-            "too_many_inputs",
+            ErrorCode::TooManyInputs,
             "Simulate at most 200 inputs at a time.",
         ));
     }

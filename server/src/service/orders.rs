@@ -1,6 +1,8 @@
 //! Orders: listing, detail with history, and status changes through the
 //! state machine. Marking an order paid tells the conversation it came from.
 
+use app::model::ErrorCode;
+
 use app::commerce::OrderStatus;
 use app::flow::interpreter::Input;
 use app::model::{Principal, Role};
@@ -118,7 +120,7 @@ pub async fn set_order_status(
         StatusChange::Missing => return Err(ApiError::not_found("order")),
         StatusChange::Illegal(e) => {
             return Err(
-                ApiError::conflict("illegal_transition", e.to_string()).with(
+                ApiError::conflict(ErrorCode::IllegalTransition, e.to_string()).with(
                     "allowed",
                     serde_json::to_value(e.from.next()).unwrap_or_default(),
                 ),

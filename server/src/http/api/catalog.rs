@@ -1,5 +1,7 @@
 //! Products and CSV import.
 
+use app::model::ErrorCode;
+
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
@@ -134,13 +136,13 @@ pub(super) async fn import(
     if !csv_type {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "Send the file as the request body with Content-Type: text/csv.",
         ));
     }
     let text = std::str::from_utf8(&body).map_err(|_| {
         ApiError::invalid(
-            "invalid_csv",
+            ErrorCode::InvalidCsv,
             "The file is not UTF-8 text. Save it as “CSV UTF-8” and try again.",
         )
     })?;

@@ -2,6 +2,8 @@
 //! [`service`] function and map the result. Documented by the OpenAPI
 //! document served at `/api/v1/openapi.json`.
 
+use app::model::ErrorCode;
+
 mod accounts;
 mod bots;
 mod catalog;
@@ -83,7 +85,7 @@ pub fn routes() -> Router<AppState> {
 async fn not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
-        "not_found",
+        ErrorCode::NotFound,
         "There is no API route at this address. See /api/v1/openapi.json.",
     )
 }
@@ -91,7 +93,7 @@ async fn not_found() -> ApiError {
 async fn method_not_allowed() -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        ErrorCode::MethodNotAllowed,
         "This API route does not accept that HTTP method.",
     )
 }

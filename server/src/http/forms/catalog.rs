@@ -1,5 +1,7 @@
 //! Form posts for the catalog: products and CSV imports.
 
+use app::model::ErrorCode;
+
 use axum::extract::State;
 use axum::response::Response;
 use tower_sessions::Session;
@@ -18,7 +20,7 @@ fn product_input(f: &Fields) -> Result<service::ProductInput, ApiError> {
         "" => None,
         s => Some(s.parse::<u32>().map_err(|_| {
             ApiError::invalid(
-                "invalid_product",
+                ErrorCode::InvalidProduct,
                 "Stock must be a whole number of units, or empty when not tracked.",
             )
         })?),
@@ -118,7 +120,7 @@ pub(super) async fn import_products(
 pub(super) async fn read_file(
     multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<String, ApiError> {
-    let choose = || ApiError::invalid("invalid_csv", "Choose a CSV file to import.");
+    let choose = || ApiError::invalid(ErrorCode::InvalidCsv, "Choose a CSV file to import.");
     let mut multipart = multipart.map_err(|_| choose())?;
     while let Ok(Some(field)) = multipart.next_field().await {
         if field.name() == Some("file") {
@@ -131,7 +133,7 @@ pub(super) async fn read_file(
             }
             return String::from_utf8(bytes.to_vec()).map_err(|_| {
                 ApiError::invalid(
-                    "invalid_csv",
+                    ErrorCode::InvalidCsv,
                     "The file is not UTF-8 text. Save it as “CSV UTF-8” and try again.",
                 )
             });

@@ -1,5 +1,7 @@
 //! Form posts for channels: connect, disconnect and replace a token.
 
+use app::model::ErrorCode;
+
 use axum::extract::State;
 use axum::response::Response;
 use tower_sessions::Session;
@@ -45,7 +47,7 @@ pub(super) async fn connect_channel(
             name: None,
         }),
         _ => Err(ApiError::invalid(
-            "invalid_channel",
+            ErrorCode::InvalidChannel,
             "Choose Messenger, WhatsApp or web chat.",
         )),
     };

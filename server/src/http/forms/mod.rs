@@ -6,6 +6,8 @@
 //! [`SignedIn`](crate::http::auth::SignedIn) extractor, which sends anyone
 //! else to the login page.
 
+use app::model::ErrorCode;
+
 mod accounts;
 mod bots;
 mod catalog;
@@ -99,7 +101,7 @@ impl Fields {
 
     fn role(&self, name: &str) -> Result<Role, AppError> {
         Role::parse(&self.get(name))
-            .ok_or_else(|| AppError::new("invalid_role", "Choose owner, editor or viewer."))
+            .ok_or_else(|| AppError::new(ErrorCode::InvalidRole, "Choose owner, editor or viewer."))
     }
 }
 

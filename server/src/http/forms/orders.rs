@@ -1,5 +1,7 @@
 //! Form posts for orders: status changes.
 
+use app::model::ErrorCode;
+
 use axum::extract::State;
 use axum::response::Response;
 use tower_sessions::Session;
@@ -27,7 +29,10 @@ pub(super) async fn set_order_status(
             };
             service::set_order_status(&state, &p, id, req).await
         }
-        None => Err(ApiError::invalid("invalid_status", "Choose a status.")),
+        None => Err(ApiError::invalid(
+            ErrorCode::InvalidStatus,
+            "Choose a status.",
+        )),
     };
     let outcome = result(r, &back, |o| {
         Next::Done(

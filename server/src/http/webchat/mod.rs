@@ -8,6 +8,8 @@
 //! deduplicated on their `client_id` through the same durable inbox as
 //! Meta's webhooks, and replies stream over server-sent events.
 
+use app::model::ErrorCode;
+
 use std::convert::Infallible;
 use std::time::Duration;
 
@@ -231,7 +233,7 @@ async fn visitor_of(
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::UNAUTHORIZED,
-                "invalid_token",
+                ErrorCode::InvalidToken,
                 "This chat session has ended. Reload the page to start a new one.",
             )
         })
@@ -276,7 +278,7 @@ async fn send(
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     {
         return Err(ApiError::invalid(
-            "invalid_client_id",
+            ErrorCode::InvalidClientId,
             "client_id must be 1 to 64 letters, digits, “-” or “_”.",
         ));
     }
@@ -288,7 +290,7 @@ async fn send(
         (None, Some(p)) if !p.is_empty() && p.len() <= 1000 => Input::Payload { payload: p },
         _ => {
             return Err(ApiError::invalid(
-                "invalid_message",
+                ErrorCode::InvalidMessage,
                 "Send either text (up to 2000 characters) or a payload, not both.",
             ));
         }
