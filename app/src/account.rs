@@ -2,9 +2,8 @@
 //! names. Pure, so the sign-up page can check a password while it is typed
 //! with exactly the rule the server enforces.
 
-use crate::model::ErrorCode;
-
 use crate::model::AppError;
+use crate::model::ErrorCode;
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 10;

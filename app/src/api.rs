@@ -6,7 +6,6 @@
 //! database itself.
 
 use crate::model::ErrorCode;
-
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 

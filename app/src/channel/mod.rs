@@ -10,6 +10,11 @@ pub mod render;
 
 use serde::{Deserialize, Serialize};
 
+/// A channel name that is not one of [`Channel::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown channel {0:?}")]
+pub struct UnknownChannel(pub String);
+
 /// Where a conversation happens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -35,6 +40,17 @@ impl Channel {
         }
     }
 
+    /// The channel with this stable name.
+    pub fn parse(name: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+
+    /// Whether messages reach the shopper through Meta's Graph API
+    /// (Messenger, WhatsApp), rather than being read by the widget.
+    pub fn is_meta(self) -> bool {
+        matches!(self, Channel::Messenger | Channel::Whatsapp)
+    }
+
     /// The stable name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -42,6 +58,22 @@ impl Channel {
             Channel::Whatsapp => "whatsapp",
             Channel::Web => "web",
         }
+    }
+}
+
+impl TryFrom<String> for Channel {
+    type Error = UnknownChannel;
+
+    /// The one mapping from a stored name (the store reads `kind` columns
+    /// through it).
+    fn try_from(name: String) -> Result<Channel, UnknownChannel> {
+        Channel::parse(&name).ok_or(UnknownChannel(name))
+    }
+}
+
+impl std::fmt::Display for Channel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

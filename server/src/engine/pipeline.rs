@@ -91,7 +91,7 @@ async fn drain(engine: &Engine, settings: &Settings, channel: &ChannelId, user_k
             let age = now_ms() - row.platform_ts;
             let answer = row.platform_ts <= 0 || age <= settings.max_event_age_ms;
             if !answer {
-                metrics::counter!("inbox_skipped_old_total", "channel" => ch.kind.clone())
+                metrics::counter!("inbox_skipped_old_total", "channel" => ch.kind.as_str())
                     .increment(1);
                 tracing::info!(event = %row.external_id, age_s = age / 1000, "event too old to answer: recorded, not answered");
             }
@@ -99,7 +99,7 @@ async fn drain(engine: &Engine, settings: &Settings, channel: &ChannelId, user_k
             let turn = Turn {
                 workspace: row.workspace_id,
                 bot: ch.bot_id,
-                channel: &ch.kind,
+                channel: ch.kind.as_str(),
                 user: &user,
                 display_name: &row.display_name,
                 event_id: &row.external_id,

@@ -16,8 +16,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::channel::Outbound;
 use app::channel::render::{self, MessengerPart};
+use app::channel::{Channel, Outbound};
 use serde_json::{Value, json};
 
 use super::Engine;
@@ -136,9 +136,9 @@ pub fn backoff_ms(base_ms: i64, attempt: i64) -> i64 {
 }
 
 /// The request bodies of one outbound message, recipient included.
-pub fn bodies(kind: &str, recipient: &str, recipient_kind: &str, msg: &Outbound) -> Vec<Value> {
+pub fn bodies(kind: Channel, recipient: &str, recipient_kind: &str, msg: &Outbound) -> Vec<Value> {
     match kind {
-        "messenger" => render::messenger(msg)
+        Channel::Messenger => render::messenger(msg)
             .into_iter()
             .map(|part| match part {
                 MessengerPart::Message(m) => json!({
@@ -151,7 +151,7 @@ pub fn bodies(kind: &str, recipient: &str, recipient_kind: &str, msg: &Outbound)
                 }
             })
             .collect(),
-        "whatsapp" => render::whatsapp(msg)
+        Channel::Whatsapp => render::whatsapp(msg)
             .into_iter()
             .map(|mut part| {
                 part["messaging_product"] = json!("whatsapp");
@@ -166,7 +166,7 @@ pub fn bodies(kind: &str, recipient: &str, recipient_kind: &str, msg: &Outbound)
                 part
             })
             .collect(),
-        _ => Vec::new(),
+        Channel::Web => Vec::new(),
     }
 }
 
@@ -289,7 +289,7 @@ impl Sender {
                 return None;
             }
         };
-        if !matches!(row.kind.as_str(), "messenger" | "whatsapp") {
+        if !row.kind.is_meta() {
             let _ = s.outbox_sent(row.id).await;
             return None;
         }
@@ -309,7 +309,7 @@ impl Sender {
         let token = row
             .token_ciphertext
             .as_deref()
-            .map(|t| self.sealer.open(t, &token_context(&row.kind, &row.account)));
+            .map(|t| self.sealer.open(t, &token_context(row.kind, &row.account)));
         match token {
             Some(Ok(t)) => Some((msg, t)),
             _ => {
@@ -357,7 +357,7 @@ impl Sender {
                 }
             }
         };
-        metrics::histogram!("graph_call_seconds", "channel" => row.kind.clone())
+        metrics::histogram!("graph_call_seconds", "channel" => row.kind.as_str())
             .record(started.elapsed().as_secs_f64());
         answer
     }
@@ -367,7 +367,7 @@ impl Sender {
             return;
         };
         let s = self.engine.store();
-        let bodies = bodies(&row.kind, &row.recipient, &row.recipient_kind, &msg);
+        let bodies = bodies(row.kind, &row.recipient, &row.recipient_kind, &msg);
         let url = format!("{}/{}/messages", self.settings.graph_url, row.account);
         let pair_key = format!("{}:{}", row.account, row.recipient);
         for (i, body) in bodies
@@ -376,7 +376,7 @@ impl Sender {
             .skip(row.parts_sent.max(0) as usize)
         {
             self.settings.account_rate.acquire(&row.account).await;
-            if row.kind == "whatsapp" {
+            if row.kind == Channel::Whatsapp {
                 self.settings.pair_rate.acquire(&pair_key).await;
             }
             let answer = self.call(&row, &url, &token, body).await;
@@ -390,7 +390,7 @@ impl Sender {
                 if let Err(e) = s.outbox_progress(row.id, i as i64 + 1, &id).await {
                     tracing::warn!(error = %e, "could not record a sent part");
                 }
-                metrics::counter!("graph_calls_total", "channel" => row.kind.clone(), "outcome" => "ok").increment(1);
+                metrics::counter!("graph_calls_total", "channel" => row.kind.as_str(), "outcome" => "ok").increment(1);
                 continue;
             }
             self.failed(&row, answer).await;
@@ -399,7 +399,7 @@ impl Sender {
         if let Err(e) = s.outbox_sent(row.id).await {
             tracing::warn!(error = %e, "could not record a sent message");
         }
-        metrics::histogram!("outbox_latency_seconds", "channel" => row.kind.clone())
+        metrics::histogram!("outbox_latency_seconds", "channel" => row.kind.as_str())
             .record(((now_ms() - row.created_at).max(0) as f64) / 1000.0);
     }
 
@@ -410,7 +410,7 @@ impl Sender {
         let attempt = row.attempts + 1;
         match classify(answer.status, &answer.json, attempt) {
             Failure::Retry { reason, after_ms } if attempt < MAX_ATTEMPTS => {
-                metrics::counter!("graph_calls_total", "channel" => row.kind.clone(), "outcome" => "retry").increment(1);
+                metrics::counter!("graph_calls_total", "channel" => row.kind.as_str(), "outcome" => "retry").increment(1);
                 let wait = after_ms
                     .or(answer
                         .retry_after
@@ -421,11 +421,11 @@ impl Sender {
                     .await;
             }
             Failure::Retry { reason, .. } | Failure::Terminal { reason } => {
-                metrics::counter!("graph_calls_total", "channel" => row.kind.clone(), "outcome" => "failed").increment(1);
+                metrics::counter!("graph_calls_total", "channel" => row.kind.as_str(), "outcome" => "failed").increment(1);
                 let _ = s.outbox_closed(row.id, "failed", &reason).await;
             }
             Failure::Channel { reason } => {
-                metrics::counter!("graph_calls_total", "channel" => row.kind.clone(), "outcome" => "channel").increment(1);
+                metrics::counter!("graph_calls_total", "channel" => row.kind.as_str(), "outcome" => "channel").increment(1);
                 self.stop_channel(row, &reason).await;
             }
         }
@@ -549,14 +549,14 @@ mod tests {
     #[test]
     fn whatsapp_bodies_address_numbers_and_bsuids_differently() {
         let msg = Outbound::Text { text: "hi".into() };
-        let to = bodies("whatsapp", "16505551234", "wa_phone", &msg);
+        let to = bodies(Channel::Whatsapp, "16505551234", "wa_phone", &msg);
         assert_eq!(to[0]["to"], "16505551234");
         assert!(to[0].get("recipient").is_none());
         assert_eq!(to[0]["messaging_product"], "whatsapp");
-        let bsuid = bodies("whatsapp", "US.77", "bsuid", &msg);
+        let bsuid = bodies(Channel::Whatsapp, "US.77", "bsuid", &msg);
         assert_eq!(bsuid[0]["recipient"], "US.77");
         assert!(bsuid[0].get("to").is_none());
-        let fb = bodies("messenger", "PSID", "psid", &msg);
+        let fb = bodies(Channel::Messenger, "PSID", "psid", &msg);
         assert_eq!(fb[0]["recipient"]["id"], "PSID");
         assert_eq!(fb[0]["messaging_type"], "RESPONSE");
         assert_eq!(fb[0]["message"]["text"], "hi");

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use app::channel::Outbound;
+use app::channel::{Channel, Outbound};
 use app::flow::interpreter::{Ctx, Effect, Input, OrderInfo, Session, Status, ValidFlow, step};
 use app::flow::simulate::map_texts;
 use app::flow::{FlowDoc, text};
@@ -253,9 +253,12 @@ impl Engine {
         effects: Vec<Effect>,
         applied: &mut Applied,
     ) -> Result<Wakeups, TurnError> {
-        let status = match turn.channel {
-            "messenger" | "whatsapp" => "pending",
-            _ => "sent",
+        // Meta's channels are sent by the outbox worker; the widget reads
+        // its messages from the transcript.
+        let status = if Channel::parse(turn.channel).is_some_and(Channel::is_meta) {
+            "pending"
+        } else {
+            "sent"
         };
         let mut current: Option<OrderRow> = None;
         let mut wake = Wakeups::default();

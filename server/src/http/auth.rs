@@ -6,7 +6,6 @@
 //! either reads it from.
 
 use app::model::ErrorCode;
-
 use std::net::{IpAddr, SocketAddr};
 
 use app::model::{AuthVia, Principal, Role};

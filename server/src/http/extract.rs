@@ -2,7 +2,6 @@
 //! axum's plain-text rejections.
 
 use app::model::ErrorCode;
-
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;

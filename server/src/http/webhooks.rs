@@ -10,9 +10,9 @@
 //! days.
 
 use app::model::ErrorCode;
-
 use std::collections::HashMap;
 
+use app::channel::Channel;
 use app::channel::inbound::{
     EventKind, InboundError, InboundEvent, parse_messenger, parse_whatsapp,
 };
@@ -93,11 +93,11 @@ pub fn sign(secret: &str, body: &[u8]) -> String {
 }
 
 async fn messenger(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    receive(&state, "messenger", &headers, &body, parse_messenger).await
+    receive(&state, Channel::Messenger, &headers, &body, parse_messenger).await
 }
 
 async fn whatsapp(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    receive(&state, "whatsapp", &headers, &body, parse_whatsapp).await
+    receive(&state, Channel::Whatsapp, &headers, &body, parse_whatsapp).await
 }
 
 fn ack() -> Response {
@@ -106,11 +106,12 @@ fn ack() -> Response {
 
 async fn receive(
     state: &AppState,
-    kind: &'static str,
+    channel: Channel,
     headers: &HeaderMap,
     body: &[u8],
     parse: fn(&[u8]) -> Result<Vec<InboundEvent>, InboundError>,
 ) -> Response {
+    let kind = channel.as_str();
     let Some(secret) = state.meta_app_secret.as_deref() else {
         tracing::error!(
             "webhook refused: META_APP_SECRET is not set, signatures cannot be checked"
@@ -134,7 +135,7 @@ async fn receive(
             return ack();
         }
     };
-    match store_events(state, kind, events).await {
+    match store_events(state, channel, events).await {
         Ok(new) => {
             if new > 0 {
                 state.engine.wake().inbox.notify_one();
@@ -159,9 +160,10 @@ fn unauthorized() -> Response {
 /// Returns how many new inbox rows were written.
 async fn store_events(
     state: &AppState,
-    kind: &'static str,
+    channel: Channel,
     events: Vec<InboundEvent>,
 ) -> Result<usize, ApiError> {
+    let kind = channel.as_str();
     let mut channels: HashMap<String, Option<ChannelRow>> = HashMap::new();
     let mut batch = Vec::new();
     let mut receipts = Vec::new();
@@ -172,7 +174,7 @@ async fn store_events(
             None => {
                 let c = state
                     .store
-                    .channel_by_external(kind, &event.account)
+                    .channel_by_external(channel, &event.account)
                     .await?;
                 channels.insert(event.account.clone(), c.clone());
                 c

@@ -1,7 +1,6 @@
 //! Accounts, workspaces, members and API tokens.
 
 use app::model::ErrorCode;
-
 use std::time::Instant;
 
 use app::account::{Email, check_password, parse_name};

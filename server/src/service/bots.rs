@@ -1,9 +1,8 @@
 //! Bots: create (blank or from a template), list, rename, delete.
 
-use app::model::ErrorCode;
-
 use app::account::parse_name;
 use app::flow::{FlowDoc, templates};
+use app::model::ErrorCode;
 use app::model::{BotSummary, Principal, Role};
 use serde::Deserialize;
 use utoipa::ToSchema;

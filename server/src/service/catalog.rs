@@ -1,10 +1,9 @@
 //! The catalog: products and CSV import.
 
-use app::model::ErrorCode;
-
 use app::commerce::catalog::check_sku;
 use app::commerce::csv::{RowErrors, import_csv};
 use app::commerce::{Currency, Money, MoneyError, Product};
+use app::model::ErrorCode;
 use app::model::{Principal, Role};
 use app::views::ProductView;
 use serde::{Deserialize, Serialize};

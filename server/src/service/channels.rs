@@ -1,7 +1,7 @@
 //! Channel connections and conversations.
 
+use app::channel::Channel;
 use app::model::ErrorCode;
-
 use app::model::{Principal, Role};
 use app::views::{ChannelView, ConversationDetail, ConversationSummary, TranscriptEntry};
 use base64::Engine;
@@ -61,7 +61,7 @@ pub enum ConnectRequest {
 }
 
 /// The context a channel's token is sealed for.
-pub fn token_context(kind: &str, external_id: &str) -> String {
+pub fn token_context(kind: Channel, external_id: &str) -> String {
     format!("channel:{kind}:{external_id}")
 }
 
@@ -100,10 +100,10 @@ pub fn allowed_origins(row: &ChannelRow) -> Vec<String> {
 
 /// The API's view of a channel.
 pub fn channel_view(state: &AppState, row: &ChannelRow) -> ChannelView {
-    let web = row.kind == "web";
+    let web = row.kind == Channel::Web;
     ChannelView {
         id: row.id.0,
-        kind: row.kind.clone(),
+        kind: row.kind.to_string(),
         bot_id: row.bot_id.0,
         name: row.name.clone(),
         external_id: row.external_id.clone(),
@@ -161,7 +161,7 @@ pub async fn connect(
             let name = name.unwrap_or_else(|| format!("Facebook page {page}"));
             (
                 bot_id,
-                "messenger",
+                Channel::Messenger,
                 page,
                 name,
                 Some(token(&access_token)?),
@@ -181,7 +181,7 @@ pub async fn connect(
             let settings = serde_json::json!({"waba_id": waba_id, "catalog_id": catalog_id});
             (
                 bot_id,
-                "whatsapp",
+                Channel::Whatsapp,
                 number,
                 name,
                 Some(token(&access_token)?),
@@ -202,7 +202,7 @@ pub async fn connect(
             let name = name.unwrap_or_else(|| "Web chat".into());
             (
                 bot_id,
-                "web",
+                Channel::Web,
                 key,
                 name,
                 None,
@@ -293,7 +293,7 @@ pub async fn update_channel(
         .channel(ws, ChannelId(id))
         .await?
         .ok_or_else(|| ApiError::not_found("channel"))?;
-    let web = row.kind == "web";
+    let web = row.kind == Channel::Web;
     if web && req.access_token.is_some() {
         return Err(ApiError::invalid(
             ErrorCode::InvalidChannel,
@@ -319,7 +319,7 @@ pub async fn update_channel(
         .map(|t| {
             state
                 .sealer
-                .seal(&t, &token_context(&row.kind, &row.external_id))
+                .seal(&t, &token_context(row.kind, &row.external_id))
         });
     let settings = match req.allowed_origins {
         Some(raw) => {

@@ -1,9 +1,8 @@
 //! Drafts, validation, publishing, version history and simulation.
 
-use app::model::ErrorCode;
-
 use app::flow::interpreter::{Input, ValidFlow};
 use app::flow::{FlowDoc, Problem, Report, templates, validate};
+use app::model::ErrorCode;
 use app::model::{Principal, Role};
 use app::views::{TemplateSummary, Validation, VersionSummary};
 use serde::{Deserialize, Serialize};

@@ -1,10 +1,9 @@
 //! Orders: listing, detail with history, and status changes through the
 //! state machine. Marking an order paid tells the conversation it came from.
 
-use app::model::ErrorCode;
-
 use app::commerce::OrderStatus;
 use app::flow::interpreter::Input;
+use app::model::ErrorCode;
 use app::model::{Principal, Role};
 use app::views::{OrderDetail, OrderEvent, OrderLine, OrderSummary};
 use serde::Deserialize;

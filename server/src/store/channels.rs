@@ -1,6 +1,7 @@
 //! Channels, web-chat visitors, the inbox of webhook events, delivery
 //! receipts and the outbox the senders work through.
 
+use app::channel::Channel;
 use sqlx::FromRow;
 
 use super::{
@@ -41,7 +42,8 @@ pub struct ChannelRow {
     /// The bot it talks with.
     pub bot_id: BotId,
     /// `messenger`, `whatsapp` or `web`.
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: Channel,
     /// Page id, phone_number_id or widget key.
     pub external_id: String,
     /// A name for people.
@@ -162,7 +164,8 @@ pub struct OutboxRow {
     /// The channel.
     pub channel_id: ChannelId,
     /// Its kind.
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: Channel,
     /// Page id or phone_number_id.
     pub account: String,
     /// The sealed token.
@@ -230,7 +233,7 @@ impl Store {
         &self,
         ws: WorkspaceId,
         bot: BotId,
-        kind: &str,
+        kind: Channel,
         external_id: &str,
         name: &str,
         token_ciphertext: Option<&str>,
@@ -242,7 +245,7 @@ impl Store {
         ))
         .bind(ws)
         .bind(bot)
-        .bind(kind)
+        .bind(kind.as_str())
         .bind(external_id)
         .bind(name)
         .bind(token_ciphertext)
@@ -331,13 +334,13 @@ impl Store {
     /// tenant, so it is not scoped by one.
     pub async fn channel_by_external(
         &self,
-        kind: &str,
+        kind: Channel,
         external_id: &str,
     ) -> Result<Option<ChannelRow>> {
         Ok(sqlx::query_as(&format!(
             "SELECT {CHANNEL_COLUMNS} FROM channels WHERE kind = $1 AND external_id = $2"
         ))
-        .bind(kind)
+        .bind(kind.as_str())
         .bind(external_id)
         .fetch_optional(&self.pool)
         .await?)

@@ -1,7 +1,6 @@
 //! Products and CSV import.
 
 use app::model::ErrorCode;
-
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Query, State};

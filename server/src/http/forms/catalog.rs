@@ -1,7 +1,6 @@
 //! Form posts for the catalog: products and CSV imports.
 
 use app::model::ErrorCode;
-
 use axum::extract::State;
 use axum::response::Response;
 use tower_sessions::Session;

@@ -1,7 +1,7 @@
 //! Form posts for channels: connect, disconnect and replace a token.
 
+use app::channel::Channel;
 use app::model::ErrorCode;
-
 use axum::extract::State;
 use axum::response::Response;
 use tower_sessions::Session;
@@ -20,14 +20,14 @@ pub(super) async fn connect_channel(
     f: Fields,
 ) -> Response {
     let bot_id = f.get("bot_id").trim().parse::<i64>().unwrap_or(0);
-    let req = match f.get("kind").as_str() {
-        "messenger" => Ok(service::ConnectRequest::Messenger {
+    let req = match Channel::parse(&f.get("kind")) {
+        Some(Channel::Messenger) => Ok(service::ConnectRequest::Messenger {
             bot_id,
             page_id: f.get("page_id"),
             access_token: f.get("access_token"),
             name: None,
         }),
-        "whatsapp" => Ok(service::ConnectRequest::Whatsapp {
+        Some(Channel::Whatsapp) => Ok(service::ConnectRequest::Whatsapp {
             bot_id,
             phone_number_id: f.get("phone_number_id"),
             access_token: f.get("access_token"),
@@ -35,7 +35,7 @@ pub(super) async fn connect_channel(
             catalog_id: None,
             name: None,
         }),
-        "web" => Ok(service::ConnectRequest::Web {
+        Some(Channel::Web) => Ok(service::ConnectRequest::Web {
             bot_id,
             allowed_origins: f
                 .get("allowed_origins")

@@ -1,7 +1,6 @@
 //! Form posts for orders: status changes.
 
 use app::model::ErrorCode;
-
 use axum::extract::State;
 use axum::response::Response;
 use tower_sessions::Session;

@@ -9,10 +9,10 @@
 //! Meta's webhooks, and replies stream over server-sent events.
 
 use app::model::ErrorCode;
-
 use std::convert::Infallible;
 use std::time::Duration;
 
+use app::channel::Channel;
 use app::flow::interpreter::Input;
 use app::views::TranscriptEntry;
 use axum::Json;
@@ -77,7 +77,7 @@ async fn widget_js() -> Response {
 async fn widget(state: &AppState, key: &str) -> ApiResult<ChannelRow> {
     let valid = key.starts_with("wk_") && key.len() < 64;
     let channel = if valid {
-        state.store.channel_by_external("web", key).await?
+        state.store.channel_by_external(Channel::Web, key).await?
     } else {
         None
     };
@@ -296,7 +296,7 @@ async fn send(
         }
     };
     let event = NewInbound {
-        channel: "web",
+        channel: Channel::Web.as_str(),
         external_id: format!("{}:{visitor}:{cid}", channel.id),
         channel_id: channel.id,
         workspace_id: channel.workspace_id,
@@ -359,7 +359,7 @@ async fn conversation_of(
         .conversation_by_user(
             channel.workspace_id,
             channel.bot_id,
-            "web",
+            Channel::Web.as_str(),
             &format!("{}:{visitor}", channel.id),
         )
         .await?
@@ -507,7 +507,8 @@ pub async fn cors(State(state): State<AppState>, req: Request, next: Next) -> Re
         .and_then(|rest| rest.split('/').next())
         .map(str::to_string);
     let allowed = match (&origin, &key) {
-        (Some(origin), Some(key)) => match state.store.channel_by_external("web", key).await {
+        (Some(origin), Some(key)) => match state.store.channel_by_external(Channel::Web, key).await
+        {
             Ok(Some(ch)) => allowed_origins(&ch).iter().any(|o| o == origin),
             _ => false,
         },
