@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 
 use super::doc::*;
+use super::number::{format_decimal, parse_decimal};
 use super::payload::{CartAction, CheckoutAction, Payload};
 use super::text::{interpolate, normalize};
 use crate::channel::{Card, CardButton, Choice, Outbound};
@@ -325,65 +326,6 @@ pub fn step(flow: &ValidFlow, session: Session, input: Input, ctx: &Ctx) -> Step
         session: run.s,
         effects: run.effects,
     }
-}
-
-/// Parses a decimal number exactly, as millionths: `"12.5"` → 12_500_000.
-/// With a dot, commas group thousands (`"1,000.50"`); without one, a comma
-/// is the decimal point (`"12,5"`). One comma before exactly three digits
-/// (`"1,000"`) is a thousand to some shoppers and one to others: it is
-/// refused rather than guessed.
-pub fn parse_decimal(s: &str) -> Option<i128> {
-    let s = s.trim();
-    if !s.contains('.')
-        && let Some((_, after)) = s.split_once(',')
-        && after.len() == 3
-        && after.bytes().all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
-    let s = if s.contains('.') {
-        s.replace(',', "")
-    } else {
-        s.replace(',', ".")
-    };
-    let (neg, digits) = match s.strip_prefix('-') {
-        Some(r) => (true, r),
-        None => (false, s.strip_prefix('+').unwrap_or(&s)),
-    };
-    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
-    if (int.is_empty() && frac.is_empty())
-        || !int.bytes().all(|b| b.is_ascii_digit())
-        || !frac.bytes().all(|b| b.is_ascii_digit())
-        || int.len() > 24
-        || frac.len() > 6
-    {
-        return None;
-    }
-    let mut v: i128 = if int.is_empty() { 0 } else { int.parse().ok()? };
-    v = v.checked_mul(1_000_000)?;
-    let mut f: i128 = if frac.is_empty() {
-        0
-    } else {
-        frac.parse().ok()?
-    };
-    for _ in frac.len()..6 {
-        f *= 10;
-    }
-    v = v.checked_add(f)?;
-    Some(if neg { -v } else { v })
-}
-
-/// Writes millionths from [`parse_decimal`] as a plain decimal, without
-/// trailing zeros: 1_000_500_000 → `"1000.5"`, -3_000_000 → `"-3"`.
-pub fn format_decimal(millionths: i128) -> String {
-    let sign = if millionths < 0 { "-" } else { "" };
-    let abs = millionths.unsigned_abs();
-    let (int, frac) = (abs / 1_000_000, abs % 1_000_000);
-    if frac == 0 {
-        return format!("{sign}{int}");
-    }
-    let frac = format!("{frac:06}");
-    format!("{sign}{int}.{}", frac.trim_end_matches('0'))
 }
 
 /// What entering or answering a node leads to.
@@ -1501,14 +1443,5 @@ mod tests {
             let stored = n(t).unwrap();
             assert_eq!(parse_decimal(&stored), parse_decimal(t), "{t}");
         }
-    }
-
-    #[test]
-    fn decimals_are_written_without_trailing_zeros() {
-        assert_eq!(format_decimal(0), "0");
-        assert_eq!(format_decimal(12_500_000), "12.5");
-        assert_eq!(format_decimal(-3_000_000), "-3");
-        assert_eq!(format_decimal(-250_000), "-0.25");
-        assert_eq!(format_decimal(1), "0.000001");
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod doc;
 pub mod interpreter;
+pub mod number;
 pub mod payload;
 pub mod simulate;
 pub mod templates;
