@@ -12,11 +12,11 @@ use super::{Ed, Selection};
 use crate::channel::Channel;
 use crate::channel::preview::{Bubble, bubbles};
 use crate::commerce::ProductSource;
+use crate::editor_core::edit::{Op, fresh_port_id, insert_variable, known_variables};
 use crate::flow::doc::{
     AskKind, Branch, ChoiceOption, Comparison, HttpMethod, Node, NodeId, NodeKind, PaymentOptions,
     Subject, Trigger,
 };
-use crate::editor_core::edit::{Op, fresh_port_id, insert_variable, known_variables};
 use crate::flow::simulate::sample_messages;
 use crate::flow::validate::describe;
 
