@@ -547,6 +547,11 @@ fn replaying_one_event_gives_the_same_order_key() {
             "wamid.X",
         )
         .to_vec();
+    let placed = first
+        .iter()
+        .filter(|e| matches!(e, Effect::PlaceOrder { .. }))
+        .count();
+    assert_eq!(placed, 1, "the first run places the order: {first:#?}");
     // The same delivery processed again from the same saved state.
     chat.session = before;
     let second = chat

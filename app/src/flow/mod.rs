@@ -1,10 +1,23 @@
-//! Flows, pure: the versioned document ([`doc`]), its validation
-//! ([`validate`]), the interpreter ([`interpreter`]), button payloads
-//! ([`payload`]), text matching and interpolation ([`text`]) and the
-//! built-in templates ([`templates`]). No IO, no clock, no randomness.
+//! Flows, pure: no IO, no clock, no randomness. Editing operations and
+//! canvas geometry live in [`crate::editor_core`], which only the editor uses.
+//!
+//! Map:
+//! - [`doc`]: the versioned flow document and its migrations.
+//! - [`validate`]: every problem of a document, worded for a merchant.
+//! - [`interpreter`]: the pure [`step`] and the run loop, with one private
+//!   file per step family: `answers` (typed text and taps), `catalog`
+//!   (product carousels), `cart` (show cart, WhatsApp carts), `checkout`
+//!   (confirming, paying, placing orders) and `http` (the merchant's API).
+//! - [`number`]: exact decimals as shoppers type them (a leaf).
+//! - [`payload`]: what a tapped button carries back.
+//! - [`simulate`]: scripted conversations for the simulate API and the
+//!   preview.
+//! - [`templates`]: built-in flows a merchant can start from.
+//! - [`text`]: matching what shoppers type, and `{{variable}}` interpolation.
 
 pub mod doc;
 pub mod interpreter;
+pub mod number;
 pub mod payload;
 pub mod simulate;
 pub mod templates;

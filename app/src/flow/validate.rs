@@ -12,6 +12,7 @@ use petgraph::visit::{Dfs, EdgeRef};
 use serde::{Deserialize, Serialize};
 
 use super::doc::*;
+use super::number::parse_decimal;
 use super::text::{is_var_name, normalize};
 use crate::channel::limits;
 use crate::commerce::{CatalogView, ProductSource};
@@ -778,7 +779,7 @@ fn check_settings(c: &mut Collector, node: &Node, catalog: Option<&CatalogView>)
                     check_var(c, id, name);
                 }
                 if matches!(b.op, Comparison::GreaterThan | Comparison::LessThan)
-                    && super::interpreter::parse_decimal(&b.value).is_none()
+                    && parse_decimal(&b.value).is_none()
                 {
                     c.error(
                         "invalid_setting",
