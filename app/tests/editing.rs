@@ -5,8 +5,8 @@
 //! everything returns exactly to where editing began.
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
 
-use app::flow::doc::*;
 use app::editor_core::edit::{History, Op, PALETTE, apply, is_tidy, new_node};
+use app::flow::doc::*;
 use proptest::prelude::*;
 
 /// Where a replacing document comes from.

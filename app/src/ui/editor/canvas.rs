@@ -10,9 +10,9 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::{Ed, Selection, Tab};
-use crate::flow::doc::{NodeId, Position};
 use crate::editor_core::edit::Op;
 use crate::editor_core::layout::{edge_path, input_anchor, port_anchor, summary};
+use crate::flow::doc::{NodeId, Position};
 use crate::flow::validate::describe;
 
 /// What the pointer is doing.
