@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use super::{ErrorBox, Frame, format_time};
+use super::{ErrorBox, Frame, Loaded, format_time};
 use crate::api::{BotPage, SimResult, VersionPage, get_bot_page, get_version_page, simulate_draft};
 use crate::channel::{CardButton, Choice, Outbound, is_web_address};
 use crate::flow::doc::{FlowDoc, HttpMethod, NodeKind};
@@ -28,14 +28,9 @@ pub fn BotView() -> impl IntoView {
         <Title text="Bot" />
         <Frame>
             <main class="wide">
-                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                    {move || Suspend::new(async move {
-                        match page.await {
-                            Ok(p) => view! { <BotBody page=p /> }.into_any(),
-                            Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                        }
-                    })}
-                </Suspense>
+                <Loaded data=page loading="Loading…" let:p>
+                    <BotBody page=p />
+                </Loaded>
             </main>
         </Frame>
     }
@@ -544,14 +539,9 @@ pub fn VersionView() -> impl IntoView {
         <Title text="Version" />
         <Frame>
             <main class="wide">
-                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                    {move || Suspend::new(async move {
-                        match page.await {
-                            Ok(p) => view! { <VersionBody page=p /> }.into_any(),
-                            Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                        }
-                    })}
-                </Suspense>
+                <Loaded data=page loading="Loading…" let:p>
+                    <VersionBody page=p />
+                </Loaded>
             </main>
         </Frame>
     }

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::{ErrorBox, Frame, use_page_data};
+use super::{Empty, Frame, Loaded, use_page_data};
 use crate::api::{get_product, list_products};
 use crate::model::Role;
 use crate::views::ProductView;
@@ -45,19 +45,17 @@ fn ProductsBody() -> impl IntoView {
                     <button type="submit">"Search"</button>
                 </form>
             </div>
-            <Suspense fallback=|| view! { <p class="muted">"Loading products…"</p> }>
-                {move || Suspend::new(async move {
+            <Loaded
+                data=move || async move {
                     let editor = can_edit().await;
-                    match products.await {
-                        Ok(list) => view! {
-                            <ProductTable products=list can_edit=editor />
-                            {editor.then(|| view! { <NewProduct /> <Import /> })}
-                        }
-                            .into_any(),
-                        Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                    }
-                })}
-            </Suspense>
+                    products.await.map(|list| (list, editor))
+                }
+                loading="Loading products…"
+                let((list, editor))
+            >
+                <ProductTable products=list can_edit=editor />
+                {editor.then(|| view! { <NewProduct /> <Import /> })}
+            </Loaded>
         </main>
     }
 }
@@ -66,10 +64,9 @@ fn ProductsBody() -> impl IntoView {
 fn ProductTable(products: Vec<ProductView>, can_edit: bool) -> impl IntoView {
     if products.is_empty() {
         return view! {
-            <div class="empty" data-testid="no-products">
-                <h2>"No products yet"</h2>
-                <p>"Add your first product below, or import your whole catalog from a CSV file."</p>
-            </div>
+            <Empty testid="no-products" title="No products yet">
+                "Add your first product below, or import your whole catalog from a CSV file."
+            </Empty>
         }
         .into_any();
     }
@@ -192,27 +189,24 @@ pub fn ProductEdit() -> impl IntoView {
         <Frame>
             <main class="wide">
                 <p class="crumbs"><a href="/products">"Products"</a> " › Edit"</p>
-                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                    {move || Suspend::new(async move {
-                        match product.await {
-                            Ok(p) => {
-                                let action = format!("/products/{}", p.id);
-                                view! {
-                                    <h1>"Edit " {p.name.clone()}</h1>
-                                    <form method="post" action=action class="card">
-                                        <ProductFields p=p />
-                                        <button type="submit" class="primary">"Save"</button>
-                                        " "
-                                        <a href="/products">"Cancel"</a>
-                                    </form>
-                                }
-                                    .into_any()
-                            }
-                            Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                        }
-                    })}
-                </Suspense>
+                <Loaded data=product loading="Loading…" let:p>
+                    {edit_form(p)}
+                </Loaded>
             </main>
         </Frame>
+    }
+}
+
+/// The heading and form of the product editor.
+fn edit_form(p: ProductView) -> impl IntoView {
+    let action = format!("/products/{}", p.id);
+    view! {
+        <h1>"Edit " {p.name.clone()}</h1>
+        <form method="post" action=action class="card">
+            <ProductFields p=p />
+            <button type="submit" class="primary">"Save"</button>
+            " "
+            <a href="/products">"Cancel"</a>
+        </form>
     }
 }

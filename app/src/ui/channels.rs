@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use super::{ErrorBox, Frame, format_time};
+use super::{Empty, Frame, Loaded, format_time};
 use crate::api::{ChannelsPage, get_channels_page, get_conversation, list_conversations};
 use crate::model::BotSummary;
 use crate::views::{ChannelView, ConversationDetail, ConversationSummary, TranscriptEntry};
@@ -31,14 +31,9 @@ pub fn Channels() -> impl IntoView {
             <main class="wide">
                 <h1>"Channels"</h1>
                 <p class="muted">"Connect the places your shoppers chat: a Facebook page, a WhatsApp number, or a chat bubble on your own website."</p>
-                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                    {move || Suspend::new(async move {
-                        match page.await {
-                            Ok(p) => view! { <ChannelsBody page=p /> }.into_any(),
-                            Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                        }
-                    })}
-                </Suspense>
+                <Loaded data=page loading="Loading…" let:p>
+                    <ChannelsBody page=p />
+                </Loaded>
             </main>
         </Frame>
     }
@@ -55,10 +50,9 @@ fn ChannelsBody(page: ChannelsPage) -> impl IntoView {
     };
     let list = if page.channels.is_empty() {
         view! {
-            <div class="empty" data-testid="no-channels">
-                <h2>"No channels yet"</h2>
-                <p>"Connect one below. Until then, shoppers cannot reach your bots."</p>
-            </div>
+            <Empty testid="no-channels" title="No channels yet">
+                "Connect one below. Until then, shoppers cannot reach your bots."
+            </Empty>
         }
         .into_any()
     } else {
@@ -196,14 +190,9 @@ pub fn Conversations() -> impl IntoView {
         <Frame>
             <main class="wide">
                 <h1>"Conversations"</h1>
-                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                    {move || Suspend::new(async move {
-                        match list.await {
-                            Ok(l) => view! { <ConversationTable list=l /> }.into_any(),
-                            Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                        }
-                    })}
-                </Suspense>
+                <Loaded data=list loading="Loading…" let:l>
+                    <ConversationTable list=l />
+                </Loaded>
             </main>
         </Frame>
     }
@@ -213,10 +202,9 @@ pub fn Conversations() -> impl IntoView {
 fn ConversationTable(list: Vec<ConversationSummary>) -> impl IntoView {
     if list.is_empty() {
         return view! {
-            <div class="empty" data-testid="no-conversations">
-                <h2>"No conversations yet"</h2>
-                <p>"Connect a channel and publish a bot: shoppers' chats appear here."</p>
-            </div>
+            <Empty testid="no-conversations" title="No conversations yet">
+                "Connect a channel and publish a bot: shoppers' chats appear here."
+            </Empty>
         }
         .into_any();
     }
@@ -261,14 +249,9 @@ pub fn ConversationView() -> impl IntoView {
         <Frame>
             <main class="wide">
                 <p class="crumbs"><a href="/conversations">"Conversations"</a> " › Transcript"</p>
-                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                    {move || Suspend::new(async move {
-                        match conv.await {
-                            Ok(c) => view! { <ConversationBody conv=c /> }.into_any(),
-                            Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                        }
-                    })}
-                </Suspense>
+                <Loaded data=conv loading="Loading…" let:c>
+                    <ConversationBody conv=c />
+                </Loaded>
             </main>
         </Frame>
     }

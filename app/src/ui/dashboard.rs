@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{ErrorBox, Frame, format_time, use_page_data};
+use super::{Empty, Frame, Loaded, format_time, use_page_data};
 use crate::api::list_bots;
 use crate::model::{BotSummary, Role};
 
@@ -25,19 +25,20 @@ fn BotList() -> impl IntoView {
     let bots = Resource::new(|| (), |_| list_bots());
     view! {
         <main class="wide">
-            <Suspense fallback=|| view! { <p class="muted">"Loading your bots…"</p> }>
-                {move || Suspend::new(async move {
+            <Loaded
+                data=move || async move {
                     let can_edit = page
                         .await
                         .ok()
                         .and_then(|d| d.account)
                         .is_some_and(|a| a.workspace.role >= Role::Editor);
-                    match bots.await {
-                        Ok(list) => view! { <BotTable bots=list can_edit /> }.into_any(),
-                        Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                    }
-                })}
-            </Suspense>
+                    bots.await.map(|list| (list, can_edit))
+                }
+                loading="Loading your bots…"
+                let((list, can_edit))
+            >
+                <BotTable bots=list can_edit />
+            </Loaded>
         </main>
     }
 }
@@ -52,16 +53,13 @@ fn BotTable(bots: Vec<BotSummary>, can_edit: bool) -> impl IntoView {
         {can_edit.then(|| view! { <NewBot /> })}
         {if empty {
             view! {
-                <div class="empty" data-testid="no-bots">
-                    <h2>"No bots yet"</h2>
-                    <p>
-                        {if can_edit {
-                            "Give your first bot a name above and pick a starting point: a ready-made shop, questions and answers, order tracking, or a blank flow."
-                        } else {
-                            "Nobody in this workspace has created a bot yet. Editors and owners can create one."
-                        }}
-                    </p>
-                </div>
+                <Empty testid="no-bots" title="No bots yet">
+                    {if can_edit {
+                        "Give your first bot a name above and pick a starting point: a ready-made shop, questions and answers, order tracking, or a blank flow."
+                    } else {
+                        "Nobody in this workspace has created a bot yet. Editors and owners can create one."
+                    }}
+                </Empty>
             }
                 .into_any()
         } else {

@@ -9,6 +9,7 @@ mod catalog;
 mod channels;
 mod dashboard;
 mod editor;
+mod loaded;
 mod orders;
 mod settings;
 
@@ -19,6 +20,7 @@ use leptos_router::{
     components::{A, Route, Router, Routes},
 };
 
+pub(crate) use self::loaded::{Empty, Loaded};
 use crate::api::{PageData, get_page_data};
 use crate::model::{AppError, ErrorCode, Flash};
 
@@ -162,14 +164,10 @@ pub(crate) fn Frame(children: Children) -> impl IntoView {
     let data: PageResource = Resource::new(|| (), |_| get_page_data());
     provide_context(data);
     view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(d) => view! { <TopBar data=d.clone() /> <FlashBox flash=d.flash /> }.into_any(),
-                    Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <Loaded data=data let:d>
+            <TopBar data=d.clone() />
+            <FlashBox flash=d.flash />
+        </Loaded>
         {children()}
     }
 }

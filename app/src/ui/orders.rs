@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::{ErrorBox, Frame, format_time};
+use super::{Empty, Frame, Loaded, format_time};
 use crate::api::{get_order, list_orders};
 use crate::commerce::OrderStatus;
 use crate::views::{OrderDetail, OrderSummary};
@@ -50,14 +50,9 @@ pub fn Orders() -> impl IntoView {
                         })
                         .collect_view()}
                 </nav>
-                <Suspense fallback=|| view! { <p class="muted">"Loading orders…"</p> }>
-                    {move || Suspend::new(async move {
-                        match orders.await {
-                            Ok(list) => view! { <OrderTable orders=list /> }.into_any(),
-                            Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                        }
-                    })}
-                </Suspense>
+                <Loaded data=orders loading="Loading orders…" let:list>
+                    <OrderTable orders=list />
+                </Loaded>
             </main>
         </Frame>
     }
@@ -67,10 +62,9 @@ pub fn Orders() -> impl IntoView {
 fn OrderTable(orders: Vec<OrderSummary>) -> impl IntoView {
     if orders.is_empty() {
         return view! {
-            <div class="empty" data-testid="no-orders">
-                <h2>"No orders here yet"</h2>
-                <p>"When shoppers check out in a chat, their orders appear here."</p>
-            </div>
+            <Empty testid="no-orders" title="No orders here yet">
+                "When shoppers check out in a chat, their orders appear here."
+            </Empty>
         }
         .into_any();
     }
@@ -119,15 +113,16 @@ pub fn OrderView() -> impl IntoView {
         <Frame>
             <main class="wide">
                 <p class="crumbs"><a href="/orders">"Orders"</a> " › Order"</p>
-                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                    {move || Suspend::new(async move {
+                <Loaded
+                    data=move || async move {
                         let can_edit = super::catalog::can_edit().await;
-                        match order.await {
-                            Ok(o) => view! { <OrderBody order=o can_edit /> }.into_any(),
-                            Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                        }
-                    })}
-                </Suspense>
+                        order.await.map(|o| (o, can_edit))
+                    }
+                    loading="Loading…"
+                    let((o, can_edit))
+                >
+                    <OrderBody order=o can_edit />
+                </Loaded>
             </main>
         </Frame>
     }

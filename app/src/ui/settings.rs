@@ -5,9 +5,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{ErrorBox, Frame, format_time, use_page_data};
+use super::{ErrorBox, Frame, Loaded, format_time, use_page_data};
 use crate::api::{Account, list_members, list_tokens};
-use crate::model::{MemberSummary, Role, TokenSummary};
+use crate::model::{AppError, MemberSummary, Role, TokenSummary};
 
 /// The settings page.
 #[component]
@@ -25,45 +25,68 @@ fn SettingsBody() -> impl IntoView {
     let page = use_page_data();
     let members = Resource::new(|| (), |_| list_members());
     let tokens = Resource::new(|| (), |_| list_tokens());
+    let data = move || async move {
+        let data = page.await?;
+        let Some(account) = data.account else {
+            return Err(AppError::unauthenticated());
+        };
+        let owner = account.workspace.role == Role::Owner;
+        let members = members.await;
+        let tokens = if owner { Some(tokens.await) } else { None };
+        Ok(SettingsData {
+            account,
+            new_token: data.flash.new_token,
+            members,
+            tokens,
+        })
+    };
     view! {
         <main class="wide">
-            <Suspense fallback=|| view! { <p class="muted">"Loading settings…"</p> }>
-                {move || Suspend::new(async move {
-                    let data = match page.await {
-                        Ok(d) => d,
-                        Err(e) => return view! { <ErrorBox error=e /> }.into_any(),
-                    };
-                    let Some(account) = data.account else {
-                        return view! { <ErrorBox error=crate::model::AppError::unauthenticated() /> }
-                            .into_any();
-                    };
-                    let owner = account.workspace.role == Role::Owner;
-                    let me = account.email.clone();
-                    let members = members.await;
-                    let tokens = if owner { Some(tokens.await) } else { None };
-                    view! {
-                        <h1>"Settings for " {account.workspace.name.clone()}</h1>
-                        <p class="muted">
-                            "Your role here: " <strong>{account.workspace.role.label()}</strong>
-                        </p>
-                        {match members {
-                            Ok(list) => view! { <Members members=list owner me /> }.into_any(),
-                            Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                        }}
-                        {tokens
-                            .map(|t| match t {
-                                Ok(list) => {
-                                    view! { <Tokens tokens=list new_token=data.flash.new_token.clone() /> }
-                                        .into_any()
-                                }
-                                Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                            })}
-                        <Workspaces account />
-                    }
-                        .into_any()
-                })}
-            </Suspense>
+            <Loaded data loading="Loading settings…" let:settings>
+                {settings_view(settings)}
+            </Loaded>
         </main>
+    }
+}
+
+/// Everything the settings page waits for.
+struct SettingsData {
+    /// The signed-in member and their workspace.
+    account: Account,
+    /// A token just created, shown once.
+    new_token: Option<String>,
+    /// The workspace's members.
+    members: Result<Vec<MemberSummary>, AppError>,
+    /// The workspace's tokens, for owners only.
+    tokens: Option<Result<Vec<TokenSummary>, AppError>>,
+}
+
+/// The settings page once its data is here; a member list or token list
+/// that failed to load shows its error in its place.
+fn settings_view(data: SettingsData) -> impl IntoView {
+    let SettingsData {
+        account,
+        new_token,
+        members,
+        tokens,
+    } = data;
+    let owner = account.workspace.role == Role::Owner;
+    let me = account.email.clone();
+    view! {
+        <h1>"Settings for " {account.workspace.name.clone()}</h1>
+        <p class="muted">
+            "Your role here: " <strong>{account.workspace.role.label()}</strong>
+        </p>
+        {match members {
+            Ok(list) => view! { <Members members=list owner me /> }.into_any(),
+            Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+        }}
+        {tokens
+            .map(|t| match t {
+                Ok(list) => view! { <Tokens tokens=list new_token=new_token.clone() /> }.into_any(),
+                Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+            })}
+        <Workspaces account />
     }
 }
 
