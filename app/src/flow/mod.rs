@@ -3,7 +3,7 @@
 //!
 //! Map:
 //! - [`doc`]: the versioned flow document and its migrations.
-//! - [`validate`]: every problem of a document, worded for a merchant.
+//! - [`validate`](mod@validate): every problem of a document, worded for a merchant.
 //! - [`interpreter`]: the pure [`step`] and the run loop, with one private
 //!   file per step family: `answers` (typed text and taps), `catalog`
 //!   (product carousels), `cart` (show cart, WhatsApp carts), `checkout`
