@@ -2,6 +2,7 @@
 //! browser) and the pure core that both the server and the browser run.
 //!
 //! Map:
+//! - [`ids`]: the records' id types, from one macro.
 //! - [`model`]: roles, the acting principal, the error shape and the summaries
 //!   the pages and the API exchange.
 //! - [`account`]: parsing of emails, passwords and names (pure).
@@ -26,6 +27,7 @@ pub mod channel;
 pub mod commerce;
 pub mod editor_core;
 pub mod flow;
+pub mod ids;
 pub mod model;
 pub mod ui;
 pub mod views;

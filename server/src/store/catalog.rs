@@ -4,15 +4,7 @@ use app::commerce::csv::Columns;
 use app::commerce::{CatalogView, Currency, Money, Product};
 use sqlx::FromRow;
 
-use super::{Result, Store, StoreError, WorkspaceId, conflict_on_unique, now_ms};
-
-/// A product id.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type, serde::Serialize, serde::Deserialize,
-)]
-#[sqlx(transparent)]
-#[serde(transparent)]
-pub struct ProductId(pub i64);
+use super::{ProductId, Result, Store, StoreError, WorkspaceId, conflict_on_unique, now_ms};
 
 /// A product as stored.
 #[derive(Debug, Clone, FromRow)]

@@ -5,15 +5,7 @@ use app::commerce::NewOrder;
 use sqlx::FromRow;
 
 use super::orders::{OrderRow, place_order};
-use super::{Backend, BotId, Result, Store, Tx, WorkspaceId, now_ms};
-
-/// A conversation id.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type, serde::Serialize, serde::Deserialize,
-)]
-#[sqlx(transparent)]
-#[serde(transparent)]
-pub struct ConversationId(pub i64);
+use super::{Backend, BotId, ConversationId, Result, Store, Tx, WorkspaceId, now_ms};
 
 /// A conversation as stored.
 #[derive(Debug, Clone, FromRow)]

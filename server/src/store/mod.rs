@@ -16,8 +16,11 @@ mod catalog;
 mod channels;
 mod conversations;
 mod flows;
+mod inbox;
 mod orders;
+mod outbox;
 mod sessions;
+mod visitors;
 
 use std::str::FromStr;
 use std::sync::Once;
@@ -28,14 +31,13 @@ use sqlx::{AnyPool, Executor};
 
 pub use accounts::{MemberRow, MembershipRow, NewSignup, TokenAuthRow, TokenRow, UserRow};
 pub use bots::BotRow;
-pub use catalog::{ProductFilter, ProductId, ProductRow};
-pub use channels::{
-    CLAIM_LEASE_MS, ChannelId, ChannelRow, InboxRow, NewInbound, NewReceipt, NewWatermark,
-    OutboxRow,
-};
-pub use conversations::{ConversationId, ConversationRow, HttpCallRow, MessageRow, Txn};
+pub use catalog::{ProductFilter, ProductRow};
+pub use channels::ChannelRow;
+pub use conversations::{ConversationRow, HttpCallRow, MessageRow, Txn};
 pub use flows::{DraftRow, DraftSave, VersionDoc, VersionRow};
-pub use orders::{OrderEventRow, OrderId, OrderRow, StatusChange};
+pub use inbox::{InboxRow, NewInbound, NewReceipt, NewWatermark};
+pub use orders::{OrderEventRow, OrderRow, StatusChange};
+pub use outbox::{CLAIM_LEASE_MS, OutboxRow};
 pub use sessions::SessionStoreImpl;
 
 /// Which database the store talks to.
@@ -47,32 +49,9 @@ pub enum Backend {
     Postgres,
 }
 
-macro_rules! id_type {
-    ($(#[$doc:meta] $name:ident),* $(,)?) => {$(
-        #[$doc]
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, sqlx::Type, serde::Serialize, serde::Deserialize)]
-        #[sqlx(transparent)]
-        #[serde(transparent)]
-        pub struct $name(pub i64);
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                self.0.fmt(f)
-            }
-        }
-    )*};
-}
-
-id_type!(
-    /// A tenant: a merchant's or an agency's workspace.
-    WorkspaceId,
-    /// A person who can log in.
-    UserId,
-    /// A bot inside a workspace.
-    BotId,
-    /// An API token of a workspace.
-    TokenId,
-);
+pub use app::ids::{
+    BotId, ChannelId, ConversationId, OrderId, ProductId, TokenId, UserId, WorkspaceId,
+};
 
 /// What can go wrong in the store. Callers map `Conflict` to a 409 and the
 /// rest to an opaque, logged 500.

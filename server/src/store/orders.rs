@@ -3,16 +3,7 @@
 use app::commerce::{CartLine, Currency, IllegalTransition, Money, NewOrder, OrderStatus};
 use sqlx::FromRow;
 
-use super::{BotId, Result, Store, StoreError, Tx, WorkspaceId, now_ms};
-use crate::store::conversations::ConversationId;
-
-/// An order id.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type, serde::Serialize, serde::Deserialize,
-)]
-#[sqlx(transparent)]
-#[serde(transparent)]
-pub struct OrderId(pub i64);
+use super::{BotId, ConversationId, OrderId, Result, Store, StoreError, Tx, WorkspaceId, now_ms};
 
 /// An order as stored.
 #[derive(Debug, Clone, FromRow)]

@@ -1,0 +1,278 @@
+//! The inbox: webhook and web-chat events stored durably and deduplicated
+//! on the platform's id before they are acknowledged, delivery receipts and
+//! read watermarks, and the pending events the pipeline applies in order.
+
+use sqlx::FromRow;
+
+use super::{ChannelId, Result, Store, WorkspaceId, now_ms};
+
+/// A new inbound event for the inbox.
+#[derive(Debug, Clone)]
+pub struct NewInbound {
+    /// `messenger`, `whatsapp` or `web`.
+    pub channel: &'static str,
+    /// The platform's id of the event: the deduplication key.
+    pub external_id: String,
+    /// The channel it arrived on.
+    pub channel_id: ChannelId,
+    /// Its tenant.
+    pub workspace_id: WorkspaceId,
+    /// The shopper's stable key.
+    pub user_key: String,
+    /// Where replies go.
+    pub recipient: String,
+    /// How to address `recipient`.
+    pub recipient_kind: String,
+    /// The shopper's name.
+    pub display_name: String,
+    /// The platform's timestamp, in milliseconds.
+    pub platform_ts: i64,
+    /// The interpreter input, as JSON.
+    pub input: String,
+}
+
+/// A delivery or read receipt (or a failure) for one sent message.
+#[derive(Debug, Clone)]
+pub struct NewReceipt {
+    /// `messenger` or `whatsapp`.
+    pub channel: &'static str,
+    /// The platform's id of the message it is about.
+    pub message_id: String,
+    /// `sent`, `delivered`, `read` or `failed`.
+    pub status: &'static str,
+    /// Why, for a failure.
+    pub error: Option<String>,
+    /// The platform's timestamp, in milliseconds.
+    pub platform_ts: i64,
+}
+
+/// A Messenger watermark: everything sent to a shopper on a channel up to a
+/// time was delivered (or read).
+#[derive(Debug, Clone)]
+pub struct NewWatermark {
+    /// The channel.
+    pub channel_id: ChannelId,
+    /// The shopper's page-scoped id.
+    pub psid: String,
+    /// `delivered` or `read`.
+    pub status: &'static str,
+    /// Up to when, in milliseconds.
+    pub watermark_ms: i64,
+}
+
+/// An inbox row waiting to be applied.
+#[derive(Debug, Clone, FromRow)]
+pub struct InboxRow {
+    /// Id.
+    pub id: i64,
+    /// `messenger`, `whatsapp` or `web`.
+    pub channel: String,
+    /// The platform's id.
+    pub external_id: String,
+    /// The channel.
+    pub channel_id: ChannelId,
+    /// The tenant.
+    pub workspace_id: WorkspaceId,
+    /// The shopper's key.
+    pub user_key: String,
+    /// Where replies go.
+    pub recipient: String,
+    /// How to address it.
+    pub recipient_kind: String,
+    /// The shopper's name.
+    pub display_name: String,
+    /// Platform time, milliseconds.
+    pub platform_ts: i64,
+    /// The input, as JSON.
+    pub input: String,
+    /// Failed attempts so far.
+    pub attempts: i64,
+}
+
+/// SQL ranking of delivery statuses, so a status never moves backwards.
+const RANK: &str = "CASE status WHEN 'pending' THEN 0 WHEN 'sending' THEN 1 WHEN 'sent' THEN 2 \
+                    WHEN 'delivered' THEN 3 WHEN 'read' THEN 4 WHEN 'failed' THEN 5 WHEN 'skipped' THEN 5 ELSE 0 END";
+
+fn rank(status: &str) -> i64 {
+    match status {
+        "pending" => 0,
+        "sending" => 1,
+        "sent" => 2,
+        "delivered" => 3,
+        "read" => 4,
+        _ => 5,
+    }
+}
+
+/// Applies a receipt to the message it names, if that message has been sent
+/// whole. One still being sent (or waiting to retry its next part) keeps its
+/// receipts in `receipts` until `outbox_sent`, or it would never finish
+/// sending. Statuses never move backwards.
+pub(super) async fn apply_receipt(
+    tx: &mut super::Tx,
+    message_id: &str,
+    status: &str,
+    error: Option<&str>,
+) -> Result<()> {
+    sqlx::query(&format!(
+        "UPDATE messages SET status = $1, error = COALESCE($2, error) \
+         WHERE external_id = $3 AND direction = 'out' AND ({RANK}) BETWEEN 2 AND 4 AND ({RANK}) < $4"
+    ))
+    .bind(status)
+    .bind(error)
+    .bind(message_id)
+    .bind(rank(status))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Stores a batch of inbound events in one transaction; events already
+    /// in the inbox are skipped. Returns how many were new.
+    pub async fn insert_inbound(&self, events: &[NewInbound]) -> Result<usize> {
+        self.ingest(events, &[], &[]).await
+    }
+
+    /// Stores everything one webhook delivered in one transaction: the new
+    /// inbound events (those already in the inbox are skipped), delivery
+    /// receipts and Messenger watermarks. Returns how many events were new.
+    pub async fn ingest(
+        &self,
+        events: &[NewInbound],
+        receipts: &[NewReceipt],
+        watermarks: &[NewWatermark],
+    ) -> Result<usize> {
+        if events.is_empty() && receipts.is_empty() && watermarks.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.begin().await?;
+        let now = now_ms();
+        let mut new = 0;
+        for e in events {
+            let done = sqlx::query(
+                "INSERT INTO inbox (channel, external_id, channel_id, workspace_id, user_key, recipient, recipient_kind, \
+                 display_name, platform_ts, input, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                 ON CONFLICT (channel, external_id) DO NOTHING",
+            )
+            .bind(e.channel)
+            .bind(&e.external_id)
+            .bind(e.channel_id)
+            .bind(e.workspace_id)
+            .bind(&e.user_key)
+            .bind(&e.recipient)
+            .bind(&e.recipient_kind)
+            .bind(&e.display_name)
+            .bind(e.platform_ts)
+            .bind(&e.input)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            new += done.rows_affected() as usize;
+        }
+        for r in receipts {
+            sqlx::query(
+                "INSERT INTO receipts (channel, message_id, status, error, platform_ts) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (channel, message_id, status) DO NOTHING",
+            )
+            .bind(r.channel)
+            .bind(&r.message_id)
+            .bind(r.status)
+            .bind(r.error.as_deref())
+            .bind(r.platform_ts)
+            .execute(&mut *tx)
+            .await?;
+            apply_receipt(&mut tx, &r.message_id, r.status, r.error.as_deref()).await?;
+        }
+        for w in watermarks {
+            sqlx::query(&format!(
+                "UPDATE messages SET status = $1 WHERE direction = 'out' AND sent_at IS NOT NULL AND sent_at <= $2 \
+                 AND ({RANK}) BETWEEN 2 AND 4 AND ({RANK}) < $3 \
+                 AND conversation_id IN (SELECT id FROM conversations WHERE channel_id = $4 AND recipient = $5)"
+            ))
+            .bind(w.status)
+            .bind(w.watermark_ms)
+            .bind(rank(w.status))
+            .bind(w.channel_id)
+            .bind(&w.psid)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(new)
+    }
+
+    /// Shoppers with events waiting, oldest first.
+    pub async fn pending_inbox_groups(&self, limit: i64) -> Result<Vec<(ChannelId, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT channel_id, user_key FROM inbox WHERE status = 'pending' \
+             GROUP BY channel_id, user_key ORDER BY MIN(id) LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// One shopper's waiting events, in platform-timestamp order.
+    pub async fn pending_inbox(
+        &self,
+        channel: ChannelId,
+        user_key: &str,
+        limit: i64,
+    ) -> Result<Vec<InboxRow>> {
+        Ok(sqlx::query_as(
+            "SELECT id, channel, external_id, channel_id, workspace_id, user_key, recipient, recipient_kind, \
+             display_name, platform_ts, input, attempts FROM inbox \
+             WHERE status = 'pending' AND channel_id = $1 AND user_key = $2 ORDER BY platform_ts, id LIMIT $3",
+        )
+        .bind(channel)
+        .bind(user_key)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Closes an inbox row without applying it (`skipped`: too old;
+    /// `failed`: could not be applied).
+    pub async fn close_inbox(&self, id: i64, status: &str, error: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE inbox SET status = $1, error = $2, processed_at = $3 WHERE id = $4 AND status = 'pending'",
+        )
+        .bind(status)
+        .bind(error)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Forgets inbox rows handled before `before` (milliseconds) and
+    /// receipts older than that. Meta stops retrying after 7 days, and an
+    /// event delivered again after its row is gone is still applied once:
+    /// the transcript keeps its id.
+    pub async fn prune_inbox(&self, before: i64) -> Result<u64> {
+        let inbox = sqlx::query(
+            "DELETE FROM inbox WHERE status <> 'pending' AND COALESCE(processed_at, received_at) < $1",
+        )
+        .bind(before)
+        .execute(&self.pool)
+        .await?;
+        let receipts = sqlx::query("DELETE FROM receipts WHERE platform_ts < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
+        Ok(inbox.rows_affected() + receipts.rows_affected())
+    }
+
+    /// Counts a failed attempt at an inbox row.
+    pub async fn inbox_attempt_failed(&self, id: i64, error: &str) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "UPDATE inbox SET attempts = attempts + 1, error = $1 WHERE id = $2 RETURNING attempts",
+        )
+        .bind(error)
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+}
