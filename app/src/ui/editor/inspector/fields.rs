@@ -74,31 +74,7 @@ pub(super) fn TextField(
     let id = format!("field-{name}");
     let area = NodeRef::<leptos::html::Textarea>::new();
     let line = NodeRef::<leptos::html::Input>::new();
-    let insert = move |ev: leptos::ev::Event| {
-        let var = event_target_value(&ev);
-        if var.is_empty() {
-            return;
-        }
-        let current = value.get_untracked();
-        // The browser counts the caret in UTF-16 units.
-        let caret = area
-            .get_untracked()
-            .and_then(|el| el.selection_start().ok().flatten())
-            .or_else(|| {
-                line.get_untracked()
-                    .and_then(|el| el.selection_start().ok().flatten())
-            })
-            .map(|c| c as usize);
-        let next = insert_variable(&current, caret, &var);
-        on_change.run(next);
-        if let Ok(select) =
-            wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlSelectElement>(event_target::<
-                web_sys::EventTarget,
-            >(&ev))
-        {
-            select.set_value("");
-        }
-    };
+    let insert = move |ev: leptos::ev::Event| insert_picked(&ev, value, on_change, area, line);
     let input_id = id.clone();
     let field = if multiline {
         view! {
@@ -151,6 +127,40 @@ pub(super) fn TextField(
             {field}
             {(!hint.is_empty()).then(|| view! { <p class="hint">{hint}</p> })}
         </div>
+    }
+}
+
+/// Inserts the variable picked in `ev`'s select at the caret of the text
+/// area or input, then resets the select to its prompt.
+fn insert_picked(
+    ev: &leptos::ev::Event,
+    value: Signal<String>,
+    on_change: Callback<String>,
+    area: NodeRef<leptos::html::Textarea>,
+    line: NodeRef<leptos::html::Input>,
+) {
+    let var = event_target_value(ev);
+    if var.is_empty() {
+        return;
+    }
+    let current = value.get_untracked();
+    // The browser counts the caret in UTF-16 units.
+    let caret = area
+        .get_untracked()
+        .and_then(|el| el.selection_start().ok().flatten())
+        .or_else(|| {
+            line.get_untracked()
+                .and_then(|el| el.selection_start().ok().flatten())
+        })
+        .map(|c| c as usize);
+    let next = insert_variable(&current, caret, &var);
+    on_change.run(next);
+    if let Ok(select) =
+        wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlSelectElement>(event_target::<
+            web_sys::EventTarget,
+        >(ev))
+    {
+        select.set_value("");
     }
 }
 
