@@ -198,49 +198,59 @@ pub async fn list_members() -> Result<Vec<MemberSummary>, AppError> {
 #[server(prefix = "/_app")]
 pub async fn get_bot_page(id: i64) -> Result<BotPage, AppError> {
     let (backend, parts) = backend::context()?;
-    backend.bot_page(&parts, id).await
+    backend.bot_page(&parts, crate::ids::BotId(id)).await
 }
 
 /// A version, read-only.
 #[server(prefix = "/_app", endpoint = "versions/page")]
 pub async fn get_version_page(id: i64, number: i64) -> Result<VersionPage, AppError> {
     let (backend, parts) = backend::context()?;
-    backend.version_page(&parts, id, number).await
+    backend
+        .version_page(&parts, crate::ids::BotId(id), number)
+        .await
 }
 
 /// Runs the draft with these inputs (the bot page's test chat).
 #[server(prefix = "/_app")]
 pub async fn simulate_draft(id: i64, inputs: Vec<Input>) -> Result<SimResult, AppError> {
     let (backend, parts) = backend::context()?;
-    backend.simulate_draft(&parts, id, inputs).await
+    backend
+        .simulate_draft(&parts, crate::ids::BotId(id), inputs)
+        .await
 }
 
 /// The editor's starting data.
 #[server(prefix = "/_app", endpoint = "editor/load")]
 pub async fn get_editor(id: i64) -> Result<EditorData, AppError> {
     let (backend, parts) = backend::context()?;
-    backend.editor(&parts, id).await
+    backend.editor(&parts, crate::ids::BotId(id)).await
 }
 
 /// Saves the draft if nobody saved since `revision`.
 #[server(prefix = "/_app", endpoint = "editor/save", input = Json)]
 pub async fn save_flow(id: i64, revision: i64, document: FlowDoc) -> Result<SaveOutcome, AppError> {
     let (backend, parts) = backend::context()?;
-    backend.save_flow(&parts, id, revision, document).await
+    backend
+        .save_flow(&parts, crate::ids::BotId(id), revision, document)
+        .await
 }
 
 /// Publishes the draft, which must still be at `revision`.
 #[server(prefix = "/_app", endpoint = "editor/publish")]
 pub async fn publish_flow(id: i64, revision: i64) -> Result<VersionSummary, AppError> {
     let (backend, parts) = backend::context()?;
-    backend.publish_flow(&parts, id, revision).await
+    backend
+        .publish_flow(&parts, crate::ids::BotId(id), revision)
+        .await
 }
 
 /// Publishes an old version again as a new one (a rollback).
 #[server(prefix = "/_app", endpoint = "editor/restore")]
 pub async fn restore_flow(id: i64, number: i64) -> Result<VersionSummary, AppError> {
     let (backend, parts) = backend::context()?;
-    backend.restore_flow(&parts, id, number).await
+    backend
+        .restore_flow(&parts, crate::ids::BotId(id), number)
+        .await
 }
 
 /// The catalog, optionally filtered by a search.
@@ -254,7 +264,7 @@ pub async fn list_products(query: Option<String>) -> Result<Vec<ProductView>, Ap
 #[server(prefix = "/_app")]
 pub async fn get_product(id: i64) -> Result<ProductView, AppError> {
     let (backend, parts) = backend::context()?;
-    backend.product(&parts, id).await
+    backend.product(&parts, crate::ids::ProductId(id)).await
 }
 
 /// Orders, optionally of one status.
@@ -268,7 +278,7 @@ pub async fn list_orders(status: Option<String>) -> Result<Vec<OrderSummary>, Ap
 #[server(prefix = "/_app")]
 pub async fn get_order(id: i64) -> Result<OrderDetail, AppError> {
     let (backend, parts) = backend::context()?;
-    backend.order(&parts, id).await
+    backend.order(&parts, crate::ids::OrderId(id)).await
 }
 
 /// The Channels page.
@@ -289,7 +299,9 @@ pub async fn list_conversations() -> Result<Vec<ConversationSummary>, AppError> 
 #[server(prefix = "/_app")]
 pub async fn get_conversation(id: i64) -> Result<ConversationDetail, AppError> {
     let (backend, parts) = backend::context()?;
-    backend.conversation(&parts, id).await
+    backend
+        .conversation(&parts, crate::ids::ConversationId(id))
+        .await
 }
 
 /// The port the server implements so the UI can read data without knowing
@@ -304,6 +316,7 @@ pub mod backend {
     use super::{BotPage, ChannelsPage, EditorData, PageData, SaveOutcome, SimResult, VersionPage};
     use crate::flow::FlowDoc;
     use crate::flow::interpreter::Input;
+    use crate::ids::{BotId, ConversationId, OrderId, ProductId};
     use crate::model::{AppError, BotSummary, MemberSummary, TokenSummary};
     use crate::views::{
         ConversationDetail, ConversationSummary, OrderDetail, OrderSummary, ProductView,
@@ -324,28 +337,28 @@ pub mod backend {
         /// See [`super::list_members`].
         async fn list_members(&self, parts: &Parts) -> Result<Vec<MemberSummary>, AppError>;
         /// See [`super::get_bot_page`].
-        async fn bot_page(&self, parts: &Parts, id: i64) -> Result<BotPage, AppError>;
+        async fn bot_page(&self, parts: &Parts, id: BotId) -> Result<BotPage, AppError>;
         /// See [`super::get_version_page`].
         async fn version_page(
             &self,
             parts: &Parts,
-            id: i64,
+            id: BotId,
             number: i64,
         ) -> Result<VersionPage, AppError>;
         /// See [`super::simulate_draft`].
         async fn simulate_draft(
             &self,
             parts: &Parts,
-            id: i64,
+            id: BotId,
             inputs: Vec<Input>,
         ) -> Result<SimResult, AppError>;
         /// See [`super::get_editor`].
-        async fn editor(&self, parts: &Parts, id: i64) -> Result<EditorData, AppError>;
+        async fn editor(&self, parts: &Parts, id: BotId) -> Result<EditorData, AppError>;
         /// See [`super::save_flow`].
         async fn save_flow(
             &self,
             parts: &Parts,
-            id: i64,
+            id: BotId,
             revision: i64,
             document: FlowDoc,
         ) -> Result<SaveOutcome, AppError>;
@@ -353,14 +366,14 @@ pub mod backend {
         async fn publish_flow(
             &self,
             parts: &Parts,
-            id: i64,
+            id: BotId,
             revision: i64,
         ) -> Result<VersionSummary, AppError>;
         /// See [`super::restore_flow`].
         async fn restore_flow(
             &self,
             parts: &Parts,
-            id: i64,
+            id: BotId,
             number: i64,
         ) -> Result<VersionSummary, AppError>;
         /// See [`super::list_products`].
@@ -370,7 +383,7 @@ pub mod backend {
             query: Option<String>,
         ) -> Result<Vec<ProductView>, AppError>;
         /// See [`super::get_product`].
-        async fn product(&self, parts: &Parts, id: i64) -> Result<ProductView, AppError>;
+        async fn product(&self, parts: &Parts, id: ProductId) -> Result<ProductView, AppError>;
         /// See [`super::list_orders`].
         async fn list_orders(
             &self,
@@ -378,7 +391,7 @@ pub mod backend {
             status: Option<String>,
         ) -> Result<Vec<OrderSummary>, AppError>;
         /// See [`super::get_order`].
-        async fn order(&self, parts: &Parts, id: i64) -> Result<OrderDetail, AppError>;
+        async fn order(&self, parts: &Parts, id: OrderId) -> Result<OrderDetail, AppError>;
         /// See [`super::get_channels_page`].
         async fn channels_page(&self, parts: &Parts) -> Result<ChannelsPage, AppError>;
         /// See [`super::list_conversations`].
@@ -390,7 +403,7 @@ pub mod backend {
         async fn conversation(
             &self,
             parts: &Parts,
-            id: i64,
+            id: ConversationId,
         ) -> Result<ConversationDetail, AppError>;
     }
 

@@ -128,11 +128,11 @@ fn plain_words(e: &serde_json::Error) -> String {
     }
 }
 
-/// A path id that must be a positive integer; anything else is a 404, just
-/// like an id that does not exist.
-pub struct PathId(pub i64);
+/// A path id of type `T` (such as `BotId`) that must be a positive integer;
+/// anything else is a 404, just like an id that does not exist.
+pub struct PathId<T>(pub T);
 
-impl<S: Send + Sync> FromRequestParts<S> for PathId {
+impl<S: Send + Sync, T: From<i64>> FromRequestParts<S> for PathId<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
@@ -140,10 +140,8 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
             axum::extract::Path::<String>::from_request_parts(parts, state)
                 .await
                 .map_err(|_| ApiError::not_found("item"))?;
-        raw.parse::<i64>()
-            .ok()
-            .filter(|id| *id > 0)
-            .map(PathId)
+        positive(&raw)
+            .map(|id| PathId(T::from(id)))
             .ok_or_else(|| ApiError::not_found("item"))
     }
 }
@@ -152,10 +150,11 @@ fn positive(raw: &str) -> Option<i64> {
     raw.parse::<i64>().ok().filter(|id| *id > 0)
 }
 
-/// Two path ids (`/bots/{id}/versions/{n}`), both positive integers; else 404.
-pub struct PathIds(pub i64, pub i64);
+/// A path id of type `T` and a number after it (`/bots/{id}/versions/{n}`),
+/// both positive integers; else 404.
+pub struct PathIds<T>(pub T, pub i64);
 
-impl<S: Send + Sync> FromRequestParts<S> for PathIds {
+impl<S: Send + Sync, T: From<i64>> FromRequestParts<S> for PathIds<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
@@ -164,7 +163,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PathIds {
                 .await
                 .map_err(|_| ApiError::not_found("item"))?;
         match (positive(&a), positive(&b)) {
-            (Some(a), Some(b)) => Ok(PathIds(a, b)),
+            (Some(a), Some(b)) => Ok(PathIds(T::from(a), b)),
             _ => Err(ApiError::not_found("item")),
         }
     }

@@ -27,6 +27,7 @@ use crate::http::error::ApiError;
 use crate::http::forms::take_flash;
 use crate::service;
 use crate::state::AppState;
+use crate::store::{BotId, ConversationId, OrderId, ProductId};
 
 /// Serves the pages' data from the store, acting as the request's principal.
 pub struct PageBackend {
@@ -87,7 +88,7 @@ impl Backend for PageBackend {
         service::list_members(&self.state, &p).await.map_err(plain)
     }
 
-    async fn bot_page(&self, parts: &Parts, id: i64) -> Result<BotPage, AppError> {
+    async fn bot_page(&self, parts: &Parts, id: BotId) -> Result<BotPage, AppError> {
         let p = signed_in(parts)?;
         let s = &self.state;
         let bot = service::get_bot(s, &p, id).await.map_err(plain)?;
@@ -109,7 +110,7 @@ impl Backend for PageBackend {
     async fn version_page(
         &self,
         parts: &Parts,
-        id: i64,
+        id: BotId,
         number: i64,
     ) -> Result<VersionPage, AppError> {
         let p = signed_in(parts)?;
@@ -129,7 +130,7 @@ impl Backend for PageBackend {
     async fn simulate_draft(
         &self,
         parts: &Parts,
-        id: i64,
+        id: BotId,
         inputs: Vec<Input>,
     ) -> Result<SimResult, AppError> {
         let p = signed_in(parts)?;
@@ -146,7 +147,7 @@ impl Backend for PageBackend {
         })
     }
 
-    async fn editor(&self, parts: &Parts, id: i64) -> Result<EditorData, AppError> {
+    async fn editor(&self, parts: &Parts, id: BotId) -> Result<EditorData, AppError> {
         let p = signed_in(parts)?;
         let s = &self.state;
         let bot = service::get_bot(s, &p, id).await.map_err(plain)?;
@@ -170,7 +171,7 @@ impl Backend for PageBackend {
     async fn save_flow(
         &self,
         parts: &Parts,
-        id: i64,
+        id: BotId,
         revision: i64,
         document: FlowDoc,
     ) -> Result<SaveOutcome, AppError> {
@@ -196,7 +197,7 @@ impl Backend for PageBackend {
     async fn publish_flow(
         &self,
         parts: &Parts,
-        id: i64,
+        id: BotId,
         revision: i64,
     ) -> Result<VersionSummary, AppError> {
         let p = signed_in(parts)?;
@@ -209,7 +210,7 @@ impl Backend for PageBackend {
     async fn restore_flow(
         &self,
         parts: &Parts,
-        id: i64,
+        id: BotId,
         number: i64,
     ) -> Result<VersionSummary, AppError> {
         let p = signed_in(parts)?;
@@ -233,7 +234,7 @@ impl Backend for PageBackend {
             .map_err(plain)
     }
 
-    async fn product(&self, parts: &Parts, id: i64) -> Result<ProductView, AppError> {
+    async fn product(&self, parts: &Parts, id: ProductId) -> Result<ProductView, AppError> {
         let p = signed_in(parts)?;
         service::get_product(&self.state, &p, id)
             .await
@@ -254,7 +255,7 @@ impl Backend for PageBackend {
             .map_err(plain)
     }
 
-    async fn order(&self, parts: &Parts, id: i64) -> Result<OrderDetail, AppError> {
+    async fn order(&self, parts: &Parts, id: OrderId) -> Result<OrderDetail, AppError> {
         let p = signed_in(parts)?;
         service::get_order(&self.state, &p, id).await.map_err(plain)
     }
@@ -288,7 +289,11 @@ impl Backend for PageBackend {
             .map_err(plain)
     }
 
-    async fn conversation(&self, parts: &Parts, id: i64) -> Result<ConversationDetail, AppError> {
+    async fn conversation(
+        &self,
+        parts: &Parts,
+        id: ConversationId,
+    ) -> Result<ConversationDetail, AppError> {
         let p = signed_in(parts)?;
         service::get_conversation(&self.state, &p, id)
             .await

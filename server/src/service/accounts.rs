@@ -237,12 +237,12 @@ pub async fn switch_workspace(
     state: &AppState,
     session: &Session,
     p: &Principal,
-    ws: i64,
+    ws: WorkspaceId,
 ) -> ApiResult<WorkspaceSummary> {
     let user = session_user(p)?;
     let m = state
         .store
-        .membership(user, WorkspaceId(ws))
+        .membership(user, ws)
         .await?
         .ok_or_else(|| ApiError::not_found("workspace"))?;
     session
@@ -343,15 +343,11 @@ fn last_owner() -> ApiError {
 pub async fn set_member_role(
     state: &AppState,
     p: &Principal,
-    user: i64,
+    user: UserId,
     role: Role,
 ) -> ApiResult<MemberSummary> {
     require(p, Role::Owner, "manage members")?;
-    match state
-        .store
-        .set_member_role(workspace(p), UserId(user), role)
-        .await
-    {
+    match state.store.set_member_role(workspace(p), user, role).await {
         Ok(true) => {}
         Ok(false) => return Err(ApiError::not_found("member")),
         Err(StoreError::Conflict(_)) => return Err(last_owner()),
@@ -360,16 +356,16 @@ pub async fn set_member_role(
     list_members(state, p)
         .await?
         .into_iter()
-        .find(|m| m.user_id == user)
+        .find(|m| m.user_id == user.0)
         .ok_or_else(|| ApiError::not_found("member"))
 }
 
 /// Removes a member; owners may remove anyone, everyone may leave.
-pub async fn remove_member(state: &AppState, p: &Principal, user: i64) -> ApiResult<()> {
-    if p.user_id != Some(user) {
+pub async fn remove_member(state: &AppState, p: &Principal, user: UserId) -> ApiResult<()> {
+    if p.user_id != Some(user.0) {
         require(p, Role::Owner, "manage members")?;
     }
-    match state.store.remove_member(workspace(p), UserId(user)).await {
+    match state.store.remove_member(workspace(p), user).await {
         Ok(true) => Ok(()),
         Ok(false) => Err(ApiError::not_found("member")),
         Err(StoreError::Conflict(_)) => Err(last_owner()),
@@ -448,9 +444,9 @@ pub async fn create_token(
 }
 
 /// Revokes a token; owners only.
-pub async fn revoke_token(state: &AppState, p: &Principal, id: i64) -> ApiResult<()> {
+pub async fn revoke_token(state: &AppState, p: &Principal, id: TokenId) -> ApiResult<()> {
     require(p, Role::Owner, "manage API tokens")?;
-    if state.store.revoke_token(workspace(p), TokenId(id)).await? {
+    if state.store.revoke_token(workspace(p), id).await? {
         Ok(())
     } else {
         Err(ApiError::not_found("API token"))

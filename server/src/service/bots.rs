@@ -77,10 +77,10 @@ pub async fn create_bot(
 }
 
 /// One bot of the workspace.
-pub async fn get_bot(state: &AppState, p: &Principal, id: i64) -> ApiResult<BotSummary> {
+pub async fn get_bot(state: &AppState, p: &Principal, id: BotId) -> ApiResult<BotSummary> {
     state
         .store
-        .bot(workspace(p), BotId(id))
+        .bot(workspace(p), id)
         .await?
         .map(bot_summary)
         .ok_or_else(|| ApiError::not_found("bot"))
@@ -97,23 +97,23 @@ pub struct RenameBotRequest {
 pub async fn rename_bot(
     state: &AppState,
     p: &Principal,
-    id: i64,
+    id: BotId,
     req: RenameBotRequest,
 ) -> ApiResult<BotSummary> {
     require(p, Role::Editor, "change bots")?;
     let name = parse_name(&req.name, "bot name")?;
     state
         .store
-        .rename_bot(workspace(p), BotId(id), &name)
+        .rename_bot(workspace(p), id, &name)
         .await?
         .map(bot_summary)
         .ok_or_else(|| ApiError::not_found("bot"))
 }
 
 /// Deletes a bot.
-pub async fn delete_bot(state: &AppState, p: &Principal, id: i64) -> ApiResult<()> {
+pub async fn delete_bot(state: &AppState, p: &Principal, id: BotId) -> ApiResult<()> {
     require(p, Role::Editor, "delete bots")?;
-    if state.store.delete_bot(workspace(p), BotId(id)).await? {
+    if state.store.delete_bot(workspace(p), id).await? {
         Ok(())
     } else {
         Err(ApiError::not_found("bot"))

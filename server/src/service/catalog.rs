@@ -301,10 +301,10 @@ pub async fn list_products(
 }
 
 /// One product.
-pub async fn get_product(state: &AppState, p: &Principal, id: i64) -> ApiResult<ProductView> {
+pub async fn get_product(state: &AppState, p: &Principal, id: ProductId) -> ApiResult<ProductView> {
     state
         .store
-        .product(workspace(p), ProductId(id))
+        .product(workspace(p), id)
         .await?
         .map(|r| product_view(&r))
         .ok_or_else(|| ApiError::not_found("product"))
@@ -330,22 +330,18 @@ pub async fn create_product(
 pub async fn update_product(
     state: &AppState,
     p: &Principal,
-    id: i64,
+    id: ProductId,
     input: ProductInput,
 ) -> ApiResult<ProductView> {
     require(p, Role::Editor, "change the catalog")?;
     let row = state
         .store
-        .product(workspace(p), ProductId(id))
+        .product(workspace(p), id)
         .await?
         .ok_or_else(|| ApiError::not_found("product"))?;
     let currency = state.store.workspace_currency(workspace(p)).await?;
     let product = merge(Some(row.to_product()), input, currency)?;
-    match state
-        .store
-        .update_product(workspace(p), ProductId(id), &product)
-        .await
-    {
+    match state.store.update_product(workspace(p), id, &product).await {
         Ok(Some(row)) => Ok(product_view(&row)),
         Ok(None) => Err(ApiError::not_found("product")),
         Err(StoreError::Conflict(_)) => Err(sku_taken(&product.sku)),
@@ -354,13 +350,9 @@ pub async fn update_product(
 }
 
 /// Deletes a product. Orders keep their own copy of what was bought.
-pub async fn delete_product(state: &AppState, p: &Principal, id: i64) -> ApiResult<()> {
+pub async fn delete_product(state: &AppState, p: &Principal, id: ProductId) -> ApiResult<()> {
     require(p, Role::Editor, "change the catalog")?;
-    if state
-        .store
-        .delete_product(workspace(p), ProductId(id))
-        .await?
-    {
+    if state.store.delete_product(workspace(p), id).await? {
         Ok(())
     } else {
         Err(ApiError::not_found("product"))

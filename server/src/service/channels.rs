@@ -21,7 +21,8 @@ pub enum ConnectRequest {
     /// A Facebook page.
     Messenger {
         /// The bot that answers.
-        bot_id: i64,
+        #[schema(value_type = i64)]
+        bot_id: BotId,
         /// The page's numeric id.
         page_id: String,
         /// A page access token with `pages_messaging`.
@@ -33,7 +34,8 @@ pub enum ConnectRequest {
     /// A WhatsApp Business number.
     Whatsapp {
         /// The bot that answers.
-        bot_id: i64,
+        #[schema(value_type = i64)]
+        bot_id: BotId,
         /// The number's `phone_number_id` (not the phone number itself).
         phone_number_id: String,
         /// A system-user access token with `whatsapp_business_messaging`.
@@ -51,7 +53,8 @@ pub enum ConnectRequest {
     /// The web-chat widget.
     Web {
         /// The bot that answers.
-        bot_id: i64,
+        #[schema(value_type = i64)]
+        bot_id: BotId,
         /// Sites allowed to embed the widget, such as `https://shop.example`.
         allowed_origins: Vec<String>,
         /// A name for people.
@@ -213,7 +216,7 @@ pub async fn connect(
     let name = app::account::parse_name(&name, "channel name")?;
     state
         .store
-        .bot(workspace(p), BotId(bot))
+        .bot(workspace(p), bot)
         .await?
         .ok_or_else(|| ApiError::not_found("bot"))?;
     let sealed = secret.map(|t| state.sealer.seal(&t, &token_context(kind, &external_id)));
@@ -221,7 +224,7 @@ pub async fn connect(
         .store
         .create_channel(
             workspace(p),
-            BotId(bot),
+            bot,
             kind,
             &external_id,
             &name,
@@ -283,14 +286,14 @@ pub struct UpdateChannel {
 pub async fn update_channel(
     state: &AppState,
     p: &Principal,
-    id: i64,
+    id: ChannelId,
     req: UpdateChannel,
 ) -> ApiResult<ChannelView> {
     require(p, Role::Editor, "change channels")?;
     let ws = workspace(p);
     let row = state
         .store
-        .channel(ws, ChannelId(id))
+        .channel(ws, id)
         .await?
         .ok_or_else(|| ApiError::not_found("channel"))?;
     let web = row.kind == Channel::Web;
@@ -359,13 +362,9 @@ pub async fn list_channels(state: &AppState, p: &Principal) -> ApiResult<Vec<Cha
 }
 
 /// Disconnects a channel; its conversations stay.
-pub async fn disconnect(state: &AppState, p: &Principal, id: i64) -> ApiResult<()> {
+pub async fn disconnect(state: &AppState, p: &Principal, id: ChannelId) -> ApiResult<()> {
     require(p, Role::Editor, "disconnect channels")?;
-    if state
-        .store
-        .delete_channel(workspace(p), ChannelId(id))
-        .await?
-    {
+    if state.store.delete_channel(workspace(p), id).await? {
         Ok(())
     } else {
         Err(ApiError::not_found("channel"))
@@ -429,11 +428,11 @@ fn summary(c: crate::store::ConversationRow, last: Option<String>) -> Conversati
 pub async fn get_conversation(
     state: &AppState,
     p: &Principal,
-    id: i64,
+    id: ConversationId,
 ) -> ApiResult<ConversationDetail> {
     let conv = state
         .store
-        .conversation(workspace(p), ConversationId(id))
+        .conversation(workspace(p), id)
         .await?
         .ok_or_else(|| ApiError::not_found("conversation"))?;
     let transcript = state

@@ -62,10 +62,10 @@ fn parse_doc(json: &str) -> ApiResult<FlowDoc> {
         .map_err(|e| ApiError::internal(&format!("stored flow unreadable: {e}")))
 }
 
-async fn bot_exists(state: &AppState, p: &Principal, bot: i64) -> ApiResult<()> {
+async fn bot_exists(state: &AppState, p: &Principal, bot: BotId) -> ApiResult<()> {
     state
         .store
-        .bot(workspace(p), BotId(bot))
+        .bot(workspace(p), bot)
         .await?
         .map(|_| ())
         .ok_or_else(|| ApiError::not_found("bot"))
@@ -81,21 +81,21 @@ pub async fn report(state: &AppState, p: &Principal, doc: &FlowDoc) -> ApiResult
 pub async fn draft_document(
     state: &AppState,
     p: &Principal,
-    bot: i64,
+    bot: BotId,
 ) -> ApiResult<(i64, FlowDoc)> {
     let row = state
         .store
-        .draft(workspace(p), BotId(bot))
+        .draft(workspace(p), bot)
         .await?
         .ok_or_else(|| ApiError::not_found("bot"))?;
     Ok((row.draft_revision, parse_doc(&row.draft)?))
 }
 
 /// The draft of a bot.
-pub async fn get_draft(state: &AppState, p: &Principal, bot: i64) -> ApiResult<Draft> {
+pub async fn get_draft(state: &AppState, p: &Principal, bot: BotId) -> ApiResult<Draft> {
     let row = state
         .store
-        .draft(workspace(p), BotId(bot))
+        .draft(workspace(p), bot)
         .await?
         .ok_or_else(|| ApiError::not_found("bot"))?;
     let doc = parse_doc(&row.draft)?;
@@ -110,7 +110,7 @@ pub async fn get_draft(state: &AppState, p: &Principal, bot: i64) -> ApiResult<D
 pub async fn save_draft(
     state: &AppState,
     p: &Principal,
-    bot: i64,
+    bot: BotId,
     req: SaveDraftRequest,
 ) -> ApiResult<SavedDraft> {
     require(p, Role::Editor, "edit flows")?;
@@ -129,7 +129,7 @@ pub async fn save_draft(
         .map_err(|e| ApiError::invalid(ErrorCode::TooLarge, e.to_string()))?;
     match state
         .store
-        .save_draft(workspace(p), BotId(bot), req.revision, &json)
+        .save_draft(workspace(p), bot, req.revision, &json)
         .await?
     {
         DraftSave::Saved(revision) => Ok(SavedDraft {
@@ -149,10 +149,10 @@ pub async fn save_draft(
 }
 
 /// The draft's problems.
-pub async fn validate_draft(state: &AppState, p: &Principal, bot: i64) -> ApiResult<Validation> {
+pub async fn validate_draft(state: &AppState, p: &Principal, bot: BotId) -> ApiResult<Validation> {
     let row = state
         .store
-        .draft(workspace(p), BotId(bot))
+        .draft(workspace(p), bot)
         .await?
         .ok_or_else(|| ApiError::not_found("bot"))?;
     let r = report(state, p, &parse_doc(&row.draft)?).await?;
@@ -178,11 +178,11 @@ fn unpublishable(r: Report) -> ApiError {
 }
 
 /// Publishes the draft as the next version.
-pub async fn publish(state: &AppState, p: &Principal, bot: i64) -> ApiResult<VersionSummary> {
+pub async fn publish(state: &AppState, p: &Principal, bot: BotId) -> ApiResult<VersionSummary> {
     require(p, Role::Editor, "publish bots")?;
     let row = state
         .store
-        .draft(workspace(p), BotId(bot))
+        .draft(workspace(p), bot)
         .await?
         .ok_or_else(|| ApiError::not_found("bot"))?;
     let doc = parse_doc(&row.draft)?;
@@ -198,7 +198,7 @@ pub async fn publish(state: &AppState, p: &Principal, bot: i64) -> ApiResult<Ver
 pub async fn publish_revision(
     state: &AppState,
     p: &Principal,
-    bot: i64,
+    bot: BotId,
     revision: i64,
 ) -> ApiResult<VersionSummary> {
     require(p, Role::Editor, "publish bots")?;
@@ -210,7 +210,7 @@ pub async fn publish_revision(
     };
     let row = state
         .store
-        .draft(workspace(p), BotId(bot))
+        .draft(workspace(p), bot)
         .await?
         .ok_or_else(|| ApiError::not_found("bot"))?;
     if row.draft_revision != revision {
@@ -223,17 +223,11 @@ pub async fn publish_revision(
     }
     let Some(v) = state
         .store
-        .publish_revision(
-            workspace(p),
-            BotId(bot),
-            revision,
-            &doc.to_json(),
-            &actor_name(p),
-        )
+        .publish_revision(workspace(p), bot, revision, &doc.to_json(), &actor_name(p))
         .await?
     else {
         // Saved (or deleted) between the read and the publish.
-        return Err(match state.store.draft(workspace(p), BotId(bot)).await? {
+        return Err(match state.store.draft(workspace(p), bot).await? {
             Some(_) => stale(),
             None => ApiError::not_found("bot"),
         });
@@ -250,19 +244,13 @@ pub async fn publish_revision(
 async fn publish_doc(
     state: &AppState,
     p: &Principal,
-    bot: i64,
+    bot: BotId,
     doc: &FlowDoc,
     note: &str,
 ) -> ApiResult<VersionSummary> {
     let v = state
         .store
-        .publish(
-            workspace(p),
-            BotId(bot),
-            &doc.to_json(),
-            &actor_name(p),
-            note,
-        )
+        .publish(workspace(p), bot, &doc.to_json(), &actor_name(p), note)
         .await?
         .ok_or_else(|| ApiError::not_found("bot"))?;
     metrics::counter!("flows_published_total").increment(1);
@@ -275,11 +263,15 @@ async fn publish_doc(
 }
 
 /// The bot's versions, newest first.
-pub async fn versions(state: &AppState, p: &Principal, bot: i64) -> ApiResult<Vec<VersionSummary>> {
+pub async fn versions(
+    state: &AppState,
+    p: &Principal,
+    bot: BotId,
+) -> ApiResult<Vec<VersionSummary>> {
     bot_exists(state, p, bot).await?;
     Ok(state
         .store
-        .versions(workspace(p), BotId(bot))
+        .versions(workspace(p), bot)
         .await?
         .into_iter()
         .map(|v| VersionSummary {
@@ -295,12 +287,12 @@ pub async fn versions(state: &AppState, p: &Principal, bot: i64) -> ApiResult<Ve
 pub async fn version(
     state: &AppState,
     p: &Principal,
-    bot: i64,
+    bot: BotId,
     number: i64,
 ) -> ApiResult<VersionDetail> {
     let v = state
         .store
-        .version(workspace(p), BotId(bot), number)
+        .version(workspace(p), bot, number)
         .await?
         .ok_or_else(|| ApiError::not_found("version"))?;
     let doc = parse_doc(&v.document)?;
@@ -320,13 +312,13 @@ pub async fn version(
 pub async fn restore(
     state: &AppState,
     p: &Principal,
-    bot: i64,
+    bot: BotId,
     number: i64,
 ) -> ApiResult<VersionSummary> {
     require(p, Role::Editor, "publish bots")?;
     let v = state
         .store
-        .version(workspace(p), BotId(bot), number)
+        .version(workspace(p), bot, number)
         .await?
         .ok_or_else(|| ApiError::not_found("version"))?;
     let doc = parse_doc(&v.document)?;
@@ -403,7 +395,7 @@ pub struct SimulateResponse {
 pub async fn simulate_bot(
     state: &AppState,
     p: &Principal,
-    bot: i64,
+    bot: BotId,
     req: SimulateRequest,
 ) -> ApiResult<SimulateResponse> {
     if req.inputs.len() > 200 {
@@ -416,7 +408,7 @@ pub async fn simulate_bot(
         Some(n) => {
             let v = state
                 .store
-                .version(workspace(p), BotId(bot), n)
+                .version(workspace(p), bot, n)
                 .await?
                 .ok_or_else(|| ApiError::not_found("version"))?;
             (parse_doc(&v.document)?, Vec::new())
@@ -424,7 +416,7 @@ pub async fn simulate_bot(
         None => {
             let row = state
                 .store
-                .draft(workspace(p), BotId(bot))
+                .draft(workspace(p), bot)
                 .await?
                 .ok_or_else(|| ApiError::not_found("bot"))?;
             let doc = parse_doc(&row.draft)?;

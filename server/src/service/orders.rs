@@ -51,10 +51,10 @@ pub async fn list_orders(
 }
 
 /// An order with lines, details and history.
-pub async fn get_order(state: &AppState, p: &Principal, id: i64) -> ApiResult<OrderDetail> {
+pub async fn get_order(state: &AppState, p: &Principal, id: OrderId) -> ApiResult<OrderDetail> {
     let o = state
         .store
-        .order(workspace(p), OrderId(id))
+        .order(workspace(p), id)
         .await?
         .ok_or_else(|| ApiError::not_found("order"))?;
     let history = state.store.order_events(workspace(p), o.id).await?;
@@ -106,14 +106,14 @@ pub struct StatusRequest {
 pub async fn set_order_status(
     state: &AppState,
     p: &Principal,
-    id: i64,
+    id: OrderId,
     req: StatusRequest,
 ) -> ApiResult<OrderDetail> {
     require(p, Role::Editor, "change orders")?;
     let note: String = req.note.trim().chars().take(500).collect();
     match state
         .store
-        .set_order_status(workspace(p), OrderId(id), req.status, &actor_name(p), &note)
+        .set_order_status(workspace(p), id, req.status, &actor_name(p), &note)
         .await?
     {
         StatusChange::Missing => return Err(ApiError::not_found("order")),

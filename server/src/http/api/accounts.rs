@@ -17,6 +17,7 @@ use crate::service::{
     LoginResponse, SetRoleRequest, SignupRequest, SignupResponse,
 };
 use crate::state::AppState;
+use crate::store::{TokenId, UserId, WorkspaceId};
 
 #[utoipa::path(post, path = "/api/v1/signup", tag = "accounts",
     request_body = SignupRequest,
@@ -145,7 +146,7 @@ pub(super) async fn switch_workspace(
     State(state): State<AppState>,
     session: Session,
     Auth(p): Auth,
-    PathId(id): PathId,
+    PathId(id): PathId<WorkspaceId>,
 ) -> ApiResult<Json<WorkspaceSummary>> {
     Ok(Json(
         service::switch_workspace(&state, &session, &p, id).await?,
@@ -200,7 +201,7 @@ pub(super) async fn add_member(
 pub(super) async fn set_member_role(
     State(state): State<AppState>,
     Auth(p): Auth,
-    PathId(id): PathId,
+    PathId(id): PathId<UserId>,
     ApiJson(req): ApiJson<SetRoleRequest>,
 ) -> ApiResult<Json<MemberSummary>> {
     Ok(Json(
@@ -218,7 +219,7 @@ pub(super) async fn set_member_role(
 pub(super) async fn remove_member(
     State(state): State<AppState>,
     Auth(p): Auth,
-    PathId(id): PathId,
+    PathId(id): PathId<UserId>,
 ) -> ApiResult<StatusCode> {
     service::remove_member(&state, &p, id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -271,7 +272,7 @@ pub(super) async fn create_token(
 pub(super) async fn revoke_token(
     State(state): State<AppState>,
     Auth(p): Auth,
-    PathId(id): PathId,
+    PathId(id): PathId<TokenId>,
 ) -> ApiResult<StatusCode> {
     service::revoke_token(&state, &p, id).await?;
     Ok(StatusCode::NO_CONTENT)

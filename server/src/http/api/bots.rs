@@ -12,6 +12,7 @@ use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, PathId};
 use crate::service::{self, CreateBotRequest, RenameBotRequest};
 use crate::state::AppState;
+use crate::store::BotId;
 
 /// A list of bots.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -58,7 +59,7 @@ pub(super) async fn create_bot(
 pub(super) async fn get_bot(
     State(state): State<AppState>,
     Auth(p): Auth,
-    PathId(id): PathId,
+    PathId(id): PathId<BotId>,
 ) -> ApiResult<Json<BotSummary>> {
     Ok(Json(service::get_bot(&state, &p, id).await?))
 }
@@ -73,7 +74,7 @@ pub(super) async fn get_bot(
 pub(super) async fn rename_bot(
     State(state): State<AppState>,
     Auth(p): Auth,
-    PathId(id): PathId,
+    PathId(id): PathId<BotId>,
     ApiJson(req): ApiJson<RenameBotRequest>,
 ) -> ApiResult<Json<BotSummary>> {
     Ok(Json(service::rename_bot(&state, &p, id, req).await?))
@@ -88,7 +89,7 @@ pub(super) async fn rename_bot(
 pub(super) async fn delete_bot(
     State(state): State<AppState>,
     Auth(p): Auth,
-    PathId(id): PathId,
+    PathId(id): PathId<BotId>,
 ) -> ApiResult<StatusCode> {
     service::delete_bot(&state, &p, id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -14,6 +14,7 @@ use crate::http::extract::{ApiJson, PathId};
 use crate::service::{self, ImportResult, ProductInput, ProductView};
 use crate::state::AppState;
 use crate::store::ProductFilter;
+use crate::store::ProductId;
 
 /// A list of products.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -78,7 +79,7 @@ pub(super) async fn create(
 pub(super) async fn get(
     State(state): State<AppState>,
     Auth(p): Auth,
-    PathId(id): PathId,
+    PathId(id): PathId<ProductId>,
 ) -> ApiResult<Json<ProductView>> {
     Ok(Json(service::get_product(&state, &p, id).await?))
 }
@@ -94,7 +95,7 @@ pub(super) async fn get(
 pub(super) async fn update(
     State(state): State<AppState>,
     Auth(p): Auth,
-    PathId(id): PathId,
+    PathId(id): PathId<ProductId>,
     ApiJson(input): ApiJson<ProductInput>,
 ) -> ApiResult<Json<ProductView>> {
     Ok(Json(service::update_product(&state, &p, id, input).await?))
@@ -109,7 +110,7 @@ pub(super) async fn update(
 pub(super) async fn delete(
     State(state): State<AppState>,
     Auth(p): Auth,
-    PathId(id): PathId,
+    PathId(id): PathId<ProductId>,
 ) -> ApiResult<StatusCode> {
     service::delete_product(&state, &p, id).await?;
     Ok(StatusCode::NO_CONTENT)

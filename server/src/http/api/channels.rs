@@ -12,6 +12,7 @@ use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, PathId};
 use crate::service::{self, ConnectRequest, UpdateChannel};
 use crate::state::AppState;
+use crate::store::{ChannelId, ConversationId};
 
 /// The workspace's channels.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -61,7 +62,7 @@ pub(super) async fn connect(
 pub(super) async fn update(
     State(state): State<AppState>,
     Auth(p): Auth,
-    PathId(id): PathId,
+    PathId(id): PathId<ChannelId>,
     ApiJson(req): ApiJson<UpdateChannel>,
 ) -> ApiResult<Json<ChannelView>> {
     Ok(Json(service::update_channel(&state, &p, id, req).await?))
@@ -76,7 +77,7 @@ pub(super) async fn update(
 pub(super) async fn disconnect(
     State(state): State<AppState>,
     Auth(p): Auth,
-    PathId(id): PathId,
+    PathId(id): PathId<ChannelId>,
 ) -> ApiResult<StatusCode> {
     service::disconnect(&state, &p, id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -109,7 +110,7 @@ pub(super) async fn conversations(
 pub(super) async fn conversation(
     State(state): State<AppState>,
     Auth(p): Auth,
-    PathId(id): PathId,
+    PathId(id): PathId<ConversationId>,
 ) -> ApiResult<Json<ConversationDetail>> {
     Ok(Json(service::get_conversation(&state, &p, id).await?))
 }

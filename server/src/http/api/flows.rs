@@ -14,6 +14,7 @@ use crate::service::{
     Validation, VersionDetail, VersionSummary,
 };
 use crate::state::AppState;
+use crate::store::BotId;
 
 /// The built-in templates.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -45,7 +46,7 @@ pub(super) async fn flow_schema() -> Json<serde_json::Value> {
 pub(super) async fn get_draft(
     State(state): State<AppState>,
     Auth(p): Auth,
-    PathId(id): PathId,
+    PathId(id): PathId<BotId>,
 ) -> ApiResult<Json<Draft>> {
     Ok(Json(service::get_draft(&state, &p, id).await?))
 }
@@ -62,7 +63,7 @@ pub(super) async fn get_draft(
 pub(super) async fn put_draft(
     State(state): State<AppState>,
     Auth(p): Auth,
-    PathId(id): PathId,
+    PathId(id): PathId<BotId>,
     ApiJson(req): ApiJson<SaveDraftRequest>,
 ) -> ApiResult<Json<SavedDraft>> {
     Ok(Json(service::save_draft(&state, &p, id, req).await?))
@@ -74,7 +75,7 @@ pub(super) async fn put_draft(
 pub(super) async fn validate(
     State(state): State<AppState>,
     Auth(p): Auth,
-    PathId(id): PathId,
+    PathId(id): PathId<BotId>,
 ) -> ApiResult<Json<Validation>> {
     Ok(Json(service::validate_draft(&state, &p, id).await?))
 }
@@ -113,7 +114,7 @@ fn published(v: VersionSummary) -> (StatusCode, Json<Published>) {
 pub(super) async fn publish(
     State(state): State<AppState>,
     Auth(p): Auth,
-    PathId(id): PathId,
+    PathId(id): PathId<BotId>,
 ) -> ApiResult<(StatusCode, Json<Published>)> {
     Ok(published(service::publish(&state, &p, id).await?))
 }
@@ -131,7 +132,7 @@ pub struct VersionList {
 pub(super) async fn versions(
     State(state): State<AppState>,
     Auth(p): Auth,
-    PathId(id): PathId,
+    PathId(id): PathId<BotId>,
 ) -> ApiResult<Json<VersionList>> {
     Ok(Json(VersionList {
         versions: service::versions(&state, &p, id).await?,
@@ -147,7 +148,7 @@ pub(super) async fn versions(
 pub(super) async fn version(
     State(state): State<AppState>,
     Auth(p): Auth,
-    PathIds(id, n): PathIds,
+    PathIds(id, n): PathIds<BotId>,
 ) -> ApiResult<Json<VersionDetail>> {
     Ok(Json(service::version(&state, &p, id, n).await?))
 }
@@ -162,7 +163,7 @@ pub(super) async fn version(
 pub(super) async fn restore(
     State(state): State<AppState>,
     Auth(p): Auth,
-    PathIds(id, n): PathIds,
+    PathIds(id, n): PathIds<BotId>,
 ) -> ApiResult<(StatusCode, Json<Published>)> {
     Ok(published(service::restore(&state, &p, id, n).await?))
 }
@@ -177,7 +178,7 @@ pub(super) async fn restore(
 pub(super) async fn simulate(
     State(state): State<AppState>,
     Auth(p): Auth,
-    PathId(id): PathId,
+    PathId(id): PathId<BotId>,
     ApiJson(req): ApiJson<SimulateRequest>,
 ) -> ApiResult<Json<SimulateResponse>> {
     Ok(Json(service::simulate_bot(&state, &p, id, req).await?))

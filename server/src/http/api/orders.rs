@@ -11,6 +11,7 @@ use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, PathId};
 use crate::service::{self, OrderDetail, OrderSummary, StatusRequest};
 use crate::state::AppState;
+use crate::store::OrderId;
 
 /// A list of orders.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -48,7 +49,7 @@ pub(super) async fn list(
 pub(super) async fn get(
     State(state): State<AppState>,
     Auth(p): Auth,
-    PathId(id): PathId,
+    PathId(id): PathId<OrderId>,
 ) -> ApiResult<Json<OrderDetail>> {
     Ok(Json(service::get_order(&state, &p, id).await?))
 }
@@ -64,7 +65,7 @@ pub(super) async fn get(
 pub(super) async fn set_status(
     State(state): State<AppState>,
     Auth(p): Auth,
-    PathId(id): PathId,
+    PathId(id): PathId<OrderId>,
     ApiJson(req): ApiJson<StatusRequest>,
 ) -> ApiResult<Json<OrderDetail>> {
     Ok(Json(service::set_order_status(&state, &p, id, req).await?))

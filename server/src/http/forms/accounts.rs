@@ -14,6 +14,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::PathId;
 use crate::service::{self, LoginRequest, SignupRequest};
 use crate::state::AppState;
+use crate::store::{TokenId, UserId, WorkspaceId};
 
 pub(super) async fn signup(State(state): State<AppState>, session: Session, f: Fields) -> Response {
     let email = f.get("email");
@@ -122,7 +123,7 @@ pub(super) async fn revoke_token(
     State(state): State<AppState>,
     session: Session,
     SignedIn(p): SignedIn,
-    PathId(id): PathId,
+    PathId(id): PathId<TokenId>,
 ) -> Response {
     let r = service::revoke_token(&state, &p, id).await;
     let outcome = result(r, "/settings", |()| {
@@ -167,7 +168,7 @@ pub(super) async fn set_member_role(
     State(state): State<AppState>,
     session: Session,
     SignedIn(p): SignedIn,
-    PathId(id): PathId,
+    PathId(id): PathId<UserId>,
     f: Fields,
 ) -> Response {
     let r = match f.role("role") {
@@ -191,9 +192,9 @@ pub(super) async fn remove_member(
     State(state): State<AppState>,
     session: Session,
     SignedIn(p): SignedIn,
-    PathId(id): PathId,
+    PathId(id): PathId<UserId>,
 ) -> Response {
-    let leaving = p.user_id == Some(id);
+    let leaving = p.user_id == Some(id.0);
     let r = service::remove_member(&state, &p, id).await;
     let outcome = result(r, "/settings", |()| {
         if leaving {
@@ -218,7 +219,7 @@ pub(super) async fn create_workspace(
         name: f.get("name"),
     };
     let r = match service::create_workspace(&state, &p, req).await {
-        Ok(ws) => service::switch_workspace(&state, &session, &p, ws.id).await,
+        Ok(ws) => service::switch_workspace(&state, &session, &p, WorkspaceId(ws.id)).await,
         Err(e) => Err(e),
     };
     let outcome = result(r, "/settings", |ws| {
@@ -240,7 +241,7 @@ pub(super) async fn switch_workspace(
     f: Fields,
 ) -> Response {
     let r = match f.get("workspace_id").trim().parse::<i64>() {
-        Ok(id) => service::switch_workspace(&state, &session, &p, id).await,
+        Ok(id) => service::switch_workspace(&state, &session, &p, WorkspaceId(id)).await,
         Err(_) => Err(ApiError::not_found("workspace")),
     };
     let outcome = result(r, "/dashboard", |ws| {

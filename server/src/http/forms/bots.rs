@@ -10,6 +10,7 @@ use crate::http::auth::SignedIn;
 use crate::http::extract::{PathId, PathIds};
 use crate::service::{self};
 use crate::state::AppState;
+use crate::store::BotId;
 
 pub(super) async fn create_bot(
     State(state): State<AppState>,
@@ -39,7 +40,7 @@ pub(super) async fn rename_bot(
     State(state): State<AppState>,
     session: Session,
     SignedIn(p): SignedIn,
-    PathId(id): PathId,
+    PathId(id): PathId<BotId>,
     f: Fields,
 ) -> Response {
     let req = service::RenameBotRequest {
@@ -59,7 +60,7 @@ pub(super) async fn delete_bot(
     State(state): State<AppState>,
     session: Session,
     SignedIn(p): SignedIn,
-    PathId(id): PathId,
+    PathId(id): PathId<BotId>,
 ) -> Response {
     let r = service::delete_bot(&state, &p, id).await;
     let outcome = result(r, "/dashboard", |()| {
@@ -72,7 +73,7 @@ pub(super) async fn publish_bot(
     State(state): State<AppState>,
     session: Session,
     SignedIn(p): SignedIn,
-    PathId(id): PathId,
+    PathId(id): PathId<BotId>,
 ) -> Response {
     let back = format!("/bots/{id}");
     let r = service::publish(&state, &p, id).await;
@@ -92,7 +93,7 @@ pub(super) async fn restore_version(
     State(state): State<AppState>,
     session: Session,
     SignedIn(p): SignedIn,
-    PathIds(id, n): PathIds,
+    PathIds(id, n): PathIds<BotId>,
 ) -> Response {
     let back = format!("/bots/{id}");
     let r = service::restore(&state, &p, id, n).await;

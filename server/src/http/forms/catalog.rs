@@ -11,6 +11,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::PathId;
 use crate::service::{self};
 use crate::state::AppState;
+use crate::store::ProductId;
 
 /// A product form's fields as an API input. Unchecked checkboxes are absent
 /// from a form post, so `active` is read as present-or-not.
@@ -66,7 +67,7 @@ pub(super) async fn update_product(
     State(state): State<AppState>,
     session: Session,
     SignedIn(p): SignedIn,
-    PathId(id): PathId,
+    PathId(id): PathId<ProductId>,
     f: Fields,
 ) -> Response {
     let r = match product_input(&f) {
@@ -84,7 +85,7 @@ pub(super) async fn delete_product(
     State(state): State<AppState>,
     session: Session,
     SignedIn(p): SignedIn,
-    PathId(id): PathId,
+    PathId(id): PathId<ProductId>,
 ) -> Response {
     let r = service::delete_product(&state, &p, id).await;
     let outcome = result(r, "/products", |()| {

@@ -12,6 +12,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::PathId;
 use crate::service::{self};
 use crate::state::AppState;
+use crate::store::{BotId, ChannelId};
 
 pub(super) async fn connect_channel(
     State(state): State<AppState>,
@@ -19,7 +20,7 @@ pub(super) async fn connect_channel(
     SignedIn(p): SignedIn,
     f: Fields,
 ) -> Response {
-    let bot_id = f.get("bot_id").trim().parse::<i64>().unwrap_or(0);
+    let bot_id = BotId(f.get("bot_id").trim().parse::<i64>().unwrap_or(0));
     let req = match Channel::parse(&f.get("kind")) {
         Some(Channel::Messenger) => Ok(service::ConnectRequest::Messenger {
             bot_id,
@@ -68,7 +69,7 @@ pub(super) async fn disconnect_channel(
     State(state): State<AppState>,
     session: Session,
     SignedIn(p): SignedIn,
-    PathId(id): PathId,
+    PathId(id): PathId<ChannelId>,
 ) -> Response {
     let r = service::disconnect(&state, &p, id).await;
     let outcome = result(r, "/channels", |()| {
@@ -84,7 +85,7 @@ pub(super) async fn replace_channel_token(
     State(state): State<AppState>,
     session: Session,
     SignedIn(p): SignedIn,
-    PathId(id): PathId,
+    PathId(id): PathId<ChannelId>,
     f: Fields,
 ) -> Response {
     let req = service::UpdateChannel {

@@ -11,12 +11,13 @@ use crate::http::error::ApiError;
 use crate::http::extract::PathId;
 use crate::service::{self};
 use crate::state::AppState;
+use crate::store::OrderId;
 
 pub(super) async fn set_order_status(
     State(state): State<AppState>,
     session: Session,
     SignedIn(p): SignedIn,
-    PathId(id): PathId,
+    PathId(id): PathId<OrderId>,
     f: Fields,
 ) -> Response {
     let back = format!("/orders/{id}");
