@@ -173,7 +173,39 @@ fn merge(
         }),
         None => base.as_ref().map_or(default_currency, |b| b.price.currency),
     };
-    let price = match &input.price {
+    let price = merged_price(base.as_ref(), input.price.as_ref(), currency, &mut errors);
+    let mut p = base.unwrap_or_else(|| Product {
+        sku: String::new(),
+        name: String::new(),
+        description: String::new(),
+        price,
+        image_url: None,
+        stock: None,
+        active: true,
+        collections: Vec::new(),
+    });
+    p.price = price;
+    apply_fields(&mut p, input);
+    check_product(&p, creating, &mut errors);
+    if errors.is_empty() {
+        Ok(p)
+    } else {
+        Err(ApiError::invalid(
+            ErrorCode::InvalidProduct,
+            errors.join(" "),
+        ))
+    }
+}
+
+/// The price after an edit: the one given, or the stored one while the
+/// currency stays. Problems go to `errors`.
+fn merged_price(
+    base: Option<&Product>,
+    given: Option<&PriceInput>,
+    currency: Currency,
+    errors: &mut Vec<String>,
+) -> Money {
+    match given {
         Some(p) => {
             let parsed = p.text().and_then(|text| Money::parse(&text, currency));
             match parsed {
@@ -188,7 +220,7 @@ fn merge(
                 }
             }
         }
-        None => match &base {
+        None => match base {
             // Minor units mean different amounts in different currencies
             // ($19.99 is 1999 cents, ¥1999 is 1999 yen): a new currency
             // needs its own price.
@@ -205,18 +237,11 @@ fn merge(
                 Money::zero(currency)
             }
         },
-    };
-    let mut p = base.unwrap_or_else(|| Product {
-        sku: String::new(),
-        name: String::new(),
-        description: String::new(),
-        price,
-        image_url: None,
-        stock: None,
-        active: true,
-        collections: Vec::new(),
-    });
-    p.price = price;
+    }
+}
+
+/// Copies the fields the input names onto the product, trimmed.
+fn apply_fields(p: &mut Product, input: ProductInput) {
     if let Some(sku) = input.sku {
         p.sku = sku;
     }
@@ -242,6 +267,10 @@ fn merge(
             .filter(|c| !c.is_empty())
             .collect();
     }
+}
+
+/// Every problem with a product as it would be stored, into `errors`.
+fn check_product(p: &Product, creating: bool, errors: &mut Vec<String>) {
     if let Err(e) = check_sku(&p.sku) {
         errors.push(e);
     }
@@ -267,14 +296,6 @@ fn merge(
     }
     if p.collections.len() > 20 || p.collections.iter().any(|c| c.chars().count() > 60) {
         errors.push("Use at most 20 collections of at most 60 characters each.".into());
-    }
-    if errors.is_empty() {
-        Ok(p)
-    } else {
-        Err(ApiError::invalid(
-            ErrorCode::InvalidProduct,
-            errors.join(" "),
-        ))
     }
 }
 
