@@ -1,39 +1,13 @@
 //! The store contract: one suite, run unchanged on SQLite and on PostgreSQL.
 //! Each case gets a fresh, migrated database.
 
-#![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
-
-mod common;
-
+use crate::common::{Db, TestDb, count, on_both_dbs};
 use app::model::Role;
-use common::{Db, TestDb, count};
 use server::store::{
     BotId, NewSignup, SessionStoreImpl, Store, StoreError, TokenId, UserId, WorkspaceId,
 };
 
-/// Runs each contract case on both backends as two tests.
-macro_rules! contract {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::$name(super::TestDb::new(super::Db::Sqlite).await).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::$name(super::TestDb::new(super::Db::Postgres).await).await;
-                }
-            )*
-        }
-    };
-}
-
-contract!(
+on_both_dbs!(
     migrations_are_idempotent,
     signup_writes_user_workspace_membership_and_token,
     duplicate_email_writes_nothing,
@@ -61,7 +35,8 @@ async fn signup(store: &Store, email: &str, ws: &str) -> (UserId, WorkspaceId, T
         .expect("signup")
 }
 
-async fn migrations_are_idempotent(db: TestDb) {
+async fn migrations_are_idempotent(db: Db) {
+    let db = TestDb::new(db).await;
     signup(&db.store, "ana@example.com", "Ana").await;
     // Connecting again re-runs the migrator over an up-to-date database.
     let again = Store::connect(&db.url).await.expect("reconnect");
@@ -69,7 +44,8 @@ async fn migrations_are_idempotent(db: TestDb) {
     again.ping().await.expect("ping");
 }
 
-async fn signup_writes_user_workspace_membership_and_token(db: TestDb) {
+async fn signup_writes_user_workspace_membership_and_token(db: Db) {
+    let db = TestDb::new(db).await;
     let s = &db.store;
     let (user, ws, token) = signup(s, "ana@example.com", "Ana's Shoes").await;
     let row = s.user_by_email("ana@example.com").await.unwrap().unwrap();
@@ -84,7 +60,8 @@ async fn signup_writes_user_workspace_membership_and_token(db: TestDb) {
     assert_eq!(tokens[0].role, "owner");
 }
 
-async fn duplicate_email_writes_nothing(db: TestDb) {
+async fn duplicate_email_writes_nothing(db: Db) {
+    let db = TestDb::new(db).await;
     let s = &db.store;
     signup(s, "ana@example.com", "First").await;
     let err = s
@@ -105,7 +82,8 @@ async fn duplicate_email_writes_nothing(db: TestDb) {
     assert_eq!(count(s, "api_tokens").await, 1);
 }
 
-async fn bots_are_scoped_to_their_workspace(db: TestDb) {
+async fn bots_are_scoped_to_their_workspace(db: Db) {
+    let db = TestDb::new(db).await;
     let s = &db.store;
     let (_, a, _) = signup(s, "a@example.com", "A").await;
     let (_, b, _) = signup(s, "b@example.com", "B").await;
@@ -126,7 +104,8 @@ async fn bots_are_scoped_to_their_workspace(db: TestDb) {
     assert!(s.bot(a, BotId(i64::MAX)).await.unwrap().is_none());
 }
 
-async fn tokens_are_found_by_hash_until_revoked(db: TestDb) {
+async fn tokens_are_found_by_hash_until_revoked(db: Db) {
+    let db = TestDb::new(db).await;
     let s = &db.store;
     let (user, a, _) = signup(s, "a@example.com", "A").await;
     let (_, b, _) = signup(s, "b@example.com", "B").await;
@@ -165,7 +144,8 @@ async fn tokens_are_found_by_hash_until_revoked(db: TestDb) {
     assert!(matches!(dup, StoreError::Conflict(_)), "{dup:?}");
 }
 
-async fn membership_keeps_an_owner(db: TestDb) {
+async fn membership_keeps_an_owner(db: Db) {
+    let db = TestDb::new(db).await;
     let s = &db.store;
     let (owner, ws, _) = signup(s, "owner@example.com", "W").await;
     let (other, _, _) = signup(s, "other@example.com", "Other").await;
@@ -200,7 +180,8 @@ async fn membership_keeps_an_owner(db: TestDb) {
     assert!(s.membership(owner, ws).await.unwrap().is_none());
 }
 
-async fn duplicate_membership_is_a_conflict(db: TestDb) {
+async fn duplicate_membership_is_a_conflict(db: Db) {
+    let db = TestDb::new(db).await;
     let s = &db.store;
     let (owner, ws, _) = signup(s, "owner@example.com", "W").await;
     let err = s.add_member(ws, owner, Role::Viewer).await.unwrap_err();
@@ -211,7 +192,8 @@ async fn duplicate_membership_is_a_conflict(db: TestDb) {
     );
 }
 
-async fn workspaces_list_by_user(db: TestDb) {
+async fn workspaces_list_by_user(db: Db) {
+    let db = TestDb::new(db).await;
     let s = &db.store;
     let (user, first, _) = signup(s, "ana@example.com", "Zebra shop").await;
     let second = s.create_workspace(user, "Apple shop").await.unwrap();
@@ -231,7 +213,8 @@ async fn workspaces_list_by_user(db: TestDb) {
     assert_ne!(first, second);
 }
 
-async fn sessions_round_trip_and_expire(db: TestDb) {
+async fn sessions_round_trip_and_expire(db: Db) {
+    let db = TestDb::new(db).await;
     use tower_sessions::SessionStore;
     use tower_sessions::session::{Id, Record};
     let sessions = SessionStoreImpl::new(db.store.clone());
@@ -272,7 +255,8 @@ async fn sessions_round_trip_and_expire(db: TestDb) {
     assert!(sessions.load(&record.id).await.unwrap().is_none());
 }
 
-async fn concurrent_owner_removals_keep_one_owner(db: TestDb) {
+async fn concurrent_owner_removals_keep_one_owner(db: Db) {
+    let db = TestDb::new(db).await;
     let s = &db.store;
     let (a, ws, _) = signup(s, "a@example.com", "W").await;
     let (b, _, _) = signup(s, "b@example.com", "B").await;
