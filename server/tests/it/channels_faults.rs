@@ -11,15 +11,11 @@ use crate::common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::common::meta::{self, FakeGraph, Fault, Recorded};
+use crate::common::meta::{self, FakeGraph, Fault, PAGE, PHONE, Recorded, WAIT};
 use crate::common::{Db, TestApp, count, now_ms, on_both_dbs};
 use axum::http::StatusCode;
 use serde_json::json;
 use server::store::{ConversationId, NewReceipt, Store, WorkspaceId};
-
-const PAGE: &str = "1000001";
-const PHONE: &str = "2000002";
-const WAIT: Duration = Duration::from_secs(15);
 
 /// The shop, published, on a Messenger page and a WhatsApp number; returns
 /// the owner's client and the two channel ids.

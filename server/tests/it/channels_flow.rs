@@ -8,14 +8,10 @@ use crate::common;
 
 use std::time::{Duration, Instant};
 
-use crate::common::meta::{self, FakeGraph, Fault};
+use crate::common::meta::{self, FakeGraph, Fault, PAGE, PHONE, WAIT};
 use crate::common::{Db, TestApp, count, now_ms, on_both_dbs};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
-
-const PAGE: &str = "1000001";
-const PHONE: &str = "2000002";
-const WAIT: Duration = Duration::from_secs(15);
 
 async fn connected(db: Db) -> (FakeGraph, TestApp, common::Client) {
     let fake = FakeGraph::start().await;

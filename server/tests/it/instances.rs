@@ -6,15 +6,13 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::meta::{self, FakeGraph};
+use crate::common::meta::{self, FakeGraph, PHONE};
 use crate::common::{Client, Db, TestApp, TestResponse, count, now_ms};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
-
-const PHONE: &str = "2000002";
 
 async fn call(
     c: &mut Client,
