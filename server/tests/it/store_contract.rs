@@ -301,7 +301,7 @@ struct Shop {
     channel: ChannelId,
 }
 
-async fn shop(s: &Store, email: &str) -> Shop {
+async fn open_shop(s: &Store, email: &str) -> Shop {
     let (_, ws, _) = signup(s, email, "Shop").await;
     let bot = s.create_bot(ws, "Shop", "{}").await.unwrap().id;
     let channel = s
@@ -412,7 +412,7 @@ fn receipt(message_id: &str, status: &'static str) -> NewReceipt {
 async fn the_inbox_skips_an_event_it_already_holds(db: Db) {
     let db = TestDb::new(db).await;
     let s = &db.store;
-    let shop = shop(s, "a@example.com").await;
+    let shop = open_shop(s, "a@example.com").await;
     let first = event(&shop, "mid.1", "psid-1", 100);
     // A batch that repeats an event stores it once.
     let new = s
@@ -455,7 +455,7 @@ async fn the_inbox_skips_an_event_it_already_holds(db: Db) {
 async fn the_inbox_hands_out_each_shoppers_events_in_platform_order(db: Db) {
     let db = TestDb::new(db).await;
     let s = &db.store;
-    let shop = shop(s, "a@example.com").await;
+    let shop = open_shop(s, "a@example.com").await;
     s.insert_inbound(&[
         event(&shop, "a-300", "ana", 300),
         event(&shop, "a-100", "ana", 100),
@@ -486,7 +486,7 @@ async fn the_inbox_hands_out_each_shoppers_events_in_platform_order(db: Db) {
         ids(s.pending_inbox(shop.channel, "ana", 2).await.unwrap()),
         vec!["a-100", "a-200"]
     );
-    let other = shop_channel_of(s, "b@example.com").await;
+    let other = open_shop(s, "b@example.com").await.channel;
     assert!(s.pending_inbox(other, "ana", 10).await.unwrap().is_empty());
 
     // A failed attempt is counted and leaves the event in line.
@@ -498,14 +498,10 @@ async fn the_inbox_hands_out_each_shoppers_events_in_platform_order(db: Db) {
     assert_eq!((again.id, again.attempts), (first.id, 2));
 }
 
-async fn shop_channel_of(s: &Store, email: &str) -> ChannelId {
-    shop(s, email).await.channel
-}
-
 async fn an_inbox_row_is_finished_once(db: Db) {
     let db = TestDb::new(db).await;
     let s = &db.store;
-    let shop = shop(s, "a@example.com").await;
+    let shop = open_shop(s, "a@example.com").await;
     s.insert_inbound(&[event(&shop, "mid.1", "ana", 100)])
         .await
         .unwrap();
@@ -537,7 +533,7 @@ async fn an_inbox_row_is_finished_once(db: Db) {
 async fn closed_inbox_rows_leave_the_line_and_are_pruned(db: Db) {
     let db = TestDb::new(db).await;
     let s = &db.store;
-    let shop = shop(s, "a@example.com").await;
+    let shop = open_shop(s, "a@example.com").await;
     s.insert_inbound(&[
         event(&shop, "old", "ana", 100),
         event(&shop, "waiting", "bob", 200),
@@ -580,7 +576,7 @@ async fn closed_inbox_rows_leave_the_line_and_are_pruned(db: Db) {
 async fn the_outbox_sends_one_message_at_a_time_per_conversation(db: Db) {
     let db = TestDb::new(db).await;
     let s = &db.store;
-    let shop = shop(s, "a@example.com").await;
+    let shop = open_shop(s, "a@example.com").await;
     let ana = conversation(s, &shop, "ana").await;
     let bob = conversation(s, &shop, "bob").await;
     let a1 = queue(s, shop.ws, ana, "one").await;
@@ -611,7 +607,7 @@ async fn the_outbox_sends_one_message_at_a_time_per_conversation(db: Db) {
 async fn outbox_retries_wait_until_they_are_due(db: Db) {
     let db = TestDb::new(db).await;
     let s = &db.store;
-    let shop = shop(s, "a@example.com").await;
+    let shop = open_shop(s, "a@example.com").await;
     let ana = conversation(s, &shop, "ana").await;
     let m = queue(s, shop.ws, ana, "one").await;
     let later = queue(s, shop.ws, ana, "two").await;
@@ -651,7 +647,7 @@ async fn outbox_retries_wait_until_they_are_due(db: Db) {
 async fn outbox_statuses_never_go_back(db: Db) {
     let db = TestDb::new(db).await;
     let s = &db.store;
-    let shop = shop(s, "a@example.com").await;
+    let shop = open_shop(s, "a@example.com").await;
     let ana = conversation(s, &shop, "ana").await;
     let m = queue(s, shop.ws, ana, "one").await;
     assert_eq!(claim(s, "w").await, vec![m]);
@@ -689,7 +685,7 @@ async fn outbox_statuses_never_go_back(db: Db) {
 async fn the_outbox_skips_stopped_channels_and_closed_messages(db: Db) {
     let db = TestDb::new(db).await;
     let s = &db.store;
-    let shop = shop(s, "a@example.com").await;
+    let shop = open_shop(s, "a@example.com").await;
     let ana = conversation(s, &shop, "ana").await;
     let bob = conversation(s, &shop, "bob").await;
     let m = queue(s, shop.ws, ana, "one").await;
@@ -722,7 +718,7 @@ async fn the_outbox_skips_stopped_channels_and_closed_messages(db: Db) {
 async fn stale_outbox_claims_come_back_and_live_ones_stay(db: Db) {
     let db = TestDb::new(db).await;
     let s = &db.store;
-    let shop = shop(s, "a@example.com").await;
+    let shop = open_shop(s, "a@example.com").await;
     let ana = conversation(s, &shop, "ana").await;
     let m = queue(s, shop.ws, ana, "one").await;
     assert_eq!(claim(s, "dead").await, vec![m]);
@@ -808,7 +804,7 @@ async fn stock_of(s: &Store, ws: WorkspaceId) -> Option<i64> {
 async fn an_order_key_places_one_order(db: Db) {
     let db = TestDb::new(db).await;
     let s = &db.store;
-    let shop = shop(s, "a@example.com").await;
+    let shop = open_shop(s, "a@example.com").await;
     runner_with_stock(s, shop.ws, 5).await;
     let ana = conversation(s, &shop, "ana").await;
 
@@ -842,7 +838,7 @@ async fn an_order_key_places_one_order(db: Db) {
     assert!(placed.note.contains("Runner"), "{:?}", placed.note);
 
     // Keys and numbers belong to a workspace.
-    let other = self::shop(s, "b@example.com").await;
+    let other = open_shop(s, "b@example.com").await;
     let bob = conversation(s, &other, "bob").await;
     let (theirs, created) = place(s, &other, bob, &new_order("k1", "RUN-1", 1), "page-4").await;
     assert!(created);
@@ -862,8 +858,8 @@ async fn an_order_key_places_one_order(db: Db) {
 async fn orders_are_scoped_to_their_workspace(db: Db) {
     let db = TestDb::new(db).await;
     let s = &db.store;
-    let a = shop(s, "a@example.com").await;
-    let b = shop(s, "b@example.com").await;
+    let a = open_shop(s, "a@example.com").await;
+    let b = open_shop(s, "b@example.com").await;
     let ana = conversation(s, &a, "ana").await;
     let (order, _) = place(s, &a, ana, &new_order("k1", "RUN-1", 1), "secret-page").await;
 
@@ -892,7 +888,7 @@ async fn orders_are_scoped_to_their_workspace(db: Db) {
 async fn order_status_follows_the_state_machine(db: Db) {
     let db = TestDb::new(db).await;
     let s = &db.store;
-    let shop = shop(s, "a@example.com").await;
+    let shop = open_shop(s, "a@example.com").await;
     runner_with_stock(s, shop.ws, 5).await;
     let ana = conversation(s, &shop, "ana").await;
     let (order, _) = place(s, &shop, ana, &new_order("k1", "RUN-1", 2), "page-1").await;
@@ -962,7 +958,7 @@ async fn order_status_follows_the_state_machine(db: Db) {
 async fn a_shopper_has_one_conversation_per_bot_and_channel(db: Db) {
     let db = TestDb::new(db).await;
     let s = &db.store;
-    let shop = shop(s, "a@example.com").await;
+    let shop = open_shop(s, "a@example.com").await;
     let mut tx = s.transaction().await.unwrap();
     let first = tx
         .conversation_for_update(shop.ws, shop.bot, "messenger", "ana", "Ana", 1, "{}")
@@ -1033,8 +1029,8 @@ async fn a_shopper_has_one_conversation_per_bot_and_channel(db: Db) {
 async fn conversations_are_scoped_to_their_workspace(db: Db) {
     let db = TestDb::new(db).await;
     let s = &db.store;
-    let a = shop(s, "a@example.com").await;
-    let b = shop(s, "b@example.com").await;
+    let a = open_shop(s, "a@example.com").await;
+    let b = open_shop(s, "b@example.com").await;
     let ana = conversation(s, &a, "ana").await;
     queue(s, a.ws, ana, "Welcome!").await;
 
@@ -1066,7 +1062,7 @@ async fn conversations_are_scoped_to_their_workspace(db: Db) {
 async fn http_steps_are_queued_once_claimed_once_and_finished(db: Db) {
     let db = TestDb::new(db).await;
     let s = &db.store;
-    let shop = shop(s, "a@example.com").await;
+    let shop = open_shop(s, "a@example.com").await;
     let ana = conversation(s, &shop, "ana").await;
     let queue_call = |request_id: &'static str| async move {
         let mut tx = s.transaction().await.unwrap();
