@@ -5,15 +5,11 @@
 //! again after the restart (the platforms take no idempotency key), and no
 //! other.
 
-#![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
-
-mod common;
-
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::meta::{self, FakeGraph, Fault};
-use common::process::{Running, free_port};
+use crate::common::meta::{self, FakeGraph, Fault};
+use crate::common::process::{Running, free_port};
 use serde_json::{Value, json};
 
 fn start(dir: &std::path::Path, port: u16, graph: &str, workers: bool) -> Running {

@@ -4,21 +4,15 @@
 //! reaches a web-chat stream held by the other at once, through
 //! LISTEN/NOTIFY rather than its fallback poll.
 
-#![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
-
-mod common;
-
 use std::time::{Duration, Instant};
 
+use crate::common::meta::{self, FakeGraph, PHONE};
+use crate::common::{Client, Db, TestApp, TestResponse, count, now_ms};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use common::meta::{self, FakeGraph};
-use common::{Client, Db, TestApp, TestResponse, count, now_ms};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
-
-const PHONE: &str = "2000002";
 
 async fn call(
     c: &mut Client,

@@ -1,13 +1,11 @@
 //! The bot, catalog and order pages and their forms, as a browser without
 //! JavaScript uses them.
 
-#![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
+use crate::common;
 
-mod common;
-
+use crate::common::{Client, TestApp};
 use app::flow::interpreter::Input;
 use axum::http::StatusCode;
-use common::{Client, TestApp};
 use serde_json::json;
 use server::engine::Turn;
 use server::store::{BotId, WorkspaceId};

@@ -159,6 +159,13 @@ async fn messages(
     }
 }
 
+/// The Messenger page id the channel tests connect.
+pub const PAGE: &str = "1000001";
+/// The WhatsApp phone_number_id the channel tests connect.
+pub const PHONE: &str = "2000002";
+/// How long a channel test waits for the workers to deliver.
+pub const WAIT: Duration = Duration::from_secs(15);
+
 /// The app secret and verify token tests configure.
 pub const APP_SECRET: &str = "test-app-secret";
 /// The verify token tests configure.

@@ -2,13 +2,13 @@
 //! publishing, history, restore, simulation and the JSON Schema. On both
 //! databases where it matters (drafts, publishing).
 
-#![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
+use crate::common;
 
-mod common;
-
+use crate::common::{Client, Db, TestApp, on_both_dbs};
 use axum::http::StatusCode;
-use common::{Client, Db, TestApp};
 use serde_json::{Value, json};
+
+on_both_dbs!(drafts_use_revisions, publishing_and_history,);
 
 async fn bot_from(c: &mut Client, template: Option<&str>) -> i64 {
     let body = match template {
@@ -141,16 +141,6 @@ async fn drafts_use_revisions(db: Db) {
     assert_eq!(res.status, StatusCode::NOT_FOUND);
 }
 
-#[tokio::test]
-async fn sqlite_drafts_use_revisions() {
-    drafts_use_revisions(Db::Sqlite).await;
-}
-
-#[tokio::test]
-async fn postgres_drafts_use_revisions() {
-    drafts_use_revisions(Db::Postgres).await;
-}
-
 async fn publishing_and_history(db: Db) {
     let app = TestApp::new(db).await;
     let (mut c, _) = app.signed_up("ana@example.com", "Ana").await;
@@ -248,16 +238,6 @@ async fn publishing_and_history(db: Db) {
             .status,
         StatusCode::NOT_FOUND
     );
-}
-
-#[tokio::test]
-async fn sqlite_publishing_and_history() {
-    publishing_and_history(Db::Sqlite).await;
-}
-
-#[tokio::test]
-async fn postgres_publishing_and_history() {
-    publishing_and_history(Db::Postgres).await;
 }
 
 #[tokio::test]

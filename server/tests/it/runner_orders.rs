@@ -4,13 +4,9 @@
 //! conversation; the hosted order page shows the order; conversations stay
 //! pinned to their version; HTTP steps call out and come back.
 
-#![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
-
-mod common;
-
+use crate::common::{Client, Db, TestApp, count, on_both_dbs};
 use app::flow::interpreter::Input;
 use axum::http::StatusCode;
-use common::{Client, Db, TestApp, count};
 use serde_json::{Value, json};
 use server::engine::{Applied, Turn};
 use server::store::{BotId, WorkspaceId};
@@ -112,7 +108,8 @@ fn said(o: &Applied) -> Vec<String> {
     o.sent.iter().map(|(_, m)| m.preview()).collect()
 }
 
-both!(
+on_both_dbs!(
+    multi_thread:
     a_shopper_buys_through_the_published_flow,
     a_replayed_event_places_one_order,
     concurrent_duplicates_place_one_order,

@@ -2,19 +2,17 @@
 //! and its origin rules, visitors, deduplicated messages, history, the live
 //! stream, and a whole purchase.
 
-#![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
-
-mod common;
-
 use std::time::{Duration, Instant};
 
+use crate::common::meta::FakeGraph;
+use crate::common::{Client, Db, TestApp, TestResponse, count, on_both_dbs};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use common::meta::FakeGraph;
-use common::{Client, Db, TestApp, TestResponse, count};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
+
+on_both_dbs!(a_visitor_buys_through_the_web_chat,);
 
 async fn widget(db: Db) -> (TestApp, String) {
     let fake = FakeGraph::start().await;
@@ -475,16 +473,6 @@ async fn a_visitor_buys_through_the_web_chat(db: Db) {
         .await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text().contains("Order 1001"));
-}
-
-#[tokio::test]
-async fn sqlite_a_visitor_buys_through_the_web_chat() {
-    a_visitor_buys_through_the_web_chat(Db::Sqlite).await;
-}
-
-#[tokio::test]
-async fn postgres_a_visitor_buys_through_the_web_chat() {
-    a_visitor_buys_through_the_web_chat(Db::Postgres).await;
 }
 
 #[tokio::test]

@@ -1,12 +1,10 @@
 //! The pages and their forms over HTTP, exactly as a browser without
 //! JavaScript uses them, plus the operations endpoints.
 
-#![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
+use crate::common;
 
-mod common;
-
+use crate::common::{PASSWORD, TestApp};
 use axum::http::{StatusCode, header};
-use common::{PASSWORD, TestApp};
 use serde_json::json;
 
 #[tokio::test]

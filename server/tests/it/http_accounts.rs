@@ -1,12 +1,8 @@
 //! Accounts over HTTP on SQLite: sign-up, login, sessions, tokens, roles,
 //! workspaces and members, and the clear 4xx for each kind of bad input.
 
-#![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
-
-mod common;
-
+use crate::common::{PASSWORD, TestApp};
 use axum::http::{Method, StatusCode, header};
-use common::{PASSWORD, TestApp};
 use serde_json::json;
 
 #[tokio::test]

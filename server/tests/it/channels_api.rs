@@ -1,14 +1,10 @@
 //! Channel connections and the webhooks' front door: the handshake,
 //! signatures, bodies that cannot be used, and tenant resolution.
 
-#![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
-
-mod common;
-
+use crate::common::meta::{self, FakeGraph};
+use crate::common::{Db, TestApp, count};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use common::meta::{self, FakeGraph};
-use common::{Db, TestApp, count};
 use serde_json::json;
 
 #[tokio::test]

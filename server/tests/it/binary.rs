@@ -2,16 +2,12 @@
 //! SQLite database and the server key, serves over TCP, and shuts down
 //! cleanly on SIGTERM.
 
-#![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-mod common;
-
-use common::process::{Running, free_port};
+use crate::common::process::{Running, free_port};
 
 fn http_get(port: u16, path: &str) -> Option<String> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;

@@ -4,20 +4,14 @@
 //! storms, terminal errors, the 24-hour window, receipts and old backlogs.
 //! Runs on both databases.
 
-#![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
-
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 
+use crate::common::meta::{self, FakeGraph, Fault, PAGE, PHONE, WAIT};
+use crate::common::{Db, TestApp, count, now_ms, on_both_dbs};
 use axum::http::StatusCode;
-use common::meta::{self, FakeGraph, Fault};
-use common::{Db, TestApp, count, now_ms};
 use serde_json::{Value, json};
-
-const PAGE: &str = "1000001";
-const PHONE: &str = "2000002";
-const WAIT: Duration = Duration::from_secs(15);
 
 async fn connected(db: Db) -> (FakeGraph, TestApp, common::Client) {
     let fake = FakeGraph::start().await;
@@ -40,7 +34,8 @@ async fn orders(app: &TestApp) -> i64 {
     count(&app.db.store, "orders").await
 }
 
-both!(
+on_both_dbs!(
+    multi_thread:
     a_messenger_shopper_buys_by_tapping_what_the_bot_sent,
     a_whatsapp_shopper_buys_by_tapping_what_the_bot_sent,
     one_event_delivered_five_times_is_answered_once,

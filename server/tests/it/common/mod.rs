@@ -1,7 +1,6 @@
 //! Test helpers: fresh databases on both backends, the application built by
 //! `server::router`, and a small HTTP client with a cookie jar that drives
 //! it without a socket.
-#![allow(dead_code)]
 
 pub mod meta;
 pub mod process;
@@ -18,14 +17,47 @@ use server::{AppState, Config};
 use tower::ServiceExt;
 
 /// Runs each named `async fn(db: Db)` as two tests, `sqlite::name` and
-/// `postgres::name`, on a two-thread runtime.
-#[macro_export]
-macro_rules! both {
+/// `postgres::name`, so a case cannot be added for one backend only.
+///
+/// ```ignore
+/// on_both_dbs!(products_crud, csv_import_is_all_or_nothing);
+/// on_both_dbs!(multi_thread: a_shopper_buys, a_replay_places_one_order);
+/// ```
+///
+/// Plain cases run on tokio's default current-thread test runtime; after
+/// `multi_thread:` they get two worker threads, for the cases whose
+/// background workers (sender, runner, claims) must run beside the test.
+/// Invoke it once per module: it declares the `sqlite` and `postgres`
+/// modules.
+macro_rules! on_both_dbs {
+    (multi_thread: $($name:ident),* $(,)?) => {
+        $crate::common::on_both_dbs!(
+            @tests [tokio::test(flavor = "multi_thread", worker_threads = 2)] $($name),*
+        );
+    };
+    (@tests [$test:meta] $($name:ident),*) => {
+        mod sqlite {
+            $(
+                #[$test]
+                async fn $name() {
+                    super::$name($crate::common::Db::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[$test]
+                async fn $name() {
+                    super::$name($crate::common::Db::Postgres).await;
+                }
+            )*
+        }
+    };
     ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::Db::Sqlite).await; } )* }
-        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::Db::Postgres).await; } )* }
+        $crate::common::on_both_dbs!(@tests [tokio::test] $($name),*);
     };
 }
+pub(crate) use on_both_dbs;
 
 /// Milliseconds since the Unix epoch, as the platforms stamp their events.
 pub fn now_ms() -> i64 {

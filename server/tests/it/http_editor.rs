@@ -3,13 +3,9 @@
 //! what is stored), publishing a named revision, rolling back, roles, and
 //! tenant isolation.
 
-#![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
-
-mod common;
-
+use crate::common::{Client, TestApp};
 use app::flow::FlowDoc;
 use app::flow::templates::faq;
-use common::{Client, TestApp};
 use serde_json::{Value, json};
 
 async fn load(c: &mut Client, bot: i64) -> Value {

@@ -6,22 +6,16 @@
 //! channel, a 3 MB WhatsApp batch, and a redelivery after the inbox was
 //! pruned. Runs on both databases.
 
-#![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
-
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::common::meta::{self, FakeGraph, Fault, PAGE, PHONE, Recorded, WAIT};
+use crate::common::{Db, TestApp, count, now_ms, on_both_dbs};
 use axum::http::StatusCode;
-use common::meta::{self, FakeGraph, Fault, Recorded};
-use common::{Db, TestApp, count, now_ms};
 use serde_json::json;
 use server::store::{ConversationId, NewReceipt, Store, WorkspaceId};
-
-const PAGE: &str = "1000001";
-const PHONE: &str = "2000002";
-const WAIT: Duration = Duration::from_secs(15);
 
 /// The shop, published, on a Messenger page and a WhatsApp number; returns
 /// the owner's client and the two channel ids.
@@ -76,7 +70,8 @@ fn texts_to(sent: &[Recorded], account: &str, recipient: &str) -> Vec<String> {
         .collect()
 }
 
-both!(
+on_both_dbs!(
+    multi_thread:
     an_invalid_token_parks_the_channel_until_the_token_is_replaced,
     a_call_that_hangs_times_out_and_is_retried,
     the_pair_rate_error_waits_as_meta_asks,

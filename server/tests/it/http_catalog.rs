@@ -1,13 +1,19 @@
 //! The catalog over HTTP: product CRUD with exact prices, and CSV import
 //! that reports problems per row and imports all or nothing.
 
-#![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
+use crate::common;
 
-mod common;
-
+use crate::common::{Db, TestApp, on_both_dbs};
 use axum::http::{Method, StatusCode};
-use common::{Db, TestApp};
 use serde_json::{Value, json};
+
+on_both_dbs!(
+    products_crud,
+    csv_import_is_all_or_nothing,
+    prices_never_go_through_floats,
+    a_new_currency_needs_a_new_price,
+    csv_import_keeps_the_columns_a_file_leaves_out,
+);
 
 async fn products_crud(db: Db) {
     let app = TestApp::new(db).await;
@@ -97,16 +103,6 @@ async fn products_crud(db: Db) {
     );
 }
 
-#[tokio::test]
-async fn sqlite_products_crud() {
-    products_crud(Db::Sqlite).await;
-}
-
-#[tokio::test]
-async fn postgres_products_crud() {
-    products_crud(Db::Postgres).await;
-}
-
 async fn csv_import_is_all_or_nothing(db: Db) {
     let app = TestApp::new(db).await;
     let (mut c, _) = app.signed_up("ana@example.com", "Ana").await;
@@ -165,16 +161,6 @@ async fn csv_import_is_all_or_nothing(db: Db) {
         )
         .await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
-}
-
-#[tokio::test]
-async fn sqlite_csv_import_is_all_or_nothing() {
-    csv_import_is_all_or_nothing(Db::Sqlite).await;
-}
-
-#[tokio::test]
-async fn postgres_csv_import_is_all_or_nothing() {
-    csv_import_is_all_or_nothing(Db::Postgres).await;
 }
 
 /// Posts a product with a raw JSON body, so numbers go over the wire
@@ -371,36 +357,6 @@ S,Socks,12,,
     assert_eq!(p["description"], "");
     assert_eq!(p["collections"], json!(["Extras"]));
     assert_eq!(p["active"], false);
-}
-
-#[tokio::test]
-async fn sqlite_prices_never_go_through_floats() {
-    prices_never_go_through_floats(Db::Sqlite).await;
-}
-
-#[tokio::test]
-async fn postgres_prices_never_go_through_floats() {
-    prices_never_go_through_floats(Db::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_a_new_currency_needs_a_new_price() {
-    a_new_currency_needs_a_new_price(Db::Sqlite).await;
-}
-
-#[tokio::test]
-async fn postgres_a_new_currency_needs_a_new_price() {
-    a_new_currency_needs_a_new_price(Db::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_csv_import_keeps_the_columns_a_file_leaves_out() {
-    csv_import_keeps_the_columns_a_file_leaves_out(Db::Sqlite).await;
-}
-
-#[tokio::test]
-async fn postgres_csv_import_keeps_the_columns_a_file_leaves_out() {
-    csv_import_keeps_the_columns_a_file_leaves_out(Db::Postgres).await;
 }
 
 #[tokio::test]

@@ -4,16 +4,16 @@
 //! the OpenAPI document, the form router, the page routes and the registered
 //! server functions, so a new route cannot slip past this test.
 
-#![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
-
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 
+use crate::common::{Client, Db, TestApp, on_both_dbs};
 use app::flow::interpreter::Input;
 use axum::http::{Method, StatusCode};
-use common::{Client, Db, TestApp};
 use serde_json::{Value, json};
+
+on_both_dbs!(another_tenants_objects_answer_404,);
 
 struct Victim {
     workspace: i64,
@@ -707,14 +707,4 @@ async fn another_tenants_objects_answer_404(db: Db) {
     );
     let bobs = bob.get("/api/v1/channels").await.json();
     assert_eq!(bobs["channels"], json!([]), "no channel on her bot for Bob");
-}
-
-#[tokio::test]
-async fn sqlite_another_tenants_objects_answer_404() {
-    another_tenants_objects_answer_404(Db::Sqlite).await;
-}
-
-#[tokio::test]
-async fn postgres_another_tenants_objects_answer_404() {
-    another_tenants_objects_answer_404(Db::Postgres).await;
 }
