@@ -308,7 +308,7 @@ async fn open_shop(s: &Store, email: &str) -> Shop {
         .create_channel(
             ws,
             bot,
-            "messenger",
+            app::channel::Channel::Messenger,
             &format!("page-of-{email}"),
             "Page",
             Some("sealed-token"),
