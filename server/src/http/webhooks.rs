@@ -165,11 +165,9 @@ async fn store_events(
 ) -> Result<usize, ApiError> {
     let kind = channel.as_str();
     let mut channels: HashMap<String, Option<ChannelRow>> = HashMap::new();
-    let mut batch = Vec::new();
-    let mut receipts = Vec::new();
-    let mut watermarks = Vec::new();
+    let mut batch = Batch::default();
     for event in events {
-        let channel = match channels.get(&event.account) {
+        let row = match channels.get(&event.account) {
             Some(c) => c.clone(),
             None => {
                 let c = state
@@ -180,7 +178,46 @@ async fn store_events(
                 c
             }
         };
-        match event.kind {
+        batch.add(kind, &event.account, row.as_ref(), event.kind);
+    }
+    // One transaction for the whole delivery: fast to acknowledge, and all
+    // or nothing (a failure answers 500 and Meta delivers it again).
+    let new = state
+        .store
+        .ingest(&batch.events, &batch.receipts, &batch.watermarks)
+        .await?;
+    let total = batch.events.len();
+    metrics::counter!("webhook_events_total", "channel" => kind).increment(total as u64);
+    if new < total {
+        metrics::counter!("webhook_duplicates_total", "channel" => kind)
+            .increment((total - new) as u64);
+    }
+    Ok(new)
+}
+
+/// What one webhook delivery stores, in one transaction.
+#[derive(Default)]
+struct Batch {
+    /// Shoppers' messages and taps, for the inbox.
+    events: Vec<NewInbound>,
+    /// Delivery and read statuses of messages we sent.
+    receipts: Vec<NewReceipt>,
+    /// Messenger's "everything before this was delivered/read".
+    watermarks: Vec<NewWatermark>,
+}
+
+impl Batch {
+    /// Sorts one event of `account` into the batch. `channel` is the
+    /// connected channel, if any: events of accounts no bot is connected to
+    /// are dropped.
+    fn add(
+        &mut self,
+        kind: &'static str,
+        account: &str,
+        channel: Option<&ChannelRow>,
+        event: EventKind,
+    ) {
+        match event {
             EventKind::Message {
                 id,
                 shopper,
@@ -189,10 +226,10 @@ async fn store_events(
             } => {
                 let Some(ch) = channel else {
                     metrics::counter!("webhook_dropped_total", "channel" => kind, "reason" => "unknown_account").increment(1);
-                    tracing::info!(channel = kind, account = %event.account, "event for an account no bot is connected to: dropped");
-                    continue;
+                    tracing::info!(channel = kind, %account, "event for an account no bot is connected to: dropped");
+                    return;
                 };
-                batch.push(NewInbound {
+                self.events.push(NewInbound {
                     channel: kind,
                     external_id: id,
                     channel_id: ch.id,
@@ -212,7 +249,7 @@ async fn store_events(
                 error,
             } => {
                 if channel.is_some() {
-                    receipts.push(NewReceipt {
+                    self.receipts.push(NewReceipt {
                         channel: kind,
                         message_id,
                         status: status.as_str(),
@@ -227,7 +264,7 @@ async fn store_events(
                 watermark_ms,
             } => {
                 if let Some(ch) = channel {
-                    watermarks.push(NewWatermark {
+                    self.watermarks.push(NewWatermark {
                         channel_id: ch.id,
                         psid,
                         status: status.as_str(),
@@ -241,15 +278,6 @@ async fn store_events(
             }
         }
     }
-    // One transaction for the whole delivery: fast to acknowledge, and all
-    // or nothing (a failure answers 500 and Meta delivers it again).
-    let new = state.store.ingest(&batch, &receipts, &watermarks).await?;
-    metrics::counter!("webhook_events_total", "channel" => kind).increment(batch.len() as u64);
-    if new < batch.len() {
-        metrics::counter!("webhook_duplicates_total", "channel" => kind)
-            .increment((batch.len() - new) as u64);
-    }
-    Ok(new)
 }
 
 #[cfg(test)]

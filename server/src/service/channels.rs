@@ -153,83 +153,28 @@ pub async fn connect(
     req: ConnectRequest,
 ) -> ApiResult<ChannelView> {
     require(p, Role::Editor, "connect channels")?;
-    let (bot, kind, external_id, name, secret, settings) = match req {
-        ConnectRequest::Messenger {
-            bot_id,
-            page_id,
-            access_token,
-            name,
-        } => {
-            let page = meta_id(&page_id, "page id")?;
-            let name = name.unwrap_or_else(|| format!("Facebook page {page}"));
-            (
-                bot_id,
-                Channel::Messenger,
-                page,
-                name,
-                Some(token(&access_token)?),
-                serde_json::json!({}),
-            )
-        }
-        ConnectRequest::Whatsapp {
-            bot_id,
-            phone_number_id,
-            access_token,
-            waba_id,
-            catalog_id,
-            name,
-        } => {
-            let number = meta_id(&phone_number_id, "phone number id")?;
-            let name = name.unwrap_or_else(|| format!("WhatsApp number {number}"));
-            let settings = serde_json::json!({"waba_id": waba_id, "catalog_id": catalog_id});
-            (
-                bot_id,
-                Channel::Whatsapp,
-                number,
-                name,
-                Some(token(&access_token)?),
-                settings,
-            )
-        }
-        ConnectRequest::Web {
-            bot_id,
-            allowed_origins,
-            name,
-        } => {
-            let origins = parse_origins(&allowed_origins)?;
-            let key_bytes: [u8; 16] = rand::random();
-            let key = format!(
-                "wk_{}",
-                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key_bytes)
-            );
-            let name = name.unwrap_or_else(|| "Web chat".into());
-            (
-                bot_id,
-                Channel::Web,
-                key,
-                name,
-                None,
-                serde_json::json!({"allowed_origins": origins}),
-            )
-        }
-    };
-    let name = app::account::parse_name(&name, "channel name")?;
+    let new = NewChannel::parse(req)?;
+    let name = app::account::parse_name(&new.name, "channel name")?;
     state
         .store
-        .bot(workspace(p), bot)
+        .bot(workspace(p), new.bot)
         .await?
         .ok_or_else(|| ApiError::not_found("bot"))?;
-    let sealed = secret.map(|t| state.sealer.seal(&t, &token_context(kind, &external_id)));
+    let sealed = new.secret.map(|t| {
+        state
+            .sealer
+            .seal(&t, &token_context(new.kind, &new.external_id))
+    });
     match state
         .store
         .create_channel(
             workspace(p),
-            bot,
-            kind,
-            &external_id,
+            new.bot,
+            new.kind,
+            &new.external_id,
             &name,
             sealed.as_deref(),
-            &settings.to_string(),
+            &new.settings.to_string(),
         )
         .await
     {
@@ -239,6 +184,78 @@ pub async fn connect(
             "That page or number is already connected to a Botme bot. Disconnect it there first.",
         )),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// A channel to connect, checked and with its defaults filled in.
+struct NewChannel {
+    bot: BotId,
+    kind: Channel,
+    /// The page id, phone number id or widget key.
+    external_id: String,
+    name: String,
+    /// The access token to seal (Meta's channels only).
+    secret: Option<String>,
+    settings: serde_json::Value,
+}
+
+impl NewChannel {
+    fn parse(req: ConnectRequest) -> ApiResult<NewChannel> {
+        Ok(match req {
+            ConnectRequest::Messenger {
+                bot_id,
+                page_id,
+                access_token,
+                name,
+            } => {
+                let page = meta_id(&page_id, "page id")?;
+                NewChannel {
+                    bot: bot_id,
+                    kind: Channel::Messenger,
+                    name: name.unwrap_or_else(|| format!("Facebook page {page}")),
+                    external_id: page,
+                    secret: Some(token(&access_token)?),
+                    settings: serde_json::json!({}),
+                }
+            }
+            ConnectRequest::Whatsapp {
+                bot_id,
+                phone_number_id,
+                access_token,
+                waba_id,
+                catalog_id,
+                name,
+            } => {
+                let number = meta_id(&phone_number_id, "phone number id")?;
+                NewChannel {
+                    bot: bot_id,
+                    kind: Channel::Whatsapp,
+                    name: name.unwrap_or_else(|| format!("WhatsApp number {number}")),
+                    external_id: number,
+                    secret: Some(token(&access_token)?),
+                    settings: serde_json::json!({"waba_id": waba_id, "catalog_id": catalog_id}),
+                }
+            }
+            ConnectRequest::Web {
+                bot_id,
+                allowed_origins,
+                name,
+            } => {
+                let origins = parse_origins(&allowed_origins)?;
+                let key_bytes: [u8; 16] = rand::random();
+                NewChannel {
+                    bot: bot_id,
+                    kind: Channel::Web,
+                    external_id: format!(
+                        "wk_{}",
+                        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key_bytes)
+                    ),
+                    name: name.unwrap_or_else(|| "Web chat".into()),
+                    secret: None,
+                    settings: serde_json::json!({"allowed_origins": origins}),
+                }
+            }
+        })
     }
 }
 
