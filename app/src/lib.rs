@@ -10,25 +10,25 @@
 //! - [`editor_core`]: the editor's editing operations and canvas geometry (pure).
 //! - [`commerce`]: money, products, cart and orders (pure).
 //! - [`channel`]: outbound messages and every platform limit (pure).
-//! - [`api`]: the server functions pages load data with, and the `Backend`
+//! - [`server_fns`]: the server functions pages load data with, and the `Backend`
 //!   port the server implements (behind the `ssr` feature).
 //! - [`views`]: view models the REST API returns and the pages show.
 //! - [`ui`]: the HTML shell, the router and the pages.
 //!
 //! Features: `ssr` builds the server side (the server crate enables it),
 //! `hydrate` the browser side (the frontend crate enables it). The modules
-//! other than `ui` and `api` do no IO and build for both targets.
+//! other than `ui` and `server_fns` do no IO and build for both targets.
 
 #![recursion_limit = "512"]
 
 pub mod account;
-pub mod api;
 pub mod channel;
 pub mod commerce;
 pub mod editor_core;
 pub mod flow;
 pub mod ids;
 pub mod model;
+pub mod server_fns;
 pub mod ui;
 pub mod views;
 

@@ -6,13 +6,15 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use super::{ErrorBox, Frame, Loaded, format_time};
-use crate::api::{BotPage, SimResult, VersionPage, get_bot_page, get_version_page, simulate_draft};
 use crate::channel::{CardButton, Choice, Outbound, is_web_address};
 use crate::flow::doc::{FlowDoc, HttpMethod, NodeKind};
 use crate::flow::interpreter::Input;
 use crate::flow::simulate::SimLine;
 use crate::flow::validate::describe;
 use crate::flow::{Problem, Severity};
+use crate::server_fns::{
+    BotPage, SimResult, VersionPage, get_bot_page, get_version_page, simulate_draft,
+};
 
 fn param(name: &'static str) -> impl Fn() -> i64 + Copy + Send + Sync + 'static {
     let params = use_params_map();

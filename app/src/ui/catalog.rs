@@ -6,8 +6,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{Empty, Frame, Loaded, use_page_data};
-use crate::api::{get_product, list_products};
 use crate::model::Role;
+use crate::server_fns::{get_product, list_products};
 use crate::views::ProductView;
 
 /// Whether the signed-in user may change things, once the page data is in.

@@ -7,8 +7,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use super::{Empty, Frame, Loaded, format_time};
-use crate::api::{ChannelsPage, get_channels_page, get_conversation, list_conversations};
 use crate::model::BotSummary;
+use crate::server_fns::{ChannelsPage, get_channels_page, get_conversation, list_conversations};
 use crate::views::{ChannelView, ConversationDetail, ConversationSummary, TranscriptEntry};
 
 fn kind_label(kind: &str) -> &'static str {

@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::{Empty, Frame, Loaded, format_time, use_page_data};
-use crate::api::list_bots;
 use crate::model::{BotSummary, Role};
+use crate::server_fns::list_bots;
 
 /// The list of bots.
 #[component]

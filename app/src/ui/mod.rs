@@ -21,8 +21,8 @@ use leptos_router::{
 };
 
 pub(crate) use self::loaded::{Empty, Loaded};
-use crate::api::{PageData, get_page_data};
 use crate::model::{AppError, ErrorCode, Flash};
+use crate::server_fns::{PageData, get_page_data};
 
 /// A speech bubble, inline so that no extra request is needed.
 #[cfg(feature = "ssr")]

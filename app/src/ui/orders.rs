@@ -7,8 +7,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{Empty, Frame, Loaded, format_time};
-use crate::api::{get_order, list_orders};
 use crate::commerce::OrderStatus;
+use crate::server_fns::{get_order, list_orders};
 use crate::views::{OrderDetail, OrderSummary};
 
 fn status_badge(s: OrderStatus) -> impl IntoView {

@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::{ErrorBox, Frame, Loaded, format_time, use_page_data};
-use crate::api::{Account, list_members, list_tokens};
 use crate::model::{AppError, MemberSummary, Role, TokenSummary};
+use crate::server_fns::{Account, list_members, list_tokens};
 
 /// The settings page.
 #[component]

@@ -4,13 +4,13 @@
 
 use std::sync::OnceLock;
 
-use app::api::backend::{Backend, BackendHandle};
-use app::api::{
-    Account, BotPage, ChannelsPage, EditorData, PageData, SaveOutcome, SimResult, VersionPage,
-};
 use app::flow::FlowDoc;
 use app::flow::interpreter::Input;
 use app::model::{AppError, BotSummary, MemberSummary, Principal, TokenSummary, WorkspaceSummary};
+use app::server_fns::backend::{Backend, BackendHandle};
+use app::server_fns::{
+    Account, BotPage, ChannelsPage, EditorData, PageData, SaveOutcome, SimResult, VersionPage,
+};
 use app::views::{
     ConversationDetail, ConversationSummary, OrderDetail, OrderSummary, ProductView, VersionSummary,
 };
@@ -40,12 +40,12 @@ fn signed_in(parts: &Parts) -> Result<Principal, AppError> {
 }
 
 /// The error a server function answers with, its status set on the
-/// response (see [`app::api::backend::set_status`]): another workspace's bot
+/// response (see [`app::server_fns::backend::set_status`]): another workspace's bot
 /// is a 404 over HTTP, as in the REST API.
 ///
 /// Only for errors the function returns, never for ones it recovers from.
 fn plain(e: ApiError) -> AppError {
-    app::api::backend::set_status(e.status);
+    app::server_fns::backend::set_status(e.status);
     e.error
 }
 
@@ -343,7 +343,7 @@ const DRAFT_BODY_BYTES: usize = app::flow::doc::MAX_DOC_BYTES + 64 * 1024;
 async fn server_fn_body_limits(req: Request, next: Next) -> Response {
     use leptos::server_fn::ServerFn;
     use tower::{Layer, ServiceExt};
-    if req.uri().path() == <app::api::SaveFlow as ServerFn>::PATH {
+    if req.uri().path() == <app::server_fns::SaveFlow as ServerFn>::PATH {
         let raised = axum::extract::DefaultBodyLimit::max(DRAFT_BODY_BYTES).layer(next);
         return match raised.oneshot(req).await {
             Ok(res) => res,

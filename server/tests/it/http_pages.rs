@@ -517,7 +517,7 @@ async fn server_functions_refuse_oversized_bodies_and_write_nothing() {
         // document stays the same.
         format!("{body}{}", " ".repeat(padding))
     };
-    let save_path = <app::api::SaveFlow as ServerFn>::PATH;
+    let save_path = <app::server_fns::SaveFlow as ServerFn>::PATH;
 
     // Past the editor's limit (a 2 MiB document and some): refused whole.
     let res = c
@@ -531,7 +531,7 @@ async fn server_functions_refuse_oversized_bodies_and_write_nothing() {
     let pad = "x".repeat(70_000);
     let res = c
         .post_form(
-            <app::api::SimulateDraft as ServerFn>::PATH,
+            <app::server_fns::SimulateDraft as ServerFn>::PATH,
             &[("id", bot.to_string().as_str()), ("pad", pad.as_str())],
         )
         .await;

@@ -401,7 +401,7 @@ fn path_of<F: leptos::server_fn::ServerFn>() -> &'static str {
 
 /// Server functions that take an object's id, with the victim's.
 fn server_fn_attacks(v: &Victim) -> Vec<(&'static str, Args)> {
-    use app::api::*;
+    use app::server_fns::*;
     let bot = || ("id", v.bot.to_string());
     vec![
         (path_of::<GetBotPage>(), Args::Form(vec![bot()])),
@@ -451,7 +451,7 @@ fn server_fn_attacks(v: &Victim) -> Vec<(&'static str, Args)> {
 
 /// Server functions that name no object; they only list the caller's own.
 fn server_fns_without_ids() -> Vec<&'static str> {
-    use app::api::*;
+    use app::server_fns::*;
     vec![
         path_of::<GetPageData>(),
         path_of::<ListBots>(),
@@ -616,9 +616,9 @@ async fn another_tenants_objects_answer_404(db: Db) {
     // The calls were well formed: Alice gets her objects with the same ones
     // (those that only read).
     let writes = [
-        path_of::<app::api::SaveFlow>(),
-        path_of::<app::api::PublishFlow>(),
-        path_of::<app::api::RestoreFlow>(),
+        path_of::<app::server_fns::SaveFlow>(),
+        path_of::<app::server_fns::PublishFlow>(),
+        path_of::<app::server_fns::RestoreFlow>(),
     ];
     for (path, args) in server_fn_attacks(&v) {
         if writes.contains(&path) {

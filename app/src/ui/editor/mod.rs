@@ -24,12 +24,12 @@ use leptos_router::hooks::use_params_map;
 
 use self::keyed::{PerKey, set_of};
 use super::{ErrorBox, Frame};
-use crate::api::{EditorData, SaveOutcome, get_editor, publish_flow, save_flow};
 use crate::commerce::CatalogView;
 use crate::editor_core::edit::{History, Op, new_node};
 use crate::editor_core::layout::{CARD_W, Viewport, bounds, card_rect, free_spot};
 use crate::flow::doc::{FlowDoc, Node, NodeId};
 use crate::flow::{Report, Severity, validate};
+use crate::server_fns::{EditorData, SaveOutcome, get_editor, publish_flow, save_flow};
 use crate::views::VersionSummary;
 
 /// What is selected on the canvas.

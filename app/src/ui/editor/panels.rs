@@ -8,10 +8,10 @@ use wasm_bindgen::JsCast;
 use super::inspector::Inspector;
 use super::preview::PreviewChat;
 use super::{Ed, SaveState, Selection, Tab, publish, save_now};
-use crate::api::{get_version_page, restore_flow};
 use crate::editor_core::edit::{History, Op, PALETTE, read_import};
 use crate::flow::Severity;
 use crate::flow::doc::NodeId;
+use crate::server_fns::{get_version_page, restore_flow};
 use crate::ui::format_time;
 
 #[component]
