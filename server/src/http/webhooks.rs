@@ -215,7 +215,7 @@ async fn store_events(
                     receipts.push(NewReceipt {
                         channel: kind,
                         message_id,
-                        status: status.as_str(),
+                        status: status.into(),
                         error,
                         platform_ts: timestamp_ms,
                     });
@@ -230,7 +230,7 @@ async fn store_events(
                     watermarks.push(NewWatermark {
                         channel_id: ch.id,
                         psid,
-                        status: status.as_str(),
+                        status: status.into(),
                         watermark_ms,
                     });
                 }
