@@ -10,4 +10,4 @@ pub mod order;
 pub use cart::{Cart, CartError, CartLine};
 pub use catalog::{CatalogView, Product, ProductSource};
 pub use money::{Currency, Money, MoneyError};
-pub use order::{IllegalTransition, NewOrder, OrderStatus, PaymentMethod};
+pub use order::{IllegalTransition, NewOrder, OrderStatus, PaymentMethod, UnknownOrderStatus};

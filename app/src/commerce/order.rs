@@ -81,6 +81,21 @@ impl OrderStatus {
     }
 }
 
+impl TryFrom<String> for OrderStatus {
+    type Error = UnknownOrderStatus;
+
+    /// The one mapping from a stored name (the store reads `status`
+    /// columns through it).
+    fn try_from(name: String) -> Result<OrderStatus, UnknownOrderStatus> {
+        OrderStatus::parse(&name).ok_or(UnknownOrderStatus(name))
+    }
+}
+
+/// An order status name that is not one of [`OrderStatus::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown order status {0:?}")]
+pub struct UnknownOrderStatus(pub String);
+
 /// A transition the order state machine does not allow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("An order that is {} cannot become {}.", from.as_str(), to.as_str())]
@@ -177,7 +192,12 @@ mod tests {
     fn names_round_trip() {
         for s in OrderStatus::ALL {
             assert_eq!(OrderStatus::parse(s.as_str()), Some(s));
+            assert_eq!(OrderStatus::try_from(s.as_str().to_string()), Ok(s));
         }
+        assert_eq!(
+            OrderStatus::try_from("shipped".to_string()),
+            Err(UnknownOrderStatus("shipped".into()))
+        );
         assert_eq!(
             PaymentMethod::parse("order_page"),
             Some(PaymentMethod::OrderPage)

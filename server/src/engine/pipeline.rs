@@ -16,7 +16,7 @@ use app::flow::interpreter::Input;
 
 use super::Engine;
 use super::turns::{Delivery, Turn, TurnError};
-use crate::store::{ChannelId, now_ms};
+use crate::store::{ChannelId, InboxStatus, now_ms};
 
 /// Attempts at an event before it is set aside as failed.
 const MAX_ATTEMPTS: i64 = 5;
@@ -83,7 +83,11 @@ async fn drain(engine: &Engine, settings: &Settings, channel: &ChannelId, user_k
                 Ok(i) => i,
                 Err(e) => {
                     let _ = store
-                        .close_inbox(row.id, "failed", &format!("unreadable event: {e}"))
+                        .close_inbox(
+                            row.id,
+                            InboxStatus::Failed,
+                            &format!("unreadable event: {e}"),
+                        )
                         .await;
                     continue;
                 }
@@ -121,7 +125,11 @@ async fn drain(engine: &Engine, settings: &Settings, channel: &ChannelId, user_k
                 }
                 Err(TurnError::NotPublished) => {
                     let _ = store
-                        .close_inbox(row.id, "skipped", "The bot has not been published yet.")
+                        .close_inbox(
+                            row.id,
+                            InboxStatus::Skipped,
+                            "The bot has not been published yet.",
+                        )
                         .await;
                 }
                 Err(e) => {
@@ -131,7 +139,9 @@ async fn drain(engine: &Engine, settings: &Settings, channel: &ChannelId, user_k
                         .await
                         .unwrap_or(MAX_ATTEMPTS);
                     if attempts >= MAX_ATTEMPTS {
-                        let _ = store.close_inbox(row.id, "failed", &e.to_string()).await;
+                        let _ = store
+                            .close_inbox(row.id, InboxStatus::Failed, &e.to_string())
+                            .await;
                     } else {
                         // Keep the order: later events of this shopper wait too.
                         tokio::time::sleep(Duration::from_millis(200 * attempts as u64)).await;

@@ -24,7 +24,7 @@ use super::Engine;
 use super::ratelimit::Buckets;
 use crate::crypto::Sealer;
 use crate::service::token_context;
-use crate::store::{OutboxRow, now_ms};
+use crate::store::{MessageStatus, OutboxRow, now_ms};
 
 /// The platforms' customer-service window.
 pub const WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
@@ -284,7 +284,11 @@ impl Sender {
             Ok(m) => m,
             Err(e) => {
                 let _ = s
-                    .outbox_closed(row.id, "failed", &format!("unreadable message: {e}"))
+                    .outbox_closed(
+                        row.id,
+                        MessageStatus::Failed,
+                        &format!("unreadable message: {e}"),
+                    )
                     .await;
                 return None;
             }
@@ -299,7 +303,7 @@ impl Sender {
             let _ = s
                 .outbox_closed(
                     row.id,
-                    "skipped",
+                    MessageStatus::Skipped,
                     "Not sent: more than 24 hours have passed since the shopper's last message, so the platform does not allow free-form messages.",
                 )
                 .await;
@@ -422,7 +426,9 @@ impl Sender {
             }
             Failure::Retry { reason, .. } | Failure::Terminal { reason } => {
                 metrics::counter!("graph_calls_total", "channel" => row.kind.as_str(), "outcome" => "failed").increment(1);
-                let _ = s.outbox_closed(row.id, "failed", &reason).await;
+                let _ = s
+                    .outbox_closed(row.id, MessageStatus::Failed, &reason)
+                    .await;
             }
             Failure::Channel { reason } => {
                 metrics::counter!("graph_calls_total", "channel" => row.kind.as_str(), "outcome" => "channel").increment(1);

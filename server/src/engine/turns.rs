@@ -12,8 +12,8 @@ use base64::Engine as _;
 
 use super::Engine;
 use crate::store::{
-    BotId, ChannelId, ConversationId, ConversationRow, OrderRow, StoreError, Txn, WorkspaceId,
-    now_ms,
+    BotId, ChannelId, ConversationId, ConversationRow, InboxStatus, MessageStatus, OrderRow,
+    StoreError, Txn, WorkspaceId, now_ms,
 };
 
 /// Compiled flows kept in memory; versions never change, so entries never go
@@ -210,7 +210,7 @@ impl Engine {
             .iter()
             .map(|o| OrderInfo {
                 number: o.number.to_string(),
-                status: o.status(),
+                status: o.status,
                 total: o.total(),
             })
             .collect();
@@ -256,9 +256,9 @@ impl Engine {
         // Meta's channels are sent by the outbox worker; the widget reads
         // its messages from the transcript.
         let status = if Channel::parse(turn.channel).is_some_and(Channel::is_meta) {
-            "pending"
+            MessageStatus::Pending
         } else {
-            "sent"
+            MessageStatus::Sent
         };
         let mut current: Option<OrderRow> = None;
         let mut wake = Wakeups::default();
@@ -281,7 +281,7 @@ impl Engine {
                         .record_outbound(turn.workspace, conv, &body, &message.preview(), status)
                         .await?;
                     applied.sent.push((id, message));
-                    wake.outbox |= status == "pending";
+                    wake.outbox |= status == MessageStatus::Pending;
                 }
                 Effect::CallHttp {
                     request_id,
@@ -331,7 +331,14 @@ async fn record_event(
 ) -> Result<Recorded, TurnError> {
     if let Some(v) = via
         && !txn
-            .finish_inbox(v.inbox_id, if v.answer { "done" } else { "skipped" })
+            .finish_inbox(
+                v.inbox_id,
+                if v.answer {
+                    InboxStatus::Done
+                } else {
+                    InboxStatus::Skipped
+                },
+            )
             .await?
     {
         return Ok(Recorded::Done {

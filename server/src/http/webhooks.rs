@@ -252,7 +252,7 @@ impl Batch {
                     self.receipts.push(NewReceipt {
                         channel: kind,
                         message_id,
-                        status: status.as_str(),
+                        status: status.into(),
                         error,
                         platform_ts: timestamp_ms,
                     });
@@ -267,7 +267,7 @@ impl Batch {
                     self.watermarks.push(NewWatermark {
                         channel_id: ch.id,
                         psid,
-                        status: status.as_str(),
+                        status: status.into(),
                         watermark_ms,
                     });
                 }

@@ -391,10 +391,10 @@ pub async fn disconnect(state: &AppState, p: &Principal, id: ChannelId) -> ApiRe
 fn entry(m: crate::store::MessageRow) -> TranscriptEntry {
     TranscriptEntry {
         id: m.id,
-        direction: m.direction,
+        direction: m.direction.to_string(),
         text: m.preview,
         body: serde_json::from_str(&m.body).unwrap_or_default(),
-        status: m.status,
+        status: m.status.to_string(),
         error: m.error,
         at: m.created_at,
     }

@@ -23,7 +23,7 @@ pub fn order_summary(o: &OrderRow) -> OrderSummary {
     OrderSummary {
         id: o.id.0,
         number: o.number,
-        status: o.status(),
+        status: o.status,
         total: total.decimal(),
         total_label: total.to_string(),
         currency: total.currency.code().to_string(),
@@ -31,7 +31,7 @@ pub fn order_summary(o: &OrderRow) -> OrderSummary {
         customer: details.get("name").cloned(),
         items: o.lines().iter().map(|l| l.qty).sum(),
         created_at: o.created_at,
-        next: o.status().next().to_vec(),
+        next: o.status.next().to_vec(),
     }
 }
 
@@ -79,8 +79,8 @@ pub async fn get_order(state: &AppState, p: &Principal, id: OrderId) -> ApiResul
         history: history
             .into_iter()
             .map(|e| OrderEvent {
-                from: e.from_status,
-                to: e.to_status,
+                from: e.from_status.map(|s| s.as_str().to_string()),
+                to: e.to_status.as_str().to_string(),
                 actor: e.actor,
                 note: e.note,
                 at: e.created_at,

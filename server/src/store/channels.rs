@@ -4,7 +4,9 @@
 use app::channel::Channel;
 use sqlx::FromRow;
 
-use super::{BotId, ChannelId, Result, Store, WorkspaceId, conflict_on_unique, now_ms};
+use super::{
+    BotId, ChannelId, MessageStatus, Result, Store, WorkspaceId, conflict_on_unique, now_ms,
+};
 
 /// A connected channel.
 #[derive(Debug, Clone, FromRow)]
@@ -92,13 +94,14 @@ impl Store {
     pub async fn delete_channel(&self, ws: WorkspaceId, id: ChannelId) -> Result<bool> {
         let mut tx = self.begin().await?;
         sqlx::query(
-            "UPDATE messages SET status = 'failed', error = $1 \
+            "UPDATE messages SET status = $4, error = $1 \
              WHERE direction = 'out' AND status = 'pending' AND workspace_id = $2 \
              AND conversation_id IN (SELECT id FROM conversations WHERE channel_id = $3 AND workspace_id = $2)",
         )
         .bind("Not sent: the channel was disconnected.")
         .bind(ws)
         .bind(id)
+        .bind(MessageStatus::Failed.as_str())
         .execute(&mut *tx)
         .await?;
         let done = sqlx::query("DELETE FROM channels WHERE workspace_id = $1 AND id = $2")

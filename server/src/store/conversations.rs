@@ -5,7 +5,10 @@ use app::commerce::NewOrder;
 use sqlx::FromRow;
 
 use super::orders::{OrderRow, place_order};
-use super::{Backend, BotId, ConversationId, Result, Store, Tx, WorkspaceId, now_ms};
+use super::{
+    Backend, BotId, ConversationId, Direction, HttpCallStatus, InboxStatus, MessageStatus, Result,
+    Store, Tx, WorkspaceId, now_ms,
+};
 
 /// A conversation as stored.
 #[derive(Debug, Clone, FromRow)]
@@ -43,16 +46,18 @@ pub struct ConversationRow {
 pub struct MessageRow {
     /// Id (also the transcript cursor).
     pub id: i64,
-    /// `in` or `out`.
-    pub direction: String,
+    /// From the shopper or from the bot.
+    #[sqlx(try_from = "String")]
+    pub direction: Direction,
     /// The platform event id of an inbound message.
     pub event_id: Option<String>,
     /// The input or outbound message, as JSON.
     pub body: String,
     /// Readable text.
     pub preview: String,
-    /// Delivery status of outbound messages.
-    pub status: String,
+    /// Delivery status of outbound messages (`Done` for inbound ones).
+    #[sqlx(try_from = "String")]
+    pub status: MessageStatus,
     /// When.
     pub created_at: i64,
     /// Why sending failed or was skipped.
@@ -218,13 +223,15 @@ impl Txn {
     ) -> Result<bool> {
         let done = sqlx::query(
             "INSERT INTO messages (workspace_id, conversation_id, direction, event_id, body, preview, status, created_at) \
-             VALUES ($1, $2, 'in', $3, $4, $5, 'done', $6) ON CONFLICT (conversation_id, direction, event_id) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (conversation_id, direction, event_id) DO NOTHING",
         )
         .bind(ws)
         .bind(conv)
+        .bind(Direction::In.as_str())
         .bind(event_id)
         .bind(body)
         .bind(preview)
+        .bind(MessageStatus::Done.as_str())
         .bind(now_ms())
         .execute(&mut *self.tx)
         .await?;
@@ -251,17 +258,18 @@ impl Txn {
         conv: ConversationId,
         body: &str,
         preview: &str,
-        status: &str,
+        status: MessageStatus,
     ) -> Result<i64> {
         Ok(sqlx::query_scalar(
             "INSERT INTO messages (workspace_id, conversation_id, direction, body, preview, status, created_at) \
-             VALUES ($1, $2, 'out', $3, $4, $5, $6) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(ws)
         .bind(conv)
+        .bind(Direction::Out.as_str())
         .bind(body)
         .bind(preview)
-        .bind(status)
+        .bind(status.as_str())
         .bind(now_ms())
         .fetch_one(&mut *self.tx)
         .await?)
@@ -350,11 +358,11 @@ impl Txn {
 
     /// Marks an inbox row applied, in this transaction; `false` when it was
     /// not pending any more (another worker applied it).
-    pub async fn finish_inbox(&mut self, id: i64, status: &str) -> Result<bool> {
+    pub async fn finish_inbox(&mut self, id: i64, status: InboxStatus) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE inbox SET status = $1, processed_at = $2 WHERE id = $3 AND status = 'pending'",
         )
-        .bind(status)
+        .bind(status.as_str())
         .bind(now_ms())
         .bind(id)
         .execute(&mut *self.tx)
@@ -425,13 +433,14 @@ impl Store {
         let mut rows = Vec::new();
         for id in ids {
             sqlx::query(
-                "UPDATE http_calls SET status = 'running', claimed_by = $1, claimed_at = $2 WHERE id = $3",
+                "UPDATE http_calls SET status = $1, claimed_by = $2, claimed_at = $3 WHERE id = $4",
             )
+            .bind(HttpCallStatus::Running.as_str())
             .bind(instance)
             .bind(now_ms())
             .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            .execute(&mut *tx)
+            .await?;
             let row: HttpCallRow = sqlx::query_as(
                 "SELECT h.id, h.workspace_id, h.conversation_id, h.request_id, h.method, h.url, h.body, \
                  c.bot_id, c.channel, c.external_user \
@@ -449,8 +458,9 @@ impl Store {
     /// Puts a running call back in line.
     pub async fn requeue_http_call(&self, id: i64) -> Result<()> {
         sqlx::query(
-            "UPDATE http_calls SET status = 'pending', claimed_by = NULL, claimed_at = NULL WHERE id = $1",
+            "UPDATE http_calls SET status = $1, claimed_by = NULL, claimed_at = NULL WHERE id = $2",
         )
+        .bind(HttpCallStatus::Pending.as_str())
         .bind(id)
         .execute(&self.pool)
         .await?;
@@ -459,7 +469,8 @@ impl Store {
 
     /// Marks a call finished.
     pub async fn finish_http_call(&self, id: i64) -> Result<()> {
-        sqlx::query("UPDATE http_calls SET status = 'done' WHERE id = $1")
+        sqlx::query("UPDATE http_calls SET status = $1 WHERE id = $2")
+            .bind(HttpCallStatus::Done.as_str())
             .bind(id)
             .execute(&self.pool)
             .await?;

@@ -4,7 +4,7 @@
 
 use sqlx::FromRow;
 
-use super::{ChannelId, Result, Store, WorkspaceId, now_ms};
+use super::{ChannelId, InboxStatus, MessageStatus, Result, Store, WorkspaceId, now_ms};
 
 /// A new inbound event for the inbox.
 #[derive(Debug, Clone)]
@@ -38,8 +38,8 @@ pub struct NewReceipt {
     pub channel: &'static str,
     /// The platform's id of the message it is about.
     pub message_id: String,
-    /// `sent`, `delivered`, `read` or `failed`.
-    pub status: &'static str,
+    /// `Sent`, `Delivered`, `Read` or `Failed`.
+    pub status: MessageStatus,
     /// Why, for a failure.
     pub error: Option<String>,
     /// The platform's timestamp, in milliseconds.
@@ -54,8 +54,8 @@ pub struct NewWatermark {
     pub channel_id: ChannelId,
     /// The shopper's page-scoped id.
     pub psid: String,
-    /// `delivered` or `read`.
-    pub status: &'static str,
+    /// `Delivered` or `Read`.
+    pub status: MessageStatus,
     /// Up to when, in milliseconds.
     pub watermark_ms: i64,
 }
@@ -89,20 +89,10 @@ pub struct InboxRow {
     pub attempts: i64,
 }
 
-/// SQL ranking of delivery statuses, so a status never moves backwards.
-const RANK: &str = "CASE status WHEN 'pending' THEN 0 WHEN 'sending' THEN 1 WHEN 'sent' THEN 2 \
+/// SQL ranking of delivery statuses, so a status never moves backwards
+/// (the same as [`MessageStatus::rank`]).
+pub(super) const RANK: &str = "CASE status WHEN 'pending' THEN 0 WHEN 'sending' THEN 1 WHEN 'sent' THEN 2 \
                     WHEN 'delivered' THEN 3 WHEN 'read' THEN 4 WHEN 'failed' THEN 5 WHEN 'skipped' THEN 5 ELSE 0 END";
-
-fn rank(status: &str) -> i64 {
-    match status {
-        "pending" => 0,
-        "sending" => 1,
-        "sent" => 2,
-        "delivered" => 3,
-        "read" => 4,
-        _ => 5,
-    }
-}
 
 /// Applies a receipt to the message it names, if that message has been sent
 /// whole. One still being sent (or waiting to retry its next part) keeps its
@@ -111,17 +101,17 @@ fn rank(status: &str) -> i64 {
 pub(super) async fn apply_receipt(
     tx: &mut super::Tx,
     message_id: &str,
-    status: &str,
+    status: MessageStatus,
     error: Option<&str>,
 ) -> Result<()> {
     sqlx::query(&format!(
         "UPDATE messages SET status = $1, error = COALESCE($2, error) \
          WHERE external_id = $3 AND direction = 'out' AND ({RANK}) BETWEEN 2 AND 4 AND ({RANK}) < $4"
     ))
-    .bind(status)
+    .bind(status.as_str())
     .bind(error)
     .bind(message_id)
-    .bind(rank(status))
+    .bind(status.rank())
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -177,7 +167,7 @@ impl Store {
             )
             .bind(r.channel)
             .bind(&r.message_id)
-            .bind(r.status)
+            .bind(r.status.as_str())
             .bind(r.error.as_deref())
             .bind(r.platform_ts)
             .execute(&mut *tx)
@@ -190,9 +180,9 @@ impl Store {
                  AND ({RANK}) BETWEEN 2 AND 4 AND ({RANK}) < $3 \
                  AND conversation_id IN (SELECT id FROM conversations WHERE channel_id = $4 AND recipient = $5)"
             ))
-            .bind(w.status)
+            .bind(w.status.as_str())
             .bind(w.watermark_ms)
-            .bind(rank(w.status))
+            .bind(w.status.rank())
             .bind(w.channel_id)
             .bind(&w.psid)
             .execute(&mut *tx)
@@ -232,13 +222,13 @@ impl Store {
         .await?)
     }
 
-    /// Closes an inbox row without applying it (`skipped`: too old;
-    /// `failed`: could not be applied).
-    pub async fn close_inbox(&self, id: i64, status: &str, error: &str) -> Result<()> {
+    /// Closes an inbox row without applying it (`Skipped`: too old;
+    /// `Failed`: could not be applied).
+    pub async fn close_inbox(&self, id: i64, status: InboxStatus, error: &str) -> Result<()> {
         sqlx::query(
             "UPDATE inbox SET status = $1, error = $2, processed_at = $3 WHERE id = $4 AND status = 'pending'",
         )
-        .bind(status)
+        .bind(status.as_str())
         .bind(error)
         .bind(now_ms())
         .bind(id)

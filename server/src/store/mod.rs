@@ -20,6 +20,7 @@ mod inbox;
 mod orders;
 mod outbox;
 mod sessions;
+mod status;
 mod visitors;
 
 use std::str::FromStr;
@@ -39,6 +40,7 @@ pub use inbox::{InboxRow, NewInbound, NewReceipt, NewWatermark};
 pub use orders::{OrderEventRow, OrderRow, StatusChange};
 pub use outbox::{CLAIM_LEASE_MS, OutboxRow};
 pub use sessions::SessionStoreImpl;
+pub use status::{Direction, HttpCallStatus, InboxStatus, MessageStatus, UnknownName};
 
 /// Which database the store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

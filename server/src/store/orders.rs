@@ -1,7 +1,8 @@
 //! Orders and their status history.
 
 use app::commerce::{CartLine, Currency, IllegalTransition, Money, NewOrder, OrderStatus};
-use sqlx::FromRow;
+use sqlx::any::AnyRow;
+use sqlx::{FromRow, Row};
 
 use super::{BotId, ConversationId, OrderId, Result, Store, StoreError, Tx, WorkspaceId, now_ms};
 
@@ -18,8 +19,9 @@ pub struct OrderRow {
     pub bot_id: Option<BotId>,
     /// The conversation it came from.
     pub conversation_id: Option<ConversationId>,
-    /// Status name.
-    pub status: String,
+    /// Where it is in its life.
+    #[sqlx(try_from = "String")]
+    pub status: OrderStatus,
     /// Payment method name.
     pub payment: String,
     /// Total in minor units.
@@ -39,11 +41,6 @@ pub struct OrderRow {
 }
 
 impl OrderRow {
-    /// The parsed status (placed if the stored value is unknown).
-    pub fn status(&self) -> OrderStatus {
-        OrderStatus::parse(&self.status).unwrap_or(OrderStatus::Placed)
-    }
-
     /// The total.
     pub fn total(&self) -> Money {
         Money::new(
@@ -86,18 +83,40 @@ struct StoredLine {
 }
 
 /// One status change.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct OrderEventRow {
     /// From (none for the placement).
-    pub from_status: Option<String>,
+    pub from_status: Option<OrderStatus>,
     /// To.
-    pub to_status: String,
+    pub to_status: OrderStatus,
     /// Who: "bot", a user's email, or a token name.
     pub actor: String,
     /// A note.
     pub note: String,
     /// When.
     pub created_at: i64,
+}
+
+/// Read by hand: the derive's `try_from` cannot map the nullable
+/// `from_status`, so both statuses go through `OrderStatus`'s `TryFrom`
+/// here, an unknown name being a decoding error as with the derive.
+impl<'r> FromRow<'r, AnyRow> for OrderEventRow {
+    fn from_row(row: &'r AnyRow) -> sqlx::Result<OrderEventRow> {
+        let status = |column: &str, name: String| {
+            OrderStatus::try_from(name).map_err(|e| sqlx::Error::ColumnDecode {
+                index: column.to_string(),
+                source: Box::new(e),
+            })
+        };
+        let from: Option<String> = row.try_get("from_status")?;
+        Ok(OrderEventRow {
+            from_status: from.map(|f| status("from_status", f)).transpose()?,
+            to_status: status("to_status", row.try_get("to_status")?)?,
+            actor: row.try_get("actor")?,
+            note: row.try_get("note")?,
+            created_at: row.try_get("created_at")?,
+        })
+    }
 }
 
 const COLUMNS: &str = "id, number, idem_key, bot_id, conversation_id, status, payment, total_minor, currency, \
@@ -214,7 +233,7 @@ impl Store {
         let Some(row) = row else {
             return Ok(StatusChange::Missing);
         };
-        let from = row.status();
+        let from = row.status;
         if let Err(e) = from.transition(to) {
             return Ok(StatusChange::Illegal(e));
         }
@@ -353,13 +372,14 @@ pub(super) async fn place_order(
     let row: OrderRow = sqlx::query_as(&format!(
         "INSERT INTO orders (workspace_id, number, idem_key, bot_id, conversation_id, status, payment, \
          total_minor, currency, lines, details, page_token, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, 'placed', $6, $7, $8, $9, $10, $11, $12, $12) RETURNING {COLUMNS}"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING {COLUMNS}"
     ))
     .bind(ws)
     .bind(number)
     .bind(&order.key)
     .bind(bot)
     .bind(conversation)
+    .bind(OrderStatus::Placed.as_str())
     .bind(order.payment.as_str())
     .bind(order.total.minor)
     .bind(order.total.currency.code())

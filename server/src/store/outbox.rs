@@ -4,7 +4,10 @@
 use app::channel::Channel;
 use sqlx::FromRow;
 
-use super::{Backend, ChannelId, ConversationId, Result, Store, WorkspaceId, now_ms};
+use super::{
+    Backend, ChannelId, ConversationId, HttpCallStatus, MessageStatus, Result, Store, WorkspaceId,
+    now_ms,
+};
 
 use super::inbox::apply_receipt;
 
@@ -41,6 +44,15 @@ pub struct OutboxRow {
     pub recipient_kind: String,
     /// When the shopper last wrote (the 24-hour window).
     pub last_inbound_at: Option<i64>,
+}
+
+/// A receipt that arrived before its message was sent whole.
+#[derive(Debug, FromRow)]
+struct EarlyReceipt {
+    message_id: String,
+    #[sqlx(try_from = "String")]
+    status: MessageStatus,
+    error: Option<String>,
 }
 
 /// How long a claim on work lasts unless its instance renews it.
@@ -81,8 +93,9 @@ impl Store {
         .await?;
         for r in &rows {
             sqlx::query(
-                "UPDATE messages SET status = 'sending', claimed_by = $1, claimed_at = $2 WHERE id = $3",
+                "UPDATE messages SET status = $1, claimed_by = $2, claimed_at = $3 WHERE id = $4",
             )
+            .bind(MessageStatus::Sending.as_str())
             .bind(instance)
             .bind(now)
             .bind(r.id)
@@ -122,14 +135,15 @@ impl Store {
     /// A message fully sent; receipts that arrived first are applied.
     pub async fn outbox_sent(&self, id: i64) -> Result<()> {
         sqlx::query(
-            "UPDATE messages SET status = 'sent', sent_at = $1, error = NULL, claimed_by = NULL, claimed_at = NULL \
-             WHERE id = $2 AND status = 'sending'",
+            "UPDATE messages SET status = $1, sent_at = $2, error = NULL, claimed_by = NULL, claimed_at = NULL \
+             WHERE id = $3 AND status = 'sending'",
         )
+            .bind(MessageStatus::Sent.as_str())
             .bind(now_ms())
             .bind(id)
             .execute(&self.pool)
             .await?;
-        let early: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        let early: Vec<EarlyReceipt> = sqlx::query_as(
             "SELECT r.message_id, r.status, r.error FROM receipts r JOIN messages m ON m.external_id = r.message_id \
              WHERE m.id = $1",
         )
@@ -138,21 +152,21 @@ impl Store {
         .await?;
         if !early.is_empty() {
             let mut tx = self.begin().await?;
-            for (message_id, status, error) in early {
-                apply_receipt(&mut tx, &message_id, &status, error.as_deref()).await?;
+            for r in early {
+                apply_receipt(&mut tx, &r.message_id, r.status, r.error.as_deref()).await?;
             }
             tx.commit().await?;
         }
         Ok(())
     }
 
-    /// A message that will not be sent (`failed`, or `skipped` outside the
+    /// A message that will not be sent (`Failed`, or `Skipped` outside the
     /// messaging window), with the reason.
-    pub async fn outbox_closed(&self, id: i64, status: &str, error: &str) -> Result<()> {
+    pub async fn outbox_closed(&self, id: i64, status: MessageStatus, error: &str) -> Result<()> {
         sqlx::query(
             "UPDATE messages SET status = $1, error = $2, claimed_by = NULL, claimed_at = NULL WHERE id = $3",
         )
-        .bind(status)
+        .bind(status.as_str())
         .bind(error)
         .bind(id)
             .execute(&self.pool)
@@ -163,15 +177,16 @@ impl Store {
     /// Puts a message back in line to retry at `at`.
     pub async fn outbox_retry(&self, id: i64, attempts: i64, at: i64, error: &str) -> Result<()> {
         sqlx::query(
-            "UPDATE messages SET status = 'pending', attempts = $1, next_attempt_at = $2, error = $3, \
-             claimed_by = NULL, claimed_at = NULL WHERE id = $4",
+            "UPDATE messages SET status = $1, attempts = $2, next_attempt_at = $3, error = $4, \
+             claimed_by = NULL, claimed_at = NULL WHERE id = $5",
         )
-            .bind(attempts)
-            .bind(at)
-            .bind(error)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+        .bind(MessageStatus::Pending.as_str())
+        .bind(attempts)
+        .bind(at)
+        .bind(error)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -207,14 +222,27 @@ impl Store {
             now_ms() - CLAIM_LEASE_MS
         };
         let mut released = 0;
-        for (table, busy) in [("messages", "sending"), ("http_calls", "running")] {
+        let claims = [
+            (
+                "messages",
+                MessageStatus::Sending.as_str(),
+                MessageStatus::Pending.as_str(),
+            ),
+            (
+                "http_calls",
+                HttpCallStatus::Running.as_str(),
+                HttpCallStatus::Pending.as_str(),
+            ),
+        ];
+        for (table, busy, waiting) in claims {
             let done = sqlx::query(&format!(
-                "UPDATE {table} SET status = 'pending', claimed_by = NULL, claimed_at = NULL \
+                "UPDATE {table} SET status = $3, claimed_by = NULL, claimed_at = NULL \
                  WHERE status = '{busy}' AND (claimed_by IS NULL OR claimed_by <> $1) \
                  AND COALESCE(claimed_at, 0) < $2"
             ))
             .bind(instance)
             .bind(before)
+            .bind(waiting)
             .execute(&self.pool)
             .await?;
             released += done.rows_affected();

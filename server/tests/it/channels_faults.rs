@@ -15,7 +15,7 @@ use crate::common::meta::{self, FakeGraph, Fault, PAGE, PHONE, Recorded, WAIT};
 use crate::common::{Db, TestApp, count, now_ms, on_both_dbs};
 use axum::http::StatusCode;
 use serde_json::json;
-use server::store::{ConversationId, NewReceipt, Store, WorkspaceId};
+use server::store::{ConversationId, Direction, MessageStatus, NewReceipt, Store, WorkspaceId};
 
 /// The shop, published, on a Messenger page and a WhatsApp number; returns
 /// the owner's client and the two channel ids.
@@ -83,6 +83,7 @@ on_both_dbs!(
     a_redelivery_after_the_inbox_was_pruned_is_closed_not_retried,
     the_channels_page_shows_what_to_paste_into_meta,
     a_batch_of_many_statuses_is_stored_whole,
+    an_unknown_stored_status_is_an_error_not_a_default,
 );
 
 async fn an_invalid_token_parks_the_channel_until_the_token_is_replaced(db: Db) {
@@ -314,7 +315,7 @@ async fn queued_message(db: Db) -> (TestApp, i64, common::Client, i64) {
     .unwrap();
     let body = serde_json::to_string(&app::channel::Outbound::Text { text: "hi".into() }).unwrap();
     let id = txn
-        .record_outbound(ws, conv.id, &body, "hi", "pending")
+        .record_outbound(ws, conv.id, &body, "hi", MessageStatus::Pending)
         .await
         .unwrap();
     txn.commit().await.unwrap();
@@ -329,7 +330,7 @@ async fn status_of(store: &Store, id: i64) -> (String, Option<i64>) {
         .unwrap()
 }
 
-async fn receipt(store: &Store, message_id: &str, status: &'static str) {
+async fn receipt(store: &Store, message_id: &str, status: MessageStatus) {
     let r = NewReceipt {
         channel: "whatsapp",
         message_id: message_id.into(),
@@ -352,7 +353,7 @@ async fn a_receipt_that_overtakes_a_send_waits_for_it(db: Db) {
         .await
         .unwrap();
     // The receipt for the first part arrives meanwhile.
-    receipt(store, "wamid.PART1", "delivered").await;
+    receipt(store, "wamid.PART1", MessageStatus::Delivered).await;
     assert_eq!(
         status_of(store, id).await.0,
         "pending",
@@ -361,12 +362,50 @@ async fn a_receipt_that_overtakes_a_send_waits_for_it(db: Db) {
     let again = store.claim_outbox("me", 10).await.unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].parts_sent, 1, "it resumes after the sent part");
-    receipt(store, "wamid.PART1", "read").await;
+    receipt(store, "wamid.PART1", MessageStatus::Read).await;
     assert_eq!(status_of(store, id).await.0, "sending");
     store.outbox_sent(id).await.unwrap();
     let (status, sent_at) = status_of(store, id).await;
     assert_eq!(status, "read", "the receipts that came early apply now");
     assert!(sent_at.is_some(), "and the send time is kept");
+}
+
+/// Statuses are read through one mapping: a name it does not know fails
+/// the read instead of passing for another status.
+async fn an_unknown_stored_status_is_an_error_not_a_default(db: Db) {
+    let (app, id, _, _) = queued_message(db).await;
+    let store = &app.db.store;
+    let conv: i64 = sqlx::query_scalar("SELECT conversation_id FROM messages WHERE id = $1")
+        .bind(id)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    let transcript = store
+        .transcript(WorkspaceId(1), ConversationId(conv), 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(transcript.len(), 1);
+    assert_eq!(transcript[0].status, MessageStatus::Pending);
+    assert_eq!(transcript[0].direction, Direction::Out);
+    sqlx::query("UPDATE messages SET status = 'queued' WHERE id = $1")
+        .bind(id)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let err = store
+        .transcript(WorkspaceId(1), ConversationId(conv), 0, 10)
+        .await
+        .unwrap_err();
+    // sqlx 0.8's derive cannot print the mapping's own error, but names
+    // the column it could not decode.
+    assert!(
+        matches!(
+            &err,
+            server::store::StoreError::Database(sqlx::Error::ColumnDecode { index, .. })
+                if index == "status"
+        ),
+        "{err}"
+    );
 }
 
 async fn claims_of_a_stopped_instance_come_back_and_a_live_ones_stay(db: Db) {

@@ -654,7 +654,7 @@ async fn no_free_form_message_outside_the_window(db: Db) {
         })
         .unwrap(),
         "Your order shipped",
-        "pending",
+        server::store::MessageStatus::Pending,
     )
     .await
     .unwrap();

@@ -5,11 +5,12 @@
 //! pinned to their version; HTTP steps call out and come back.
 
 use crate::common::{Client, Db, TestApp, count, on_both_dbs};
+use app::commerce::OrderStatus;
 use app::flow::interpreter::Input;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 use server::engine::{Applied, Turn};
-use server::store::{BotId, WorkspaceId};
+use server::store::{BotId, Direction, WorkspaceId};
 
 struct Shop {
     app: TestApp,
@@ -126,7 +127,7 @@ async fn a_shopper_buys_through_the_published_flow(db: Db) {
     let order = &done.orders[0];
     assert_eq!(order.number, 1001);
     assert_eq!(order.total_minor, 8990);
-    assert_eq!(order.status, "placed");
+    assert_eq!(order.status, OrderStatus::Placed);
     let text = said(&done).join("\n");
     assert!(text.contains("Your order 1001 is placed"), "{text}");
     assert!(!text.contains("{{"), "placeholders are filled: {text}");
@@ -152,11 +153,17 @@ async fn a_shopper_buys_through_the_published_flow(db: Db) {
         .transcript(s.ws, conv, 0, 1000)
         .await
         .unwrap();
-    assert_eq!(transcript.iter().filter(|m| m.direction == "in").count(), 9);
+    assert_eq!(
+        transcript
+            .iter()
+            .filter(|m| m.direction == Direction::In)
+            .count(),
+        9
+    );
     assert!(
         transcript
             .iter()
-            .any(|m| m.direction == "out" && m.preview.contains("Runner <Pro>"))
+            .any(|m| m.direction == Direction::Out && m.preview.contains("Runner <Pro>"))
     );
 
     // The orders API shows it with its details and history.
@@ -307,7 +314,7 @@ async fn order_status_follows_the_state_machine(db: Db) {
     let last = transcript
         .iter()
         .rev()
-        .find(|m| m.direction == "out")
+        .find(|m| m.direction == Direction::Out)
         .unwrap();
     assert_eq!(
         last.preview,
@@ -600,7 +607,7 @@ async fn http_steps_call_out_and_come_back(db: Db) {
     let mut answer = None;
     for _ in 0..100 {
         let t = app.db.store.transcript(ws, conv, 0, 100).await.unwrap();
-        if let Some(m) = t.iter().find(|m| m.direction == "out") {
+        if let Some(m) = t.iter().find(|m| m.direction == Direction::Out) {
             answer = Some(m.preview.clone());
             break;
         }
@@ -649,7 +656,7 @@ async fn http_steps_call_out_and_come_back(db: Db) {
     let mut answer = None;
     for _ in 0..100 {
         let t = strict.db.store.transcript(ws2, conv, 0, 100).await.unwrap();
-        if let Some(m) = t.iter().find(|m| m.direction == "out") {
+        if let Some(m) = t.iter().find(|m| m.direction == Direction::Out) {
             answer = Some(m.preview.clone());
             break;
         }

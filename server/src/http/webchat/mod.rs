@@ -31,7 +31,7 @@ use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::ApiJson;
 use crate::service::{allowed_origins, transcript_entries};
 use crate::state::AppState;
-use crate::store::{ChannelRow, ConversationId, NewInbound, now_ms};
+use crate::store::{ChannelRow, ConversationId, Direction, NewInbound, now_ms};
 
 const WIDGET_JS: &str = include_str!("widget.js");
 const CHAT_HTML: &str = include_str!("chat.html");
@@ -384,7 +384,7 @@ async fn entries_after(
                 .as_deref()
                 .and_then(|e| e.rsplit(':').next())
                 .map(str::to_string)
-                .filter(|_| m.direction == "in");
+                .filter(|_| m.direction == Direction::In);
             ChatEntry {
                 entry: transcript_entries(vec![m]).remove(0),
                 client_id,
