@@ -7,8 +7,9 @@ use crate::common::{Db, TestDb, count, now_ms, on_both_dbs};
 use app::commerce::{CartLine, Currency, Money, NewOrder, OrderStatus, PaymentMethod, Product};
 use app::model::Role;
 use server::store::{
-    BotId, ChannelId, ConversationId, NewInbound, NewReceipt, NewSignup, OrderRow,
-    SessionStoreImpl, StatusChange, Store, StoreError, TokenId, UserId, WorkspaceId,
+    BotId, ChannelId, ConversationId, InboxStatus, MessageStatus, NewInbound, NewReceipt,
+    NewSignup, OrderRow, SessionStoreImpl, StatusChange, Store, StoreError, TokenId, UserId,
+    WorkspaceId,
 };
 
 on_both_dbs!(
@@ -364,7 +365,7 @@ async fn queue(s: &Store, ws: WorkspaceId, conv: ConversationId, text: &str) -> 
     let mut tx = s.transaction().await.unwrap();
     let body = serde_json::json!({ "text": text }).to_string();
     let id = tx
-        .record_outbound(ws, conv, &body, text, "pending")
+        .record_outbound(ws, conv, &body, text, MessageStatus::Pending)
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -396,14 +397,14 @@ async fn delivery(
         .next()
         .unwrap();
     assert_eq!(row.id, id);
-    (row.status, row.error)
+    (row.status.to_string(), row.error)
 }
 
 fn receipt(message_id: &str, status: &'static str) -> NewReceipt {
     NewReceipt {
         channel: "messenger",
         message_id: message_id.to_string(),
-        status,
+        status: MessageStatus::try_from(status.to_string()).unwrap(),
         error: None,
         platform_ts: now_ms(),
     }
@@ -432,7 +433,7 @@ async fn the_inbox_skips_an_event_it_already_holds(db: Db) {
     let row = s.pending_inbox(shop.channel, "psid-1", 10).await.unwrap()[0].clone();
     assert_eq!(row.external_id, "mid.1");
     let mut tx = s.transaction().await.unwrap();
-    assert!(tx.finish_inbox(row.id, "done").await.unwrap());
+    assert!(tx.finish_inbox(row.id, InboxStatus::Done).await.unwrap());
     tx.commit().await.unwrap();
     assert_eq!(
         s.insert_inbound(std::slice::from_ref(&first))
@@ -509,16 +510,16 @@ async fn an_inbox_row_is_finished_once(db: Db) {
 
     // Finishing inside a transaction that rolls back leaves it pending.
     let mut tx = s.transaction().await.unwrap();
-    assert!(tx.finish_inbox(id, "done").await.unwrap());
+    assert!(tx.finish_inbox(id, InboxStatus::Done).await.unwrap());
     tx.rollback().await.unwrap();
     assert_eq!(status(s, "inbox", id).await, "pending");
 
     // The first worker to finish it wins; a second is told it lost.
     let mut tx = s.transaction().await.unwrap();
-    assert!(tx.finish_inbox(id, "done").await.unwrap());
+    assert!(tx.finish_inbox(id, InboxStatus::Done).await.unwrap());
     tx.commit().await.unwrap();
     let mut tx = s.transaction().await.unwrap();
-    assert!(!tx.finish_inbox(id, "failed").await.unwrap());
+    assert!(!tx.finish_inbox(id, InboxStatus::Failed).await.unwrap());
     tx.commit().await.unwrap();
     assert_eq!(status(s, "inbox", id).await, "done");
     assert!(
@@ -541,7 +542,9 @@ async fn closed_inbox_rows_leave_the_line_and_are_pruned(db: Db) {
     .await
     .unwrap();
     let old = s.pending_inbox(shop.channel, "ana", 10).await.unwrap()[0].id;
-    s.close_inbox(old, "skipped", "too old").await.unwrap();
+    s.close_inbox(old, InboxStatus::Skipped, "too old")
+        .await
+        .unwrap();
     assert_eq!(status(s, "inbox", old).await, "skipped");
     assert!(
         s.pending_inbox(shop.channel, "ana", 10)
@@ -550,7 +553,9 @@ async fn closed_inbox_rows_leave_the_line_and_are_pruned(db: Db) {
             .is_empty()
     );
     // Closing is for pending rows only: a closed row keeps its outcome.
-    s.close_inbox(old, "failed", "late").await.unwrap();
+    s.close_inbox(old, InboxStatus::Failed, "late")
+        .await
+        .unwrap();
     assert_eq!(status(s, "inbox", old).await, "skipped");
 
     // Pruning forgets handled rows, never waiting ones.
@@ -700,7 +705,9 @@ async fn the_outbox_skips_stopped_channels_and_closed_messages(db: Db) {
 
     // A closed message is never taken again and frees its conversation.
     let after = queue(s, shop.ws, ana, "two").await;
-    s.outbox_closed(m, "failed", "bad token").await.unwrap();
+    s.outbox_closed(m, MessageStatus::Failed, "bad token")
+        .await
+        .unwrap();
     assert_eq!(
         delivery(s, shop.ws, ana, m).await,
         ("failed".to_string(), Some("bad token".to_string()))
@@ -708,7 +715,7 @@ async fn the_outbox_skips_stopped_channels_and_closed_messages(db: Db) {
     assert_eq!(claim(s, "w").await, vec![after]);
     let skipped = queue(s, shop.ws, bob, "late").await;
     assert_eq!(claim(s, "w").await, vec![skipped]);
-    s.outbox_closed(skipped, "skipped", "outside the window")
+    s.outbox_closed(skipped, MessageStatus::Skipped, "outside the window")
         .await
         .unwrap();
     assert!(claim(s, "w").await.is_empty());
@@ -810,7 +817,7 @@ async fn an_order_key_places_one_order(db: Db) {
 
     let (first, created) = place(s, &shop, ana, &new_order("k1", "RUN-1", 2), "page-1").await;
     assert!(created);
-    assert_eq!(first.status(), OrderStatus::Placed);
+    assert_eq!(first.status, OrderStatus::Placed);
     assert_eq!(first.total_minor, 2 * 8990);
     assert_eq!(first.currency, "EUR");
     assert_eq!(first.conversation_id, Some(ana));
@@ -873,7 +880,7 @@ async fn orders_are_scoped_to_their_workspace(db: Db) {
         .unwrap();
     assert!(matches!(change, StatusChange::Missing), "{change:?}");
     assert_eq!(
-        s.order(a.ws, order.id).await.unwrap().unwrap().status(),
+        s.order(a.ws, order.id).await.unwrap().unwrap().status,
         OrderStatus::Placed
     );
     assert_eq!(s.order_events(a.ws, order.id).await.unwrap().len(), 1);
@@ -907,14 +914,20 @@ async fn order_status_follows_the_state_machine(db: Db) {
     let StatusChange::Changed(paid) = paid else {
         panic!("not changed: {paid:?}")
     };
-    assert_eq!(paid.status(), OrderStatus::Paid);
+    assert_eq!(paid.status, OrderStatus::Paid);
     assert!(paid.updated_at >= order.updated_at);
     let history: Vec<(Option<String>, String, String)> = s
         .order_events(shop.ws, order.id)
         .await
         .unwrap()
         .into_iter()
-        .map(|e| (e.from_status, e.to_status, e.actor))
+        .map(|e| {
+            (
+                e.from_status.map(|s| s.as_str().to_string()),
+                e.to_status.as_str().to_string(),
+                e.actor,
+            )
+        })
         .collect();
     assert_eq!(
         history,
