@@ -1,0 +1,186 @@
+//! The flow document: the versioned JSON a merchant's flow is stored in.
+//!
+//! ```json
+//! {"schema": 1, "start": "hello",
+//!  "nodes": [{"id": "hello", "type": "message", "position": {"x": 0, "y": 0},
+//!             "settings": {"text": "Hi {{name}}!"}}],
+//!  "edges": [{"from": "hello", "port": "next", "to": "menu"}],
+//!  "triggers": [{"keywords": ["menu"], "to": "menu"}]}
+//! ```
+//!
+//! Documents carry a `schema` number. [`FlowDoc::from_json`] migrates older
+//! schemas forward before parsing; it never rejects a document for being
+//! old.
+//!
+//! This module owns the document's shape: its size bounds, [`NodeId`],
+//! [`FlowDoc`], [`Node`], [`Edge`] and [`Trigger`]. The node types and
+//! their settings are in `kinds`, what each type does (ports, waiting,
+//! texts) in `ports`, and reading, writing and migrating JSON in `parse`;
+//! all are re-exported here, so every item keeps its `flow::doc::` path.
+//! Pure data: nothing here validates beyond the hard bounds or runs a flow.
+
+mod kinds;
+mod parse;
+mod ports;
+
+pub use kinds::*;
+pub use parse::{DocError, migrate};
+pub use ports::{Port, PortNeed};
+
+use serde::{Deserialize, Serialize};
+
+/// The schema this code writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Most nodes in one flow.
+pub const MAX_NODES: usize = 1000;
+/// Most edges in one flow.
+pub const MAX_EDGES: usize = 4000;
+/// Most global triggers.
+pub const MAX_TRIGGERS: usize = 50;
+/// Most keywords per trigger.
+pub const MAX_KEYWORDS: usize = 20;
+/// Longest text field, in characters.
+pub const MAX_TEXT_CHARS: usize = 4096;
+/// Most options of one quick reply or branches of one condition.
+pub const MAX_OPTIONS: usize = 30;
+/// Longest node, option or port id.
+pub const MAX_ID_CHARS: usize = 64;
+/// Largest serialized document accepted, in bytes.
+pub const MAX_DOC_BYTES: usize = 2 * 1024 * 1024;
+/// Most products one carousel page shows: as many cards as a Messenger
+/// carousel (generic template) holds.
+pub const MAX_PAGE_SIZE: u32 = crate::channel::limits::messenger::CARDS_MAX as u32;
+
+/// A node's id, unique in its flow: letters, digits, `_` and `-`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[serde(transparent)]
+pub struct NodeId(pub String);
+
+impl NodeId {
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for NodeId {
+    fn from(s: &str) -> Self {
+        NodeId(s.to_string())
+    }
+}
+
+impl std::fmt::Display for NodeId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Whether `id` is usable as a node, option or port id.
+pub fn is_valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_ID_CHARS
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// A whole flow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct FlowDoc {
+    /// The document schema version; 1 today.
+    pub schema: u32,
+    /// Where every conversation begins.
+    #[serde(default)]
+    pub start: Option<NodeId>,
+    /// The nodes.
+    #[serde(default)]
+    pub nodes: Vec<Node>,
+    /// The connections from output ports to nodes.
+    #[serde(default)]
+    pub edges: Vec<Edge>,
+    /// Keywords that jump to a node from anywhere.
+    #[serde(default)]
+    pub triggers: Vec<Trigger>,
+}
+
+impl Default for FlowDoc {
+    fn default() -> Self {
+        FlowDoc {
+            schema: SCHEMA_VERSION,
+            start: None,
+            nodes: Vec::new(),
+            edges: Vec::new(),
+            triggers: Vec::new(),
+        }
+    }
+}
+
+impl FlowDoc {
+    /// A node by id.
+    pub fn node(&self, id: &NodeId) -> Option<&Node> {
+        self.nodes.iter().find(|n| &n.id == id)
+    }
+}
+
+/// A point on the canvas.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct Position {
+    /// Horizontal, in canvas pixels.
+    pub x: f64,
+    /// Vertical, in canvas pixels.
+    pub y: f64,
+}
+
+/// One step of a conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct Node {
+    /// Unique in the flow.
+    pub id: NodeId,
+    /// Where the card sits on the canvas.
+    #[serde(default)]
+    pub position: Position,
+    /// What the node does.
+    #[serde(flatten)]
+    pub kind: NodeKind,
+}
+
+/// A connection from a node's named output port to another node.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct Edge {
+    /// The node the edge leaves.
+    pub from: NodeId,
+    /// Which of its ports.
+    pub port: String,
+    /// The node it enters.
+    pub to: NodeId,
+}
+
+/// Keywords that jump to a node from anywhere in the conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct Trigger {
+    /// Words or phrases, matched ignoring case and accents.
+    pub keywords: Vec<String>,
+    /// Where they lead.
+    pub to: NodeId,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_checked() {
+        assert!(is_valid_id("menu_1-a"));
+        assert!(!is_valid_id(""));
+        assert!(!is_valid_id("a b"));
+        assert!(!is_valid_id("a:b"));
+        assert!(!is_valid_id(&"a".repeat(65)));
+    }
+}
