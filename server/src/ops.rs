@@ -167,6 +167,7 @@ pub fn spawn_housekeeping(store: Store) {
                 Err(e) => tracing::warn!(error = %e, "session cleanup failed"),
             }
             match store
+                .queue()
                 .prune_inbox(crate::store::now_ms() - INBOX_KEPT_MS)
                 .await
             {

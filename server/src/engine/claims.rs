@@ -22,7 +22,7 @@ pub fn spawn(engine: Engine) {
         let every = Duration::from_millis((CLAIM_LEASE_MS / 3) as u64);
         loop {
             tokio::time::sleep(every).await;
-            if let Err(e) = engine.store().renew_claims(&me).await {
+            if let Err(e) = engine.store().queue().renew_claims(&me).await {
                 tracing::warn!(error = %e, "could not renew work claims");
             }
             release(&engine, &me, false).await;
@@ -31,7 +31,12 @@ pub fn spawn(engine: Engine) {
 }
 
 async fn release(engine: &Engine, me: &str, all_others: bool) {
-    match engine.store().release_stale_claims(me, all_others).await {
+    match engine
+        .store()
+        .queue()
+        .release_stale_claims(me, all_others)
+        .await
+    {
         Ok(0) => {}
         Ok(n) => {
             tracing::info!(

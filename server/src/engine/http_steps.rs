@@ -36,7 +36,12 @@ pub fn spawn(engine: Engine, settings: Settings) {
         // Calls a stopped process left running come back through
         // `crate::engine::claims`.
         loop {
-            match engine.store().claim_http_calls(engine.instance(), 16).await {
+            match engine
+                .store()
+                .queue()
+                .claim_http_calls(engine.instance(), 16)
+                .await
+            {
                 Ok(calls) if !calls.is_empty() => {
                     for call in calls {
                         let engine = engine.clone();
@@ -157,7 +162,7 @@ async fn perform(engine: &Engine, settings: &Settings, c: HttpCallRow) {
             // The database failed: try the whole call again shortly.
             tracing::warn!(error = %e, request = %c.request_id, "could not deliver an HTTP result; will retry");
             tokio::time::sleep(Duration::from_secs(1)).await;
-            if let Err(e) = engine.store().requeue_http_call(c.id).await {
+            if let Err(e) = engine.store().queue().requeue_http_call(c.id).await {
                 tracing::warn!(error = %e, "could not requeue an HTTP call");
             }
             engine.wake().http.notify_one();
@@ -168,7 +173,7 @@ async fn perform(engine: &Engine, settings: &Settings, c: HttpCallRow) {
             tracing::error!(error = %e, request = %c.request_id, "dropping an HTTP result");
         }
     }
-    if let Err(e) = engine.store().finish_http_call(c.id).await {
+    if let Err(e) = engine.store().queue().finish_http_call(c.id).await {
         tracing::warn!(error = %e, "could not mark an HTTP call done");
     }
 }

@@ -34,7 +34,7 @@ pub fn spawn(engine: Engine, settings: Settings) {
         let busy: Arc<Mutex<HashSet<(ChannelId, String)>>> = Arc::default();
         loop {
             let woken = engine.wake().inbox.notified();
-            match engine.store().pending_inbox_groups(64).await {
+            match engine.store().queue().pending_inbox_groups(64).await {
                 Ok(groups) => {
                     for group in groups {
                         let fresh = busy
@@ -67,7 +67,7 @@ pub fn spawn(engine: Engine, settings: Settings) {
 async fn drain(engine: &Engine, settings: &Settings, channel: &ChannelId, user_key: &str) {
     let store = engine.store();
     loop {
-        let rows = match store.pending_inbox(*channel, user_key, 50).await {
+        let rows = match store.queue().pending_inbox(*channel, user_key, 50).await {
             Ok(rows) if !rows.is_empty() => rows,
             Ok(_) => return,
             Err(e) => {
@@ -75,7 +75,7 @@ async fn drain(engine: &Engine, settings: &Settings, channel: &ChannelId, user_k
                 return;
             }
         };
-        let Some(ch) = store.channel_by_id(*channel).await.ok().flatten() else {
+        let Some(ch) = store.queue().channel_by_id(*channel).await.ok().flatten() else {
             return;
         };
         for row in rows {
@@ -83,6 +83,7 @@ async fn drain(engine: &Engine, settings: &Settings, channel: &ChannelId, user_k
                 Ok(i) => i,
                 Err(e) => {
                     let _ = store
+                        .queue()
                         .close_inbox(
                             row.id,
                             InboxStatus::Failed,
@@ -125,6 +126,7 @@ async fn drain(engine: &Engine, settings: &Settings, channel: &ChannelId, user_k
                 }
                 Err(TurnError::NotPublished) => {
                     let _ = store
+                        .queue()
                         .close_inbox(
                             row.id,
                             InboxStatus::Skipped,
@@ -135,11 +137,13 @@ async fn drain(engine: &Engine, settings: &Settings, channel: &ChannelId, user_k
                 Err(e) => {
                     tracing::warn!(error = %e, event = %row.external_id, "could not apply an event; will retry");
                     let attempts = store
+                        .queue()
                         .inbox_attempt_failed(row.id, &e.to_string())
                         .await
                         .unwrap_or(MAX_ATTEMPTS);
                     if attempts >= MAX_ATTEMPTS {
                         let _ = store
+                            .queue()
                             .close_inbox(row.id, InboxStatus::Failed, &e.to_string())
                             .await;
                     } else {

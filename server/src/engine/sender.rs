@@ -208,7 +208,11 @@ pub fn spawn(engine: Engine, sealer: Sealer, settings: Settings) {
         loop {
             let store = sender.engine.store();
             let woken = sender.engine.wake().outbox.notified();
-            match store.claim_outbox(sender.engine.instance(), 64).await {
+            match store
+                .queue()
+                .claim_outbox(sender.engine.instance(), 64)
+                .await
+            {
                 Ok(rows) if !rows.is_empty() => {
                     for row in rows {
                         tokio::spawn(sender.clone().guarded(row));
@@ -221,7 +225,7 @@ pub fn spawn(engine: Engine, sealer: Sealer, settings: Settings) {
             // Sleep until the next retry is due (new messages wake it
             // sooner); look again at least every second for work queued by
             // other instances.
-            let wait = match store.next_outbox_due().await {
+            let wait = match store.queue().next_outbox_due().await {
                 Ok(Some(due)) => Duration::from_millis((due - now_ms()).clamp(10, 1000) as u64),
                 _ => Duration::from_secs(1),
             };
@@ -246,6 +250,7 @@ impl Sender {
             let _ = self
                 .engine
                 .store()
+                .queue()
                 .outbox_retry(
                     id,
                     attempts + 1,
@@ -263,8 +268,9 @@ impl Sender {
     async fn stop_channel(&self, row: &OutboxRow, reason: &str) {
         tracing::error!(channel = row.channel_id.0, %reason, "channel stopped");
         let s = self.engine.store();
-        let _ = s.set_channel_health(row.channel_id, reason).await;
+        let _ = s.queue().set_channel_health(row.channel_id, reason).await;
         let _ = s
+            .queue()
             .outbox_retry(
                 row.id,
                 row.attempts,
@@ -284,6 +290,7 @@ impl Sender {
             Ok(m) => m,
             Err(e) => {
                 let _ = s
+                    .queue()
                     .outbox_closed(
                         row.id,
                         MessageStatus::Failed,
@@ -294,14 +301,14 @@ impl Sender {
             }
         };
         if !row.kind.is_meta() {
-            let _ = s.outbox_sent(row.id).await;
+            let _ = s.queue().outbox_sent(row.id).await;
             return None;
         }
         // Free-form messages are allowed within 24 hours of the shopper's last
         // message only; outside it, Meta refuses them anyway.
         if row.last_inbound_at.is_none_or(|t| now_ms() - t > WINDOW_MS) {
             let _ = s
-                .outbox_closed(
+                .queue().outbox_closed(
                     row.id,
                     MessageStatus::Skipped,
                     "Not sent: more than 24 hours have passed since the shopper's last message, so the platform does not allow free-form messages.",
@@ -391,7 +398,7 @@ impl Sender {
                     .or(json["messages"][0]["id"].as_str())
                     .unwrap_or_default()
                     .to_string();
-                if let Err(e) = s.outbox_progress(row.id, i as i64 + 1, &id).await {
+                if let Err(e) = s.queue().outbox_progress(row.id, i as i64 + 1, &id).await {
                     tracing::warn!(error = %e, "could not record a sent part");
                 }
                 metrics::counter!("graph_calls_total", "channel" => row.kind.as_str(), "outcome" => "ok").increment(1);
@@ -400,7 +407,7 @@ impl Sender {
             self.failed(&row, answer).await;
             return;
         }
-        if let Err(e) = s.outbox_sent(row.id).await {
+        if let Err(e) = s.queue().outbox_sent(row.id).await {
             tracing::warn!(error = %e, "could not record a sent message");
         }
         metrics::histogram!("outbox_latency_seconds", "channel" => row.kind.as_str())
@@ -421,12 +428,14 @@ impl Sender {
                         .map(|s| s.saturating_mul(1000).clamp(0, MAX_BACKOFF_MS)))
                     .unwrap_or_else(|| backoff_ms(self.settings.retry_base_ms, attempt));
                 let _ = s
+                    .queue()
                     .outbox_retry(row.id, attempt, now_ms() + wait, &reason)
                     .await;
             }
             Failure::Retry { reason, .. } | Failure::Terminal { reason } => {
                 metrics::counter!("graph_calls_total", "channel" => row.kind.as_str(), "outcome" => "failed").increment(1);
                 let _ = s
+                    .queue()
                     .outbox_closed(row.id, MessageStatus::Failed, &reason)
                     .await;
             }

@@ -13,7 +13,7 @@ use base64::Engine as _;
 use super::Engine;
 use crate::store::{
     BotId, ChannelId, ConversationId, ConversationRow, InboxStatus, MessageStatus, OrderRow,
-    StoreError, Txn, WorkspaceId, now_ms,
+    StoreError, WorkspaceId, WorkspaceTx, now_ms,
 };
 
 /// Compiled flows kept in memory; versions never change, so entries never go
@@ -112,8 +112,7 @@ struct Wakeups {
 impl Engine {
     async fn flow(
         &self,
-        txn: &mut Txn,
-        ws: WorkspaceId,
+        txn: &mut WorkspaceTx,
         bot: BotId,
         version: i64,
     ) -> Result<Arc<ValidFlow>, TurnError> {
@@ -126,7 +125,7 @@ impl Engine {
             return Ok(f.clone());
         }
         let json = txn
-            .version_document(ws, bot, version)
+            .version_document(bot, version)
             .await?
             .ok_or(TurnError::NotPublished)?;
         let doc =
@@ -163,16 +162,15 @@ impl Engine {
         turn: Turn<'_>,
         via: Option<Delivery<'_>>,
     ) -> Result<Applied, TurnError> {
-        let store = self.store();
-        let latest = store
-            .latest_version(turn.workspace, turn.bot)
+        let tenant = self.store().workspace(turn.workspace);
+        let latest = tenant
+            .latest_version(turn.bot)
             .await?
             .ok_or(TurnError::NotPublished)?;
-        let catalog = store.catalog(turn.workspace).await?;
-        let mut txn = store.transaction().await?;
+        let catalog = tenant.catalog().await?;
+        let mut txn = tenant.transaction().await?;
         let conv = txn
             .conversation_for_update(
-                turn.workspace,
                 turn.bot,
                 turn.channel,
                 turn.user,
@@ -202,10 +200,8 @@ impl Engine {
         if version != conv.version {
             session.node = None;
         }
-        let flow = self
-            .flow(&mut txn, turn.workspace, turn.bot, version)
-            .await?;
-        let orders = txn.orders_of(turn.workspace, conv.id).await?;
+        let flow = self.flow(&mut txn, turn.bot, version).await?;
+        let orders = txn.orders_of(conv.id).await?;
         let order_info: Vec<OrderInfo> = orders
             .iter()
             .map(|o| OrderInfo {
@@ -229,8 +225,7 @@ impl Engine {
             .store_effects(&mut txn, &turn, conv.id, result.effects, &mut applied)
             .await?;
         let session = serde_json::to_string(&result.session).unwrap_or_else(|_| "{}".into());
-        txn.save_session(turn.workspace, conv.id, &session, version)
-            .await?;
+        txn.save_session(conv.id, &session, version).await?;
         txn.announce(conv.id).await?;
         txn.commit().await?;
         self.live().notify(conv.id);
@@ -247,7 +242,7 @@ impl Engine {
     /// calls, in the turn's transaction.
     async fn store_effects(
         &self,
-        txn: &mut Txn,
+        txn: &mut WorkspaceTx,
         turn: &Turn<'_>,
         conv: ConversationId,
         effects: Vec<Effect>,
@@ -266,7 +261,7 @@ impl Engine {
             match effect {
                 Effect::PlaceOrder { order } => {
                     let (row, created) = txn
-                        .place_order(turn.workspace, turn.bot, conv, &order, &page_token())
+                        .place_order(turn.bot, conv, &order, &page_token())
                         .await?;
                     if created {
                         metrics::counter!("orders_placed_total").increment(1);
@@ -278,7 +273,7 @@ impl Engine {
                     let message = fill_order(message, current.as_ref(), &self.inner.public_url);
                     let body = serde_json::to_string(&message).unwrap_or_default();
                     let id = txn
-                        .record_outbound(turn.workspace, conv, &body, &message.preview(), status)
+                        .record_outbound(conv, &body, &message.preview(), status)
                         .await?;
                     applied.sent.push((id, message));
                     wake.outbox |= status == MessageStatus::Pending;
@@ -293,15 +288,8 @@ impl Engine {
                         .ok()
                         .and_then(|v| v.as_str().map(str::to_string))
                         .unwrap_or_else(|| "GET".into());
-                    txn.queue_http_call(
-                        turn.workspace,
-                        conv,
-                        &request_id,
-                        &method,
-                        &url,
-                        body.as_deref(),
-                    )
-                    .await?;
+                    txn.queue_http_call(conv, &request_id, &method, &url, body.as_deref())
+                        .await?;
                     wake.http = true;
                 }
                 Effect::Handoff { .. } => metrics::counter!("handoffs_total").increment(1),
@@ -324,7 +312,7 @@ enum Recorded {
 /// The turn ends here when the event was applied before, or is too old to
 /// answer.
 async fn record_event(
-    txn: &mut Txn,
+    txn: &mut WorkspaceTx,
     turn: &Turn<'_>,
     conv: &ConversationRow,
     via: Option<Delivery<'_>>,
@@ -349,7 +337,7 @@ async fn record_event(
     let body = serde_json::to_string(&turn.input).unwrap_or_default();
     let preview = input_preview(&turn.input);
     if !txn
-        .record_inbound(turn.workspace, conv.id, turn.event_id, &body, &preview)
+        .record_inbound(conv.id, turn.event_id, &body, &preview)
         .await?
     {
         // Applied before under this id: an inbox row for it is closed

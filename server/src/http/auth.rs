@@ -70,7 +70,11 @@ async fn resolve(
             .ok_or_else(invalid_token)?;
         // Recording every use would turn each read into a write.
         if row.last_used_at.is_none_or(|t| now_ms() - t > 60_000) {
-            state.store.touch_token(row.workspace_id, row.id).await?;
+            state
+                .store
+                .workspace(row.workspace_id)
+                .touch_token(row.id)
+                .await?;
         }
         return Ok(Some(Principal {
             user_id: None,

@@ -154,7 +154,8 @@ impl Backend for PageBackend {
         let (revision, document) = service::draft_document(s, &p, id).await.map_err(plain)?;
         let catalog = s
             .store
-            .catalog(crate::service::workspace(&p))
+            .workspace(crate::service::workspace(&p))
+            .catalog()
             .await
             .map_err(|e| plain(e.into()))?;
         let versions = service::versions(s, &p, id).await.map_err(plain)?;

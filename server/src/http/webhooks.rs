@@ -184,6 +184,7 @@ async fn store_events(
     // or nothing (a failure answers 500 and Meta delivers it again).
     let new = state
         .store
+        .queue()
         .ingest(&batch.events, &batch.receipts, &batch.watermarks)
         .await?;
     let total = batch.events.len();

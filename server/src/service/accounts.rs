@@ -270,7 +270,8 @@ fn member_summary(m: MemberRow) -> MemberSummary {
 pub async fn list_members(state: &AppState, p: &Principal) -> ApiResult<Vec<MemberSummary>> {
     Ok(state
         .store
-        .members(workspace(p))
+        .workspace(workspace(p))
+        .members()
         .await?
         .into_iter()
         .map(member_summary)
@@ -306,7 +307,8 @@ pub async fn add_member(
         })?;
     match state
         .store
-        .add_member(workspace(p), user.id, req.role)
+        .workspace(workspace(p))
+        .add_member(user.id, req.role)
         .await
     {
         Ok(()) => {}
@@ -347,7 +349,12 @@ pub async fn set_member_role(
     role: Role,
 ) -> ApiResult<MemberSummary> {
     require(p, Role::Owner, "manage members")?;
-    match state.store.set_member_role(workspace(p), user, role).await {
+    match state
+        .store
+        .workspace(workspace(p))
+        .set_member_role(user, role)
+        .await
+    {
         Ok(true) => {}
         Ok(false) => return Err(ApiError::not_found("member")),
         Err(StoreError::Conflict(_)) => return Err(last_owner()),
@@ -365,7 +372,12 @@ pub async fn remove_member(state: &AppState, p: &Principal, user: UserId) -> Api
     if p.user_id != Some(user.0) {
         require(p, Role::Owner, "manage members")?;
     }
-    match state.store.remove_member(workspace(p), user).await {
+    match state
+        .store
+        .workspace(workspace(p))
+        .remove_member(user)
+        .await
+    {
         Ok(true) => Ok(()),
         Ok(false) => Err(ApiError::not_found("member")),
         Err(StoreError::Conflict(_)) => Err(last_owner()),
@@ -389,7 +401,8 @@ pub async fn list_tokens(state: &AppState, p: &Principal) -> ApiResult<Vec<Token
     require(p, Role::Owner, "manage API tokens")?;
     Ok(state
         .store
-        .tokens(workspace(p))
+        .workspace(workspace(p))
+        .tokens()
         .await?
         .into_iter()
         .map(token_summary)
@@ -428,8 +441,8 @@ pub async fn create_token(
     let token = NewToken::generate();
     let row = state
         .store
+        .workspace(workspace(p))
         .create_token(
-            workspace(p),
             &name,
             role,
             &token.hash,
@@ -446,7 +459,7 @@ pub async fn create_token(
 /// Revokes a token; owners only.
 pub async fn revoke_token(state: &AppState, p: &Principal, id: TokenId) -> ApiResult<()> {
     require(p, Role::Owner, "manage API tokens")?;
-    if state.store.revoke_token(workspace(p), id).await? {
+    if state.store.workspace(workspace(p)).revoke_token(id).await? {
         Ok(())
     } else {
         Err(ApiError::not_found("API token"))

@@ -27,7 +27,8 @@ fn bot_summary(b: BotRow) -> BotSummary {
 pub async fn list_bots(state: &AppState, p: &Principal) -> ApiResult<Vec<BotSummary>> {
     Ok(state
         .store
-        .bots(workspace(p))
+        .workspace(workspace(p))
+        .bots()
         .await?
         .into_iter()
         .map(bot_summary)
@@ -71,7 +72,8 @@ pub async fn create_bot(
     Ok(bot_summary(
         state
             .store
-            .create_bot(workspace(p), &name, &doc.to_json())
+            .workspace(workspace(p))
+            .create_bot(&name, &doc.to_json())
             .await?,
     ))
 }
@@ -80,7 +82,8 @@ pub async fn create_bot(
 pub async fn get_bot(state: &AppState, p: &Principal, id: BotId) -> ApiResult<BotSummary> {
     state
         .store
-        .bot(workspace(p), id)
+        .workspace(workspace(p))
+        .bot(id)
         .await?
         .map(bot_summary)
         .ok_or_else(|| ApiError::not_found("bot"))
@@ -104,7 +107,8 @@ pub async fn rename_bot(
     let name = parse_name(&req.name, "bot name")?;
     state
         .store
-        .rename_bot(workspace(p), id, &name)
+        .workspace(workspace(p))
+        .rename_bot(id, &name)
         .await?
         .map(bot_summary)
         .ok_or_else(|| ApiError::not_found("bot"))
@@ -113,7 +117,7 @@ pub async fn rename_bot(
 /// Deletes a bot.
 pub async fn delete_bot(state: &AppState, p: &Principal, id: BotId) -> ApiResult<()> {
     require(p, Role::Editor, "delete bots")?;
-    if state.store.delete_bot(workspace(p), id).await? {
+    if state.store.workspace(workspace(p)).delete_bot(id).await? {
         Ok(())
     } else {
         Err(ApiError::not_found("bot"))

@@ -314,7 +314,8 @@ pub async fn list_products(
 ) -> ApiResult<Vec<ProductView>> {
     Ok(state
         .store
-        .products(workspace(p), &filter)
+        .workspace(workspace(p))
+        .products(&filter)
         .await?
         .iter()
         .map(product_view)
@@ -325,7 +326,8 @@ pub async fn list_products(
 pub async fn get_product(state: &AppState, p: &Principal, id: ProductId) -> ApiResult<ProductView> {
     state
         .store
-        .product(workspace(p), id)
+        .workspace(workspace(p))
+        .product(id)
         .await?
         .map(|r| product_view(&r))
         .ok_or_else(|| ApiError::not_found("product"))
@@ -338,9 +340,18 @@ pub async fn create_product(
     input: ProductInput,
 ) -> ApiResult<ProductView> {
     require(p, Role::Editor, "change the catalog")?;
-    let currency = state.store.workspace_currency(workspace(p)).await?;
+    let currency = state
+        .store
+        .workspace(workspace(p))
+        .workspace_currency()
+        .await?;
     let product = merge(None, input, currency)?;
-    match state.store.create_product(workspace(p), &product).await {
+    match state
+        .store
+        .workspace(workspace(p))
+        .create_product(&product)
+        .await
+    {
         Ok(row) => Ok(product_view(&row)),
         Err(StoreError::Conflict(_)) => Err(sku_taken(&product.sku)),
         Err(e) => Err(e.into()),
@@ -357,12 +368,22 @@ pub async fn update_product(
     require(p, Role::Editor, "change the catalog")?;
     let row = state
         .store
-        .product(workspace(p), id)
+        .workspace(workspace(p))
+        .product(id)
         .await?
         .ok_or_else(|| ApiError::not_found("product"))?;
-    let currency = state.store.workspace_currency(workspace(p)).await?;
+    let currency = state
+        .store
+        .workspace(workspace(p))
+        .workspace_currency()
+        .await?;
     let product = merge(Some(row.to_product()), input, currency)?;
-    match state.store.update_product(workspace(p), id, &product).await {
+    match state
+        .store
+        .workspace(workspace(p))
+        .update_product(id, &product)
+        .await
+    {
         Ok(Some(row)) => Ok(product_view(&row)),
         Ok(None) => Err(ApiError::not_found("product")),
         Err(StoreError::Conflict(_)) => Err(sku_taken(&product.sku)),
@@ -373,7 +394,12 @@ pub async fn update_product(
 /// Deletes a product. Orders keep their own copy of what was bought.
 pub async fn delete_product(state: &AppState, p: &Principal, id: ProductId) -> ApiResult<()> {
     require(p, Role::Editor, "change the catalog")?;
-    if state.store.delete_product(workspace(p), id).await? {
+    if state
+        .store
+        .workspace(workspace(p))
+        .delete_product(id)
+        .await?
+    {
         Ok(())
     } else {
         Err(ApiError::not_found("product"))
@@ -396,16 +422,21 @@ pub async fn import_products(
     csv: &str,
 ) -> ApiResult<ImportResult> {
     require(p, Role::Editor, "change the catalog")?;
-    let currency = state.store.workspace_currency(workspace(p)).await?;
+    let currency = state
+        .store
+        .workspace(workspace(p))
+        .workspace_currency()
+        .await?;
     // Rows without a currency keep their product's.
-    let catalog = state.store.catalog(workspace(p)).await?;
+    let catalog = state.store.workspace(workspace(p)).catalog().await?;
     let import = import_csv(csv, currency, |sku| {
         catalog.get(sku).map(|p| p.price.currency)
     })
     .map_err(import_failed)?;
     let (created, updated) = state
         .store
-        .import_products(workspace(p), &import.products, &import.columns)
+        .workspace(workspace(p))
+        .import_products(&import.products, &import.columns)
         .await?;
     Ok(ImportResult { created, updated })
 }

@@ -157,7 +157,8 @@ pub async fn connect(
     let name = app::account::parse_name(&new.name, "channel name")?;
     state
         .store
-        .bot(workspace(p), new.bot)
+        .workspace(workspace(p))
+        .bot(new.bot)
         .await?
         .ok_or_else(|| ApiError::not_found("bot"))?;
     let sealed = new.secret.map(|t| {
@@ -167,8 +168,8 @@ pub async fn connect(
     });
     match state
         .store
+        .workspace(workspace(p))
         .create_channel(
-            workspace(p),
             new.bot,
             new.kind,
             &new.external_id,
@@ -310,7 +311,8 @@ pub async fn update_channel(
     let ws = workspace(p);
     let row = state
         .store
-        .channel(ws, id)
+        .workspace(ws)
+        .channel(id)
         .await?
         .ok_or_else(|| ApiError::not_found("channel"))?;
     let web = row.kind == Channel::Web;
@@ -351,8 +353,8 @@ pub async fn update_channel(
     };
     let updated = state
         .store
+        .workspace(ws)
         .update_channel(
-            ws,
             row.id,
             name.as_deref(),
             sealed.as_deref(),
@@ -371,7 +373,8 @@ pub async fn update_channel(
 pub async fn list_channels(state: &AppState, p: &Principal) -> ApiResult<Vec<ChannelView>> {
     Ok(state
         .store
-        .channels(workspace(p))
+        .workspace(workspace(p))
+        .channels()
         .await?
         .iter()
         .map(|r| channel_view(state, r))
@@ -381,7 +384,12 @@ pub async fn list_channels(state: &AppState, p: &Principal) -> ApiResult<Vec<Cha
 /// Disconnects a channel; its conversations stay.
 pub async fn disconnect(state: &AppState, p: &Principal, id: ChannelId) -> ApiResult<()> {
     require(p, Role::Editor, "disconnect channels")?;
-    if state.store.delete_channel(workspace(p), id).await? {
+    if state
+        .store
+        .workspace(workspace(p))
+        .delete_channel(id)
+        .await?
+    {
         Ok(())
     } else {
         Err(ApiError::not_found("channel"))
@@ -412,7 +420,8 @@ pub async fn list_conversations(
 ) -> ApiResult<Vec<ConversationSummary>> {
     Ok(state
         .store
-        .conversations(workspace(p), 200)
+        .workspace(workspace(p))
+        .conversations(200)
         .await?
         .into_iter()
         .map(|(c, last)| summary(c, last))
@@ -449,16 +458,19 @@ pub async fn get_conversation(
 ) -> ApiResult<ConversationDetail> {
     let conv = state
         .store
-        .conversation(workspace(p), id)
+        .workspace(workspace(p))
+        .conversation(id)
         .await?
         .ok_or_else(|| ApiError::not_found("conversation"))?;
     let transcript = state
         .store
-        .transcript(workspace(p), conv.id, 0, 2000)
+        .workspace(workspace(p))
+        .transcript(conv.id, 0, 2000)
         .await?;
     let orders = state
         .store
-        .conversation_orders(workspace(p), conv.id)
+        .workspace(workspace(p))
+        .conversation_orders(conv.id)
         .await?;
     let last = transcript.last().map(|m| m.preview.clone());
     Ok(ConversationDetail {

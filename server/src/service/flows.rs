@@ -65,7 +65,8 @@ fn parse_doc(json: &str) -> ApiResult<FlowDoc> {
 async fn bot_exists(state: &AppState, p: &Principal, bot: BotId) -> ApiResult<()> {
     state
         .store
-        .bot(workspace(p), bot)
+        .workspace(workspace(p))
+        .bot(bot)
         .await?
         .map(|_| ())
         .ok_or_else(|| ApiError::not_found("bot"))
@@ -73,7 +74,7 @@ async fn bot_exists(state: &AppState, p: &Principal, bot: BotId) -> ApiResult<()
 
 /// The validation report, with catalog-aware warnings.
 pub async fn report(state: &AppState, p: &Principal, doc: &FlowDoc) -> ApiResult<Report> {
-    let catalog = state.store.catalog(workspace(p)).await?;
+    let catalog = state.store.workspace(workspace(p)).catalog().await?;
     Ok(validate(doc, Some(&catalog)))
 }
 
@@ -85,7 +86,8 @@ pub async fn draft_document(
 ) -> ApiResult<(i64, FlowDoc)> {
     let row = state
         .store
-        .draft(workspace(p), bot)
+        .workspace(workspace(p))
+        .draft(bot)
         .await?
         .ok_or_else(|| ApiError::not_found("bot"))?;
     Ok((row.draft_revision, parse_doc(&row.draft)?))
@@ -95,7 +97,8 @@ pub async fn draft_document(
 pub async fn get_draft(state: &AppState, p: &Principal, bot: BotId) -> ApiResult<Draft> {
     let row = state
         .store
-        .draft(workspace(p), bot)
+        .workspace(workspace(p))
+        .draft(bot)
         .await?
         .ok_or_else(|| ApiError::not_found("bot"))?;
     let doc = parse_doc(&row.draft)?;
@@ -129,7 +132,7 @@ pub async fn save_draft(
         .map_err(|e| ApiError::invalid(ErrorCode::TooLarge, e.to_string()))?;
     match state
         .store
-        .save_draft(workspace(p), bot, req.revision, &json)
+        .workspace(workspace(p)).save_draft(bot, req.revision, &json)
         .await?
     {
         DraftSave::Saved(revision) => Ok(SavedDraft {
@@ -152,7 +155,8 @@ pub async fn save_draft(
 pub async fn validate_draft(state: &AppState, p: &Principal, bot: BotId) -> ApiResult<Validation> {
     let row = state
         .store
-        .draft(workspace(p), bot)
+        .workspace(workspace(p))
+        .draft(bot)
         .await?
         .ok_or_else(|| ApiError::not_found("bot"))?;
     let r = report(state, p, &parse_doc(&row.draft)?).await?;
@@ -182,7 +186,8 @@ pub async fn publish(state: &AppState, p: &Principal, bot: BotId) -> ApiResult<V
     require(p, Role::Editor, "publish bots")?;
     let row = state
         .store
-        .draft(workspace(p), bot)
+        .workspace(workspace(p))
+        .draft(bot)
         .await?
         .ok_or_else(|| ApiError::not_found("bot"))?;
     let doc = parse_doc(&row.draft)?;
@@ -210,7 +215,8 @@ pub async fn publish_revision(
     };
     let row = state
         .store
-        .draft(workspace(p), bot)
+        .workspace(workspace(p))
+        .draft(bot)
         .await?
         .ok_or_else(|| ApiError::not_found("bot"))?;
     if row.draft_revision != revision {
@@ -223,14 +229,17 @@ pub async fn publish_revision(
     }
     let Some(v) = state
         .store
-        .publish_revision(workspace(p), bot, revision, &doc.to_json(), &actor_name(p))
+        .workspace(workspace(p))
+        .publish_revision(bot, revision, &doc.to_json(), &actor_name(p))
         .await?
     else {
         // Saved (or deleted) between the read and the publish.
-        return Err(match state.store.draft(workspace(p), bot).await? {
-            Some(_) => stale(),
-            None => ApiError::not_found("bot"),
-        });
+        return Err(
+            match state.store.workspace(workspace(p)).draft(bot).await? {
+                Some(_) => stale(),
+                None => ApiError::not_found("bot"),
+            },
+        );
     };
     metrics::counter!("flows_published_total").increment(1);
     Ok(VersionSummary {
@@ -250,7 +259,8 @@ async fn publish_doc(
 ) -> ApiResult<VersionSummary> {
     let v = state
         .store
-        .publish(workspace(p), bot, &doc.to_json(), &actor_name(p), note)
+        .workspace(workspace(p))
+        .publish(bot, &doc.to_json(), &actor_name(p), note)
         .await?
         .ok_or_else(|| ApiError::not_found("bot"))?;
     metrics::counter!("flows_published_total").increment(1);
@@ -271,7 +281,8 @@ pub async fn versions(
     bot_exists(state, p, bot).await?;
     Ok(state
         .store
-        .versions(workspace(p), bot)
+        .workspace(workspace(p))
+        .versions(bot)
         .await?
         .into_iter()
         .map(|v| VersionSummary {
@@ -292,7 +303,8 @@ pub async fn version(
 ) -> ApiResult<VersionDetail> {
     let v = state
         .store
-        .version(workspace(p), bot, number)
+        .workspace(workspace(p))
+        .version(bot, number)
         .await?
         .ok_or_else(|| ApiError::not_found("version"))?;
     let doc = parse_doc(&v.document)?;
@@ -318,7 +330,8 @@ pub async fn restore(
     require(p, Role::Editor, "publish bots")?;
     let v = state
         .store
-        .version(workspace(p), bot, number)
+        .workspace(workspace(p))
+        .version(bot, number)
         .await?
         .ok_or_else(|| ApiError::not_found("version"))?;
     let doc = parse_doc(&v.document)?;
@@ -408,7 +421,8 @@ pub async fn simulate_bot(
         Some(n) => {
             let v = state
                 .store
-                .version(workspace(p), bot, n)
+                .workspace(workspace(p))
+                .version(bot, n)
                 .await?
                 .ok_or_else(|| ApiError::not_found("version"))?;
             (parse_doc(&v.document)?, Vec::new())
@@ -416,7 +430,8 @@ pub async fn simulate_bot(
         None => {
             let row = state
                 .store
-                .draft(workspace(p), bot)
+                .workspace(workspace(p))
+                .draft(bot)
                 .await?
                 .ok_or_else(|| ApiError::not_found("bot"))?;
             let doc = parse_doc(&row.draft)?;
@@ -424,7 +439,7 @@ pub async fn simulate_bot(
             (doc, problems)
         }
     };
-    let catalog = state.store.catalog(workspace(p)).await?;
+    let catalog = state.store.workspace(workspace(p)).catalog().await?;
     let inputs = req
         .inputs
         .into_iter()

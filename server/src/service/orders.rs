@@ -43,7 +43,8 @@ pub async fn list_orders(
 ) -> ApiResult<Vec<OrderSummary>> {
     Ok(state
         .store
-        .orders(workspace(p), status, 500)
+        .workspace(workspace(p))
+        .orders(status, 500)
         .await?
         .iter()
         .map(order_summary)
@@ -54,10 +55,15 @@ pub async fn list_orders(
 pub async fn get_order(state: &AppState, p: &Principal, id: OrderId) -> ApiResult<OrderDetail> {
     let o = state
         .store
-        .order(workspace(p), id)
+        .workspace(workspace(p))
+        .order(id)
         .await?
         .ok_or_else(|| ApiError::not_found("order"))?;
-    let history = state.store.order_events(workspace(p), o.id).await?;
+    let history = state
+        .store
+        .workspace(workspace(p))
+        .order_events(o.id)
+        .await?;
     Ok(OrderDetail {
         summary: order_summary(&o),
         lines: o
@@ -113,7 +119,8 @@ pub async fn set_order_status(
     let note: String = req.note.trim().chars().take(500).collect();
     match state
         .store
-        .set_order_status(workspace(p), id, req.status, &actor_name(p), &note)
+        .workspace(workspace(p))
+        .set_order_status(id, req.status, &actor_name(p), &note)
         .await?
     {
         StatusChange::Missing => return Err(ApiError::not_found("order")),
@@ -140,7 +147,7 @@ async fn tell_conversation_paid(state: &AppState, ws: WorkspaceId, order: &Order
     let (Some(conv_id), Some(bot)) = (order.conversation_id, order.bot_id) else {
         return;
     };
-    let Ok(Some(conv)) = state.store.conversation(ws, conv_id).await else {
+    let Ok(Some(conv)) = state.store.workspace(ws).conversation(conv_id).await else {
         return;
     };
     let event = format!("order:{}:paid", order.id.0);

@@ -3,8 +3,9 @@
 use app::model::Role;
 use sqlx::FromRow;
 
+use super::Workspace;
 use super::{
-    Result, Store, StoreError, TokenId, Tx, UserId, WorkspaceId, conflict_on_unique, now_ms,
+    Result, SqlTx, Store, StoreError, TokenId, UserId, WorkspaceId, conflict_on_unique, now_ms,
 };
 
 /// A user as stored.
@@ -212,8 +213,24 @@ impl Store {
         Ok(ws)
     }
 
+    /// Looks up a live token by the SHA-256 of its secret. This is the one
+    /// global lookup of tenant data: it is how a request finds its tenant.
+    pub async fn token_by_hash(&self, token_hash: &str) -> Result<Option<TokenAuthRow>> {
+        Ok(sqlx::query_as(
+            "SELECT t.id, t.workspace_id, w.name AS workspace_name, t.role, t.last_used_at \
+             FROM api_tokens t JOIN workspaces w ON w.id = t.workspace_id \
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+}
+
+impl Workspace<'_> {
     /// The members of a workspace, by email.
-    pub async fn members(&self, ws: WorkspaceId) -> Result<Vec<MemberRow>> {
+    pub async fn members(self) -> Result<Vec<MemberRow>> {
+        let ws = self.ws;
         Ok(sqlx::query_as(
             "SELECT m.user_id, u.email, m.role, m.created_at \
              FROM memberships m JOIN users u ON u.id = m.user_id \
@@ -225,7 +242,8 @@ impl Store {
     }
 
     /// Adds a user to a workspace; `Conflict("member")` when already there.
-    pub async fn add_member(&self, ws: WorkspaceId, user: UserId, role: Role) -> Result<()> {
+    pub async fn add_member(self, user: UserId, role: Role) -> Result<()> {
+        let ws = self.ws;
         let mut tx = self.begin().await?;
         insert_membership(&mut tx, ws, user, role, now_ms())
             .await
@@ -240,7 +258,8 @@ impl Store {
     /// Changes a member's role. `Ok(false)` when they are not a member;
     /// `Conflict("last_owner")` when it would leave the workspace without an
     /// owner.
-    pub async fn set_member_role(&self, ws: WorkspaceId, user: UserId, role: Role) -> Result<bool> {
+    pub async fn set_member_role(self, user: UserId, role: Role) -> Result<bool> {
+        let ws = self.ws;
         let mut tx = self.begin().await?;
         self.lock_workspace(&mut tx, ws).await?;
         let Some(current) = member_role(&mut tx, ws, user).await? else {
@@ -261,7 +280,8 @@ impl Store {
 
     /// Removes a member. `Ok(false)` when they are not a member;
     /// `Conflict("last_owner")` when they are the only owner.
-    pub async fn remove_member(&self, ws: WorkspaceId, user: UserId) -> Result<bool> {
+    pub async fn remove_member(self, user: UserId) -> Result<bool> {
+        let ws = self.ws;
         let mut tx = self.begin().await?;
         self.lock_workspace(&mut tx, ws).await?;
         let Some(current) = member_role(&mut tx, ws, user).await? else {
@@ -280,16 +300,15 @@ impl Store {
     }
 
     /// Stores a new API token (its hash only).
-    #[allow(clippy::too_many_arguments)]
     pub async fn create_token(
-        &self,
-        ws: WorkspaceId,
+        self,
         name: &str,
         role: Role,
         token_hash: &str,
         prefix: &str,
         created_by: Option<UserId>,
     ) -> Result<TokenRow> {
+        let ws = self.ws;
         let mut tx = self.begin().await?;
         let id = insert_token(
             &mut tx,
@@ -314,7 +333,8 @@ impl Store {
     }
 
     /// The workspace's tokens that are not revoked, newest first.
-    pub async fn tokens(&self, ws: WorkspaceId) -> Result<Vec<TokenRow>> {
+    pub async fn tokens(self) -> Result<Vec<TokenRow>> {
+        let ws = self.ws;
         Ok(sqlx::query_as(&format!(
             "SELECT {TOKEN_COLUMNS} FROM api_tokens \
              WHERE workspace_id = $1 AND revoked_at IS NULL ORDER BY id DESC"
@@ -325,7 +345,8 @@ impl Store {
     }
 
     /// Revokes a token; `false` when the workspace has no such live token.
-    pub async fn revoke_token(&self, ws: WorkspaceId, id: TokenId) -> Result<bool> {
+    pub async fn revoke_token(self, id: TokenId) -> Result<bool> {
+        let ws = self.ws;
         let done = sqlx::query(
             "UPDATE api_tokens SET revoked_at = $1 \
              WHERE id = $2 AND workspace_id = $3 AND revoked_at IS NULL",
@@ -338,21 +359,9 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Looks up a live token by the SHA-256 of its secret. This is the one
-    /// global lookup of tenant data: it is how a request finds its tenant.
-    pub async fn token_by_hash(&self, token_hash: &str) -> Result<Option<TokenAuthRow>> {
-        Ok(sqlx::query_as(
-            "SELECT t.id, t.workspace_id, w.name AS workspace_name, t.role, t.last_used_at \
-             FROM api_tokens t JOIN workspaces w ON w.id = t.workspace_id \
-             WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
-        )
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await?)
-    }
-
     /// Records that a token was used.
-    pub async fn touch_token(&self, ws: WorkspaceId, id: TokenId) -> Result<()> {
+    pub async fn touch_token(self, id: TokenId) -> Result<()> {
+        let ws = self.ws;
         sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 AND workspace_id = $3")
             .bind(now_ms())
             .bind(id)
@@ -364,7 +373,7 @@ impl Store {
 }
 
 async fn insert_membership(
-    tx: &mut Tx,
+    tx: &mut SqlTx,
     ws: WorkspaceId,
     user: UserId,
     role: Role,
@@ -382,9 +391,12 @@ async fn insert_membership(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "each argument is one column of the row it writes"
+)]
 async fn insert_token(
-    tx: &mut Tx,
+    tx: &mut SqlTx,
     ws: WorkspaceId,
     name: &str,
     role: Role,
@@ -409,7 +421,7 @@ async fn insert_token(
     .map_err(|e| conflict_on_unique(e, "token"))
 }
 
-async fn member_role(tx: &mut Tx, ws: WorkspaceId, user: UserId) -> Result<Option<Role>> {
+async fn member_role(tx: &mut SqlTx, ws: WorkspaceId, user: UserId) -> Result<Option<Role>> {
     let role: Option<String> =
         sqlx::query_scalar("SELECT role FROM memberships WHERE workspace_id = $1 AND user_id = $2")
             .bind(ws)
@@ -419,7 +431,7 @@ async fn member_role(tx: &mut Tx, ws: WorkspaceId, user: UserId) -> Result<Optio
     Ok(role.as_deref().and_then(Role::parse))
 }
 
-async fn owner_count(tx: &mut Tx, ws: WorkspaceId) -> Result<i64> {
+async fn owner_count(tx: &mut SqlTx, ws: WorkspaceId) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "SELECT COUNT(*) FROM memberships WHERE workspace_id = $1 AND role = 'owner'",
     )

@@ -2,7 +2,8 @@
 
 use sqlx::FromRow;
 
-use super::{BotId, Result, Store, WorkspaceId, now_ms};
+use super::Workspace;
+use super::{BotId, Result, now_ms};
 
 /// A bot as stored, without its draft document.
 #[derive(Debug, Clone, FromRow)]
@@ -24,9 +25,10 @@ pub struct BotRow {
 const BOT_COLUMNS: &str = "id, name, draft_revision, created_at, updated_at, \
     (SELECT MAX(v.number) FROM bot_versions v WHERE v.bot_id = bots.id) AS published_version";
 
-impl Store {
+impl Workspace<'_> {
     /// Creates a bot whose draft is `draft` (a JSON document).
-    pub async fn create_bot(&self, ws: WorkspaceId, name: &str, draft: &str) -> Result<BotRow> {
+    pub async fn create_bot(self, name: &str, draft: &str) -> Result<BotRow> {
+        let ws = self.ws;
         let now = now_ms();
         let id: BotId = sqlx::query_scalar(
             "INSERT INTO bots (workspace_id, name, draft, draft_revision, created_at, updated_at) \
@@ -38,13 +40,14 @@ impl Store {
         .bind(now)
         .fetch_one(&self.pool)
         .await?;
-        self.bot(ws, id)
+        self.bot(id)
             .await?
             .ok_or(crate::store::StoreError::Database(sqlx::Error::RowNotFound))
     }
 
     /// The workspace's bots, most recently changed first.
-    pub async fn bots(&self, ws: WorkspaceId) -> Result<Vec<BotRow>> {
+    pub async fn bots(self) -> Result<Vec<BotRow>> {
+        let ws = self.ws;
         Ok(sqlx::query_as(&format!(
             "SELECT {BOT_COLUMNS} FROM bots WHERE workspace_id = $1 ORDER BY updated_at DESC, id DESC"
         ))
@@ -54,7 +57,8 @@ impl Store {
     }
 
     /// One bot of the workspace.
-    pub async fn bot(&self, ws: WorkspaceId, id: BotId) -> Result<Option<BotRow>> {
+    pub async fn bot(self, id: BotId) -> Result<Option<BotRow>> {
+        let ws = self.ws;
         Ok(sqlx::query_as(&format!(
             "SELECT {BOT_COLUMNS} FROM bots WHERE workspace_id = $1 AND id = $2"
         ))
@@ -65,12 +69,8 @@ impl Store {
     }
 
     /// Renames a bot; `None` when the workspace has no such bot.
-    pub async fn rename_bot(
-        &self,
-        ws: WorkspaceId,
-        id: BotId,
-        name: &str,
-    ) -> Result<Option<BotRow>> {
+    pub async fn rename_bot(self, id: BotId, name: &str) -> Result<Option<BotRow>> {
+        let ws = self.ws;
         let done = sqlx::query(
             "UPDATE bots SET name = $1, updated_at = $2 WHERE workspace_id = $3 AND id = $4",
         )
@@ -83,11 +83,12 @@ impl Store {
         if done.rows_affected() == 0 {
             return Ok(None);
         }
-        self.bot(ws, id).await
+        self.bot(id).await
     }
 
     /// Deletes a bot; `false` when the workspace has no such bot.
-    pub async fn delete_bot(&self, ws: WorkspaceId, id: BotId) -> Result<bool> {
+    pub async fn delete_bot(self, id: BotId) -> Result<bool> {
+        let ws = self.ws;
         let done = sqlx::query("DELETE FROM bots WHERE workspace_id = $1 AND id = $2")
             .bind(ws)
             .bind(id)

@@ -4,7 +4,8 @@ use app::commerce::csv::Columns;
 use app::commerce::{CatalogView, Currency, Money, Product};
 use sqlx::FromRow;
 
-use super::{ProductId, Result, Store, StoreError, WorkspaceId, conflict_on_unique, now_ms};
+use super::Workspace;
+use super::{ProductId, Result, StoreError, conflict_on_unique, now_ms};
 
 /// A product as stored.
 #[derive(Debug, Clone, FromRow)]
@@ -70,13 +71,10 @@ pub struct ProductFilter {
     pub active: Option<bool>,
 }
 
-impl Store {
+impl Workspace<'_> {
     /// The workspace's products, by name.
-    pub async fn products(
-        &self,
-        ws: WorkspaceId,
-        filter: &ProductFilter,
-    ) -> Result<Vec<ProductRow>> {
+    pub async fn products(self, filter: &ProductFilter) -> Result<Vec<ProductRow>> {
+        let ws = self.ws;
         let rows: Vec<ProductRow> = sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM products WHERE workspace_id = $1 ORDER BY LOWER(name), id"
         ))
@@ -103,13 +101,14 @@ impl Store {
     }
 
     /// Every product as the interpreter sees it.
-    pub async fn catalog(&self, ws: WorkspaceId) -> Result<CatalogView> {
-        let rows = self.products(ws, &ProductFilter::default()).await?;
+    pub async fn catalog(self) -> Result<CatalogView> {
+        let rows = self.products(&ProductFilter::default()).await?;
         Ok(CatalogView::new(rows.iter().map(ProductRow::to_product)))
     }
 
     /// One product.
-    pub async fn product(&self, ws: WorkspaceId, id: ProductId) -> Result<Option<ProductRow>> {
+    pub async fn product(self, id: ProductId) -> Result<Option<ProductRow>> {
+        let ws = self.ws;
         Ok(sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM products WHERE workspace_id = $1 AND id = $2"
         ))
@@ -120,7 +119,8 @@ impl Store {
     }
 
     /// Adds a product; `Conflict("sku")` when the SKU is taken.
-    pub async fn create_product(&self, ws: WorkspaceId, p: &Product) -> Result<ProductRow> {
+    pub async fn create_product(self, p: &Product) -> Result<ProductRow> {
+        let ws = self.ws;
         let now = now_ms();
         sqlx::query_as(&format!(
             "INSERT INTO products (workspace_id, sku, name, description, price_minor, currency, image_url, \
@@ -145,12 +145,8 @@ impl Store {
 
     /// Replaces a product's fields; `None` when missing, `Conflict("sku")`
     /// when the new SKU is taken.
-    pub async fn update_product(
-        &self,
-        ws: WorkspaceId,
-        id: ProductId,
-        p: &Product,
-    ) -> Result<Option<ProductRow>> {
+    pub async fn update_product(self, id: ProductId, p: &Product) -> Result<Option<ProductRow>> {
+        let ws = self.ws;
         sqlx::query_as(&format!(
             "UPDATE products SET sku = $1, name = $2, description = $3, price_minor = $4, currency = $5, \
              image_url = $6, stock = $7, active = $8, collections = $9, updated_at = $10 \
@@ -174,7 +170,8 @@ impl Store {
     }
 
     /// Deletes a product; `false` when missing.
-    pub async fn delete_product(&self, ws: WorkspaceId, id: ProductId) -> Result<bool> {
+    pub async fn delete_product(self, id: ProductId) -> Result<bool> {
+        let ws = self.ws;
         let done = sqlx::query("DELETE FROM products WHERE workspace_id = $1 AND id = $2")
             .bind(ws)
             .bind(id)
@@ -187,11 +184,11 @@ impl Store {
     /// writes the name, the price and the optional `columns` the file has,
     /// and keeps the rest. Returns (created, updated).
     pub async fn import_products(
-        &self,
-        ws: WorkspaceId,
+        self,
         products: &[Product],
         columns: &Columns,
     ) -> Result<(usize, usize)> {
+        let ws = self.ws;
         let mut tx = self.begin().await?;
         let now = now_ms();
         let (mut created, mut updated) = (0, 0);
@@ -279,7 +276,8 @@ impl Store {
     }
 
     /// The workspace's default currency.
-    pub async fn workspace_currency(&self, ws: WorkspaceId) -> Result<Currency> {
+    pub async fn workspace_currency(self) -> Result<Currency> {
+        let ws = self.ws;
         let code: Option<String> =
             sqlx::query_scalar("SELECT currency FROM workspaces WHERE id = $1")
                 .bind(ws)

@@ -7,6 +7,7 @@ use sqlx::FromRow;
 use super::{
     BotId, ChannelId, MessageStatus, Result, Store, WorkspaceId, conflict_on_unique, now_ms,
 };
+use super::{Queue, Workspace};
 
 /// A connected channel.
 #[derive(Debug, Clone, FromRow)]
@@ -37,12 +38,28 @@ pub struct ChannelRow {
 const CHANNEL_COLUMNS: &str = "id, workspace_id, bot_id, kind, external_id, name, token_ciphertext, settings, health, created_at";
 
 impl Store {
+    /// The channel a webhook or widget belongs to. This lookup finds the
+    /// tenant, so it is not scoped by one.
+    pub async fn channel_by_external(
+        &self,
+        kind: Channel,
+        external_id: &str,
+    ) -> Result<Option<ChannelRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {CHANNEL_COLUMNS} FROM channels WHERE kind = $1 AND external_id = $2"
+        ))
+        .bind(kind.as_str())
+        .bind(external_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+}
+
+impl Workspace<'_> {
     /// Connects a channel; `Conflict("channel")` when that page, number or
     /// key is already connected (in any workspace).
-    #[allow(clippy::too_many_arguments)]
     pub async fn create_channel(
-        &self,
-        ws: WorkspaceId,
+        self,
         bot: BotId,
         kind: Channel,
         external_id: &str,
@@ -50,6 +67,7 @@ impl Store {
         token_ciphertext: Option<&str>,
         settings: &str,
     ) -> Result<ChannelRow> {
+        let ws = self.ws;
         sqlx::query_as(&format!(
             "INSERT INTO channels (workspace_id, bot_id, kind, external_id, name, token_ciphertext, settings, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {CHANNEL_COLUMNS}"
@@ -68,7 +86,8 @@ impl Store {
     }
 
     /// The workspace's channels.
-    pub async fn channels(&self, ws: WorkspaceId) -> Result<Vec<ChannelRow>> {
+    pub async fn channels(self) -> Result<Vec<ChannelRow>> {
+        let ws = self.ws;
         Ok(sqlx::query_as(&format!(
             "SELECT {CHANNEL_COLUMNS} FROM channels WHERE workspace_id = $1 ORDER BY id"
         ))
@@ -78,7 +97,8 @@ impl Store {
     }
 
     /// One channel of the workspace.
-    pub async fn channel(&self, ws: WorkspaceId, id: ChannelId) -> Result<Option<ChannelRow>> {
+    pub async fn channel(self, id: ChannelId) -> Result<Option<ChannelRow>> {
+        let ws = self.ws;
         Ok(sqlx::query_as(&format!(
             "SELECT {CHANNEL_COLUMNS} FROM channels WHERE workspace_id = $1 AND id = $2"
         ))
@@ -91,7 +111,8 @@ impl Store {
     /// Disconnects a channel. Its conversations stay; messages still
     /// waiting to go out on it are closed as failed, with the reason, in the
     /// same transaction.
-    pub async fn delete_channel(&self, ws: WorkspaceId, id: ChannelId) -> Result<bool> {
+    pub async fn delete_channel(self, id: ChannelId) -> Result<bool> {
+        let ws = self.ws;
         let mut tx = self.begin().await?;
         sqlx::query(
             "UPDATE messages SET status = $4, error = $1 \
@@ -121,13 +142,13 @@ impl Store {
     /// Changes a channel's name, its sealed access token (which makes a
     /// stopped channel work again) or its settings; `None` keeps a value.
     pub async fn update_channel(
-        &self,
-        ws: WorkspaceId,
+        self,
         id: ChannelId,
         name: Option<&str>,
         token_ciphertext: Option<&str>,
         settings: Option<&str>,
     ) -> Result<Option<ChannelRow>> {
+        let ws = self.ws;
         Ok(sqlx::query_as(&format!(
             "UPDATE channels SET name = COALESCE($1, name), token_ciphertext = COALESCE($2, token_ciphertext), \
              health = CASE WHEN $2 IS NULL THEN health ELSE 'ok' END, settings = COALESCE($3, settings) \
@@ -141,25 +162,11 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?)
     }
+}
 
-    /// The channel a webhook or widget belongs to. This lookup finds the
-    /// tenant, so it is not scoped by one.
-    pub async fn channel_by_external(
-        &self,
-        kind: Channel,
-        external_id: &str,
-    ) -> Result<Option<ChannelRow>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {CHANNEL_COLUMNS} FROM channels WHERE kind = $1 AND external_id = $2"
-        ))
-        .bind(kind.as_str())
-        .bind(external_id)
-        .fetch_optional(&self.pool)
-        .await?)
-    }
-
+impl Queue<'_> {
     /// A channel by id, for workers (which act across tenants).
-    pub async fn channel_by_id(&self, id: ChannelId) -> Result<Option<ChannelRow>> {
+    pub async fn channel_by_id(self, id: ChannelId) -> Result<Option<ChannelRow>> {
         Ok(sqlx::query_as(&format!(
             "SELECT {CHANNEL_COLUMNS} FROM channels WHERE id = $1"
         ))
@@ -169,7 +176,7 @@ impl Store {
     }
 
     /// Records why a channel stopped working (or `ok` again).
-    pub async fn set_channel_health(&self, id: ChannelId, health: &str) -> Result<()> {
+    pub async fn set_channel_health(self, id: ChannelId, health: &str) -> Result<()> {
         sqlx::query("UPDATE channels SET health = $1 WHERE id = $2")
             .bind(health)
             .bind(id)

@@ -7,8 +7,9 @@ use sqlx::FromRow;
 use super::orders::{OrderRow, place_order};
 use super::{
     Backend, BotId, ConversationId, Direction, HttpCallStatus, InboxStatus, MessageStatus, Result,
-    Store, Tx, WorkspaceId, now_ms,
+    SqlTx, WorkspaceId, now_ms,
 };
+use super::{Queue, Workspace};
 
 /// A conversation as stored.
 #[derive(Debug, Clone, FromRow)]
@@ -67,27 +68,29 @@ pub struct MessageRow {
 const CONV_COLUMNS: &str = "id, bot_id, channel, external_user, display_name, version, session, created_at, \
     updated_at, channel_id, recipient, recipient_kind, last_inbound_at";
 
-/// A transaction of the store, with the statements the runner needs.
-pub struct Txn {
-    tx: Tx,
+/// A transaction in one workspace, with the statements a conversation's
+/// turn needs; every one of them filters on the workspace.
+pub struct WorkspaceTx {
+    tx: SqlTx,
     backend: Backend,
+    ws: WorkspaceId,
 }
 
-impl Store {
-    /// Starts a write transaction for the runner.
-    pub async fn transaction(&self) -> Result<Txn> {
-        Ok(Txn {
+impl Workspace<'_> {
+    /// Starts a write transaction for a conversation's turn.
+    pub async fn transaction(self) -> Result<WorkspaceTx> {
+        Ok(WorkspaceTx {
             tx: self.begin().await?,
             backend: self.backend,
+            ws: self.ws,
         })
     }
+}
 
+impl Workspace<'_> {
     /// A conversation of the workspace.
-    pub async fn conversation(
-        &self,
-        ws: WorkspaceId,
-        id: ConversationId,
-    ) -> Result<Option<ConversationRow>> {
+    pub async fn conversation(self, id: ConversationId) -> Result<Option<ConversationRow>> {
+        let ws = self.ws;
         Ok(sqlx::query_as(&format!(
             "SELECT {CONV_COLUMNS} FROM conversations WHERE workspace_id = $1 AND id = $2"
         ))
@@ -99,12 +102,12 @@ impl Store {
 
     /// The transcript of a conversation after `cursor`, oldest first.
     pub async fn transcript(
-        &self,
-        ws: WorkspaceId,
+        self,
         id: ConversationId,
         after: i64,
         limit: i64,
     ) -> Result<Vec<MessageRow>> {
+        let ws = self.ws;
         Ok(sqlx::query_as(
             "SELECT id, direction, event_id, body, preview, status, created_at, error FROM messages \
              WHERE workspace_id = $1 AND conversation_id = $2 AND id > $3 ORDER BY id LIMIT $4",
@@ -118,19 +121,15 @@ impl Store {
     }
 
     /// The orders a conversation placed, newest first.
-    pub async fn conversation_orders(
-        &self,
-        ws: WorkspaceId,
-        id: ConversationId,
-    ) -> Result<Vec<OrderRow>> {
+    pub async fn conversation_orders(self, id: ConversationId) -> Result<Vec<OrderRow>> {
         let mut tx = self.transaction().await?;
-        let rows = tx.orders_of(ws, id).await?;
+        let rows = tx.orders_of(id).await?;
         tx.rollback().await?;
         Ok(rows)
     }
 }
 
-impl Txn {
+impl WorkspaceTx {
     /// Commits.
     pub async fn commit(self) -> Result<()> {
         self.tx.commit().await?;
@@ -146,10 +145,8 @@ impl Txn {
     /// The conversation of this shopper with this bot on this channel,
     /// created (pinned to `version`, with `session`) when new, and locked for
     /// the rest of the transaction so its events apply one at a time.
-    #[allow(clippy::too_many_arguments)]
     pub async fn conversation_for_update(
         &mut self,
-        ws: WorkspaceId,
         bot: BotId,
         channel: &str,
         external_user: &str,
@@ -157,6 +154,7 @@ impl Txn {
         version: i64,
         session: &str,
     ) -> Result<ConversationRow> {
+        let ws = self.ws;
         let now = now_ms();
         sqlx::query(
             "INSERT INTO conversations (workspace_id, bot_id, channel, external_user, display_name, version, \
@@ -193,11 +191,11 @@ impl Txn {
     /// Stores the session after a step.
     pub async fn save_session(
         &mut self,
-        ws: WorkspaceId,
         id: ConversationId,
         session: &str,
         version: i64,
     ) -> Result<()> {
+        let ws = self.ws;
         sqlx::query(
             "UPDATE conversations SET session = $1, version = $2, updated_at = $3 WHERE workspace_id = $4 AND id = $5",
         )
@@ -215,12 +213,12 @@ impl Txn {
     /// recorded for the conversation (a retried delivery).
     pub async fn record_inbound(
         &mut self,
-        ws: WorkspaceId,
         conv: ConversationId,
         event_id: &str,
         body: &str,
         preview: &str,
     ) -> Result<bool> {
+        let ws = self.ws;
         let done = sqlx::query(
             "INSERT INTO messages (workspace_id, conversation_id, direction, event_id, body, preview, status, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (conversation_id, direction, event_id) DO NOTHING",
@@ -254,12 +252,12 @@ impl Txn {
     /// Appends an outbound message with a delivery status.
     pub async fn record_outbound(
         &mut self,
-        ws: WorkspaceId,
         conv: ConversationId,
         body: &str,
         preview: &str,
         status: MessageStatus,
     ) -> Result<i64> {
+        let ws = self.ws;
         Ok(sqlx::query_scalar(
             "INSERT INTO messages (workspace_id, conversation_id, direction, body, preview, status, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -278,21 +276,18 @@ impl Txn {
     /// Stores an order once per key (see [`place_order`]).
     pub async fn place_order(
         &mut self,
-        ws: WorkspaceId,
         bot: BotId,
         conv: ConversationId,
         order: &NewOrder,
         page_token: &str,
     ) -> Result<(OrderRow, bool)> {
+        let ws = self.ws;
         place_order(&mut self.tx, ws, bot, conv, order, page_token).await
     }
 
     /// The orders a conversation placed, newest first.
-    pub async fn orders_of(
-        &mut self,
-        ws: WorkspaceId,
-        conv: ConversationId,
-    ) -> Result<Vec<OrderRow>> {
+    pub async fn orders_of(&mut self, conv: ConversationId) -> Result<Vec<OrderRow>> {
+        let ws = self.ws;
         Ok(sqlx::query_as(
             "SELECT id, number, idem_key, bot_id, conversation_id, status, payment, total_minor, currency, \
              lines, details, page_token, created_at, updated_at FROM orders \
@@ -305,16 +300,15 @@ impl Txn {
     }
 
     /// Queues a call to a merchant's API; a repeated request id is ignored.
-    #[allow(clippy::too_many_arguments)]
     pub async fn queue_http_call(
         &mut self,
-        ws: WorkspaceId,
         conv: ConversationId,
         request_id: &str,
         method: &str,
         url: &str,
         body: Option<&str>,
     ) -> Result<()> {
+        let ws = self.ws;
         sqlx::query(
             "INSERT INTO http_calls (workspace_id, conversation_id, request_id, method, url, body, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (request_id) DO NOTHING",
@@ -344,12 +338,14 @@ impl Txn {
             "UPDATE conversations SET channel_id = COALESCE($1, channel_id), \
              recipient = CASE WHEN $2 = '' THEN recipient ELSE $2 END, \
              recipient_kind = CASE WHEN $3 = '' THEN recipient_kind ELSE $3 END, \
-             last_inbound_at = COALESCE($4, last_inbound_at) WHERE id = $5",
+             last_inbound_at = COALESCE($4, last_inbound_at) \
+             WHERE workspace_id = $5 AND id = $6",
         )
         .bind(channel)
         .bind(recipient)
         .bind(recipient_kind)
         .bind(inbound_at)
+        .bind(self.ws)
         .bind(id)
         .execute(&mut *self.tx)
         .await?;
@@ -371,12 +367,8 @@ impl Txn {
     }
 
     /// The published flow at `number`.
-    pub async fn version_document(
-        &mut self,
-        ws: WorkspaceId,
-        bot: BotId,
-        number: i64,
-    ) -> Result<Option<String>> {
+    pub async fn version_document(&mut self, bot: BotId, number: i64) -> Result<Option<String>> {
+        let ws = self.ws;
         Ok(sqlx::query_scalar(
             "SELECT document FROM bot_versions WHERE workspace_id = $1 AND bot_id = $2 AND number = $3",
         )
@@ -414,10 +406,10 @@ pub struct HttpCallRow {
     pub external_user: String,
 }
 
-impl Store {
+impl Queue<'_> {
     /// Takes up to `limit` pending calls, marking them running, claimed by
     /// `instance`, so another worker does not take them too.
-    pub async fn claim_http_calls(&self, instance: &str, limit: i64) -> Result<Vec<HttpCallRow>> {
+    pub async fn claim_http_calls(self, instance: &str, limit: i64) -> Result<Vec<HttpCallRow>> {
         let mut tx = self.begin().await?;
         let skip = if self.backend == Backend::Postgres {
             " FOR UPDATE SKIP LOCKED"
@@ -456,7 +448,7 @@ impl Store {
     }
 
     /// Puts a running call back in line.
-    pub async fn requeue_http_call(&self, id: i64) -> Result<()> {
+    pub async fn requeue_http_call(self, id: i64) -> Result<()> {
         sqlx::query(
             "UPDATE http_calls SET status = $1, claimed_by = NULL, claimed_at = NULL WHERE id = $2",
         )
@@ -468,7 +460,7 @@ impl Store {
     }
 
     /// Marks a call finished.
-    pub async fn finish_http_call(&self, id: i64) -> Result<()> {
+    pub async fn finish_http_call(self, id: i64) -> Result<()> {
         sqlx::query("UPDATE http_calls SET status = $1 WHERE id = $2")
             .bind(HttpCallStatus::Done.as_str())
             .bind(id)
@@ -488,13 +480,10 @@ pub struct ConversationListRow {
     pub last_message: Option<String>,
 }
 
-impl Store {
+impl Workspace<'_> {
     /// The workspace's conversations, most recently active first.
-    pub async fn conversations(
-        &self,
-        ws: WorkspaceId,
-        limit: i64,
-    ) -> Result<Vec<(ConversationRow, Option<String>)>> {
+    pub async fn conversations(self, limit: i64) -> Result<Vec<(ConversationRow, Option<String>)>> {
+        let ws = self.ws;
         let rows: Vec<ConversationListRow> = sqlx::query_as(&format!(
             "SELECT {CONV_COLUMNS}, (SELECT m.preview FROM messages m WHERE m.conversation_id = conversations.id \
              ORDER BY m.id DESC LIMIT 1) AS last_message \
@@ -512,12 +501,12 @@ impl Store {
 
     /// The conversation of a shopper with a bot on a channel, if any.
     pub async fn conversation_by_user(
-        &self,
-        ws: WorkspaceId,
+        self,
         bot: BotId,
         channel: &str,
         external_user: &str,
     ) -> Result<Option<ConversationRow>> {
+        let ws = self.ws;
         Ok(sqlx::query_as(&format!(
             "SELECT {CONV_COLUMNS} FROM conversations \
              WHERE workspace_id = $1 AND bot_id = $2 AND channel = $3 AND external_user = $4"

@@ -2,6 +2,7 @@
 
 use sqlx::FromRow;
 
+use super::Workspace;
 use super::{BotId, Result, Store, WorkspaceId, now_ms};
 
 /// A bot's draft document.
@@ -55,76 +56,6 @@ pub struct VersionDoc {
 }
 
 impl Store {
-    /// The draft of a bot.
-    pub async fn draft(&self, ws: WorkspaceId, bot: BotId) -> Result<Option<DraftRow>> {
-        Ok(sqlx::query_as(
-            "SELECT draft_revision, draft, updated_at FROM bots WHERE workspace_id = $1 AND id = $2",
-        )
-        .bind(ws)
-        .bind(bot)
-        .fetch_optional(&self.pool)
-        .await?)
-    }
-
-    /// Saves a draft if `expected` is still its revision (compare-and-swap,
-    /// so two tabs cannot silently overwrite each other).
-    pub async fn save_draft(
-        &self,
-        ws: WorkspaceId,
-        bot: BotId,
-        expected: i64,
-        document: &str,
-    ) -> Result<DraftSave> {
-        let saved: Option<i64> = sqlx::query_scalar(
-            "UPDATE bots SET draft = $1, draft_revision = draft_revision + 1, updated_at = $2 \
-             WHERE workspace_id = $3 AND id = $4 AND draft_revision = $5 RETURNING draft_revision",
-        )
-        .bind(document)
-        .bind(now_ms())
-        .bind(ws)
-        .bind(bot)
-        .bind(expected)
-        .fetch_optional(&self.pool)
-        .await?;
-        if let Some(rev) = saved {
-            return Ok(DraftSave::Saved(rev));
-        }
-        Ok(match self.draft(ws, bot).await? {
-            Some(d) => DraftSave::Stale(d.draft_revision),
-            None => DraftSave::Missing,
-        })
-    }
-
-    /// Publishes `document` as the bot's next version; `None` when the
-    /// workspace has no such bot.
-    pub async fn publish(
-        &self,
-        ws: WorkspaceId,
-        bot: BotId,
-        document: &str,
-        author: &str,
-        note: &str,
-    ) -> Result<Option<VersionRow>> {
-        self.publish_at(ws, bot, None, document, author, note).await
-    }
-
-    /// Publishes `document` (the draft as read at `revision`) as the bot's
-    /// next version, only while the draft is still at `revision`: the check
-    /// and the publish are one transaction, with the bot's row locked, so a
-    /// save in between cannot slip past. `None` when the workspace has no
-    /// such bot or the draft has moved on.
-    pub async fn publish_revision(
-        &self,
-        ws: WorkspaceId,
-        bot: BotId,
-        revision: i64,
-        document: &str,
-        author: &str,
-    ) -> Result<Option<VersionRow>> {
-        self.publish_at(ws, bot, Some(revision), document, author, "")
-            .await
-    }
-
     async fn publish_at(
         &self,
         ws: WorkspaceId,
@@ -188,9 +119,78 @@ impl Store {
             created_at: now,
         }))
     }
+}
+
+impl Workspace<'_> {
+    /// The draft of a bot.
+    pub async fn draft(self, bot: BotId) -> Result<Option<DraftRow>> {
+        let ws = self.ws;
+        Ok(sqlx::query_as(
+            "SELECT draft_revision, draft, updated_at FROM bots WHERE workspace_id = $1 AND id = $2",
+        )
+        .bind(ws)
+        .bind(bot)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Saves a draft if `expected` is still its revision (compare-and-swap,
+    /// so two tabs cannot silently overwrite each other).
+    pub async fn save_draft(self, bot: BotId, expected: i64, document: &str) -> Result<DraftSave> {
+        let ws = self.ws;
+        let saved: Option<i64> = sqlx::query_scalar(
+            "UPDATE bots SET draft = $1, draft_revision = draft_revision + 1, updated_at = $2 \
+             WHERE workspace_id = $3 AND id = $4 AND draft_revision = $5 RETURNING draft_revision",
+        )
+        .bind(document)
+        .bind(now_ms())
+        .bind(ws)
+        .bind(bot)
+        .bind(expected)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some(rev) = saved {
+            return Ok(DraftSave::Saved(rev));
+        }
+        Ok(match self.draft(bot).await? {
+            Some(d) => DraftSave::Stale(d.draft_revision),
+            None => DraftSave::Missing,
+        })
+    }
+
+    /// Publishes `document` as the bot's next version; `None` when the
+    /// workspace has no such bot.
+    pub async fn publish(
+        self,
+        bot: BotId,
+        document: &str,
+        author: &str,
+        note: &str,
+    ) -> Result<Option<VersionRow>> {
+        let ws = self.ws;
+        self.publish_at(ws, bot, None, document, author, note).await
+    }
+
+    /// Publishes `document` (the draft as read at `revision`) as the bot's
+    /// next version, only while the draft is still at `revision`: the check
+    /// and the publish are one transaction, with the bot's row locked, so a
+    /// save in between cannot slip past. `None` when the workspace has no
+    /// such bot or the draft has moved on.
+    pub async fn publish_revision(
+        self,
+        bot: BotId,
+        revision: i64,
+        document: &str,
+        author: &str,
+    ) -> Result<Option<VersionRow>> {
+        let ws = self.ws;
+        self.publish_at(ws, bot, Some(revision), document, author, "")
+            .await
+    }
 
     /// The versions of a bot, newest first.
-    pub async fn versions(&self, ws: WorkspaceId, bot: BotId) -> Result<Vec<VersionRow>> {
+    pub async fn versions(self, bot: BotId) -> Result<Vec<VersionRow>> {
+        let ws = self.ws;
         Ok(sqlx::query_as(
             "SELECT number, author, note, created_at FROM bot_versions \
              WHERE workspace_id = $1 AND bot_id = $2 ORDER BY number DESC",
@@ -202,12 +202,8 @@ impl Store {
     }
 
     /// One version with its document.
-    pub async fn version(
-        &self,
-        ws: WorkspaceId,
-        bot: BotId,
-        number: i64,
-    ) -> Result<Option<VersionDoc>> {
+    pub async fn version(self, bot: BotId, number: i64) -> Result<Option<VersionDoc>> {
+        let ws = self.ws;
         Ok(sqlx::query_as(
             "SELECT number, author, note, created_at, document FROM bot_versions \
              WHERE workspace_id = $1 AND bot_id = $2 AND number = $3",
@@ -220,7 +216,8 @@ impl Store {
     }
 
     /// The newest version, if the bot was ever published.
-    pub async fn latest_version(&self, ws: WorkspaceId, bot: BotId) -> Result<Option<VersionDoc>> {
+    pub async fn latest_version(self, bot: BotId) -> Result<Option<VersionDoc>> {
+        let ws = self.ws;
         Ok(sqlx::query_as(
             "SELECT number, author, note, created_at, document FROM bot_versions \
              WHERE workspace_id = $1 AND bot_id = $2 ORDER BY number DESC LIMIT 1",

@@ -4,7 +4,8 @@
 
 use sqlx::FromRow;
 
-use super::{ChannelId, InboxStatus, MessageStatus, Result, Store, WorkspaceId, now_ms};
+use super::Queue;
+use super::{ChannelId, InboxStatus, MessageStatus, Result, WorkspaceId, now_ms};
 
 /// A new inbound event for the inbox.
 #[derive(Debug, Clone)]
@@ -99,7 +100,7 @@ pub(super) const RANK: &str = "CASE status WHEN 'pending' THEN 0 WHEN 'sending' 
 /// receipts in `receipts` until `outbox_sent`, or it would never finish
 /// sending. Statuses never move backwards.
 pub(super) async fn apply_receipt(
-    tx: &mut super::Tx,
+    tx: &mut super::SqlTx,
     message_id: &str,
     status: MessageStatus,
     error: Option<&str>,
@@ -117,10 +118,10 @@ pub(super) async fn apply_receipt(
     Ok(())
 }
 
-impl Store {
+impl Queue<'_> {
     /// Stores a batch of inbound events in one transaction; events already
     /// in the inbox are skipped. Returns how many were new.
-    pub async fn insert_inbound(&self, events: &[NewInbound]) -> Result<usize> {
+    pub async fn insert_inbound(self, events: &[NewInbound]) -> Result<usize> {
         self.ingest(events, &[], &[]).await
     }
 
@@ -128,7 +129,7 @@ impl Store {
     /// inbound events (those already in the inbox are skipped), delivery
     /// receipts and Messenger watermarks. Returns how many events were new.
     pub async fn ingest(
-        &self,
+        self,
         events: &[NewInbound],
         receipts: &[NewReceipt],
         watermarks: &[NewWatermark],
@@ -193,7 +194,7 @@ impl Store {
     }
 
     /// Shoppers with events waiting, oldest first.
-    pub async fn pending_inbox_groups(&self, limit: i64) -> Result<Vec<(ChannelId, String)>> {
+    pub async fn pending_inbox_groups(self, limit: i64) -> Result<Vec<(ChannelId, String)>> {
         Ok(sqlx::query_as(
             "SELECT channel_id, user_key FROM inbox WHERE status = 'pending' \
              GROUP BY channel_id, user_key ORDER BY MIN(id) LIMIT $1",
@@ -205,7 +206,7 @@ impl Store {
 
     /// One shopper's waiting events, in platform-timestamp order.
     pub async fn pending_inbox(
-        &self,
+        self,
         channel: ChannelId,
         user_key: &str,
         limit: i64,
@@ -224,7 +225,7 @@ impl Store {
 
     /// Closes an inbox row without applying it (`Skipped`: too old;
     /// `Failed`: could not be applied).
-    pub async fn close_inbox(&self, id: i64, status: InboxStatus, error: &str) -> Result<()> {
+    pub async fn close_inbox(self, id: i64, status: InboxStatus, error: &str) -> Result<()> {
         sqlx::query(
             "UPDATE inbox SET status = $1, error = $2, processed_at = $3 WHERE id = $4 AND status = 'pending'",
         )
@@ -241,7 +242,7 @@ impl Store {
     /// receipts older than that. Meta stops retrying after 7 days, and an
     /// event delivered again after its row is gone is still applied once:
     /// the transcript keeps its id.
-    pub async fn prune_inbox(&self, before: i64) -> Result<u64> {
+    pub async fn prune_inbox(self, before: i64) -> Result<u64> {
         let inbox = sqlx::query(
             "DELETE FROM inbox WHERE status <> 'pending' AND COALESCE(processed_at, received_at) < $1",
         )
@@ -256,7 +257,7 @@ impl Store {
     }
 
     /// Counts a failed attempt at an inbox row.
-    pub async fn inbox_attempt_failed(&self, id: i64, error: &str) -> Result<i64> {
+    pub async fn inbox_attempt_failed(self, id: i64, error: &str) -> Result<i64> {
         Ok(sqlx::query_scalar(
             "UPDATE inbox SET attempts = attempts + 1, error = $1 WHERE id = $2 RETURNING attempts",
         )

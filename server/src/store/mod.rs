@@ -34,7 +34,7 @@ pub use accounts::{MemberRow, MembershipRow, NewSignup, TokenAuthRow, TokenRow, 
 pub use bots::BotRow;
 pub use catalog::{ProductFilter, ProductRow};
 pub use channels::ChannelRow;
-pub use conversations::{ConversationRow, HttpCallRow, MessageRow, Txn};
+pub use conversations::{ConversationRow, HttpCallRow, MessageRow, WorkspaceTx};
 pub use flows::{DraftRow, DraftSave, VersionDoc, VersionRow};
 pub use inbox::{InboxRow, NewInbound, NewReceipt, NewWatermark};
 pub use orders::{OrderEventRow, OrderRow, StatusChange};
@@ -120,7 +120,62 @@ impl ConversationListener {
 }
 
 /// A transaction on either backend.
-pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+pub type SqlTx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// One workspace's data: every statement made through it filters on the
+/// workspace, so a row of another tenant is indistinguishable from a
+/// missing one. The only way to reach tenant data is
+/// [`Store::workspace`]: a function that forgets the workspace does not
+/// compile.
+#[derive(Clone, Copy)]
+pub struct Workspace<'a> {
+    store: &'a Store,
+    ws: WorkspaceId,
+}
+
+/// The work queues the engine's workers take from: stored events, queued
+/// messages and HTTP steps, across every workspace. Each item carries its
+/// workspace, and what a worker does with it goes through
+/// [`Store::workspace`] again.
+#[derive(Clone, Copy)]
+pub struct Queue<'a> {
+    store: &'a Store,
+}
+
+impl Store {
+    /// The data of workspace `ws`.
+    pub fn workspace(&self, ws: WorkspaceId) -> Workspace<'_> {
+        Workspace { store: self, ws }
+    }
+
+    /// The workers' queues.
+    pub fn queue(&self) -> Queue<'_> {
+        Queue { store: self }
+    }
+}
+
+impl Workspace<'_> {
+    /// The workspace this handle reads and writes.
+    pub fn id(self) -> WorkspaceId {
+        self.ws
+    }
+}
+
+// Statements are written against the pool and the backend; the handles
+// reach them through the store they borrow.
+impl std::ops::Deref for Workspace<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        self.store
+    }
+}
+
+impl std::ops::Deref for Queue<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        self.store
+    }
+}
 
 /// Milliseconds since the Unix epoch, the unit of every stored timestamp.
 pub fn now_ms() -> i64 {
@@ -217,7 +272,7 @@ impl Store {
     /// Starts a write transaction. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`), so two writers queue on the busy timeout instead
     /// of failing when a read lock cannot be upgraded.
-    pub async fn begin(&self) -> Result<Tx> {
+    pub async fn begin(&self) -> Result<SqlTx> {
         Ok(match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
@@ -226,7 +281,7 @@ impl Store {
 
     /// Serialises writers of one workspace until `tx` ends. SQLite's
     /// `BEGIN IMMEDIATE` already holds the database-wide write lock.
-    async fn lock_workspace(&self, tx: &mut Tx, ws: WorkspaceId) -> Result<()> {
+    async fn lock_workspace(&self, tx: &mut SqlTx, ws: WorkspaceId) -> Result<()> {
         if self.backend == Backend::Postgres {
             sqlx::query("SELECT id FROM workspaces WHERE id = $1 FOR UPDATE")
                 .bind(ws)

@@ -4,7 +4,10 @@ use app::commerce::{CartLine, Currency, IllegalTransition, Money, NewOrder, Orde
 use sqlx::any::AnyRow;
 use sqlx::{FromRow, Row};
 
-use super::{BotId, ConversationId, OrderId, Result, Store, StoreError, Tx, WorkspaceId, now_ms};
+use super::Workspace;
+use super::{
+    BotId, ConversationId, OrderId, Result, SqlTx, Store, StoreError, WorkspaceId, now_ms,
+};
 
 /// An order as stored.
 #[derive(Debug, Clone, FromRow)]
@@ -134,13 +137,30 @@ pub enum StatusChange {
 }
 
 impl Store {
+    /// The order behind a hosted order page. The token is the capability,
+    /// so this lookup is not scoped by workspace; it returns the workspace.
+    pub async fn order_by_token(&self, token: &str) -> Result<Option<(WorkspaceId, OrderRow)>> {
+        let ws: Option<WorkspaceId> =
+            sqlx::query_scalar("SELECT workspace_id FROM orders WHERE page_token = $1")
+                .bind(token)
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some(ws) = ws else { return Ok(None) };
+        let row: Option<OrderRow> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM orders WHERE workspace_id = $1 AND page_token = $2"
+        ))
+        .bind(ws)
+        .bind(token)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| (ws, r)))
+    }
+}
+
+impl Workspace<'_> {
     /// The workspace's orders, newest first.
-    pub async fn orders(
-        &self,
-        ws: WorkspaceId,
-        status: Option<OrderStatus>,
-        limit: i64,
-    ) -> Result<Vec<OrderRow>> {
+    pub async fn orders(self, status: Option<OrderStatus>, limit: i64) -> Result<Vec<OrderRow>> {
+        let ws = self.ws;
         let rows = match status {
             Some(s) => {
                 sqlx::query_as(&format!(
@@ -166,7 +186,8 @@ impl Store {
     }
 
     /// One order.
-    pub async fn order(&self, ws: WorkspaceId, id: OrderId) -> Result<Option<OrderRow>> {
+    pub async fn order(self, id: OrderId) -> Result<Option<OrderRow>> {
+        let ws = self.ws;
         Ok(sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM orders WHERE workspace_id = $1 AND id = $2"
         ))
@@ -176,27 +197,9 @@ impl Store {
         .await?)
     }
 
-    /// The order behind a hosted order page. The token is the capability,
-    /// so this lookup is not scoped by workspace; it returns the workspace.
-    pub async fn order_by_token(&self, token: &str) -> Result<Option<(WorkspaceId, OrderRow)>> {
-        let ws: Option<WorkspaceId> =
-            sqlx::query_scalar("SELECT workspace_id FROM orders WHERE page_token = $1")
-                .bind(token)
-                .fetch_optional(&self.pool)
-                .await?;
-        let Some(ws) = ws else { return Ok(None) };
-        let row: Option<OrderRow> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM orders WHERE workspace_id = $1 AND page_token = $2"
-        ))
-        .bind(ws)
-        .bind(token)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|r| (ws, r)))
-    }
-
     /// The status history of an order, oldest first.
-    pub async fn order_events(&self, ws: WorkspaceId, id: OrderId) -> Result<Vec<OrderEventRow>> {
+    pub async fn order_events(self, id: OrderId) -> Result<Vec<OrderEventRow>> {
+        let ws = self.ws;
         Ok(sqlx::query_as(
             "SELECT from_status, to_status, actor, note, created_at FROM order_events \
              WHERE workspace_id = $1 AND order_id = $2 ORDER BY id",
@@ -210,13 +213,13 @@ impl Store {
     /// Moves an order to `to` if the state machine allows it, recording who
     /// did it. Cancelling puts tracked stock back.
     pub async fn set_order_status(
-        &self,
-        ws: WorkspaceId,
+        self,
         id: OrderId,
         to: OrderStatus,
         actor: &str,
         note: &str,
     ) -> Result<StatusChange> {
+        let ws = self.ws;
         let mut tx = self.begin().await?;
         let lock = if self.backend == super::Backend::Postgres {
             " FOR UPDATE"
@@ -265,16 +268,19 @@ impl Store {
             }
         }
         tx.commit().await?;
-        Ok(match self.order(ws, id).await? {
+        Ok(match self.order(id).await? {
             Some(r) => StatusChange::Changed(Box::new(r)),
             None => StatusChange::Missing,
         })
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "each argument is one column of the row it writes"
+)]
 async fn insert_event(
-    tx: &mut Tx,
+    tx: &mut SqlTx,
     ws: WorkspaceId,
     order: OrderId,
     from: Option<OrderStatus>,
@@ -304,7 +310,7 @@ async fn insert_event(
 /// stock is taken; if it ran out meanwhile, the order notes it for the
 /// merchant instead of failing the conversation.
 pub(super) async fn place_order(
-    tx: &mut Tx,
+    tx: &mut SqlTx,
     ws: WorkspaceId,
     bot: BotId,
     conversation: ConversationId,

@@ -4,9 +4,9 @@
 use app::channel::Channel;
 use sqlx::FromRow;
 
+use super::Queue;
 use super::{
-    Backend, ChannelId, ConversationId, HttpCallStatus, MessageStatus, Result, Store, WorkspaceId,
-    now_ms,
+    Backend, ChannelId, ConversationId, HttpCallStatus, MessageStatus, Result, WorkspaceId, now_ms,
 };
 
 use super::inbox::apply_receipt;
@@ -64,12 +64,12 @@ const SENDABLE: &str = "m.direction = 'out' AND m.status = 'pending' AND ch.heal
      AND NOT EXISTS (SELECT 1 FROM messages p WHERE p.conversation_id = m.conversation_id \
          AND p.direction = 'out' AND p.status IN ('pending', 'sending') AND p.id < m.id)";
 
-impl Store {
+impl Queue<'_> {
     /// Takes the next message of up to `limit` conversations whose turn it
     /// is: pending, due, on a working channel, and with nothing earlier
     /// still unsent in the same conversation (sends stay in order). Marks
     /// them `sending`, claimed by `instance`.
-    pub async fn claim_outbox(&self, instance: &str, limit: i64) -> Result<Vec<OutboxRow>> {
+    pub async fn claim_outbox(self, instance: &str, limit: i64) -> Result<Vec<OutboxRow>> {
         let mut tx = self.begin().await?;
         let skip = if self.backend == Backend::Postgres {
             " FOR UPDATE OF m SKIP LOCKED"
@@ -109,7 +109,7 @@ impl Store {
     /// The earliest time a message [`Store::claim_outbox`] would take
     /// becomes due, if any: messages waiting behind an earlier one, or on a
     /// stopped channel, do not count.
-    pub async fn next_outbox_due(&self) -> Result<Option<i64>> {
+    pub async fn next_outbox_due(self) -> Result<Option<i64>> {
         Ok(sqlx::query_scalar(&format!(
             "SELECT MIN(m.next_attempt_at) FROM messages m \
              JOIN conversations c ON c.id = m.conversation_id \
@@ -122,7 +122,7 @@ impl Store {
 
     /// Records that `parts` parts of a message reached the platform; the last
     /// part's platform id is kept for receipts.
-    pub async fn outbox_progress(&self, id: i64, parts: i64, external_id: &str) -> Result<()> {
+    pub async fn outbox_progress(self, id: i64, parts: i64, external_id: &str) -> Result<()> {
         sqlx::query("UPDATE messages SET parts_sent = $1, external_id = $2 WHERE id = $3")
             .bind(parts)
             .bind(external_id)
@@ -133,7 +133,7 @@ impl Store {
     }
 
     /// A message fully sent; receipts that arrived first are applied.
-    pub async fn outbox_sent(&self, id: i64) -> Result<()> {
+    pub async fn outbox_sent(self, id: i64) -> Result<()> {
         sqlx::query(
             "UPDATE messages SET status = $1, sent_at = $2, error = NULL, claimed_by = NULL, claimed_at = NULL \
              WHERE id = $3 AND status = 'sending'",
@@ -162,7 +162,7 @@ impl Store {
 
     /// A message that will not be sent (`Failed`, or `Skipped` outside the
     /// messaging window), with the reason.
-    pub async fn outbox_closed(&self, id: i64, status: MessageStatus, error: &str) -> Result<()> {
+    pub async fn outbox_closed(self, id: i64, status: MessageStatus, error: &str) -> Result<()> {
         sqlx::query(
             "UPDATE messages SET status = $1, error = $2, claimed_by = NULL, claimed_at = NULL WHERE id = $3",
         )
@@ -175,7 +175,7 @@ impl Store {
     }
 
     /// Puts a message back in line to retry at `at`.
-    pub async fn outbox_retry(&self, id: i64, attempts: i64, at: i64, error: &str) -> Result<()> {
+    pub async fn outbox_retry(self, id: i64, attempts: i64, at: i64, error: &str) -> Result<()> {
         sqlx::query(
             "UPDATE messages SET status = $1, attempts = $2, next_attempt_at = $3, error = $4, \
              claimed_by = NULL, claimed_at = NULL WHERE id = $5",
@@ -192,7 +192,7 @@ impl Store {
 
     /// Says that `instance` is alive: its claims on messages being sent
     /// and HTTP steps being performed are renewed.
-    pub async fn renew_claims(&self, instance: &str) -> Result<()> {
+    pub async fn renew_claims(self, instance: &str) -> Result<()> {
         let now = now_ms();
         for table in ["messages", "http_calls"] {
             sqlx::query(&format!(
@@ -215,7 +215,7 @@ impl Store {
     /// A message whose send reached the platform just before its instance
     /// died may be sent again: the platforms take no idempotency key. An
     /// HTTP step may be called again; its answer is applied once.
-    pub async fn release_stale_claims(&self, instance: &str, all_others: bool) -> Result<u64> {
+    pub async fn release_stale_claims(self, instance: &str, all_others: bool) -> Result<u64> {
         let before = if all_others {
             i64::MAX
         } else {

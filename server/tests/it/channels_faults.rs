@@ -299,9 +299,9 @@ async fn queued_message(db: Db) -> (TestApp, i64, common::Client, i64) {
     let store = &app.db.store;
     let ws = WorkspaceId(1);
     let bot = server::store::BotId(bot);
-    let mut txn = store.transaction().await.unwrap();
+    let mut txn = store.workspace(ws).transaction().await.unwrap();
     let conv = txn
-        .conversation_for_update(ws, bot, "whatsapp", "wa:1", "Ana", 1, "{}")
+        .conversation_for_update(bot, "whatsapp", "wa:1", "Ana", 1, "{}")
         .await
         .unwrap();
     txn.touch_conversation(
@@ -315,7 +315,7 @@ async fn queued_message(db: Db) -> (TestApp, i64, common::Client, i64) {
     .unwrap();
     let body = serde_json::to_string(&app::channel::Outbound::Text { text: "hi".into() }).unwrap();
     let id = txn
-        .record_outbound(ws, conv.id, &body, "hi", MessageStatus::Pending)
+        .record_outbound(conv.id, &body, "hi", MessageStatus::Pending)
         .await
         .unwrap();
     txn.commit().await.unwrap();
@@ -338,17 +338,22 @@ async fn receipt(store: &Store, message_id: &str, status: MessageStatus) {
         error: None,
         platform_ts: now_ms(),
     };
-    store.ingest(&[], &[r], &[]).await.unwrap();
+    store.queue().ingest(&[], &[r], &[]).await.unwrap();
 }
 
 async fn a_receipt_that_overtakes_a_send_waits_for_it(db: Db) {
     let (app, id, _, _) = queued_message(db).await;
     let store = &app.db.store;
-    let claimed = store.claim_outbox("me", 10).await.unwrap();
+    let claimed = store.queue().claim_outbox("me", 10).await.unwrap();
     assert_eq!(claimed.iter().map(|r| r.id).collect::<Vec<_>>(), [id]);
     // The first part went out, then the second one must wait to retry.
-    store.outbox_progress(id, 1, "wamid.PART1").await.unwrap();
     store
+        .queue()
+        .outbox_progress(id, 1, "wamid.PART1")
+        .await
+        .unwrap();
+    store
+        .queue()
         .outbox_retry(id, 1, now_ms(), "Meta was briefly unavailable")
         .await
         .unwrap();
@@ -359,12 +364,12 @@ async fn a_receipt_that_overtakes_a_send_waits_for_it(db: Db) {
         "pending",
         "a half-sent message still goes on sending"
     );
-    let again = store.claim_outbox("me", 10).await.unwrap();
+    let again = store.queue().claim_outbox("me", 10).await.unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].parts_sent, 1, "it resumes after the sent part");
     receipt(store, "wamid.PART1", MessageStatus::Read).await;
     assert_eq!(status_of(store, id).await.0, "sending");
-    store.outbox_sent(id).await.unwrap();
+    store.queue().outbox_sent(id).await.unwrap();
     let (status, sent_at) = status_of(store, id).await;
     assert_eq!(status, "read", "the receipts that came early apply now");
     assert!(sent_at.is_some(), "and the send time is kept");
@@ -381,7 +386,8 @@ async fn an_unknown_stored_status_is_an_error_not_a_default(db: Db) {
         .await
         .unwrap();
     let transcript = store
-        .transcript(WorkspaceId(1), ConversationId(conv), 0, 10)
+        .workspace(WorkspaceId(1))
+        .transcript(ConversationId(conv), 0, 10)
         .await
         .unwrap();
     assert_eq!(transcript.len(), 1);
@@ -393,7 +399,8 @@ async fn an_unknown_stored_status_is_an_error_not_a_default(db: Db) {
         .await
         .unwrap();
     let err = store
-        .transcript(WorkspaceId(1), ConversationId(conv), 0, 10)
+        .workspace(WorkspaceId(1))
+        .transcript(ConversationId(conv), 0, 10)
         .await
         .unwrap_err();
     // sqlx 0.8's derive cannot print the mapping's own error, but names
@@ -411,12 +418,26 @@ async fn an_unknown_stored_status_is_an_error_not_a_default(db: Db) {
 async fn claims_of_a_stopped_instance_come_back_and_a_live_ones_stay(db: Db) {
     let (app, id, _, _) = queued_message(db).await;
     let store = &app.db.store;
-    assert_eq!(store.claim_outbox("a", 10).await.unwrap().len(), 1);
+    assert_eq!(store.queue().claim_outbox("a", 10).await.unwrap().len(), 1);
     // Instance b sees a fresh claim of a: a is alive, nothing comes back.
-    assert_eq!(store.release_stale_claims("b", false).await.unwrap(), 0);
+    assert_eq!(
+        store
+            .queue()
+            .release_stale_claims("b", false)
+            .await
+            .unwrap(),
+        0
+    );
     // a renews it; still nothing.
-    store.renew_claims("a").await.unwrap();
-    assert_eq!(store.release_stale_claims("b", false).await.unwrap(), 0);
+    store.queue().renew_claims("a").await.unwrap();
+    assert_eq!(
+        store
+            .queue()
+            .release_stale_claims("b", false)
+            .await
+            .unwrap(),
+        0
+    );
     // a goes quiet past the lease: b gives the message back.
     sqlx::query("UPDATE messages SET claimed_at = $1 WHERE id = $2")
         .bind(now_ms() - server::store::CLAIM_LEASE_MS - 1)
@@ -424,26 +445,39 @@ async fn claims_of_a_stopped_instance_come_back_and_a_live_ones_stay(db: Db) {
         .execute(store.pool())
         .await
         .unwrap();
-    assert_eq!(store.release_stale_claims("b", false).await.unwrap(), 1);
+    assert_eq!(
+        store
+            .queue()
+            .release_stale_claims("b", false)
+            .await
+            .unwrap(),
+        1
+    );
     assert_eq!(status_of(store, id).await.0, "pending");
     // An instance never takes back its own claims, however old.
-    assert_eq!(store.claim_outbox("b", 10).await.unwrap().len(), 1);
+    assert_eq!(store.queue().claim_outbox("b", 10).await.unwrap().len(), 1);
     sqlx::query("UPDATE messages SET claimed_at = 0 WHERE id = $1")
         .bind(id)
         .execute(store.pool())
         .await
         .unwrap();
-    assert_eq!(store.release_stale_claims("b", true).await.unwrap(), 0);
+    assert_eq!(
+        store.queue().release_stale_claims("b", true).await.unwrap(),
+        0
+    );
     // A restarted process on SQLite takes back every earlier claim at once.
-    store.renew_claims("b").await.unwrap();
-    assert_eq!(store.release_stale_claims("c", true).await.unwrap(), 1);
-    assert_eq!(store.claim_outbox("c", 10).await.unwrap().len(), 1);
+    store.queue().renew_claims("b").await.unwrap();
+    assert_eq!(
+        store.queue().release_stale_claims("c", true).await.unwrap(),
+        1
+    );
+    assert_eq!(store.queue().claim_outbox("c", 10).await.unwrap().len(), 1);
 }
 
 async fn disconnecting_a_channel_closes_what_waits_on_it(db: Db) {
     let (app, id, mut c, phone) = queued_message(db).await;
     let store = &app.db.store;
-    assert!(store.next_outbox_due().await.unwrap().is_some());
+    assert!(store.queue().next_outbox_due().await.unwrap().is_some());
     assert_eq!(
         c.delete(&format!("/api/v1/channels/{phone}")).await.status,
         StatusCode::NO_CONTENT
@@ -457,14 +491,22 @@ async fn disconnecting_a_channel_closes_what_waits_on_it(db: Db) {
     assert_eq!(status, "failed");
     assert!(error.unwrap().contains("disconnected"));
     assert_eq!(
-        store.next_outbox_due().await.unwrap(),
+        store.queue().next_outbox_due().await.unwrap(),
         None,
         "nothing left to wake the sender for"
     );
-    assert!(store.claim_outbox("me", 10).await.unwrap().is_empty());
+    assert!(
+        store
+            .queue()
+            .claim_outbox("me", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // The conversation and its transcript stay.
     let conv = store
-        .conversation(WorkspaceId(1), ConversationId(1))
+        .workspace(WorkspaceId(1))
+        .conversation(ConversationId(1))
         .await
         .unwrap();
     assert!(conv.is_some());
@@ -501,7 +543,13 @@ async fn a_redelivery_after_the_inbox_was_pruned_is_closed_not_retried(db: Db) {
         .await
         .unwrap();
     assert_eq!(done, 1);
-    let pruned = app.db.store.prune_inbox(now_ms() + 1).await.expect("prune");
+    let pruned = app
+        .db
+        .store
+        .queue()
+        .prune_inbox(now_ms() + 1)
+        .await
+        .expect("prune");
     assert_eq!(pruned, 1);
     app.webhook("messenger", &hi).await;
     let deadline = Instant::now() + WAIT;

@@ -638,16 +638,19 @@ async fn no_free_form_message_outside_the_window(db: Db) {
     let row = app
         .db
         .store
-        .conversation(
-            server::store::WorkspaceId(1),
-            server::store::ConversationId(conv),
-        )
+        .workspace(server::store::WorkspaceId(1))
+        .conversation(server::store::ConversationId(conv))
         .await
         .unwrap()
         .unwrap();
-    let mut txn = app.db.store.transaction().await.unwrap();
+    let mut txn = app
+        .db
+        .store
+        .workspace(server::store::WorkspaceId(1))
+        .transaction()
+        .await
+        .unwrap();
     txn.record_outbound(
-        server::store::WorkspaceId(1),
         row.id,
         &serde_json::to_string(&app::channel::Outbound::Text {
             text: "Your order shipped".into(),

@@ -240,14 +240,16 @@ async fn publishing_a_revision_is_atomic_with_its_check() {
     let doc = with_welcome("Looked at").to_json();
     assert!(
         store
-            .publish_revision(ws, BotId(bot), rev + 1, &doc, "Ana")
+            .workspace(ws)
+            .publish_revision(BotId(bot), rev + 1, &doc, "Ana")
             .await
             .unwrap()
             .is_none()
     );
     assert!(
         store
-            .publish_revision(WorkspaceId(ws.0 + 1), BotId(bot), rev, &doc, "Ana")
+            .workspace(WorkspaceId(ws.0 + 1))
+            .publish_revision(BotId(bot), rev, &doc, "Ana")
             .await
             .unwrap()
             .is_none(),
@@ -266,7 +268,7 @@ async fn publishing_a_revision_is_atomic_with_its_check() {
         let (id, revision) = (bot.to_string(), rev.to_string());
         let fields = [("id", id.as_str()), ("revision", revision.as_str())];
         let publish = c.post_form("/_app/editor/publish", &fields);
-        let racing_save = store.save_draft(ws, BotId(bot), rev, &later);
+        let racing_save = store.workspace(ws).save_draft(BotId(bot), rev, &later);
         let (res, racing) = tokio::join!(publish, racing_save);
         assert!(
             matches!(racing.unwrap(), server::store::DraftSave::Saved(_)),

@@ -617,8 +617,8 @@ async fn restoring_a_version_validates_it_again() {
             {"from": "cart", "port": "empty", "to": "catalog"}]});
     app.db
         .store
+        .workspace(ws)
         .publish(
-            ws,
             server::store::BotId(bot),
             &old.to_string(),
             "ana@example.com",

@@ -137,7 +137,8 @@ async fn a_shopper_buys_through_the_published_flow(db: Db) {
         .app
         .db
         .store
-        .products(s.ws, &Default::default())
+        .workspace(s.ws)
+        .products(&Default::default())
         .await
         .unwrap();
     assert_eq!(
@@ -150,7 +151,8 @@ async fn a_shopper_buys_through_the_published_flow(db: Db) {
         .app
         .db
         .store
-        .transcript(s.ws, conv, 0, 1000)
+        .workspace(s.ws)
+        .transcript(conv, 0, 1000)
         .await
         .unwrap();
     assert_eq!(
@@ -308,7 +310,8 @@ async fn order_status_follows_the_state_machine(db: Db) {
         .app
         .db
         .store
-        .transcript(s.ws, conv, 0, 1000)
+        .workspace(s.ws)
+        .transcript(conv, 0, 1000)
         .await
         .unwrap();
     let last = transcript
@@ -349,7 +352,8 @@ async fn order_status_follows_the_state_machine(db: Db) {
         let store = store.clone();
         async move {
             store
-                .products(ws, &Default::default())
+                .workspace(ws)
+                .products(&Default::default())
                 .await
                 .unwrap()
                 .into_iter()
@@ -423,7 +427,8 @@ async fn conversations_stay_on_their_version(db: Db) {
         .app
         .db
         .store
-        .conversation(s.ws, out.conversation.unwrap())
+        .workspace(s.ws)
+        .conversation(out.conversation.unwrap())
         .await
         .unwrap()
         .unwrap();
@@ -446,7 +451,8 @@ async fn conversations_stay_on_their_version(db: Db) {
         .app
         .db
         .store
-        .conversation(s.ws, fresh.conversation.unwrap())
+        .workspace(s.ws)
+        .conversation(fresh.conversation.unwrap())
         .await
         .unwrap()
         .unwrap();
@@ -606,7 +612,13 @@ async fn http_steps_call_out_and_come_back(db: Db) {
     let conv = out.conversation.unwrap();
     let mut answer = None;
     for _ in 0..100 {
-        let t = app.db.store.transcript(ws, conv, 0, 100).await.unwrap();
+        let t = app
+            .db
+            .store
+            .workspace(ws)
+            .transcript(conv, 0, 100)
+            .await
+            .unwrap();
         if let Some(m) = t.iter().find(|m| m.direction == Direction::Out) {
             answer = Some(m.preview.clone());
             break;
@@ -655,7 +667,13 @@ async fn http_steps_call_out_and_come_back(db: Db) {
     let conv = out.conversation.unwrap();
     let mut answer = None;
     for _ in 0..100 {
-        let t = strict.db.store.transcript(ws2, conv, 0, 100).await.unwrap();
+        let t = strict
+            .db
+            .store
+            .workspace(ws2)
+            .transcript(conv, 0, 100)
+            .await
+            .unwrap();
         if let Some(m) = t.iter().find(|m| m.direction == Direction::Out) {
             answer = Some(m.preview.clone());
             break;

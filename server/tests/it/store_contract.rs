@@ -74,7 +74,7 @@ async fn signup_writes_user_workspace_membership_and_token(db: Db) {
     let m = s.membership(user, ws).await.unwrap().unwrap();
     assert_eq!(m.role(), Role::Owner);
     assert_eq!(m.workspace_name, "Ana's Shoes");
-    let tokens = s.tokens(ws).await.unwrap();
+    let tokens = s.workspace(ws).tokens().await.unwrap();
     assert_eq!(tokens.len(), 1);
     assert_eq!(tokens[0].id, token);
     assert_eq!(tokens[0].role, "owner");
@@ -107,21 +107,35 @@ async fn bots_are_scoped_to_their_workspace(db: Db) {
     let s = &db.store;
     let (_, a, _) = signup(s, "a@example.com", "A").await;
     let (_, b, _) = signup(s, "b@example.com", "B").await;
-    let bot = s.create_bot(a, "Helper", "{}").await.unwrap();
+    let bot = s.workspace(a).create_bot("Helper", "{}").await.unwrap();
     assert_eq!(bot.draft_revision, 1);
-    assert_eq!(s.bots(a).await.unwrap().len(), 1);
-    assert!(s.bots(b).await.unwrap().is_empty());
-    assert!(s.bot(b, bot.id).await.unwrap().is_none());
-    assert!(s.rename_bot(b, bot.id, "Stolen").await.unwrap().is_none());
-    assert!(!s.delete_bot(b, bot.id).await.unwrap());
-    assert_eq!(s.bot(a, bot.id).await.unwrap().unwrap().name, "Helper");
+    assert_eq!(s.workspace(a).bots().await.unwrap().len(), 1);
+    assert!(s.workspace(b).bots().await.unwrap().is_empty());
+    assert!(s.workspace(b).bot(bot.id).await.unwrap().is_none());
+    assert!(
+        s.workspace(b)
+            .rename_bot(bot.id, "Stolen")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(!s.workspace(b).delete_bot(bot.id).await.unwrap());
+    assert_eq!(
+        s.workspace(a).bot(bot.id).await.unwrap().unwrap().name,
+        "Helper"
+    );
 
-    let renamed = s.rename_bot(a, bot.id, "Assistant").await.unwrap().unwrap();
+    let renamed = s
+        .workspace(a)
+        .rename_bot(bot.id, "Assistant")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(renamed.name, "Assistant");
     assert!(renamed.updated_at >= bot.updated_at);
-    assert!(s.delete_bot(a, bot.id).await.unwrap());
-    assert!(s.bot(a, bot.id).await.unwrap().is_none());
-    assert!(s.bot(a, BotId(i64::MAX)).await.unwrap().is_none());
+    assert!(s.workspace(a).delete_bot(bot.id).await.unwrap());
+    assert!(s.workspace(a).bot(bot.id).await.unwrap().is_none());
+    assert!(s.workspace(a).bot(BotId(i64::MAX)).await.unwrap().is_none());
 }
 
 async fn tokens_are_found_by_hash_until_revoked(db: Db) {
@@ -130,14 +144,15 @@ async fn tokens_are_found_by_hash_until_revoked(db: Db) {
     let (user, a, _) = signup(s, "a@example.com", "A").await;
     let (_, b, _) = signup(s, "b@example.com", "B").await;
     let t = s
-        .create_token(a, "CI", Role::Viewer, "h-ci", "bm_ci", Some(user))
+        .workspace(a)
+        .create_token("CI", Role::Viewer, "h-ci", "bm_ci", Some(user))
         .await
         .unwrap();
     let found = s.token_by_hash("h-ci").await.unwrap().unwrap();
     assert_eq!(found.workspace_id, a);
     assert_eq!(found.role, "viewer");
     assert_eq!(found.last_used_at, None);
-    s.touch_token(a, t.id).await.unwrap();
+    s.workspace(a).touch_token(t.id).await.unwrap();
     assert!(
         s.token_by_hash("h-ci")
             .await
@@ -148,17 +163,35 @@ async fn tokens_are_found_by_hash_until_revoked(db: Db) {
     );
 
     // Another workspace can neither see nor revoke it.
-    assert!(s.tokens(b).await.unwrap().iter().all(|x| x.id != t.id));
-    assert!(!s.revoke_token(b, t.id).await.unwrap());
+    assert!(
+        s.workspace(b)
+            .tokens()
+            .await
+            .unwrap()
+            .iter()
+            .all(|x| x.id != t.id)
+    );
+    assert!(!s.workspace(b).revoke_token(t.id).await.unwrap());
     assert!(s.token_by_hash("h-ci").await.unwrap().is_some());
 
-    assert!(s.revoke_token(a, t.id).await.unwrap());
+    assert!(s.workspace(a).revoke_token(t.id).await.unwrap());
     assert!(s.token_by_hash("h-ci").await.unwrap().is_none());
-    assert!(!s.revoke_token(a, t.id).await.unwrap(), "revoking twice");
-    assert!(s.tokens(a).await.unwrap().iter().all(|x| x.id != t.id));
+    assert!(
+        !s.workspace(a).revoke_token(t.id).await.unwrap(),
+        "revoking twice"
+    );
+    assert!(
+        s.workspace(a)
+            .tokens()
+            .await
+            .unwrap()
+            .iter()
+            .all(|x| x.id != t.id)
+    );
 
     let dup = s
-        .create_token(a, "dup", Role::Viewer, "h-ci", "bm_ci", None)
+        .workspace(a)
+        .create_token("dup", Role::Viewer, "h-ci", "bm_ci", None)
         .await
         .unwrap_err();
     assert!(matches!(dup, StoreError::Conflict(_)), "{dup:?}");
@@ -171,18 +204,32 @@ async fn membership_keeps_an_owner(db: Db) {
     let (other, _, _) = signup(s, "other@example.com", "Other").await;
 
     let err = s
-        .set_member_role(ws, owner, Role::Editor)
+        .workspace(ws)
+        .set_member_role(owner, Role::Editor)
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict("last_owner")), "{err:?}");
-    let err = s.remove_member(ws, owner).await.unwrap_err();
+    let err = s.workspace(ws).remove_member(owner).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict("last_owner")), "{err:?}");
 
-    s.add_member(ws, other, Role::Viewer).await.unwrap();
-    assert!(s.set_member_role(ws, other, Role::Owner).await.unwrap());
+    s.workspace(ws)
+        .add_member(other, Role::Viewer)
+        .await
+        .unwrap();
+    assert!(
+        s.workspace(ws)
+            .set_member_role(other, Role::Owner)
+            .await
+            .unwrap()
+    );
     // With two owners, one may step down.
-    assert!(s.set_member_role(ws, owner, Role::Editor).await.unwrap());
-    let members = s.members(ws).await.unwrap();
+    assert!(
+        s.workspace(ws)
+            .set_member_role(owner, Role::Editor)
+            .await
+            .unwrap()
+    );
+    let members = s.workspace(ws).members().await.unwrap();
     let roles: Vec<(&str, &str)> = members
         .iter()
         .map(|m| (m.email.as_str(), m.role.as_str()))
@@ -194,9 +241,17 @@ async fn membership_keeps_an_owner(db: Db) {
             ("owner@example.com", "editor")
         ]
     );
-    assert!(s.remove_member(ws, owner).await.unwrap());
-    assert!(!s.remove_member(ws, owner).await.unwrap(), "already gone");
-    assert!(!s.set_member_role(ws, owner, Role::Viewer).await.unwrap());
+    assert!(s.workspace(ws).remove_member(owner).await.unwrap());
+    assert!(
+        !s.workspace(ws).remove_member(owner).await.unwrap(),
+        "already gone"
+    );
+    assert!(
+        !s.workspace(ws)
+            .set_member_role(owner, Role::Viewer)
+            .await
+            .unwrap()
+    );
     assert!(s.membership(owner, ws).await.unwrap().is_none());
 }
 
@@ -204,7 +259,11 @@ async fn duplicate_membership_is_a_conflict(db: Db) {
     let db = TestDb::new(db).await;
     let s = &db.store;
     let (owner, ws, _) = signup(s, "owner@example.com", "W").await;
-    let err = s.add_member(ws, owner, Role::Viewer).await.unwrap_err();
+    let err = s
+        .workspace(ws)
+        .add_member(owner, Role::Viewer)
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
     assert_eq!(
         s.membership(owner, ws).await.unwrap().unwrap().role(),
@@ -280,13 +339,17 @@ async fn concurrent_owner_removals_keep_one_owner(db: Db) {
     let s = &db.store;
     let (a, ws, _) = signup(s, "a@example.com", "W").await;
     let (b, _, _) = signup(s, "b@example.com", "B").await;
-    s.add_member(ws, b, Role::Owner).await.unwrap();
+    s.workspace(ws).add_member(b, Role::Owner).await.unwrap();
     // Both owners try to leave at once: exactly one may.
-    let (ra, rb) = tokio::join!(s.remove_member(ws, a), s.remove_member(ws, b));
+    let (ra, rb) = tokio::join!(
+        s.workspace(ws).remove_member(a),
+        s.workspace(ws).remove_member(b)
+    );
     let left = [ra.is_ok(), rb.is_ok()].iter().filter(|ok| **ok).count();
     assert_eq!(left, 1, "{ra:?} {rb:?}");
     let owners = s
-        .members(ws)
+        .workspace(ws)
+        .members()
         .await
         .unwrap()
         .into_iter()
@@ -304,10 +367,10 @@ struct Shop {
 
 async fn open_shop(s: &Store, email: &str) -> Shop {
     let (_, ws, _) = signup(s, email, "Shop").await;
-    let bot = s.create_bot(ws, "Shop", "{}").await.unwrap().id;
+    let bot = s.workspace(ws).create_bot("Shop", "{}").await.unwrap().id;
     let channel = s
+        .workspace(ws)
         .create_channel(
-            ws,
             bot,
             app::channel::Channel::Messenger,
             &format!("page-of-{email}"),
@@ -348,9 +411,9 @@ async fn status(s: &Store, table: &str, id: i64) -> String {
 
 /// The conversation of `user` on the shop's channel, as the runner opens it.
 async fn conversation(s: &Store, shop: &Shop, user: &str) -> ConversationId {
-    let mut tx = s.transaction().await.unwrap();
+    let mut tx = s.workspace(shop.ws).transaction().await.unwrap();
     let c = tx
-        .conversation_for_update(shop.ws, shop.bot, "messenger", user, "Ana", 1, "{}")
+        .conversation_for_update(shop.bot, "messenger", user, "Ana", 1, "{}")
         .await
         .unwrap();
     tx.touch_conversation(c.id, Some(shop.channel), user, "psid", Some(now_ms()))
@@ -362,10 +425,10 @@ async fn conversation(s: &Store, shop: &Shop, user: &str) -> ConversationId {
 
 /// Queues an outbound text, as the runner does after a step.
 async fn queue(s: &Store, ws: WorkspaceId, conv: ConversationId, text: &str) -> i64 {
-    let mut tx = s.transaction().await.unwrap();
+    let mut tx = s.workspace(ws).transaction().await.unwrap();
     let body = serde_json::json!({ "text": text }).to_string();
     let id = tx
-        .record_outbound(ws, conv, &body, text, MessageStatus::Pending)
+        .record_outbound(conv, &body, text, MessageStatus::Pending)
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -374,7 +437,8 @@ async fn queue(s: &Store, ws: WorkspaceId, conv: ConversationId, text: &str) -> 
 
 /// The ids `instance` claims from the outbox.
 async fn claim(s: &Store, instance: &str) -> Vec<i64> {
-    s.claim_outbox(instance, 10)
+    s.queue()
+        .claim_outbox(instance, 10)
         .await
         .unwrap()
         .into_iter()
@@ -390,7 +454,8 @@ async fn delivery(
     id: i64,
 ) -> (String, Option<String>) {
     let row = s
-        .transcript(ws, conv, id - 1, 1)
+        .workspace(ws)
+        .transcript(conv, id - 1, 1)
         .await
         .unwrap()
         .into_iter()
@@ -417,12 +482,14 @@ async fn the_inbox_skips_an_event_it_already_holds(db: Db) {
     let first = event(&shop, "mid.1", "psid-1", 100);
     // A batch that repeats an event stores it once.
     let new = s
+        .queue()
         .insert_inbound(&[first.clone(), first.clone()])
         .await
         .unwrap();
     assert_eq!(new, 1);
     // A redelivery next to a new event: only the new one counts.
     let new = s
+        .queue()
         .insert_inbound(&[first.clone(), event(&shop, "mid.2", "psid-1", 200)])
         .await
         .unwrap();
@@ -430,13 +497,19 @@ async fn the_inbox_skips_an_event_it_already_holds(db: Db) {
     assert_eq!(count(s, "inbox").await, 2);
 
     // Still skipped once applied: the key outlives the pending state.
-    let row = s.pending_inbox(shop.channel, "psid-1", 10).await.unwrap()[0].clone();
+    let row = s
+        .queue()
+        .pending_inbox(shop.channel, "psid-1", 10)
+        .await
+        .unwrap()[0]
+        .clone();
     assert_eq!(row.external_id, "mid.1");
-    let mut tx = s.transaction().await.unwrap();
+    let mut tx = s.workspace(shop.ws).transaction().await.unwrap();
     assert!(tx.finish_inbox(row.id, InboxStatus::Done).await.unwrap());
     tx.commit().await.unwrap();
     assert_eq!(
-        s.insert_inbound(std::slice::from_ref(&first))
+        s.queue()
+            .insert_inbound(std::slice::from_ref(&first))
             .await
             .unwrap(),
         0
@@ -449,7 +522,7 @@ async fn the_inbox_skips_an_event_it_already_holds(db: Db) {
         channel: "whatsapp",
         ..first
     };
-    assert_eq!(s.insert_inbound(&[other]).await.unwrap(), 1);
+    assert_eq!(s.queue().insert_inbound(&[other]).await.unwrap(), 1);
     assert_eq!(count(s, "inbox").await, 3);
 }
 
@@ -457,16 +530,17 @@ async fn the_inbox_hands_out_each_shoppers_events_in_platform_order(db: Db) {
     let db = TestDb::new(db).await;
     let s = &db.store;
     let shop = open_shop(s, "a@example.com").await;
-    s.insert_inbound(&[
-        event(&shop, "a-300", "ana", 300),
-        event(&shop, "a-100", "ana", 100),
-        event(&shop, "b-50", "bob", 50),
-        event(&shop, "a-200", "ana", 200),
-    ])
-    .await
-    .unwrap();
+    s.queue()
+        .insert_inbound(&[
+            event(&shop, "a-300", "ana", 300),
+            event(&shop, "a-100", "ana", 100),
+            event(&shop, "b-50", "bob", 50),
+            event(&shop, "a-200", "ana", 200),
+        ])
+        .await
+        .unwrap();
     // Shoppers in the order their first waiting event arrived.
-    let groups = s.pending_inbox_groups(10).await.unwrap();
+    let groups = s.queue().pending_inbox_groups(10).await.unwrap();
     assert_eq!(
         groups,
         vec![
@@ -474,28 +548,64 @@ async fn the_inbox_hands_out_each_shoppers_events_in_platform_order(db: Db) {
             (shop.channel, "bob".to_string())
         ]
     );
-    assert_eq!(s.pending_inbox_groups(1).await.unwrap().len(), 1);
+    assert_eq!(s.queue().pending_inbox_groups(1).await.unwrap().len(), 1);
     // One shopper's events by platform time, whatever the arrival order.
     let ids = |rows: Vec<server::store::InboxRow>| {
         rows.into_iter().map(|r| r.external_id).collect::<Vec<_>>()
     };
     assert_eq!(
-        ids(s.pending_inbox(shop.channel, "ana", 10).await.unwrap()),
+        ids(s
+            .queue()
+            .pending_inbox(shop.channel, "ana", 10)
+            .await
+            .unwrap()),
         vec!["a-100", "a-200", "a-300"]
     );
     assert_eq!(
-        ids(s.pending_inbox(shop.channel, "ana", 2).await.unwrap()),
+        ids(s
+            .queue()
+            .pending_inbox(shop.channel, "ana", 2)
+            .await
+            .unwrap()),
         vec!["a-100", "a-200"]
     );
     let other = open_shop(s, "b@example.com").await.channel;
-    assert!(s.pending_inbox(other, "ana", 10).await.unwrap().is_empty());
+    assert!(
+        s.queue()
+            .pending_inbox(other, "ana", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // A failed attempt is counted and leaves the event in line.
-    let first = s.pending_inbox(shop.channel, "ana", 1).await.unwrap()[0].clone();
+    let first = s
+        .queue()
+        .pending_inbox(shop.channel, "ana", 1)
+        .await
+        .unwrap()[0]
+        .clone();
     assert_eq!(first.attempts, 0);
-    assert_eq!(s.inbox_attempt_failed(first.id, "boom").await.unwrap(), 1);
-    assert_eq!(s.inbox_attempt_failed(first.id, "boom").await.unwrap(), 2);
-    let again = s.pending_inbox(shop.channel, "ana", 1).await.unwrap()[0].clone();
+    assert_eq!(
+        s.queue()
+            .inbox_attempt_failed(first.id, "boom")
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        s.queue()
+            .inbox_attempt_failed(first.id, "boom")
+            .await
+            .unwrap(),
+        2
+    );
+    let again = s
+        .queue()
+        .pending_inbox(shop.channel, "ana", 1)
+        .await
+        .unwrap()[0]
+        .clone();
     assert_eq!((again.id, again.attempts), (first.id, 2));
 }
 
@@ -503,67 +613,84 @@ async fn an_inbox_row_is_finished_once(db: Db) {
     let db = TestDb::new(db).await;
     let s = &db.store;
     let shop = open_shop(s, "a@example.com").await;
-    s.insert_inbound(&[event(&shop, "mid.1", "ana", 100)])
+    s.queue()
+        .insert_inbound(&[event(&shop, "mid.1", "ana", 100)])
         .await
         .unwrap();
-    let id = s.pending_inbox(shop.channel, "ana", 10).await.unwrap()[0].id;
+    let id = s
+        .queue()
+        .pending_inbox(shop.channel, "ana", 10)
+        .await
+        .unwrap()[0]
+        .id;
 
     // Finishing inside a transaction that rolls back leaves it pending.
-    let mut tx = s.transaction().await.unwrap();
+    let mut tx = s.workspace(shop.ws).transaction().await.unwrap();
     assert!(tx.finish_inbox(id, InboxStatus::Done).await.unwrap());
     tx.rollback().await.unwrap();
     assert_eq!(status(s, "inbox", id).await, "pending");
 
     // The first worker to finish it wins; a second is told it lost.
-    let mut tx = s.transaction().await.unwrap();
+    let mut tx = s.workspace(shop.ws).transaction().await.unwrap();
     assert!(tx.finish_inbox(id, InboxStatus::Done).await.unwrap());
     tx.commit().await.unwrap();
-    let mut tx = s.transaction().await.unwrap();
+    let mut tx = s.workspace(shop.ws).transaction().await.unwrap();
     assert!(!tx.finish_inbox(id, InboxStatus::Failed).await.unwrap());
     tx.commit().await.unwrap();
     assert_eq!(status(s, "inbox", id).await, "done");
     assert!(
-        s.pending_inbox(shop.channel, "ana", 10)
+        s.queue()
+            .pending_inbox(shop.channel, "ana", 10)
             .await
             .unwrap()
             .is_empty()
     );
-    assert!(s.pending_inbox_groups(10).await.unwrap().is_empty());
+    assert!(s.queue().pending_inbox_groups(10).await.unwrap().is_empty());
 }
 
 async fn closed_inbox_rows_leave_the_line_and_are_pruned(db: Db) {
     let db = TestDb::new(db).await;
     let s = &db.store;
     let shop = open_shop(s, "a@example.com").await;
-    s.insert_inbound(&[
-        event(&shop, "old", "ana", 100),
-        event(&shop, "waiting", "bob", 200),
-    ])
-    .await
-    .unwrap();
-    let old = s.pending_inbox(shop.channel, "ana", 10).await.unwrap()[0].id;
-    s.close_inbox(old, InboxStatus::Skipped, "too old")
+    s.queue()
+        .insert_inbound(&[
+            event(&shop, "old", "ana", 100),
+            event(&shop, "waiting", "bob", 200),
+        ])
+        .await
+        .unwrap();
+    let old = s
+        .queue()
+        .pending_inbox(shop.channel, "ana", 10)
+        .await
+        .unwrap()[0]
+        .id;
+    s.queue()
+        .close_inbox(old, InboxStatus::Skipped, "too old")
         .await
         .unwrap();
     assert_eq!(status(s, "inbox", old).await, "skipped");
     assert!(
-        s.pending_inbox(shop.channel, "ana", 10)
+        s.queue()
+            .pending_inbox(shop.channel, "ana", 10)
             .await
             .unwrap()
             .is_empty()
     );
     // Closing is for pending rows only: a closed row keeps its outcome.
-    s.close_inbox(old, InboxStatus::Failed, "late")
+    s.queue()
+        .close_inbox(old, InboxStatus::Failed, "late")
         .await
         .unwrap();
     assert_eq!(status(s, "inbox", old).await, "skipped");
 
     // Pruning forgets handled rows, never waiting ones.
-    let pruned = s.prune_inbox(now_ms() + 60_000).await.unwrap();
+    let pruned = s.queue().prune_inbox(now_ms() + 60_000).await.unwrap();
     assert_eq!(pruned, 1);
     assert_eq!(count(s, "inbox").await, 1);
     assert_eq!(
-        s.pending_inbox(shop.channel, "bob", 10)
+        s.queue()
+            .pending_inbox(shop.channel, "bob", 10)
             .await
             .unwrap()
             .len(),
@@ -571,7 +698,8 @@ async fn closed_inbox_rows_leave_the_line_and_are_pruned(db: Db) {
     );
     // Once pruned, a redelivery is new to the inbox again.
     assert_eq!(
-        s.insert_inbound(&[event(&shop, "old", "ana", 100)])
+        s.queue()
+            .insert_inbound(&[event(&shop, "old", "ana", 100)])
             .await
             .unwrap(),
         1
@@ -588,7 +716,7 @@ async fn the_outbox_sends_one_message_at_a_time_per_conversation(db: Db) {
     let a2 = queue(s, shop.ws, ana, "two").await;
     let b1 = queue(s, shop.ws, bob, "hello").await;
 
-    let claimed = s.claim_outbox("worker-a", 10).await.unwrap();
+    let claimed = s.queue().claim_outbox("worker-a", 10).await.unwrap();
     let ids: Vec<i64> = claimed.iter().map(|r| r.id).collect();
     assert_eq!(ids, vec![a1, b1], "a2 waits behind a1");
     let first = &claimed[0];
@@ -603,7 +731,7 @@ async fn the_outbox_sends_one_message_at_a_time_per_conversation(db: Db) {
 
     // Nothing else is free while a1 is out.
     assert!(claim(s, "worker-b").await.is_empty());
-    s.outbox_sent(a1).await.unwrap();
+    s.queue().outbox_sent(a1).await.unwrap();
     assert_eq!(delivery(s, shop.ws, ana, a1).await.0, "sent");
     assert_eq!(claim(s, "worker-b").await, vec![a2]);
     assert!(claim(s, "worker-a").await.is_empty());
@@ -619,29 +747,33 @@ async fn outbox_retries_wait_until_they_are_due(db: Db) {
     assert_eq!(claim(s, "w").await, vec![m]);
 
     let at = now_ms() + 60_000;
-    s.outbox_retry(m, 1, at, "rate limited").await.unwrap();
+    s.queue()
+        .outbox_retry(m, 1, at, "rate limited")
+        .await
+        .unwrap();
     assert_eq!(
         delivery(s, shop.ws, ana, m).await,
         ("pending".to_string(), Some("rate limited".to_string()))
     );
     // Not due yet, and the message behind it keeps waiting too.
     assert!(claim(s, "w").await.is_empty());
-    assert_eq!(s.next_outbox_due().await.unwrap(), Some(at));
+    assert_eq!(s.queue().next_outbox_due().await.unwrap(), Some(at));
 
-    s.outbox_retry(m, 2, now_ms() - 1, "rate limited")
+    s.queue()
+        .outbox_retry(m, 2, now_ms() - 1, "rate limited")
         .await
         .unwrap();
-    let again = s.claim_outbox("w", 10).await.unwrap();
+    let again = s.queue().claim_outbox("w", 10).await.unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!((again[0].id, again[0].attempts), (m, 2));
-    s.outbox_progress(m, 1, "mid.out.1").await.unwrap();
-    s.outbox_sent(m).await.unwrap();
+    s.queue().outbox_progress(m, 1, "mid.out.1").await.unwrap();
+    s.queue().outbox_sent(m).await.unwrap();
     // A sent message clears its last error.
     assert_eq!(
         delivery(s, shop.ws, ana, m).await,
         ("sent".to_string(), None)
     );
-    let next = s.claim_outbox("w", 10).await.unwrap();
+    let next = s.queue().claim_outbox("w", 10).await.unwrap();
     assert_eq!(next.len(), 1);
     assert_eq!(
         (next[0].id, next[0].attempts, next[0].parts_sent),
@@ -656,32 +788,36 @@ async fn outbox_statuses_never_go_back(db: Db) {
     let ana = conversation(s, &shop, "ana").await;
     let m = queue(s, shop.ws, ana, "one").await;
     assert_eq!(claim(s, "w").await, vec![m]);
-    s.outbox_progress(m, 1, "mid.out.1").await.unwrap();
+    s.queue().outbox_progress(m, 1, "mid.out.1").await.unwrap();
     // A receipt that overtakes the end of the send waits for it.
-    s.ingest(&[], &[receipt("mid.out.1", "delivered")], &[])
+    s.queue()
+        .ingest(&[], &[receipt("mid.out.1", "delivered")], &[])
         .await
         .unwrap();
     assert_eq!(delivery(s, shop.ws, ana, m).await.0, "sending");
-    s.outbox_sent(m).await.unwrap();
+    s.queue().outbox_sent(m).await.unwrap();
     assert_eq!(delivery(s, shop.ws, ana, m).await.0, "delivered");
 
-    s.ingest(&[], &[receipt("mid.out.1", "read")], &[])
+    s.queue()
+        .ingest(&[], &[receipt("mid.out.1", "read")], &[])
         .await
         .unwrap();
     assert_eq!(delivery(s, shop.ws, ana, m).await.0, "read");
     // Late receipts and a repeated one do not move it back.
-    s.ingest(
-        &[],
-        &[
-            receipt("mid.out.1", "delivered"),
-            receipt("mid.out.1", "sent"),
-        ],
-        &[],
-    )
-    .await
-    .unwrap();
+    s.queue()
+        .ingest(
+            &[],
+            &[
+                receipt("mid.out.1", "delivered"),
+                receipt("mid.out.1", "sent"),
+            ],
+            &[],
+        )
+        .await
+        .unwrap();
     assert_eq!(delivery(s, shop.ws, ana, m).await.0, "read");
-    s.ingest(&[], &[receipt("mid.out.1", "read")], &[])
+    s.queue()
+        .ingest(&[], &[receipt("mid.out.1", "read")], &[])
         .await
         .unwrap();
     assert_eq!(count(s, "receipts").await, 3);
@@ -694,18 +830,23 @@ async fn the_outbox_skips_stopped_channels_and_closed_messages(db: Db) {
     let ana = conversation(s, &shop, "ana").await;
     let bob = conversation(s, &shop, "bob").await;
     let m = queue(s, shop.ws, ana, "one").await;
-    s.set_channel_health(shop.channel, "token_invalid")
+    s.queue()
+        .set_channel_health(shop.channel, "token_invalid")
         .await
         .unwrap();
     assert!(claim(s, "w").await.is_empty());
-    assert_eq!(s.next_outbox_due().await.unwrap(), None);
-    s.set_channel_health(shop.channel, "ok").await.unwrap();
-    assert!(s.next_outbox_due().await.unwrap().is_some());
+    assert_eq!(s.queue().next_outbox_due().await.unwrap(), None);
+    s.queue()
+        .set_channel_health(shop.channel, "ok")
+        .await
+        .unwrap();
+    assert!(s.queue().next_outbox_due().await.unwrap().is_some());
     assert_eq!(claim(s, "w").await, vec![m]);
 
     // A closed message is never taken again and frees its conversation.
     let after = queue(s, shop.ws, ana, "two").await;
-    s.outbox_closed(m, MessageStatus::Failed, "bad token")
+    s.queue()
+        .outbox_closed(m, MessageStatus::Failed, "bad token")
         .await
         .unwrap();
     assert_eq!(
@@ -715,7 +856,8 @@ async fn the_outbox_skips_stopped_channels_and_closed_messages(db: Db) {
     assert_eq!(claim(s, "w").await, vec![after]);
     let skipped = queue(s, shop.ws, bob, "late").await;
     assert_eq!(claim(s, "w").await, vec![skipped]);
-    s.outbox_closed(skipped, MessageStatus::Skipped, "outside the window")
+    s.queue()
+        .outbox_closed(skipped, MessageStatus::Skipped, "outside the window")
         .await
         .unwrap();
     assert!(claim(s, "w").await.is_empty());
@@ -730,19 +872,40 @@ async fn stale_outbox_claims_come_back_and_live_ones_stay(db: Db) {
     let m = queue(s, shop.ws, ana, "one").await;
     assert_eq!(claim(s, "dead").await, vec![m]);
     // A fresh claim of another instance is left alone...
-    assert_eq!(s.release_stale_claims("alive", false).await.unwrap(), 0);
-    s.renew_claims("dead").await.unwrap();
-    assert_eq!(s.release_stale_claims("alive", false).await.unwrap(), 0);
+    assert_eq!(
+        s.queue()
+            .release_stale_claims("alive", false)
+            .await
+            .unwrap(),
+        0
+    );
+    s.queue().renew_claims("dead").await.unwrap();
+    assert_eq!(
+        s.queue()
+            .release_stale_claims("alive", false)
+            .await
+            .unwrap(),
+        0
+    );
     assert_eq!(delivery(s, shop.ws, ana, m).await.0, "sending");
     // ...and an instance never releases its own.
-    assert_eq!(s.release_stale_claims("dead", true).await.unwrap(), 0);
+    assert_eq!(
+        s.queue().release_stale_claims("dead", true).await.unwrap(),
+        0
+    );
     // Every other instance's claims, when told they are all gone.
-    assert_eq!(s.release_stale_claims("alive", true).await.unwrap(), 1);
+    assert_eq!(
+        s.queue().release_stale_claims("alive", true).await.unwrap(),
+        1
+    );
     assert_eq!(delivery(s, shop.ws, ana, m).await.0, "pending");
     assert_eq!(claim(s, "alive").await, vec![m]);
     // Sent messages are not claims.
-    s.outbox_sent(m).await.unwrap();
-    assert_eq!(s.release_stale_claims("other", true).await.unwrap(), 0);
+    s.queue().outbox_sent(m).await.unwrap();
+    assert_eq!(
+        s.queue().release_stale_claims("other", true).await.unwrap(),
+        0
+    );
     assert_eq!(delivery(s, shop.ws, ana, m).await.0, "sent");
 }
 
@@ -772,19 +935,15 @@ async fn place(
     order: &NewOrder,
     token: &str,
 ) -> (OrderRow, bool) {
-    let mut tx = s.transaction().await.unwrap();
-    let placed = tx
-        .place_order(shop.ws, shop.bot, conv, order, token)
-        .await
-        .unwrap();
+    let mut tx = s.workspace(shop.ws).transaction().await.unwrap();
+    let placed = tx.place_order(shop.bot, conv, order, token).await.unwrap();
     tx.commit().await.unwrap();
     placed
 }
 
 async fn runner_with_stock(s: &Store, ws: WorkspaceId, stock: u32) {
-    s.create_product(
-        ws,
-        &Product {
+    s.workspace(ws)
+        .create_product(&Product {
             sku: "RUN-1".to_string(),
             name: "Runner".to_string(),
             description: String::new(),
@@ -793,14 +952,13 @@ async fn runner_with_stock(s: &Store, ws: WorkspaceId, stock: u32) {
             stock: Some(stock),
             active: true,
             collections: Vec::new(),
-        },
-    )
-    .await
-    .unwrap();
+        })
+        .await
+        .unwrap();
 }
 
 async fn stock_of(s: &Store, ws: WorkspaceId) -> Option<i64> {
-    let products = s.products(ws, &Default::default()).await.unwrap();
+    let products = s.workspace(ws).products(&Default::default()).await.unwrap();
     products
         .into_iter()
         .find(|p| p.sku == "RUN-1")
@@ -832,7 +990,14 @@ async fn an_order_key_places_one_order(db: Db) {
     assert_eq!(again.page_token, "page-1");
     assert_eq!(stock_of(s, shop.ws).await, Some(3));
     assert_eq!(count(s, "orders").await, 1);
-    assert_eq!(s.order_events(shop.ws, first.id).await.unwrap().len(), 1);
+    assert_eq!(
+        s.workspace(shop.ws)
+            .order_events(first.id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 
     // A new key is a new order with the next number; it takes what is left
     // and says so.
@@ -841,7 +1006,7 @@ async fn an_order_key_places_one_order(db: Db) {
     assert_eq!(second.number, first.number + 1);
     assert_eq!(second.stock_taken(), vec![("RUN-1".to_string(), 3)]);
     assert_eq!(stock_of(s, shop.ws).await, Some(0));
-    let placed = &s.order_events(shop.ws, second.id).await.unwrap()[0];
+    let placed = &s.workspace(shop.ws).order_events(second.id).await.unwrap()[0];
     assert!(placed.note.contains("Runner"), "{:?}", placed.note);
 
     // Keys and numbers belong to a workspace.
@@ -852,7 +1017,8 @@ async fn an_order_key_places_one_order(db: Db) {
     assert_ne!(theirs.id, first.id);
     assert_eq!(theirs.number, first.number);
     assert_eq!(
-        s.conversation_orders(shop.ws, ana)
+        s.workspace(shop.ws)
+            .conversation_orders(ana)
             .await
             .unwrap()
             .iter()
@@ -870,26 +1036,51 @@ async fn orders_are_scoped_to_their_workspace(db: Db) {
     let ana = conversation(s, &a, "ana").await;
     let (order, _) = place(s, &a, ana, &new_order("k1", "RUN-1", 1), "secret-page").await;
 
-    assert!(s.order(b.ws, order.id).await.unwrap().is_none());
-    assert!(s.orders(b.ws, None, 10).await.unwrap().is_empty());
-    assert!(s.order_events(b.ws, order.id).await.unwrap().is_empty());
-    assert!(s.conversation_orders(b.ws, ana).await.unwrap().is_empty());
+    assert!(s.workspace(b.ws).order(order.id).await.unwrap().is_none());
+    assert!(s.workspace(b.ws).orders(None, 10).await.unwrap().is_empty());
+    assert!(
+        s.workspace(b.ws)
+            .order_events(order.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        s.workspace(b.ws)
+            .conversation_orders(ana)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let change = s
-        .set_order_status(b.ws, order.id, OrderStatus::Paid, "intruder", "")
+        .workspace(b.ws)
+        .set_order_status(order.id, OrderStatus::Paid, "intruder", "")
         .await
         .unwrap();
     assert!(matches!(change, StatusChange::Missing), "{change:?}");
     assert_eq!(
-        s.order(a.ws, order.id).await.unwrap().unwrap().status,
+        s.workspace(a.ws)
+            .order(order.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
         OrderStatus::Placed
     );
-    assert_eq!(s.order_events(a.ws, order.id).await.unwrap().len(), 1);
+    assert_eq!(
+        s.workspace(a.ws)
+            .order_events(order.id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 
     // The page token is the capability: it finds the order and its tenant.
     let (ws, found) = s.order_by_token("secret-page").await.unwrap().unwrap();
     assert_eq!((ws, found.id), (a.ws, order.id));
     assert!(s.order_by_token("guessed").await.unwrap().is_none());
-    assert_eq!(s.orders(a.ws, None, 10).await.unwrap().len(), 1);
+    assert_eq!(s.workspace(a.ws).orders(None, 10).await.unwrap().len(), 1);
 }
 
 async fn order_status_follows_the_state_machine(db: Db) {
@@ -901,14 +1092,23 @@ async fn order_status_follows_the_state_machine(db: Db) {
     let (order, _) = place(s, &shop, ana, &new_order("k1", "RUN-1", 2), "page-1").await;
 
     let refused = s
-        .set_order_status(shop.ws, order.id, OrderStatus::Fulfilled, "ana@x", "")
+        .workspace(shop.ws)
+        .set_order_status(order.id, OrderStatus::Fulfilled, "ana@x", "")
         .await
         .unwrap();
     assert!(matches!(refused, StatusChange::Illegal(_)), "{refused:?}");
-    assert_eq!(s.order_events(shop.ws, order.id).await.unwrap().len(), 1);
+    assert_eq!(
+        s.workspace(shop.ws)
+            .order_events(order.id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 
     let paid = s
-        .set_order_status(shop.ws, order.id, OrderStatus::Paid, "ana@x", "cash")
+        .workspace(shop.ws)
+        .set_order_status(order.id, OrderStatus::Paid, "ana@x", "cash")
         .await
         .unwrap();
     let StatusChange::Changed(paid) = paid else {
@@ -917,7 +1117,8 @@ async fn order_status_follows_the_state_machine(db: Db) {
     assert_eq!(paid.status, OrderStatus::Paid);
     assert!(paid.updated_at >= order.updated_at);
     let history: Vec<(Option<String>, String, String)> = s
-        .order_events(shop.ws, order.id)
+        .workspace(shop.ws)
+        .order_events(order.id)
         .await
         .unwrap()
         .into_iter()
@@ -940,12 +1141,13 @@ async fn order_status_follows_the_state_machine(db: Db) {
             ),
         ]
     );
-    let of = |st| s.orders(shop.ws, Some(st), 10);
+    let of = |st| s.workspace(shop.ws).orders(Some(st), 10);
     assert_eq!(of(OrderStatus::Paid).await.unwrap().len(), 1);
     assert!(of(OrderStatus::Placed).await.unwrap().is_empty());
     // Paid orders are refunded, not cancelled.
     let cancel = s
-        .set_order_status(shop.ws, order.id, OrderStatus::Cancelled, "ana@x", "")
+        .workspace(shop.ws)
+        .set_order_status(order.id, OrderStatus::Cancelled, "ana@x", "")
         .await
         .unwrap();
     assert!(matches!(cancel, StatusChange::Illegal(_)), "{cancel:?}");
@@ -955,13 +1157,15 @@ async fn order_status_follows_the_state_machine(db: Db) {
     let (other, _) = place(s, &shop, ana, &new_order("k2", "RUN-1", 1), "page-2").await;
     assert_eq!(stock_of(s, shop.ws).await, Some(2));
     let done = s
-        .set_order_status(shop.ws, other.id, OrderStatus::Cancelled, "ana@x", "")
+        .workspace(shop.ws)
+        .set_order_status(other.id, OrderStatus::Cancelled, "ana@x", "")
         .await
         .unwrap();
     assert!(matches!(done, StatusChange::Changed(_)), "{done:?}");
     assert_eq!(stock_of(s, shop.ws).await, Some(3));
     let twice = s
-        .set_order_status(shop.ws, other.id, OrderStatus::Cancelled, "ana@x", "")
+        .workspace(shop.ws)
+        .set_order_status(other.id, OrderStatus::Cancelled, "ana@x", "")
         .await
         .unwrap();
     assert!(matches!(twice, StatusChange::Illegal(_)), "{twice:?}");
@@ -972,67 +1176,82 @@ async fn a_shopper_has_one_conversation_per_bot_and_channel(db: Db) {
     let db = TestDb::new(db).await;
     let s = &db.store;
     let shop = open_shop(s, "a@example.com").await;
-    let mut tx = s.transaction().await.unwrap();
+    let mut tx = s.workspace(shop.ws).transaction().await.unwrap();
     let first = tx
-        .conversation_for_update(shop.ws, shop.bot, "messenger", "ana", "Ana", 1, "{}")
+        .conversation_for_update(shop.bot, "messenger", "ana", "Ana", 1, "{}")
         .await
         .unwrap();
     // Opening it again finds it: the version and session it was created
     // with stay.
     let again = tx
-        .conversation_for_update(shop.ws, shop.bot, "messenger", "ana", "Ana", 7, "{\"x\":1}")
+        .conversation_for_update(shop.bot, "messenger", "ana", "Ana", 7, "{\"x\":1}")
         .await
         .unwrap();
     assert_eq!(again.id, first.id);
     assert_eq!((again.version, again.session.as_str()), (1, "{}"));
     let other_user = tx
-        .conversation_for_update(shop.ws, shop.bot, "messenger", "bob", "Bob", 1, "{}")
+        .conversation_for_update(shop.bot, "messenger", "bob", "Bob", 1, "{}")
         .await
         .unwrap();
     let other_channel = tx
-        .conversation_for_update(shop.ws, shop.bot, "whatsapp", "ana", "Ana", 1, "{}")
+        .conversation_for_update(shop.bot, "whatsapp", "ana", "Ana", 1, "{}")
         .await
         .unwrap();
     assert_ne!(other_user.id, first.id);
     assert_ne!(other_channel.id, first.id);
-    tx.save_session(shop.ws, first.id, "{\"node\":\"cart\"}", 2)
+    tx.save_session(first.id, "{\"node\":\"cart\"}", 2)
         .await
         .unwrap();
     // An inbound event is recorded once per conversation.
     assert!(
-        tx.record_inbound(shop.ws, first.id, "mid.1", "{}", "hi")
+        tx.record_inbound(first.id, "mid.1", "{}", "hi")
             .await
             .unwrap()
     );
     assert!(
-        !tx.record_inbound(shop.ws, first.id, "mid.1", "{}", "hi")
+        !tx.record_inbound(first.id, "mid.1", "{}", "hi")
             .await
             .unwrap()
     );
     tx.commit().await.unwrap();
     assert_eq!(count(s, "conversations").await, 3);
 
-    let stored = s.conversation(shop.ws, first.id).await.unwrap().unwrap();
+    let stored = s
+        .workspace(shop.ws)
+        .conversation(first.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.session, "{\"node\":\"cart\"}");
     assert_eq!(stored.version, 2);
     assert_eq!(stored.external_user, "ana");
     let by_user = s
-        .conversation_by_user(shop.ws, shop.bot, "messenger", "ana")
+        .workspace(shop.ws)
+        .conversation_by_user(shop.bot, "messenger", "ana")
         .await
         .unwrap()
         .unwrap();
     assert_eq!(by_user.id, first.id);
-    let transcript = s.transcript(shop.ws, first.id, 0, 10).await.unwrap();
+    let transcript = s
+        .workspace(shop.ws)
+        .transcript(first.id, 0, 10)
+        .await
+        .unwrap();
     assert_eq!(transcript.len(), 1);
     assert_eq!(transcript[0].event_id.as_deref(), Some("mid.1"));
 
     // A session saved in a transaction that rolls back is not kept.
-    let mut tx = s.transaction().await.unwrap();
-    tx.save_session(shop.ws, first.id, "{\"lost\":true}", 3)
+    let mut tx = s.workspace(shop.ws).transaction().await.unwrap();
+    tx.save_session(first.id, "{\"lost\":true}", 3)
         .await
         .unwrap();
     tx.rollback().await.unwrap();
-    let stored = s.conversation(shop.ws, first.id).await.unwrap().unwrap();
+    let stored = s
+        .workspace(shop.ws)
+        .conversation(first.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         (stored.version, stored.session.as_str()),
         (2, "{\"node\":\"cart\"}")
@@ -1047,28 +1266,39 @@ async fn conversations_are_scoped_to_their_workspace(db: Db) {
     let ana = conversation(s, &a, "ana").await;
     queue(s, a.ws, ana, "Welcome!").await;
 
-    let listed = s.conversations(a.ws, 10).await.unwrap();
+    let listed = s.workspace(a.ws).conversations(10).await.unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].0.id, ana);
     assert_eq!(listed[0].1.as_deref(), Some("Welcome!"));
     assert_eq!(listed[0].0.channel_id, Some(a.channel));
 
-    assert!(s.conversations(b.ws, 10).await.unwrap().is_empty());
-    assert!(s.conversation(b.ws, ana).await.unwrap().is_none());
-    assert!(s.transcript(b.ws, ana, 0, 10).await.unwrap().is_empty());
     assert!(
-        s.conversation_by_user(b.ws, a.bot, "messenger", "ana")
+        s.workspace(b.ws)
+            .conversations(10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(s.workspace(b.ws).conversation(ana).await.unwrap().is_none());
+    assert!(
+        s.workspace(b.ws)
+            .transcript(ana, 0, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        s.workspace(b.ws)
+            .conversation_by_user(a.bot, "messenger", "ana")
             .await
             .unwrap()
             .is_none()
     );
     // Another workspace cannot overwrite the session.
-    let mut tx = s.transaction().await.unwrap();
-    tx.save_session(b.ws, ana, "{\"stolen\":true}", 9)
-        .await
-        .unwrap();
+    let mut tx = s.workspace(b.ws).transaction().await.unwrap();
+    tx.save_session(ana, "{\"stolen\":true}", 9).await.unwrap();
     tx.commit().await.unwrap();
-    let stored = s.conversation(a.ws, ana).await.unwrap().unwrap();
+    let stored = s.workspace(a.ws).conversation(ana).await.unwrap().unwrap();
     assert_eq!((stored.version, stored.session.as_str()), (1, "{}"));
 }
 
@@ -1078,9 +1308,8 @@ async fn http_steps_are_queued_once_claimed_once_and_finished(db: Db) {
     let shop = open_shop(s, "a@example.com").await;
     let ana = conversation(s, &shop, "ana").await;
     let queue_call = |request_id: &'static str| async move {
-        let mut tx = s.transaction().await.unwrap();
+        let mut tx = s.workspace(shop.ws).transaction().await.unwrap();
         tx.queue_http_call(
-            shop.ws,
             ana,
             request_id,
             "POST",
@@ -1096,7 +1325,7 @@ async fn http_steps_are_queued_once_claimed_once_and_finished(db: Db) {
     queue_call("req-1").await;
     assert_eq!(count(s, "http_calls").await, 1);
 
-    let claimed = s.claim_http_calls("worker-a", 10).await.unwrap();
+    let claimed = s.queue().claim_http_calls("worker-a", 10).await.unwrap();
     assert_eq!(claimed.len(), 1);
     let call = &claimed[0];
     assert_eq!(call.request_id, "req-1");
@@ -1113,38 +1342,67 @@ async fn http_steps_are_queued_once_claimed_once_and_finished(db: Db) {
     );
     assert_eq!(status(s, "http_calls", call.id).await, "running");
     // Claimed once: another worker finds nothing.
-    assert!(s.claim_http_calls("worker-b", 10).await.unwrap().is_empty());
+    assert!(
+        s.queue()
+            .claim_http_calls("worker-b", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // Put back, it is taken again.
-    s.requeue_http_call(call.id).await.unwrap();
+    s.queue().requeue_http_call(call.id).await.unwrap();
     assert_eq!(status(s, "http_calls", call.id).await, "pending");
-    let retaken = s.claim_http_calls("worker-b", 10).await.unwrap();
+    let retaken = s.queue().claim_http_calls("worker-b", 10).await.unwrap();
     assert_eq!(retaken.len(), 1);
     assert_eq!(retaken[0].id, call.id);
 
     // The claim of a stopped instance comes back; a finished call does not.
-    assert_eq!(s.release_stale_claims("worker-b", true).await.unwrap(), 0);
-    assert_eq!(s.release_stale_claims("worker-c", true).await.unwrap(), 1);
-    let last = s.claim_http_calls("worker-c", 10).await.unwrap();
+    assert_eq!(
+        s.queue()
+            .release_stale_claims("worker-b", true)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        s.queue()
+            .release_stale_claims("worker-c", true)
+            .await
+            .unwrap(),
+        1
+    );
+    let last = s.queue().claim_http_calls("worker-c", 10).await.unwrap();
     assert_eq!(last.len(), 1);
-    s.finish_http_call(call.id).await.unwrap();
+    s.queue().finish_http_call(call.id).await.unwrap();
     assert_eq!(status(s, "http_calls", call.id).await, "done");
-    assert_eq!(s.release_stale_claims("worker-d", true).await.unwrap(), 0);
-    assert!(s.claim_http_calls("worker-d", 10).await.unwrap().is_empty());
+    assert_eq!(
+        s.queue()
+            .release_stale_claims("worker-d", true)
+            .await
+            .unwrap(),
+        0
+    );
+    assert!(
+        s.queue()
+            .claim_http_calls("worker-d", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // Queued in a transaction that rolls back: never queued.
-    let mut tx = s.transaction().await.unwrap();
-    tx.queue_http_call(
-        shop.ws,
-        ana,
-        "req-2",
-        "GET",
-        "https://merchant.example/",
-        None,
-    )
-    .await
-    .unwrap();
+    let mut tx = s.workspace(shop.ws).transaction().await.unwrap();
+    tx.queue_http_call(ana, "req-2", "GET", "https://merchant.example/", None)
+        .await
+        .unwrap();
     tx.rollback().await.unwrap();
     assert_eq!(count(s, "http_calls").await, 1);
-    assert!(s.claim_http_calls("worker-d", 10).await.unwrap().is_empty());
+    assert!(
+        s.queue()
+            .claim_http_calls("worker-d", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -105,7 +105,8 @@ async fn chat_page(State(state): State<AppState>, Path(key): Path<String>) -> Re
     };
     let bot = state
         .store
-        .bot(channel.workspace_id, channel.bot_id)
+        .workspace(channel.workspace_id)
+        .bot(channel.bot_id)
         .await
         .ok()
         .flatten()
@@ -307,7 +308,7 @@ async fn send(
         platform_ts: now_ms(),
         input: serde_json::to_string(&input).unwrap_or_default(),
     };
-    let new = state.store.insert_inbound(&[event]).await?;
+    let new = state.store.queue().insert_inbound(&[event]).await?;
     if new > 0 {
         state.engine.wake().inbox.notify_one();
     }
@@ -356,8 +357,8 @@ async fn conversation_of(
 ) -> ApiResult<Option<ConversationId>> {
     Ok(state
         .store
+        .workspace(channel.workspace_id)
         .conversation_by_user(
-            channel.workspace_id,
             channel.bot_id,
             Channel::Web.as_str(),
             &format!("{}:{visitor}", channel.id),
@@ -374,7 +375,8 @@ async fn entries_after(
 ) -> ApiResult<Vec<ChatEntry>> {
     let rows = state
         .store
-        .transcript(channel.workspace_id, conv, after, 200)
+        .workspace(channel.workspace_id)
+        .transcript(conv, after, 200)
         .await?;
     Ok(rows
         .into_iter()
