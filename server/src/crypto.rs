@@ -18,6 +18,12 @@ pub enum CryptoError {
 
 const PREFIX: &str = "v1.";
 
+/// The context a channel's token is sealed for: the channel's kind and
+/// its page id, phone number id or widget key.
+pub fn token_context(kind: app::channel::Channel, external_id: &str) -> String {
+    format!("channel:{kind}:{external_id}")
+}
+
 /// Seals and opens secrets with the server key.
 #[derive(Clone)]
 pub struct Sealer {

@@ -17,6 +17,8 @@
 //! - [`auth`]: password hashing, API tokens and the login throttle.
 //! - [`config`]: settings from environment variables and flags.
 //! - [`crypto`]: sealing channel tokens with the server key.
+//! - [`error`]: the one error type services and handlers return, with its
+//!   stable code and HTTP status.
 //! - [`ops`]: health, metrics, logging, request tracing and housekeeping.
 //!
 //! [`router`] builds the whole application from an [`AppState`], so tests
@@ -26,6 +28,7 @@ pub mod auth;
 pub mod config;
 pub mod crypto;
 pub mod engine;
+pub mod error;
 pub mod http;
 pub mod ops;
 pub mod service;

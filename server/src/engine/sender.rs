@@ -22,8 +22,7 @@ use serde_json::{Value, json};
 
 use super::Engine;
 use super::ratelimit::Buckets;
-use crate::crypto::Sealer;
-use crate::service::token_context;
+use crate::crypto::{Sealer, token_context};
 use crate::store::{MessageStatus, OutboxRow, now_ms};
 
 /// The platforms' customer-service window.

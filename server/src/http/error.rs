@@ -1,29 +1,13 @@
-//! The one error type handlers return. It renders as
-//! `{"error": {"code": "snake_case", "message": "human sentence"}}` with a
-//! fitting status. Internal failures are logged here and reach the client
-//! only as an opaque `internal` error.
+//! How an [`ApiError`] is answered over HTTP:
+//! `{"error": {"code": "snake_case", "message": "human sentence"}}` with its
+//! status, plus any extra fields such as `problems`; and that body's shape
+//! for the OpenAPI document.
 
-use app::model::{AppError, ErrorCode};
 use axum::Json;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::store::StoreError;
-
-/// An error with its HTTP status.
-#[derive(Debug, Clone)]
-pub struct ApiError {
-    /// The status to answer with.
-    pub status: StatusCode,
-    /// The code and sentence.
-    pub error: AppError,
-    /// More fields for the body beside `error`, such as `problems`.
-    pub extra: Vec<(&'static str, serde_json::Value)>,
-}
-
-/// Handler result.
-pub type ApiResult<T> = Result<T, ApiError>;
+pub use crate::error::{ApiError, ApiResult};
 
 /// The JSON body of every error, for the OpenAPI document.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -39,89 +23,6 @@ pub struct ErrorDetail {
     pub code: String,
     /// A sentence for people.
     pub message: String,
-}
-
-impl ApiError {
-    /// An error with any status.
-    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            error: AppError::new(code, message),
-            extra: Vec::new(),
-        }
-    }
-
-    /// Adds a field beside `error` in the body.
-    pub fn with(mut self, key: &'static str, value: serde_json::Value) -> Self {
-        self.extra.push((key, value));
-        self
-    }
-
-    /// 400: the body is not what the route takes.
-    pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, message)
-    }
-
-    /// 422: well-formed but unacceptable input.
-    pub fn invalid(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
-    }
-
-    /// 404, worded for the kind of thing (`"bot"`). Also the answer for
-    /// another tenant's objects.
-    pub fn not_found(what: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            ErrorCode::NotFound,
-            format!("No such {what} in this workspace."),
-        )
-    }
-
-    /// 409.
-    pub fn conflict(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, code, message)
-    }
-
-    /// 401.
-    pub fn unauthenticated() -> Self {
-        ApiError {
-            status: StatusCode::UNAUTHORIZED,
-            error: AppError::unauthenticated(),
-            extra: Vec::new(),
-        }
-    }
-
-    /// 403: signed in, but the role does not allow it.
-    pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, message)
-    }
-
-    /// 500; the cause is logged, never sent.
-    pub fn internal(cause: &dyn std::fmt::Display) -> Self {
-        tracing::error!(error = %cause, "internal error");
-        ApiError {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            error: AppError::internal(),
-            extra: Vec::new(),
-        }
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(err: StoreError) -> Self {
-        ApiError::internal(&err)
-    }
-}
-
-impl From<AppError> for ApiError {
-    /// Validation errors from the shared core are 422s.
-    fn from(error: AppError) -> Self {
-        ApiError {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            error,
-            extra: Vec::new(),
-        }
-    }
 }
 
 impl IntoResponse for ApiError {

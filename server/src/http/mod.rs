@@ -10,7 +10,7 @@
 //! - [`auth`]: the middleware that resolves each request's principal, the
 //!   Origin check, and the extractors for the signed-in principal.
 //! - [`extract`]: extractors that fail with the API's error shape.
-//! - [`error`]: the one error type handlers return.
+//! - [`error`]: how an error is written on the wire, and its OpenAPI shape.
 //! - [`escape`]: the one HTML escaper of hand-written pages.
 //!
 //! [`router`] builds the whole application from an [`AppState`], so tests

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use super::{require, workspace, workspace_for_login};
 use crate::auth::{NewToken, SESSION_USER, SESSION_WORKSPACE};
-use crate::http::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::{
     MemberRow, NewSignup, StoreError, TokenId, TokenRow, UserId, UserRow, WorkspaceId,

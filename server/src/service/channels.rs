@@ -10,7 +10,8 @@ use utoipa::ToSchema;
 
 use super::order_summary;
 use super::{require, workspace};
-use crate::http::error::{ApiError, ApiResult};
+use crate::crypto::token_context;
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::{BotId, ChannelId, ChannelRow, ConversationId, StoreError};
 
@@ -61,11 +62,6 @@ pub enum ConnectRequest {
         #[serde(default)]
         name: Option<String>,
     },
-}
-
-/// The context a channel's token is sealed for.
-pub fn token_context(kind: Channel, external_id: &str) -> String {
-    format!("channel:{kind}:{external_id}")
 }
 
 /// An origin in canonical form (`https://shop.example`, `http://localhost:8080`).

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use super::actor_name;
 use super::{require, workspace};
-use crate::http::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::{BotId, DraftSave};
 use app::flow::simulate::{SimLine, simulate};

@@ -5,7 +5,7 @@
 
 use app::model::{Principal, Role};
 
-use crate::http::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::{MembershipRow, UserId, WorkspaceId};
 

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use super::actor_name;
 use super::{require, workspace};
 use crate::engine::turns::{Turn, order_url};
-use crate::http::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::{OrderId, OrderRow, StatusChange, WorkspaceId};
 
