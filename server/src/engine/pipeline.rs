@@ -16,7 +16,7 @@ use app::flow::interpreter::Input;
 
 use super::Engine;
 use super::turns::{Delivery, Turn, TurnError};
-use crate::store::{ChannelId, InboxStatus, now_ms};
+use crate::store::{ChannelId, ChannelRow, InboxRow, InboxStatus, now_ms};
 
 /// Attempts at an event before it is set aside as failed.
 const MAX_ATTEMPTS: i64 = 5;
@@ -65,9 +65,9 @@ pub fn spawn(engine: Engine, settings: Settings) {
 
 /// Applies one shopper's pending events until none are left.
 async fn drain(engine: &Engine, settings: &Settings, channel: &ChannelId, user_key: &str) {
-    let store = engine.store();
+    let queue = engine.store().queue();
     loop {
-        let rows = match store.queue().pending_inbox(*channel, user_key, 50).await {
+        let rows = match queue.pending_inbox(*channel, user_key, 50).await {
             Ok(rows) if !rows.is_empty() => rows,
             Ok(_) => return,
             Err(e) => {
@@ -75,84 +75,86 @@ async fn drain(engine: &Engine, settings: &Settings, channel: &ChannelId, user_k
                 return;
             }
         };
-        let Some(ch) = store.queue().channel_by_id(*channel).await.ok().flatten() else {
+        let Some(ch) = queue.channel_by_id(*channel).await.ok().flatten() else {
             return;
         };
         for row in rows {
-            let input: Input = match serde_json::from_str(&row.input) {
-                Ok(i) => i,
-                Err(e) => {
-                    let _ = store
-                        .queue()
-                        .close_inbox(
-                            row.id,
-                            InboxStatus::Failed,
-                            &format!("unreadable event: {e}"),
-                        )
-                        .await;
-                    continue;
-                }
-            };
-            let age = now_ms() - row.platform_ts;
-            let answer = row.platform_ts <= 0 || age <= settings.max_event_age_ms;
-            if !answer {
-                metrics::counter!("inbox_skipped_old_total", "channel" => ch.kind.as_str())
-                    .increment(1);
-                tracing::info!(event = %row.external_id, age_s = age / 1000, "event too old to answer: recorded, not answered");
+            if apply_row(engine, settings, &ch, &row).await == Next::Wait {
+                break;
             }
-            let user = format!("{}:{}", ch.id, row.user_key);
-            let turn = Turn {
-                workspace: row.workspace_id,
-                bot: ch.bot_id,
-                channel: ch.kind.as_str(),
-                user: &user,
-                display_name: &row.display_name,
-                event_id: &row.external_id,
-                input,
-            };
-            let via = Delivery {
-                channel_id: ch.id,
-                recipient: &row.recipient,
-                recipient_kind: &row.recipient_kind,
-                inbox_id: row.id,
-                platform_ts: row.platform_ts,
-                answer,
-            };
-            let started = std::time::Instant::now();
-            match engine.apply_delivered(turn, via).await {
-                Ok(_) => {
-                    metrics::histogram!("inbox_apply_seconds")
-                        .record(started.elapsed().as_secs_f64());
-                }
-                Err(TurnError::NotPublished) => {
-                    let _ = store
-                        .queue()
-                        .close_inbox(
-                            row.id,
-                            InboxStatus::Skipped,
-                            "The bot has not been published yet.",
-                        )
-                        .await;
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, event = %row.external_id, "could not apply an event; will retry");
-                    let attempts = store
-                        .queue()
-                        .inbox_attempt_failed(row.id, &e.to_string())
-                        .await
-                        .unwrap_or(MAX_ATTEMPTS);
-                    if attempts >= MAX_ATTEMPTS {
-                        let _ = store
-                            .queue()
-                            .close_inbox(row.id, InboxStatus::Failed, &e.to_string())
-                            .await;
-                    } else {
-                        // Keep the order: later events of this shopper wait too.
-                        tokio::time::sleep(Duration::from_millis(200 * attempts as u64)).await;
-                    }
-                    break;
-                }
+        }
+    }
+}
+
+/// After one event: go on with the shopper's next, or stop and look again
+/// later (the event failed and will be retried first, to keep the order).
+#[derive(PartialEq)]
+enum Next {
+    Go,
+    Wait,
+}
+
+/// Applies one stored event, or closes its inbox row when it cannot be.
+async fn apply_row(engine: &Engine, settings: &Settings, ch: &ChannelRow, row: &InboxRow) -> Next {
+    let queue = engine.store().queue();
+    let input: Input = match serde_json::from_str(&row.input) {
+        Ok(i) => i,
+        Err(e) => {
+            let why = format!("unreadable event: {e}");
+            let _ = queue.close_inbox(row.id, InboxStatus::Failed, &why).await;
+            return Next::Go;
+        }
+    };
+    let age = now_ms() - row.platform_ts;
+    let answer = row.platform_ts <= 0 || age <= settings.max_event_age_ms;
+    if !answer {
+        metrics::counter!("inbox_skipped_old_total", "channel" => ch.kind.as_str()).increment(1);
+        tracing::info!(event = %row.external_id, age_s = age / 1000, "event too old to answer: recorded, not answered");
+    }
+    let user = format!("{}:{}", ch.id, row.user_key);
+    let turn = Turn {
+        workspace: row.workspace_id,
+        bot: ch.bot_id,
+        channel: ch.kind.as_str(),
+        user: &user,
+        display_name: &row.display_name,
+        event_id: &row.external_id,
+        input,
+    };
+    let via = Delivery {
+        channel_id: ch.id,
+        recipient: &row.recipient,
+        recipient_kind: &row.recipient_kind,
+        inbox_id: row.id,
+        platform_ts: row.platform_ts,
+        answer,
+    };
+    let started = std::time::Instant::now();
+    match engine.apply_delivered(turn, via).await {
+        Ok(_) => {
+            metrics::histogram!("inbox_apply_seconds").record(started.elapsed().as_secs_f64());
+            Next::Go
+        }
+        Err(TurnError::NotPublished) => {
+            let why = "The bot has not been published yet.";
+            let _ = queue.close_inbox(row.id, InboxStatus::Skipped, why).await;
+            Next::Go
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, event = %row.external_id, "could not apply an event; will retry");
+            let attempts = queue
+                .inbox_attempt_failed(row.id, &e.to_string())
+                .await
+                .unwrap_or(MAX_ATTEMPTS);
+            if attempts >= MAX_ATTEMPTS {
+                let _ = queue
+                    .close_inbox(row.id, InboxStatus::Failed, &e.to_string())
+                    .await;
+            } else {
+                // Keep the order: later events of this shopper wait too.
+                tokio::time::sleep(Duration::from_millis(200 * attempts as u64)).await;
             }
+            Next::Wait
         }
     }
 }

@@ -201,15 +201,7 @@ impl Engine {
             session.node = None;
         }
         let flow = self.flow(&mut txn, turn.bot, version).await?;
-        let orders = txn.orders_of(conv.id).await?;
-        let order_info: Vec<OrderInfo> = orders
-            .iter()
-            .map(|o| OrderInfo {
-                number: o.number.to_string(),
-                status: o.status,
-                total: o.total(),
-            })
-            .collect();
+        let order_info = order_info(&txn.orders_of(conv.id).await?);
         let conversation = conv.id.0.to_string();
         let ctx = Ctx {
             now_ms: now_ms(),
@@ -298,6 +290,18 @@ impl Engine {
         }
         Ok(wake)
     }
+}
+
+/// What the interpreter may tell a shopper about their orders.
+fn order_info(orders: &[OrderRow]) -> Vec<OrderInfo> {
+    orders
+        .iter()
+        .map(|o| OrderInfo {
+            number: o.number.to_string(),
+            status: o.status,
+            total: o.total(),
+        })
+        .collect()
 }
 
 /// Whether a turn goes on after its event was recorded.

@@ -192,28 +192,7 @@ impl Workspace<'_> {
         let mut tx = self.begin().await?;
         let now = now_ms();
         let (mut created, mut updated) = (0, 0);
-        // One UPDATE for the whole file: the columns are the same for every row.
-        let mut update = String::from(
-            "UPDATE products SET name = $1, price_minor = $2, currency = $3, updated_at = $4",
-        );
-        let mut n = 4;
-        for (present, column) in [
-            (columns.description, "description"),
-            (columns.image_url, "image_url"),
-            (columns.stock, "stock"),
-            (columns.active, "active"),
-            (columns.collections, "collections"),
-        ] {
-            if present {
-                n += 1;
-                update.push_str(&format!(", {column} = ${n}"));
-            }
-        }
-        update.push_str(&format!(
-            " WHERE workspace_id = ${} AND id = ${}",
-            n + 1,
-            n + 2
-        ));
+        let update = import_update(columns);
         for p in products {
             let existing: Option<i64> =
                 sqlx::query_scalar("SELECT id FROM products WHERE workspace_id = $1 AND sku = $2")
@@ -224,27 +203,11 @@ impl Workspace<'_> {
             let collections = serde_json::to_string(&p.collections).unwrap_or_else(|_| "[]".into());
             match existing {
                 Some(id) => {
-                    let mut q = sqlx::query(&update)
-                        .bind(&p.name)
-                        .bind(p.price.minor)
-                        .bind(p.price.currency.code())
-                        .bind(now);
-                    if columns.description {
-                        q = q.bind(&p.description);
-                    }
-                    if columns.image_url {
-                        q = q.bind(&p.image_url);
-                    }
-                    if columns.stock {
-                        q = q.bind(p.stock.map(i64::from));
-                    }
-                    if columns.active {
-                        q = q.bind(i64::from(p.active));
-                    }
-                    if columns.collections {
-                        q = q.bind(&collections);
-                    }
-                    q.bind(ws).bind(id).execute(&mut *tx).await?;
+                    bind_import(sqlx::query(&update), p, columns, now, &collections)
+                        .bind(ws)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
                     updated += 1;
                 }
                 None => {
@@ -287,4 +250,62 @@ impl Workspace<'_> {
             .and_then(Currency::parse)
             .ok_or(StoreError::Conflict("workspace"))
     }
+}
+
+/// The one UPDATE an import runs for every existing product: the columns
+/// are the same for every row, those the file has.
+fn import_update(columns: &Columns) -> String {
+    let mut update = String::from(
+        "UPDATE products SET name = $1, price_minor = $2, currency = $3, updated_at = $4",
+    );
+    let mut n = 4;
+    for (present, column) in [
+        (columns.description, "description"),
+        (columns.image_url, "image_url"),
+        (columns.stock, "stock"),
+        (columns.active, "active"),
+        (columns.collections, "collections"),
+    ] {
+        if present {
+            n += 1;
+            update.push_str(&format!(", {column} = ${n}"));
+        }
+    }
+    update.push_str(&format!(
+        " WHERE workspace_id = ${} AND id = ${}",
+        n + 1,
+        n + 2
+    ));
+    update
+}
+
+/// Binds a product's values to [`import_update`]'s statement, in its order.
+fn bind_import<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    p: &'q Product,
+    columns: &Columns,
+    now: i64,
+    collections: &'q str,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let mut q = q
+        .bind(&p.name)
+        .bind(p.price.minor)
+        .bind(p.price.currency.code())
+        .bind(now);
+    if columns.description {
+        q = q.bind(&p.description);
+    }
+    if columns.image_url {
+        q = q.bind(&p.image_url);
+    }
+    if columns.stock {
+        q = q.bind(p.stock.map(i64::from));
+    }
+    if columns.active {
+        q = q.bind(i64::from(p.active));
+    }
+    if columns.collections {
+        q = q.bind(collections);
+    }
+    q
 }

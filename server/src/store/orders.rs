@@ -335,43 +335,7 @@ pub(super) async fn place_order(
     .fetch_one(&mut **tx)
     .await?;
     let now = now_ms();
-    // Take tracked stock, as much as there is, and remember how much.
-    let mut stored = Vec::with_capacity(order.lines.len());
-    let mut short = Vec::new();
-    for line in &order.lines {
-        // A no-op update locks the row (on PostgreSQL; SQLite's transaction
-        // already holds the write lock) and reads the stock.
-        let stock: Option<Option<i64>> = sqlx::query_scalar(
-            "UPDATE products SET stock = stock WHERE workspace_id = $1 AND sku = $2 RETURNING stock",
-        )
-        .bind(ws)
-        .bind(&line.sku)
-        .fetch_optional(&mut **tx)
-        .await?;
-        let taken = match stock {
-            Some(Some(on_hand)) => {
-                let taken = on_hand.clamp(0, i64::from(line.qty));
-                sqlx::query(
-                    "UPDATE products SET stock = stock - $1 WHERE workspace_id = $2 AND sku = $3",
-                )
-                .bind(taken)
-                .bind(ws)
-                .bind(&line.sku)
-                .execute(&mut **tx)
-                .await?;
-                if taken < i64::from(line.qty) {
-                    short.push(line.name.clone());
-                }
-                u32::try_from(taken).unwrap_or(0)
-            }
-            // Not tracked, or no longer in the catalog: nothing taken.
-            _ => 0,
-        };
-        stored.push(StoredLine {
-            line: line.clone(),
-            stock_taken: Some(taken),
-        });
-    }
+    let (stored, short) = take_stock(tx, ws, &order.lines).await?;
     let lines = serde_json::to_string(&stored).map_err(|e| StoreError::Config(e.to_string()))?;
     let details =
         serde_json::to_string(&order.details).map_err(|e| StoreError::Config(e.to_string()))?;
@@ -405,4 +369,50 @@ pub(super) async fn place_order(
     };
     insert_event(tx, ws, row.id, None, OrderStatus::Placed, "bot", &note, now).await?;
     Ok((row, true))
+}
+
+/// Takes tracked stock for each line, as much as there is, and remembers
+/// how much; answers the lines to store and the names of those that ran
+/// short. Products not tracked, or gone from the catalog, take nothing.
+async fn take_stock(
+    tx: &mut SqlTx,
+    ws: WorkspaceId,
+    lines: &[CartLine],
+) -> Result<(Vec<StoredLine>, Vec<String>)> {
+    let mut stored = Vec::with_capacity(lines.len());
+    let mut short = Vec::new();
+    for line in lines {
+        // A no-op update locks the row (on PostgreSQL; SQLite's transaction
+        // already holds the write lock) and reads the stock.
+        let stock: Option<Option<i64>> = sqlx::query_scalar(
+            "UPDATE products SET stock = stock WHERE workspace_id = $1 AND sku = $2 RETURNING stock",
+        )
+        .bind(ws)
+        .bind(&line.sku)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let taken = match stock {
+            Some(Some(on_hand)) => {
+                let taken = on_hand.clamp(0, i64::from(line.qty));
+                sqlx::query(
+                    "UPDATE products SET stock = stock - $1 WHERE workspace_id = $2 AND sku = $3",
+                )
+                .bind(taken)
+                .bind(ws)
+                .bind(&line.sku)
+                .execute(&mut **tx)
+                .await?;
+                if taken < i64::from(line.qty) {
+                    short.push(line.name.clone());
+                }
+                u32::try_from(taken).unwrap_or(0)
+            }
+            _ => 0,
+        };
+        stored.push(StoredLine {
+            line: line.clone(),
+            stock_taken: Some(taken),
+        });
+    }
+    Ok((stored, short))
 }
