@@ -127,7 +127,7 @@ fn said(effects: &[Effect]) -> Vec<String> {
     effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Send { message } => Some(message.preview()),
+            Effect::Send { message } => Some(message.summary()),
             _ => None,
         })
         .collect()

@@ -3,9 +3,9 @@
 //! renders it within its limits. Lengths are counted in UTF-16 units, as
 //! the platforms do.
 
+pub mod appearance;
 pub mod inbound;
 pub mod limits;
-pub mod preview;
 pub mod render;
 
 use serde::{Deserialize, Serialize};
@@ -173,8 +173,8 @@ pub enum Outbound {
 }
 
 impl Outbound {
-    /// The text people read in this message, for transcripts and search.
-    pub fn preview(&self) -> String {
+    /// The text people read in this message, in one line: the transcript's summary.
+    pub fn summary(&self) -> String {
         match self {
             Outbound::Text { text }
             | Outbound::Choices { text, .. }

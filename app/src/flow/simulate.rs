@@ -298,7 +298,7 @@ mod tests {
         }
         // The checkout shows a sample cart with the catalog's product.
         let out = sample_messages(&node("checkout"), &c);
-        assert!(out.iter().any(|m| m.preview().contains("Tee")), "{out:?}");
+        assert!(out.iter().any(|m| m.summary().contains("Tee")), "{out:?}");
         assert!(sample_messages(&node("set_variable"), &c).is_empty());
     }
 
@@ -306,7 +306,7 @@ mod tests {
         lines
             .iter()
             .filter_map(|l| match l {
-                SimLine::Out { message } => Some(message.preview()),
+                SimLine::Out { message } => Some(message.summary()),
                 _ => None,
             })
             .collect()

@@ -265,7 +265,7 @@ impl Engine {
                     let message = fill_order(message, current.as_ref(), &self.inner.public_url);
                     let body = serde_json::to_string(&message).unwrap_or_default();
                     let id = txn
-                        .record_outbound(conv, &body, &message.preview(), status)
+                        .record_outbound(conv, &body, &message.summary(), status)
                         .await?;
                     applied.sent.push((id, message));
                     wake.outbox |= status == MessageStatus::Pending;
@@ -339,9 +339,9 @@ async fn record_event(
         });
     }
     let body = serde_json::to_string(&turn.input).unwrap_or_default();
-    let preview = input_preview(&turn.input);
+    let summary = input_summary(&turn.input);
     if !txn
-        .record_inbound(conv.id, turn.event_id, &body, &preview)
+        .record_inbound(conv.id, turn.event_id, &body, &summary)
         .await?
     {
         // Applied before under this id: an inbox row for it is closed
@@ -406,7 +406,7 @@ pub fn fill_order(message: Outbound, order: Option<&OrderRow>, public_url: &str)
 }
 
 /// Readable text for an inbound event.
-pub fn input_preview(input: &Input) -> String {
+pub fn input_summary(input: &Input) -> String {
     match input {
         Input::Start => "[started the conversation]".into(),
         Input::Text { text } => text.clone(),

@@ -106,7 +106,7 @@ impl Shop {
 }
 
 fn said(o: &Applied) -> Vec<String> {
-    o.sent.iter().map(|(_, m)| m.preview()).collect()
+    o.sent.iter().map(|(_, m)| m.summary()).collect()
 }
 
 on_both_dbs!(

@@ -11,7 +11,7 @@ mod canvas;
 mod inspector;
 mod keyed;
 mod panels;
-mod preview;
+mod try_chat;
 
 use std::collections::HashMap;
 use std::time::Duration;

@@ -6,7 +6,7 @@ use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
 use super::inspector::Inspector;
-use super::preview::PreviewChat;
+use super::try_chat::TryChat;
 use super::{Ed, SaveState, Selection, Tab, publish, save_now};
 use crate::editor_core::edit::{History, Op, PALETTE, read_import};
 use crate::flow::Severity;
@@ -313,7 +313,7 @@ pub(crate) fn SideTabs() -> impl IntoView {
             <Inspector />
         </div>
         <div id="panel-try" role="tabpanel" aria-labelledby="tab-try" hidden=move || ed.tab.get() != Tab::Try>
-            <PreviewChat />
+            <TryChat />
         </div>
         <div id="panel-history" role="tabpanel" aria-labelledby="tab-history" hidden=move || ed.tab.get() != Tab::History>
             <Versions />

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use super::super::Ed;
 use crate::channel::Channel;
-use crate::channel::preview::{Bubble, bubbles};
+use crate::channel::appearance::{Bubble, bubbles};
 use crate::flow::doc::{Node, NodeId};
 use crate::flow::simulate::sample_messages;
 

@@ -1,4 +1,4 @@
-//! The preview chat: the interpreter, compiled to WASM, runs the current
+//! The "Try it" chat: the interpreter, compiled to WASM, runs the current
 //! draft against the workspace's real catalog, in the browser. Nothing is
 //! sent and nothing is stored; the steps it goes through light up on the
 //! canvas. Calls to the merchant's system are not made either: the chat
@@ -25,7 +25,7 @@ fn now_ms() -> i64 {
 }
 
 #[component]
-pub(crate) fn PreviewChat() -> impl IntoView {
+pub(crate) fn TryChat() -> impl IntoView {
     let ed = expect_context::<Ed>();
     let sim = RwSignal::new(Simulation::default());
     let http = RwSignal::new(HttpOutcome::Success);

@@ -1,7 +1,8 @@
-//! What a shopper sees on each channel, pure: the editor's per-node
-//! preview. Messenger and WhatsApp previews are read back from the very
-//! send-API bodies [`super::render`] produces, so the preview shows the
-//! truncations, lists and numbered menus the shopper will get.
+//! How a message appears to a shopper on each channel, pure: what the
+//! editor shows under "How shoppers see it". Messenger and WhatsApp are
+//! read back from the very send-API bodies [`super::render`] produces, so
+//! the editor shows the truncations, lists and numbered menus the shopper
+//! will get.
 
 use serde_json::Value;
 
