@@ -2,6 +2,8 @@
 //! browser) and the pure core that both the server and the browser run.
 //!
 //! Map:
+//! - [`fold`]: case- and accent-folding for matching typed text (pure).
+//! - [`inbound`]: Meta's webhook bodies parsed into interpreter inputs (pure).
 //! - [`ids`]: the records' id types, from one macro.
 //! - [`model`]: roles, the acting principal, the error shape and the summaries
 //!   the pages and the API exchange.
@@ -26,7 +28,9 @@ pub mod channel;
 pub mod commerce;
 pub mod editor_core;
 pub mod flow;
+pub mod fold;
 pub mod ids;
+pub mod inbound;
 pub mod model;
 pub mod server_fns;
 pub mod ui;

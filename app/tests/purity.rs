@@ -13,8 +13,15 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-/// The pure modules, relative to the crate root.
-const PURE_DIRS: &[&str] = &["src/flow", "src/commerce", "src/channel", "src/editor_core"];
+/// The pure modules, folders or files, relative to the crate root.
+const PURE_DIRS: &[&str] = &[
+    "src/flow",
+    "src/commerce",
+    "src/channel",
+    "src/editor_core",
+    "src/fold.rs",
+    "src/inbound.rs",
+];
 
 /// Crates the pure core must not name.
 const FORBIDDEN_CRATES: &[&str] = &["leptos", "web_sys", "js_sys", "tokio", "sqlx", "rand"];
@@ -27,9 +34,13 @@ fn the_pure_core_does_no_io_no_clock_no_randomness_no_async() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
     for dir in PURE_DIRS {
-        let dir = root.join(dir);
-        assert!(dir.is_dir(), "{} is not a folder", dir.display());
-        rust_files(&dir, &mut files);
+        let path = root.join(dir);
+        if path.is_file() {
+            files.push(path);
+        } else {
+            assert!(path.is_dir(), "{} is not a folder", path.display());
+            rust_files(&path, &mut files);
+        }
     }
     assert!(
         files.len() >= 10,

@@ -4,7 +4,6 @@
 //! the platforms do.
 
 pub mod appearance;
-pub mod inbound;
 pub mod limits;
 pub mod render;
 

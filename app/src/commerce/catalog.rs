@@ -141,7 +141,7 @@ impl CatalogView {
                 .filter(|p| p.active)
                 .collect(),
             ProductSource::Search { query } => {
-                let words: Vec<String> = crate::flow::text::normalize(query)
+                let words: Vec<String> = crate::fold::normalize(query)
                     .split(' ')
                     .filter(|w| !w.is_empty())
                     .map(str::to_string)
@@ -150,7 +150,7 @@ impl CatalogView {
                     .values()
                     .filter(|p| p.active)
                     .filter(|p| {
-                        let hay = crate::flow::text::normalize(&format!(
+                        let hay = crate::fold::normalize(&format!(
                             "{} {} {}",
                             p.name,
                             p.description,

@@ -13,9 +13,7 @@ use app::model::ErrorCode;
 use std::collections::HashMap;
 
 use app::channel::Channel;
-use app::channel::inbound::{
-    EventKind, InboundError, InboundEvent, parse_messenger, parse_whatsapp,
-};
+use app::inbound::{EventKind, InboundError, InboundEvent, parse_messenger, parse_whatsapp};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Query, State};

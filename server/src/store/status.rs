@@ -11,7 +11,7 @@
 
 use std::fmt;
 
-use app::channel::inbound::Delivery;
+use app::inbound::Delivery;
 
 /// A stored name that is not one of its enum's.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
