@@ -8,8 +8,8 @@ use tower_sessions::Session;
 
 use app::model::Flash;
 
-use super::{Fields, Next, finish, notice, result};
-use crate::http::auth::{SignedIn, client_ip};
+use super::{Fields, Next, Post, done, finish, reply};
+use crate::http::auth::client_ip;
 use crate::http::error::ApiError;
 use crate::http::extract::PathId;
 use crate::service::{self, LoginRequest, SignupRequest};
@@ -30,12 +30,9 @@ pub(super) async fn signup(State(state): State<AppState>, session: Session, f: F
             .await
         {
             Ok(Some(user)) => match service::start_session(&state, &session, &user).await {
-                Ok(_) => Next::Done(
-                    "/dashboard".into(),
-                    notice(
-                        "Welcome to Botme! Your workspace is ready. Create your first bot below."
-                            .into(),
-                    ),
+                Ok(_) => done(
+                    "/dashboard",
+                    "Welcome to Botme! Your workspace is ready. Create your first bot below.",
                 ),
                 Err(e) => Next::Failed("/login".into(), e, Some(email)),
             },
@@ -83,19 +80,10 @@ pub(super) async fn logout(session: Session) -> Response {
     if let Err(e) = service::logout(&session).await {
         return e.into_response();
     }
-    finish(
-        &session,
-        Next::Done("/login".into(), notice("You are logged out.".into())),
-    )
-    .await
+    finish(&session, done("/login", "You are logged out.")).await
 }
 
-pub(super) async fn create_token(
-    State(state): State<AppState>,
-    session: Session,
-    SignedIn(p): SignedIn,
-    f: Fields,
-) -> Response {
+pub(super) async fn create_token(Post { state, session, p }: Post, f: Fields) -> Response {
     let r = match f.role("role") {
         Ok(role) => {
             let req = service::CreateTokenRequest {
@@ -106,7 +94,7 @@ pub(super) async fn create_token(
         }
         Err(e) => Err(e.into()),
     };
-    let outcome = result(r, "/settings", |t| {
+    reply(&session, r, "/settings", |t| {
         Next::Done(
             "/settings".into(),
             Flash {
@@ -115,32 +103,25 @@ pub(super) async fn create_token(
                 ..Flash::default()
             },
         )
-    });
-    finish(&session, outcome).await
+    })
+    .await
 }
 
 pub(super) async fn revoke_token(
-    State(state): State<AppState>,
-    session: Session,
-    SignedIn(p): SignedIn,
+    Post { state, session, p }: Post,
     PathId(id): PathId<TokenId>,
 ) -> Response {
     let r = service::revoke_token(&state, &p, id).await;
-    let outcome = result(r, "/settings", |()| {
-        Next::Done(
-            "/settings".into(),
-            notice("API token revoked. Programs using it are locked out.".into()),
+    reply(&session, r, "/settings", |()| {
+        done(
+            "/settings",
+            "API token revoked. Programs using it are locked out.",
         )
-    });
-    finish(&session, outcome).await
+    })
+    .await
 }
 
-pub(super) async fn add_member(
-    State(state): State<AppState>,
-    session: Session,
-    SignedIn(p): SignedIn,
-    f: Fields,
-) -> Response {
+pub(super) async fn add_member(Post { state, session, p }: Post, f: Fields) -> Response {
     let r = match f.role("role") {
         Ok(role) => {
             let req = service::AddMemberRequest {
@@ -151,23 +132,21 @@ pub(super) async fn add_member(
         }
         Err(e) => Err(e.into()),
     };
-    let outcome = result(r, "/settings", |m| {
-        Next::Done(
-            "/settings".into(),
-            notice(format!(
+    reply(&session, r, "/settings", |m| {
+        done(
+            "/settings",
+            format!(
                 "{} can now work here as {}.",
                 m.email,
                 m.role.label().to_lowercase()
-            )),
+            ),
         )
-    });
-    finish(&session, outcome).await
+    })
+    .await
 }
 
 pub(super) async fn set_member_role(
-    State(state): State<AppState>,
-    session: Session,
-    SignedIn(p): SignedIn,
+    Post { state, session, p }: Post,
     PathId(id): PathId<UserId>,
     f: Fields,
 ) -> Response {
@@ -175,46 +154,32 @@ pub(super) async fn set_member_role(
         Ok(role) => service::set_member_role(&state, &p, id, role).await,
         Err(e) => Err(e.into()),
     };
-    let outcome = result(r, "/settings", |m| {
-        Next::Done(
-            "/settings".into(),
-            notice(format!(
-                "{} is now {}.",
-                m.email,
-                m.role.label().to_lowercase()
-            )),
+    reply(&session, r, "/settings", |m| {
+        done(
+            "/settings",
+            format!("{} is now {}.", m.email, m.role.label().to_lowercase()),
         )
-    });
-    finish(&session, outcome).await
+    })
+    .await
 }
 
 pub(super) async fn remove_member(
-    State(state): State<AppState>,
-    session: Session,
-    SignedIn(p): SignedIn,
+    Post { state, session, p }: Post,
     PathId(id): PathId<UserId>,
 ) -> Response {
     let leaving = p.user_id == Some(id.0);
     let r = service::remove_member(&state, &p, id).await;
-    let outcome = result(r, "/settings", |()| {
+    reply(&session, r, "/settings", |()| {
         if leaving {
-            Next::Done(
-                "/dashboard".into(),
-                notice(format!("You left {}.", p.workspace_name)),
-            )
+            done("/dashboard", format!("You left {}.", p.workspace_name))
         } else {
-            Next::Done("/settings".into(), notice("Member removed.".into()))
+            done("/settings", "Member removed.")
         }
-    });
-    finish(&session, outcome).await
+    })
+    .await
 }
 
-pub(super) async fn create_workspace(
-    State(state): State<AppState>,
-    session: Session,
-    SignedIn(p): SignedIn,
-    f: Fields,
-) -> Response {
+pub(super) async fn create_workspace(Post { state, session, p }: Post, f: Fields) -> Response {
     let req = service::CreateWorkspaceRequest {
         name: f.get("name"),
     };
@@ -222,35 +187,27 @@ pub(super) async fn create_workspace(
         Ok(ws) => service::switch_workspace(&state, &session, &p, WorkspaceId(ws.id)).await,
         Err(e) => Err(e),
     };
-    let outcome = result(r, "/settings", |ws| {
-        Next::Done(
-            "/dashboard".into(),
-            notice(format!(
+    reply(&session, r, "/settings", |ws| {
+        done(
+            "/dashboard",
+            format!(
                 "Workspace “{}” created. You are working in it now.",
                 ws.name
-            )),
+            ),
         )
-    });
-    finish(&session, outcome).await
+    })
+    .await
 }
 
-pub(super) async fn switch_workspace(
-    State(state): State<AppState>,
-    session: Session,
-    SignedIn(p): SignedIn,
-    f: Fields,
-) -> Response {
+pub(super) async fn switch_workspace(Post { state, session, p }: Post, f: Fields) -> Response {
     let r = match f.get("workspace_id").trim().parse::<i64>() {
         Ok(id) => service::switch_workspace(&state, &session, &p, WorkspaceId(id)).await,
         Err(_) => Err(ApiError::not_found("workspace")),
     };
-    let outcome = result(r, "/dashboard", |ws| {
-        Next::Done(
-            "/dashboard".into(),
-            notice(format!("You are now working in {}.", ws.name)),
-        )
-    });
-    finish(&session, outcome).await
+    reply(&session, r, "/dashboard", |ws| {
+        done("/dashboard", format!("You are now working in {}.", ws.name))
+    })
+    .await
 }
 
 /// A `next` value that stays on this site: a bare local path, else the

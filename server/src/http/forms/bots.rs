@@ -1,45 +1,33 @@
 //! Form posts for bots: create, rename, delete, publish and restore a
 //! version.
 
-use axum::extract::State;
 use axum::response::Response;
-use tower_sessions::Session;
 
-use super::{Fields, Next, finish, notice, result};
-use crate::http::auth::SignedIn;
+use super::{Fields, Post, done, reply};
 use crate::http::extract::{PathId, PathIds};
 use crate::service::{self};
-use crate::state::AppState;
 use crate::store::BotId;
 
-pub(super) async fn create_bot(
-    State(state): State<AppState>,
-    session: Session,
-    SignedIn(p): SignedIn,
-    f: Fields,
-) -> Response {
+pub(super) async fn create_bot(Post { state, session, p }: Post, f: Fields) -> Response {
     let template = f.get("template");
     let req = service::CreateBotRequest {
         name: f.get("name"),
         template: (!template.is_empty()).then_some(template),
     };
     let r = service::create_bot(&state, &p, req).await;
-    let outcome = result(r, "/dashboard", |b| {
-        Next::Done(
+    reply(&session, r, "/dashboard", |b| {
+        done(
             format!("/bots/{}/edit", b.id),
-            notice(format!(
+            format!(
                 "Bot “{}” created. Add and connect steps here, try them under “Try it”, then publish.",
                 b.name
-            )),
+            ),
         )
-    });
-    finish(&session, outcome).await
+    }).await
 }
 
 pub(super) async fn rename_bot(
-    State(state): State<AppState>,
-    session: Session,
-    SignedIn(p): SignedIn,
+    Post { state, session, p }: Post,
     PathId(id): PathId<BotId>,
     f: Fields,
 ) -> Response {
@@ -47,64 +35,52 @@ pub(super) async fn rename_bot(
         name: f.get("name"),
     };
     let r = service::rename_bot(&state, &p, id, req).await;
-    let outcome = result(r, "/dashboard", |b| {
-        Next::Done(
-            "/dashboard".into(),
-            notice(format!("Bot renamed to “{}”.", b.name)),
-        )
-    });
-    finish(&session, outcome).await
+    reply(&session, r, "/dashboard", |b| {
+        done("/dashboard", format!("Bot renamed to “{}”.", b.name))
+    })
+    .await
 }
 
 pub(super) async fn delete_bot(
-    State(state): State<AppState>,
-    session: Session,
-    SignedIn(p): SignedIn,
+    Post { state, session, p }: Post,
     PathId(id): PathId<BotId>,
 ) -> Response {
     let r = service::delete_bot(&state, &p, id).await;
-    let outcome = result(r, "/dashboard", |()| {
-        Next::Done("/dashboard".into(), notice("Bot deleted.".into()))
-    });
-    finish(&session, outcome).await
+    reply(&session, r, "/dashboard", |()| {
+        done("/dashboard", "Bot deleted.")
+    })
+    .await
 }
 
 pub(super) async fn publish_bot(
-    State(state): State<AppState>,
-    session: Session,
-    SignedIn(p): SignedIn,
+    Post { state, session, p }: Post,
     PathId(id): PathId<BotId>,
 ) -> Response {
     let back = format!("/bots/{id}");
     let r = service::publish(&state, &p, id).await;
-    let outcome = result(r, &back, |v| {
-        Next::Done(
+    reply(&session, r, &back, |v| {
+        done(
             back.clone(),
-            notice(format!(
+            format!(
                 "Published as version {}. Shoppers now talk to this flow.",
                 v.number
-            )),
+            ),
         )
-    });
-    finish(&session, outcome).await
+    })
+    .await
 }
 
 pub(super) async fn restore_version(
-    State(state): State<AppState>,
-    session: Session,
-    SignedIn(p): SignedIn,
+    Post { state, session, p }: Post,
     PathIds(id, n): PathIds<BotId>,
 ) -> Response {
     let back = format!("/bots/{id}");
     let r = service::restore(&state, &p, id, n).await;
-    let outcome = result(r, &back, |v| {
-        Next::Done(
+    reply(&session, r, &back, |v| {
+        done(
             back.clone(),
-            notice(format!(
-                "Version {n} is live again, as version {}.",
-                v.number
-            )),
+            format!("Version {n} is live again, as version {}.", v.number),
         )
-    });
-    finish(&session, outcome).await
+    })
+    .await
 }

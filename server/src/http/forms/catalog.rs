@@ -1,16 +1,12 @@
 //! Form posts for the catalog: products and CSV imports.
 
 use app::model::ErrorCode;
-use axum::extract::State;
 use axum::response::Response;
-use tower_sessions::Session;
 
-use super::{Fields, Next, finish, notice, result};
-use crate::http::auth::SignedIn;
+use super::{Fields, Post, done, reply};
 use crate::http::error::ApiError;
 use crate::http::extract::PathId;
 use crate::service::{self};
-use crate::state::AppState;
 use crate::store::ProductId;
 
 /// A product form's fields as an API input. Unchecked checkboxes are absent
@@ -44,29 +40,19 @@ fn product_input(f: &Fields) -> Result<service::ProductInput, ApiError> {
     })
 }
 
-pub(super) async fn create_product(
-    State(state): State<AppState>,
-    session: Session,
-    SignedIn(p): SignedIn,
-    f: Fields,
-) -> Response {
+pub(super) async fn create_product(Post { state, session, p }: Post, f: Fields) -> Response {
     let r = match product_input(&f) {
         Ok(input) => service::create_product(&state, &p, input).await,
         Err(e) => Err(e),
     };
-    let outcome = result(r, "/products", |v| {
-        Next::Done(
-            "/products".into(),
-            notice(format!("“{}” added to the catalog.", v.name)),
-        )
-    });
-    finish(&session, outcome).await
+    reply(&session, r, "/products", |v| {
+        done("/products", format!("“{}” added to the catalog.", v.name))
+    })
+    .await
 }
 
 pub(super) async fn update_product(
-    State(state): State<AppState>,
-    session: Session,
-    SignedIn(p): SignedIn,
+    Post { state, session, p }: Post,
     PathId(id): PathId<ProductId>,
     f: Fields,
 ) -> Response {
@@ -75,45 +61,38 @@ pub(super) async fn update_product(
         Err(e) => Err(e),
     };
     let back = format!("/products/{id}");
-    let outcome = result(r, &back, |v| {
-        Next::Done("/products".into(), notice(format!("“{}” saved.", v.name)))
-    });
-    finish(&session, outcome).await
+    reply(&session, r, &back, |v| {
+        done("/products", format!("“{}” saved.", v.name))
+    })
+    .await
 }
 
 pub(super) async fn delete_product(
-    State(state): State<AppState>,
-    session: Session,
-    SignedIn(p): SignedIn,
+    Post { state, session, p }: Post,
     PathId(id): PathId<ProductId>,
 ) -> Response {
     let r = service::delete_product(&state, &p, id).await;
-    let outcome = result(r, "/products", |()| {
-        Next::Done("/products".into(), notice("Product deleted.".into()))
-    });
-    finish(&session, outcome).await
+    reply(&session, r, "/products", |()| {
+        done("/products", "Product deleted.")
+    })
+    .await
 }
 
 pub(super) async fn import_products(
-    State(state): State<AppState>,
-    session: Session,
-    SignedIn(p): SignedIn,
+    Post { state, session, p }: Post,
     multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
     let r = match read_file(multipart).await {
         Ok(text) => service::import_products(&state, &p, &text).await,
         Err(e) => Err(e),
     };
-    let outcome = result(r, "/products", |r| {
-        Next::Done(
-            "/products".into(),
-            notice(format!(
-                "Imported: {} new, {} updated.",
-                r.created, r.updated
-            )),
+    reply(&session, r, "/products", |r| {
+        done(
+            "/products",
+            format!("Imported: {} new, {} updated.", r.created, r.updated),
         )
-    });
-    finish(&session, outcome).await
+    })
+    .await
 }
 
 /// The text of the uploaded `file` field.

@@ -2,24 +2,15 @@
 
 use app::channel::Channel;
 use app::model::ErrorCode;
-use axum::extract::State;
 use axum::response::Response;
-use tower_sessions::Session;
 
-use super::{Fields, Next, finish, notice, result};
-use crate::http::auth::SignedIn;
+use super::{Fields, Post, done, reply};
 use crate::http::error::ApiError;
 use crate::http::extract::PathId;
 use crate::service::{self};
-use crate::state::AppState;
 use crate::store::{BotId, ChannelId};
 
-pub(super) async fn connect_channel(
-    State(state): State<AppState>,
-    session: Session,
-    SignedIn(p): SignedIn,
-    f: Fields,
-) -> Response {
+pub(super) async fn connect_channel(Post { state, session, p }: Post, f: Fields) -> Response {
     let bot_id = BotId(f.get("bot_id").trim().parse::<i64>().unwrap_or(0));
     let req = match Channel::parse(&f.get("kind")) {
         Some(Channel::Messenger) => Ok(service::ConnectRequest::Messenger {
@@ -56,35 +47,28 @@ pub(super) async fn connect_channel(
         Ok(req) => service::connect(&state, &p, req).await,
         Err(e) => Err(e),
     };
-    let outcome = result(r, "/channels", |c| {
-        Next::Done(
-            "/channels".into(),
-            notice(format!("{} is connected.", c.name)),
-        )
-    });
-    finish(&session, outcome).await
+    reply(&session, r, "/channels", |c| {
+        done("/channels", format!("{} is connected.", c.name))
+    })
+    .await
 }
 
 pub(super) async fn disconnect_channel(
-    State(state): State<AppState>,
-    session: Session,
-    SignedIn(p): SignedIn,
+    Post { state, session, p }: Post,
     PathId(id): PathId<ChannelId>,
 ) -> Response {
     let r = service::disconnect(&state, &p, id).await;
-    let outcome = result(r, "/channels", |()| {
-        Next::Done(
-            "/channels".into(),
-            notice("Channel disconnected. Its conversations are kept.".into()),
+    reply(&session, r, "/channels", |()| {
+        done(
+            "/channels",
+            "Channel disconnected. Its conversations are kept.",
         )
-    });
-    finish(&session, outcome).await
+    })
+    .await
 }
 
 pub(super) async fn replace_channel_token(
-    State(state): State<AppState>,
-    session: Session,
-    SignedIn(p): SignedIn,
+    Post { state, session, p }: Post,
     PathId(id): PathId<ChannelId>,
     f: Fields,
 ) -> Response {
@@ -93,14 +77,11 @@ pub(super) async fn replace_channel_token(
         ..Default::default()
     };
     let r = service::update_channel(&state, &p, id, req).await;
-    let outcome = result(r, "/channels", |c| {
-        Next::Done(
-            "/channels".into(),
-            notice(format!(
-                "The new token is saved; {} is working again.",
-                c.name
-            )),
+    reply(&session, r, "/channels", |c| {
+        done(
+            "/channels",
+            format!("The new token is saved; {} is working again.", c.name),
         )
-    });
-    finish(&session, outcome).await
+    })
+    .await
 }

@@ -2,11 +2,8 @@
 //! They work without JavaScript: each calls the same [`service`] function as
 //! the REST API, leaves a flash message in the session and redirects (303)
 //! to the page to show next. Another workspace's object answers 404, as
-//! everywhere. Handlers that need a signed-in person take the
-//! [`SignedIn`](crate::http::auth::SignedIn) extractor, which sends anyone
-//! else to the login page.
-
-use app::model::ErrorCode;
+//! everywhere. Handlers that need a signed-in person take [`Post`], which
+//! sends anyone else to the login page.
 
 mod accounts;
 mod bots;
@@ -16,15 +13,17 @@ mod orders;
 
 use std::collections::HashMap;
 
-use app::model::{AppError, Flash, Role};
+use app::model::{AppError, ErrorCode, Flash, Principal, Role};
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{MethodRouter, post};
 use tower_sessions::Session;
 
+use crate::http::auth::SignedIn;
 use crate::http::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -194,6 +193,47 @@ fn notice(text: String) -> Flash {
         notice: Some(text),
         ..Flash::default()
     }
+}
+
+/// Redirect to `to` with a confirmation.
+fn done(to: impl Into<String>, text: impl Into<String>) -> Next {
+    Next::Done(to.into(), notice(text.into()))
+}
+
+/// What a signed-in person's form post works with: the state, the session
+/// that carries the flash message, and the person. Anyone not signed in is
+/// sent to the login page (see [`SignedIn`]).
+pub struct Post {
+    state: AppState,
+    session: Session,
+    p: Principal,
+}
+
+impl FromRequestParts<AppState> for Post {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let SignedIn(p) = SignedIn::from_request_parts(parts, state).await?;
+        let session = Session::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Post {
+            state: state.clone(),
+            session,
+            p,
+        })
+    }
+}
+
+/// Answers a form post with the service's result: on success where `ok`
+/// says, on failure back to `back` with the error.
+async fn reply<T>(
+    session: &Session,
+    r: ApiResult<T>,
+    back: &str,
+    ok: impl FnOnce(T) -> Next,
+) -> Response {
+    finish(session, result(r, back, ok)).await
 }
 
 fn result<T>(r: ApiResult<T>, back: &str, ok: impl FnOnce(T) -> Next) -> Next {

@@ -1,22 +1,16 @@
 //! Form posts for orders: status changes.
 
 use app::model::ErrorCode;
-use axum::extract::State;
 use axum::response::Response;
-use tower_sessions::Session;
 
-use super::{Fields, Next, finish, notice, result};
-use crate::http::auth::SignedIn;
+use super::{Fields, Post, done, reply};
 use crate::http::error::ApiError;
 use crate::http::extract::PathId;
 use crate::service::{self};
-use crate::state::AppState;
 use crate::store::OrderId;
 
 pub(super) async fn set_order_status(
-    State(state): State<AppState>,
-    session: Session,
-    SignedIn(p): SignedIn,
+    Post { state, session, p }: Post,
     PathId(id): PathId<OrderId>,
     f: Fields,
 ) -> Response {
@@ -34,15 +28,15 @@ pub(super) async fn set_order_status(
             "Choose a status.",
         )),
     };
-    let outcome = result(r, &back, |o| {
-        Next::Done(
+    reply(&session, r, &back, |o| {
+        done(
             back.clone(),
-            notice(format!(
+            format!(
                 "Order #{} is now {}.",
                 o.summary.number,
                 o.summary.status.label().to_lowercase()
-            )),
+            ),
         )
-    });
-    finish(&session, outcome).await
+    })
+    .await
 }
