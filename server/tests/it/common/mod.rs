@@ -4,6 +4,7 @@
 
 pub mod meta;
 pub mod process;
+pub mod webchat;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -292,9 +293,19 @@ impl TestApp {
     /// A workspace with two products and the shop template published.
     /// Returns the owner's client, the workspace id and the bot id.
     pub async fn shop(&self, email: &str) -> (Client, i64, i64) {
-        let (mut c, created) = self.signed_up(email, "Shop").await;
+        self.shop_named(email, "Shop", "Runner").await
+    }
+
+    /// [`TestApp::shop`] with the workspace and the RUN-1 product named.
+    pub async fn shop_named(
+        &self,
+        email: &str,
+        workspace: &str,
+        runner: &str,
+    ) -> (Client, i64, i64) {
+        let (mut c, created) = self.signed_up(email, workspace).await;
         for (sku, name, price, stock) in [
-            ("RUN-1", "Runner", "89.90", serde_json::json!(5)),
+            ("RUN-1", runner, "89.90", serde_json::json!(5)),
             ("SOCK-3", "Socks", "9", Value::Null),
         ] {
             let res = c
@@ -322,6 +333,22 @@ impl TestApp {
             .await;
         assert_eq!(res.status, StatusCode::CREATED);
         (c, created["workspace_id"].as_i64().expect("ws"), bot)
+    }
+
+    /// Connects a web-chat channel for `bot` that `https://shop.example`
+    /// may embed; returns its widget key.
+    pub async fn web_channel(owner: &mut Client, bot: i64) -> String {
+        let res = owner
+            .post_json(
+                "/api/v1/channels",
+                serde_json::json!({"kind": "web", "bot_id": bot, "allowed_origins": ["https://shop.example"]}),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED);
+        res.json()["widget_key"]
+            .as_str()
+            .expect("widget key")
+            .to_string()
     }
 
     /// A client without cookies or token.
@@ -480,6 +507,24 @@ impl Client {
             None => Body::empty(),
         };
         self.send(b.body(body).expect("request")).await
+    }
+
+    /// A request with exactly this bearer token and origin (or none),
+    /// whatever the client's own; its cookie still goes along.
+    pub async fn request_with(
+        &mut self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        origin: Option<&str>,
+        body: Option<Value>,
+    ) -> TestResponse {
+        let bearer = std::mem::replace(&mut self.bearer, token.map(str::to_string));
+        let own_origin = std::mem::replace(&mut self.origin, origin.map(str::to_string));
+        let res = self.request(method, path, body).await;
+        self.bearer = bearer;
+        self.origin = own_origin;
+        res
     }
 
     pub async fn get(&mut self, path: &str) -> TestResponse {
