@@ -91,11 +91,7 @@ async fn an_invalid_token_parks_the_channel_until_the_token_is_replaced(db: Db) 
     let app = TestApp::with_meta(db, &fake).await;
     let (mut c, page, _) = shop(&app).await;
     fake.inject([Fault::Error(401, 190)]);
-    app.webhook(
-        "messenger",
-        &meta::messenger_text(PAGE, "PSID-a", "tok1", now_ms(), "hi"),
-    )
-    .await;
+    app.messenger_says("PSID-a", "tok1", "hi").await;
     let deadline = Instant::now() + WAIT;
     loop {
         let health: String = sqlx::query_scalar("SELECT health FROM channels WHERE id = $1")
@@ -111,22 +107,10 @@ async fn an_invalid_token_parks_the_channel_until_the_token_is_replaced(db: Db) 
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     // A second shopper writes: nothing more is tried with the bad token…
-    app.webhook(
-        "messenger",
-        &meta::messenger_text(PAGE, "PSID-b", "tok2", now_ms(), "hi"),
-    )
-    .await;
+    app.messenger_says("PSID-b", "tok2", "hi").await;
     // …while the WhatsApp number, which works, answers as usual.
     let wa = "15550007777";
-    app.webhook(
-        "whatsapp",
-        &meta::whatsapp(
-            PHONE,
-            wa,
-            vec![meta::wa_text(wa, "tok3", now_ms() / 1000, "hi")],
-        ),
-    )
-    .await;
+    app.wa_says(wa, "tok3", "hi").await;
     fake.wait_delivered(2, WAIT).await;
     let settled = fake.settle(Duration::from_millis(400)).await;
     assert!(settled.iter().all(|r| r.account == PHONE), "{settled:?}");
@@ -196,11 +180,7 @@ async fn a_call_that_hangs_times_out_and_is_retried(db: Db) {
     .await;
     shop(&app).await;
     fake.inject([Fault::Hang(Duration::from_secs(5))]);
-    app.webhook(
-        "messenger",
-        &meta::messenger_text(PAGE, "PSID-hang", "hang1", now_ms(), "hi"),
-    )
-    .await;
+    app.messenger_says("PSID-hang", "hang1", "hi").await;
     let started = Instant::now();
     let sent = fake.wait_delivered(2, WAIT).await;
     assert!(
@@ -227,15 +207,7 @@ async fn the_pair_rate_error_waits_as_meta_asks(db: Db) {
     shop(&app).await;
     fake.inject([Fault::Error(400, 131056)]);
     let wa = "15550008888";
-    app.webhook(
-        "whatsapp",
-        &meta::whatsapp(
-            PHONE,
-            wa,
-            vec![meta::wa_text(wa, "pair1", now_ms() / 1000, "hi")],
-        ),
-    )
-    .await;
+    app.wa_says(wa, "pair1", "hi").await;
     fake.wait_delivered(2, WAIT).await;
     let all = fake.requests();
     assert!(!all[0].ok && all[1].ok);

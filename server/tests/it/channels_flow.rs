@@ -412,21 +412,9 @@ async fn a_429_storm_ends_with_everything_delivered_in_order(db: Db) {
     }));
     fake.inject([Fault::Status(503), Fault::Error(400, 130429)]);
     let wa = "15550003333";
-    app.webhook(
-        "whatsapp",
-        &meta::whatsapp(
-            PHONE,
-            wa,
-            vec![meta::wa_text(wa, "storm1", now_ms() / 1000, "hi")],
-        ),
-    )
-    .await;
+    app.wa_says(wa, "storm1", "hi").await;
     let psid = "PSID-storm";
-    app.webhook(
-        "messenger",
-        &meta::messenger_text(PAGE, psid, "storm2", now_ms(), "hi"),
-    )
-    .await;
+    app.messenger_says(psid, "storm2", "hi").await;
     let sent = fake.wait_delivered(4, Duration::from_secs(30)).await;
     let all = fake.requests();
     assert!(
@@ -471,15 +459,7 @@ async fn terminal_errors_are_recorded_not_retried(db: Db) {
     let (fake, app, _c) = connected(db).await;
     fake.inject([Fault::Error(400, 131047)]);
     let wa = "15550004444";
-    app.webhook(
-        "whatsapp",
-        &meta::whatsapp(
-            PHONE,
-            wa,
-            vec![meta::wa_text(wa, "t1", now_ms() / 1000, "hi")],
-        ),
-    )
-    .await;
+    app.wa_says(wa, "t1", "hi").await;
     // The greeting fails for good; the menu after it still goes out.
     fake.wait_delivered(1, WAIT).await;
     let all = fake.settle(Duration::from_millis(500)).await;
@@ -503,11 +483,7 @@ async fn terminal_errors_are_recorded_not_retried(db: Db) {
 
     // An invalid token stops the channel and says why.
     fake.inject([Fault::Error(401, 190)]);
-    app.webhook(
-        "messenger",
-        &meta::messenger_text(PAGE, "PSID-tok", "t2", now_ms(), "hi"),
-    )
-    .await;
+    app.messenger_says("PSID-tok", "t2", "hi").await;
     let deadline = Instant::now() + WAIT;
     loop {
         let health: String =
@@ -527,15 +503,7 @@ async fn terminal_errors_are_recorded_not_retried(db: Db) {
 async fn statuses_update_the_outbox_and_never_go_back(db: Db) {
     let (fake, app, _c) = connected(db).await;
     let wa = "15550005555";
-    app.webhook(
-        "whatsapp",
-        &meta::whatsapp(
-            PHONE,
-            wa,
-            vec![meta::wa_text(wa, "s1", now_ms() / 1000, "hi")],
-        ),
-    )
-    .await;
+    app.wa_says(wa, "s1", "hi").await;
     fake.wait_delivered(2, WAIT).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let ids: Vec<String> =

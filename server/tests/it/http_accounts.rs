@@ -524,29 +524,35 @@ async fn roles_limit_what_members_can_do() {
         assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
         assert_eq!(res.json()["role"], role);
     }
-    let res = owner
-        .post_json(
-            "/api/v1/members",
-            json!({"email": "editor@example.com", "role": "viewer"}),
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::CONFLICT);
-    assert_eq!(res.error_code(), "already_member");
-    let res = owner
-        .post_json(
-            "/api/v1/members",
-            json!({"email": "stranger@example.com", "role": "viewer"}),
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(res.error_code(), "unknown_user");
-    let res = owner
-        .post_json(
-            "/api/v1/members",
-            json!({"email": "x@example.com", "role": "admin"}),
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Adding a member twice, someone without an account, or a made-up role.
+    for (email, role, status, code) in [
+        (
+            "editor@example.com",
+            "viewer",
+            StatusCode::CONFLICT,
+            Some("already_member"),
+        ),
+        (
+            "stranger@example.com",
+            "viewer",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("unknown_user"),
+        ),
+        (
+            "x@example.com",
+            "admin",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+        ),
+    ] {
+        let res = owner
+            .post_json("/api/v1/members", json!({"email": email, "role": role}))
+            .await;
+        assert_eq!(res.status, status, "{email} as {role}");
+        if let Some(code) = code {
+            assert_eq!(res.error_code(), code);
+        }
+    }
 
     for c in [&mut editor, &mut viewer] {
         let res = c
@@ -561,28 +567,21 @@ async fn roles_limit_what_members_can_do() {
         .await;
     assert_eq!(res.status, StatusCode::CREATED);
     let bot = res.json()["id"].as_i64().unwrap();
-    assert_eq!(
-        editor.get("/api/v1/tokens").await.status,
-        StatusCode::FORBIDDEN
-    );
-    assert_eq!(
+    let viewer_id = viewer_signup["user_id"].as_i64().unwrap();
+    for res in [
+        editor.get("/api/v1/tokens").await,
         editor
             .post_json("/api/v1/tokens", json!({"name": "t"}))
-            .await
-            .status,
-        StatusCode::FORBIDDEN
-    );
-    let viewer_id = viewer_signup["user_id"].as_i64().unwrap();
-    assert_eq!(
+            .await,
         editor
             .patch_json(
                 &format!("/api/v1/members/{viewer_id}"),
-                json!({"role": "owner"})
+                json!({"role": "owner"}),
             )
-            .await
-            .status,
-        StatusCode::FORBIDDEN
-    );
+            .await,
+    ] {
+        assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.text());
+    }
 
     // Viewers read only.
     let bots = viewer.get("/api/v1/bots").await.json();

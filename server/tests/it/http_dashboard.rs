@@ -4,11 +4,8 @@
 use crate::common;
 
 use crate::common::{Client, TestApp};
-use app::flow::interpreter::Input;
 use axum::http::StatusCode;
 use serde_json::json;
-use server::engine::Turn;
-use server::store::{BotId, WorkspaceId};
 
 fn multipart(name: &str, content: &str) -> (String, String) {
     let boundary = "----botmeTestBoundary7";
@@ -210,53 +207,11 @@ async fn orders_are_listed_and_moved_along_with_forms() {
         json!({"sku": "SOCK", "name": "Socks", "price": "9"}),
     )
     .await;
-    let bot = c
-        .post_json("/api/v1/bots", json!({"name": "Shop", "template": "shop"}))
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+    let bot = c.new_bot(json!({"name": "Shop", "template": "shop"})).await;
     c.post_json(&format!("/api/v1/bots/{bot}/publish"), json!({}))
         .await;
-    let inputs = [
-        Input::Text { text: "hi".into() },
-        Input::Payload {
-            payload: "b1|a|catalog|SOCK".into(),
-        },
-        Input::Text {
-            text: "Checkout".into(),
-        },
-        Input::Text {
-            text: "Sam <script>".into(),
-        },
-        Input::Text {
-            text: "1 Long Road, 12345 Town".into(),
-        },
-        Input::Text {
-            text: "+1 650 555 1234".into(),
-        },
-        Input::Text { text: "yes".into() },
-        Input::Text {
-            text: "cash".into(),
-        },
-    ];
-    let ws = WorkspaceId(created["workspace_id"].as_i64().unwrap());
-    for (i, input) in inputs.into_iter().enumerate() {
-        let event = i.to_string();
-        app.state
-            .engine
-            .apply(Turn {
-                workspace: ws,
-                bot: BotId(bot),
-                channel: "test",
-                user: "u",
-                display_name: "",
-                event_id: &event,
-                input,
-            })
-            .await
-            .unwrap();
-    }
+    let ws = created["workspace_id"].as_i64().unwrap();
+    app.buy_socks((ws, bot), ("u", ""), "Sam <script>").await;
     let list = c.get("/orders").await.text();
     assert!(list.contains("#1001"), "{list}");
     assert!(list.contains("Sam &lt;script&gt;"), "escaped: {list}");

@@ -2,8 +2,6 @@
 //! publishing, history, restore, simulation and the JSON Schema. On both
 //! databases where it matters (drafts, publishing).
 
-use crate::common;
-
 use crate::common::{Client, Db, TestApp, on_both_dbs};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
@@ -80,26 +78,14 @@ async fn drafts_use_revisions(db: Db) {
         {"id": "hi", "type": "message", "position": {"x": 0, "y": 0}, "settings": {"text": "Hello"}},
         {"id": "bye", "type": "end", "settings": {"text": "Bye"}}],
         "edges": [{"from": "hi", "port": "next", "to": "bye"}]});
-    let res = c
-        .request(
-            axum::http::Method::PUT,
-            &format!("/api/v1/bots/{bot}/draft"),
-            Some(json!({"revision": 1, "document": doc})),
-        )
-        .await;
+    let res = c.put_draft(bot, 1, doc).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text());
     assert_eq!(res.json()["revision"], 2);
     assert_eq!(res.json()["problems"], json!([]));
 
     // A second tab still holding revision 1 is refused; nothing is overwritten.
     let other = json!({"schema": 1, "nodes": []});
-    let res = c
-        .request(
-            axum::http::Method::PUT,
-            &format!("/api/v1/bots/{bot}/draft"),
-            Some(json!({"revision": 1, "document": other})),
-        )
-        .await;
+    let res = c.put_draft(bot, 1, other).await;
     assert_eq!(res.status, StatusCode::CONFLICT);
     assert_eq!(res.error_code(), "stale_revision");
     assert_eq!(res.json()["current_revision"], 2);
@@ -112,13 +98,7 @@ async fn drafts_use_revisions(db: Db) {
         json!([1, 2]),
         json!({"schema": 7}),
     ] {
-        let res = c
-            .request(
-                axum::http::Method::PUT,
-                &format!("/api/v1/bots/{bot}/draft"),
-                Some(json!({"revision": 2, "document": bad})),
-            )
-            .await;
+        let res = c.put_draft(bot, 2, bad).await;
         assert_eq!(
             res.status,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -179,11 +159,7 @@ async fn publishing_and_history(db: Db) {
     let mut draft = c.get(&format!("/api/v1/bots/{bot}/draft")).await.json();
     draft["document"]["nodes"][0]["settings"]["text"] = json!("Welcome back!");
     let res = c
-        .request(
-            axum::http::Method::PUT,
-            &format!("/api/v1/bots/{bot}/draft"),
-            Some(json!({"revision": draft["revision"], "document": draft["document"]})),
-        )
+        .put_draft(bot, &draft["revision"], &draft["document"])
         .await;
     assert_eq!(res.status, StatusCode::OK);
     assert_eq!(
@@ -396,13 +372,7 @@ async fn large_drafts_fit_their_own_body_limit() {
         .collect();
     let doc = json!({"schema": 1, "start": "n0", "nodes": nodes, "edges": []});
     assert!(doc.to_string().len() > 100_000);
-    let res = c
-        .request(
-            axum::http::Method::PUT,
-            &format!("/api/v1/bots/{bot}/draft"),
-            Some(json!({"revision": 1, "document": doc})),
-        )
-        .await;
+    let res = c.put_draft(bot, 1, doc).await;
     assert_eq!(
         res.status,
         StatusCode::OK,
@@ -415,15 +385,6 @@ async fn large_drafts_fit_their_own_body_limit() {
     );
 }
 
-async fn put_draft(c: &mut Client, bot: i64, revision: i64, doc: Value) -> common::TestResponse {
-    c.request(
-        axum::http::Method::PUT,
-        &format!("/api/v1/bots/{bot}/draft"),
-        Some(json!({"revision": revision, "document": doc})),
-    )
-    .await
-}
-
 #[tokio::test]
 async fn drafts_beyond_the_size_bounds_are_refused_and_not_stored() {
     let app = TestApp::sqlite().await;
@@ -433,13 +394,9 @@ async fn drafts_beyond_the_size_bounds_are_refused_and_not_stored() {
 
     // 5000 small steps fit in the byte limit, not in the step limit.
     let nodes: Vec<Value> = (0..5000).map(|i| message(i, "Hi")).collect();
-    let res = put_draft(
-        &mut c,
-        bot,
-        1,
-        json!({"schema": 1, "start": "n0", "nodes": nodes}),
-    )
-    .await;
+    let res = c
+        .put_draft(bot, 1, json!({"schema": 1, "start": "n0", "nodes": nodes}))
+        .await;
     assert_eq!(
         res.status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -455,13 +412,13 @@ async fn drafts_beyond_the_size_bounds_are_refused_and_not_stored() {
     let edges: Vec<Value> = (0..4001)
         .map(|_| json!({"from": "n0", "port": "next", "to": "n0"}))
         .collect();
-    let res = put_draft(
-        &mut c,
-        bot,
-        1,
-        json!({"schema": 1, "nodes": [message(0, "Hi")], "edges": edges}),
-    )
-    .await;
+    let res = c
+        .put_draft(
+            bot,
+            1,
+            json!({"schema": 1, "nodes": [message(0, "Hi")], "edges": edges}),
+        )
+        .await;
     assert_eq!(
         res.status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -478,23 +435,23 @@ async fn drafts_beyond_the_size_bounds_are_refused_and_not_stored() {
     let triggers: Vec<Value> = (0..51)
         .map(|i| json!({"keywords": [format!("k{i}")], "to": "n0"}))
         .collect();
-    let res = put_draft(
-        &mut c,
-        bot,
-        1,
-        json!({"schema": 1, "nodes": [message(0, "Hi")], "triggers": triggers}),
-    )
-    .await;
+    let res = c
+        .put_draft(
+            bot,
+            1,
+            json!({"schema": 1, "nodes": [message(0, "Hi")], "triggers": triggers}),
+        )
+        .await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(res.error_code(), "too_large");
 
-    let res = put_draft(
-        &mut c,
-        bot,
-        1,
-        json!({"schema": 1, "nodes": [message(0, &"x".repeat(5000))]}),
-    )
-    .await;
+    let res = c
+        .put_draft(
+            bot,
+            1,
+            json!({"schema": 1, "nodes": [message(0, &"x".repeat(5000))]}),
+        )
+        .await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         res.json()["error"]["message"],
@@ -538,7 +495,7 @@ async fn validation_ties_each_problem_to_its_step_and_output() {
             {"from": "hi", "port": "next", "to": "nowhere"},
             {"from": "ghost", "port": "next", "to": "ask"},
             {"from": "ask", "port": "a", "to": "hi"}]});
-    let res = put_draft(&mut c, bot, 1, doc).await;
+    let res = c.put_draft(bot, 1, doc).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text());
     let res = c
         .post_json(&format!("/api/v1/bots/{bot}/validate"), json!({}))

@@ -550,18 +550,8 @@ async fn publish_api_bot(
     );
     let (mut c, created) = app.signed_up(email, workspace).await;
     let ws = WorkspaceId(created["workspace_id"].as_i64().unwrap());
-    let bot = c
-        .post_json("/api/v1/bots", json!({"name": "API bot"}))
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
-    c.request(
-        axum::http::Method::PUT,
-        &format!("/api/v1/bots/{bot}/draft"),
-        Some(json!({"revision": 1, "document": doc})),
-    )
-    .await;
+    let bot = c.new_bot(json!({"name": "API bot"})).await;
+    c.put_draft(bot, 1, doc).await;
     assert_eq!(
         c.post_json(&format!("/api/v1/bots/{bot}/publish"), json!({}))
             .await

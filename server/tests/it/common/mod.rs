@@ -290,6 +290,19 @@ impl TestApp {
         self.client().send(req).await
     }
 
+    /// A WhatsApp text from `wa` to the test number, sent now.
+    pub async fn wa_says(&self, wa: &str, id: &str, text: &str) -> TestResponse {
+        let message = meta::wa_text(wa, id, now_ms() / 1000, text);
+        self.webhook("whatsapp", &meta::whatsapp(meta::PHONE, wa, vec![message]))
+            .await
+    }
+
+    /// A Messenger text from `psid` to the test page, sent now.
+    pub async fn messenger_says(&self, psid: &str, mid: &str, text: &str) -> TestResponse {
+        let event = meta::messenger_text(meta::PAGE, psid, mid, now_ms(), text);
+        self.webhook("messenger", &event).await
+    }
+
     /// A workspace with two products and the shop template published.
     /// Returns the owner's client, the workspace id and the bot id.
     pub async fn shop(&self, email: &str) -> (Client, i64, i64) {
@@ -317,14 +330,8 @@ impl TestApp {
             assert_eq!(res.status, StatusCode::CREATED);
         }
         let bot = c
-            .post_json(
-                "/api/v1/bots",
-                serde_json::json!({"name": "Shop", "template": "shop"}),
-            )
-            .await
-            .json()["id"]
-            .as_i64()
-            .expect("bot id");
+            .new_bot(serde_json::json!({"name": "Shop", "template": "shop"}))
+            .await;
         let res = c
             .post_json(
                 &format!("/api/v1/bots/{bot}/publish"),
@@ -349,6 +356,46 @@ impl TestApp {
             .as_str()
             .expect("widget key")
             .to_string()
+    }
+
+    /// One shopper's turns through a published shop flow, from "hi" to
+    /// paying cash on delivery for SOCK, giving `name` at the checkout;
+    /// returns what each turn did.
+    pub async fn buy_socks(
+        &self,
+        (ws, bot): (i64, i64),
+        (user, display_name): (&str, &str),
+        name: &str,
+    ) -> Vec<server::engine::Applied> {
+        use app::flow::interpreter::Input;
+        let text = |t: &str| Input::Text { text: t.into() };
+        let inputs = [
+            text("hi"),
+            Input::Payload {
+                payload: "b1|a|catalog|SOCK".into(),
+            },
+            text("Checkout"),
+            text(name),
+            text("1 Long Road, 12345 Town"),
+            text("+1 650 555 1234"),
+            text("yes"),
+            text("cash"),
+        ];
+        let mut turns = Vec::new();
+        for (i, input) in inputs.into_iter().enumerate() {
+            let event = i.to_string();
+            let turn = server::engine::Turn {
+                workspace: server::store::WorkspaceId(ws),
+                bot: server::store::BotId(bot),
+                channel: "test",
+                user,
+                display_name,
+                event_id: &event,
+                input,
+            };
+            turns.push(self.state.engine.apply(turn).await.expect("turn"));
+        }
+        turns
     }
 
     /// A client without cookies or token.
@@ -525,6 +572,30 @@ impl Client {
         self.bearer = bearer;
         self.origin = own_origin;
         res
+    }
+
+    /// Creates a bot through the API (`{"name": …}`, maybe a `template`);
+    /// returns its id.
+    pub async fn new_bot(&mut self, body: Value) -> i64 {
+        self.post_json("/api/v1/bots", body).await.json()["id"]
+            .as_i64()
+            .expect("bot id")
+    }
+
+    /// Saves a bot's draft over `revision`.
+    pub async fn put_draft(
+        &mut self,
+        bot: i64,
+        revision: impl serde::Serialize,
+        document: impl serde::Serialize,
+    ) -> TestResponse {
+        let body = serde_json::json!({"revision": revision, "document": document});
+        self.request(
+            Method::PUT,
+            &format!("/api/v1/bots/{bot}/draft"),
+            Some(body),
+        )
+        .await
     }
 
     pub async fn get(&mut self, path: &str) -> TestResponse {
