@@ -92,20 +92,8 @@ async fn an_invalid_token_parks_the_channel_until_the_token_is_replaced(db: Db) 
     let (mut c, page, _) = shop(&app).await;
     fake.inject([Fault::Error(401, 190)]);
     app.messenger_says("PSID-a", "tok1", "hi").await;
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let health: String = sqlx::query_scalar("SELECT health FROM channels WHERE id = $1")
-            .bind(page)
-            .fetch_one(app.db.store.pool())
-            .await
-            .unwrap();
-        if health != "ok" {
-            assert!(health.contains("access token"), "{health}");
-            break;
-        }
-        assert!(Instant::now() < deadline, "the channel was not stopped");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let health = meta::health_once_stopped(&app.db.store, &format!("id = {page}")).await;
+    assert!(health.contains("access token"), "{health}");
     // A second shopper writes: nothing more is tried with the bad token…
     app.messenger_says("PSID-b", "tok2", "hi").await;
     // …while the WhatsApp number, which works, answers as usual.
@@ -357,11 +345,12 @@ async fn an_unknown_stored_status_is_an_error_not_a_default(db: Db) {
         .fetch_one(store.pool())
         .await
         .unwrap();
-    let transcript = store
-        .workspace(WorkspaceId(1))
-        .transcript(ConversationId(conv), 0, 10)
-        .await
-        .unwrap();
+    let read = || {
+        store
+            .workspace(WorkspaceId(1))
+            .transcript(ConversationId(conv), 0, 10)
+    };
+    let transcript = read().await.unwrap();
     assert_eq!(transcript.len(), 1);
     assert_eq!(transcript[0].status, MessageStatus::Pending);
     assert_eq!(transcript[0].direction, Direction::Out);
@@ -370,11 +359,7 @@ async fn an_unknown_stored_status_is_an_error_not_a_default(db: Db) {
         .execute(store.pool())
         .await
         .unwrap();
-    let err = store
-        .workspace(WorkspaceId(1))
-        .transcript(ConversationId(conv), 0, 10)
-        .await
-        .unwrap_err();
+    let err = read().await.unwrap_err();
     // sqlx 0.8's derive cannot print the mapping's own error, but names
     // the column it could not decode.
     assert!(

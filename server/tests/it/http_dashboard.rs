@@ -149,13 +149,7 @@ async fn products_are_managed_with_forms() {
             ],
         )
         .await;
-    assert_eq!(res.location().unwrap(), "/products");
-    assert!(
-        c.get("/products")
-            .await
-            .text()
-            .contains("Stock must be a whole number")
-    );
+    back_with_notice(&mut c, &res, "Stock must be a whole number").await;
 
     let res = import(&mut c, "bad.csv", "sku,name,price\nA,Alpha,x\n,Beta,2\n").await;
     assert_eq!(res.location().unwrap(), "/products");
@@ -184,13 +178,7 @@ async fn products_are_managed_with_forms() {
             "file=x",
         )
         .await;
-    assert_eq!(res.location().unwrap(), "/products");
-    assert!(
-        c.get("/products")
-            .await
-            .text()
-            .contains("Choose a CSV file to import.")
-    );
+    back_with_notice(&mut c, &res, "Choose a CSV file to import.").await;
 
     c.post_form(&format!("/products/{id}/delete"), &[]).await;
     assert!(c.get("/products").await.text().contains("Product deleted."));
@@ -256,4 +244,12 @@ async fn orders_are_listed_and_moved_along_with_forms() {
             .text()
             .contains("#1001")
     );
+}
+
+/// A refused products form sends the browser back to /products, which
+/// shows `notice`.
+async fn back_with_notice(c: &mut Client, res: &common::TestResponse, notice: &str) {
+    assert_eq!(res.location().unwrap(), "/products");
+    let page = c.get("/products").await.text();
+    assert!(page.contains(notice), "{page}");
 }

@@ -58,12 +58,7 @@ async fn templates_are_listed_and_start_bots() {
         .post_json("/api/v1/bots", json!({"name": "x", "template": "casino"}))
         .await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        res.json()["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("shop, faq, order-status")
-    );
+    assert!(res.error_message().contains("shop, faq, order-status"));
 }
 
 async fn drafts_use_revisions(db: Db) {
@@ -86,8 +81,7 @@ async fn drafts_use_revisions(db: Db) {
     // A second tab still holding revision 1 is refused; nothing is overwritten.
     let other = json!({"schema": 1, "nodes": []});
     let res = c.put_draft(bot, 1, other).await;
-    assert_eq!(res.status, StatusCode::CONFLICT);
-    assert_eq!(res.error_code(), "stale_revision");
+    res.assert_error(StatusCode::CONFLICT, "stale_revision");
     assert_eq!(res.json()["current_revision"], 2);
     let now = c.get(&format!("/api/v1/bots/{bot}/draft")).await.json();
     assert_eq!(now["document"]["nodes"].as_array().unwrap().len(), 2);
@@ -99,13 +93,7 @@ async fn drafts_use_revisions(db: Db) {
         json!({"schema": 7}),
     ] {
         let res = c.put_draft(bot, 2, bad).await;
-        assert_eq!(
-            res.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{}",
-            res.text()
-        );
-        assert_eq!(res.error_code(), "invalid_document");
+        res.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_document");
     }
     assert_eq!(
         c.get(&format!("/api/v1/bots/{bot}/draft")).await.json()["revision"],
@@ -128,8 +116,7 @@ async fn publishing_and_history(db: Db) {
     let res = c
         .post_json(&format!("/api/v1/bots/{blank}/publish"), json!({}))
         .await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(res.error_code(), "invalid_flow");
+    res.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_flow");
     let problems = res.json()["problems"].as_array().unwrap().clone();
     assert_eq!(problems[0]["code"], "no_start");
     assert_eq!(
@@ -397,13 +384,7 @@ async fn drafts_beyond_the_size_bounds_are_refused_and_not_stored() {
     let res = c
         .put_draft(bot, 1, json!({"schema": 1, "start": "n0", "nodes": nodes}))
         .await;
-    assert_eq!(
-        res.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{}",
-        res.text()
-    );
-    assert_eq!(res.error_code(), "too_large");
+    res.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "too_large");
     assert_eq!(
         res.json()["error"]["message"],
         "A flow can have at most 1000 steps; this one has 5000."
@@ -425,12 +406,7 @@ async fn drafts_beyond_the_size_bounds_are_refused_and_not_stored() {
         "{}",
         res.text()
     );
-    assert!(
-        res.json()["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("4000 connections")
-    );
+    assert!(res.error_message().contains("4000 connections"));
 
     let triggers: Vec<Value> = (0..51)
         .map(|i| json!({"keywords": [format!("k{i}")], "to": "n0"}))
@@ -442,8 +418,7 @@ async fn drafts_beyond_the_size_bounds_are_refused_and_not_stored() {
             json!({"schema": 1, "nodes": [message(0, "Hi")], "triggers": triggers}),
         )
         .await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(res.error_code(), "too_large");
+    res.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "too_large");
 
     let res = c
         .put_draft(
@@ -587,13 +562,7 @@ async fn restoring_a_version_validates_it_again() {
     let res = c
         .post_json(&format!("/api/v1/bots/{bot}/versions/2/restore"), json!({}))
         .await;
-    assert_eq!(
-        res.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{}",
-        res.text()
-    );
-    assert_eq!(res.error_code(), "invalid_flow");
+    res.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_flow");
     assert_eq!(res.json()["problems"][0]["code"], "busy_loop");
     let list = c.get(&format!("/api/v1/bots/{bot}/versions")).await.json();
     assert_eq!(

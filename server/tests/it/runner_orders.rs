@@ -33,6 +33,13 @@ async fn shop(db: Db) -> Shop {
 }
 
 impl Shop {
+    /// The flow version the conversation of this turn runs on.
+    async fn version_of(&self, turn: &Applied) -> i64 {
+        let id = turn.conversation.unwrap();
+        let conv = self.tenant().conversation(id).await.unwrap().unwrap();
+        conv.version
+    }
+
     /// The shop's workspace in the store.
     fn tenant(&self) -> Workspace<'_> {
         self.app.db.store.workspace(self.ws)
@@ -264,8 +271,7 @@ async fn order_status_follows_the_state_machine(db: Db) {
             json!({"status": "fulfilled"}),
         )
         .await;
-    assert_eq!(res.status, StatusCode::CONFLICT);
-    assert_eq!(res.error_code(), "illegal_transition");
+    res.assert_error(StatusCode::CONFLICT, "illegal_transition");
     assert_eq!(
         res.json()["error"]["message"],
         "An order that is placed cannot become fulfilled."
@@ -387,13 +393,7 @@ async fn conversations_stay_on_their_version(db: Db) {
         "an empty cart goes back to v1's menu: {:?}",
         said(&out)
     );
-    let conv = s
-        .tenant()
-        .conversation(out.conversation.unwrap())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(conv.version, 1);
+    assert_eq!(s.version_of(&out).await, 1);
     // A new shopper starts on v2.
     let fresh = s.text("v", "1", "hi").await;
     assert!(
@@ -406,13 +406,7 @@ async fn conversations_stay_on_their_version(db: Db) {
         "{:?}",
         said(&fresh)
     );
-    let conv = s
-        .tenant()
-        .conversation(fresh.conversation.unwrap())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(conv.version, 2);
+    assert_eq!(s.version_of(&fresh).await, 2);
 }
 
 async fn cancelling_gives_back_only_the_stock_taken(db: Db) {

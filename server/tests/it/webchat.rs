@@ -24,7 +24,7 @@ async fn widget(db: Db) -> (TestApp, String) {
 }
 
 async fn visitor(c: &mut Client, key: &str) -> String {
-    let res = enter(c, &key, json!({})).await;
+    let res = enter(c, key, json!({})).await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
     res.json()["visitor_token"].as_str().unwrap().to_string()
 }

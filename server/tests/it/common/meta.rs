@@ -295,3 +295,24 @@ pub fn said(sent: &[Recorded]) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// Waits until the channel matching `filter` (an SQL condition) is stopped;
+/// returns its health, which says why.
+pub async fn health_once_stopped(store: &server::store::Store, filter: &str) -> String {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let sql = format!("SELECT health FROM channels WHERE {filter}");
+        let health: String = sqlx::query_scalar(&sql)
+            .fetch_one(store.pool())
+            .await
+            .expect("channel health");
+        if health != "ok" {
+            return health;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the channel was not stopped"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

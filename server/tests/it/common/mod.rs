@@ -474,6 +474,23 @@ impl TestResponse {
         code.to_string()
     }
 
+    /// Asserts the status and the `error.code` of an error answer.
+    #[track_caller]
+    pub fn assert_error(&self, status: StatusCode, code: &str) {
+        assert_eq!(self.status, status, "{}", self.text());
+        assert_eq!(self.error_code(), code);
+    }
+
+    /// The `error.message` of an error body.
+    #[track_caller]
+    pub fn error_message(&self) -> String {
+        let v = self.json();
+        v["error"]["message"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no error message: {v}"))
+            .to_string()
+    }
+
     pub fn location(&self) -> Option<String> {
         self.headers
             .get(header::LOCATION)
@@ -596,6 +613,12 @@ impl Client {
             Some(body),
         )
         .await
+    }
+
+    /// Logs in through the API.
+    pub async fn login(&mut self, email: &str, password: &str) -> TestResponse {
+        let body = serde_json::json!({"email": email, "password": password});
+        self.post_json("/api/v1/login", body).await
     }
 
     pub async fn get(&mut self, path: &str) -> TestResponse {
