@@ -375,26 +375,13 @@ async fn an_unknown_stored_status_is_an_error_not_a_default(db: Db) {
 async fn claims_of_a_stopped_instance_come_back_and_a_live_ones_stay(db: Db) {
     let (app, id, _, _) = queued_message(db).await;
     let store = &app.db.store;
+    let release = |instance, all_others| store.queue().release_stale_claims(instance, all_others);
     assert_eq!(store.queue().claim_outbox("a", 10).await.unwrap().len(), 1);
     // Instance b sees a fresh claim of a: a is alive, nothing comes back.
-    assert_eq!(
-        store
-            .queue()
-            .release_stale_claims("b", false)
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(release("b", false).await.unwrap(), 0);
     // a renews it; still nothing.
     store.queue().renew_claims("a").await.unwrap();
-    assert_eq!(
-        store
-            .queue()
-            .release_stale_claims("b", false)
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(release("b", false).await.unwrap(), 0);
     // a goes quiet past the lease: b gives the message back.
     sqlx::query("UPDATE messages SET claimed_at = $1 WHERE id = $2")
         .bind(now_ms() - server::store::CLAIM_LEASE_MS - 1)
@@ -402,14 +389,7 @@ async fn claims_of_a_stopped_instance_come_back_and_a_live_ones_stay(db: Db) {
         .execute(store.pool())
         .await
         .unwrap();
-    assert_eq!(
-        store
-            .queue()
-            .release_stale_claims("b", false)
-            .await
-            .unwrap(),
-        1
-    );
+    assert_eq!(release("b", false).await.unwrap(), 1);
     assert_eq!(status_of(store, id).await.0, "pending");
     // An instance never takes back its own claims, however old.
     assert_eq!(store.queue().claim_outbox("b", 10).await.unwrap().len(), 1);
@@ -418,16 +398,10 @@ async fn claims_of_a_stopped_instance_come_back_and_a_live_ones_stay(db: Db) {
         .execute(store.pool())
         .await
         .unwrap();
-    assert_eq!(
-        store.queue().release_stale_claims("b", true).await.unwrap(),
-        0
-    );
+    assert_eq!(release("b", true).await.unwrap(), 0);
     // A restarted process on SQLite takes back every earlier claim at once.
     store.queue().renew_claims("b").await.unwrap();
-    assert_eq!(
-        store.queue().release_stale_claims("c", true).await.unwrap(),
-        1
-    );
+    assert_eq!(release("c", true).await.unwrap(), 1);
     assert_eq!(store.queue().claim_outbox("c", 10).await.unwrap().len(), 1);
 }
 

@@ -261,7 +261,7 @@ async fn a_new_currency_needs_a_new_price(db: Db) {
         .await;
     res.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_product");
     assert_eq!(
-        res.json()["error"]["message"],
+        res.error_message(),
         "To change the currency from USD to JPY, give the price in JPY too."
     );
     let p = c.get(&format!("/api/v1/products/{id}")).await.json();

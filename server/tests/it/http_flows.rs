@@ -386,7 +386,7 @@ async fn drafts_beyond_the_size_bounds_are_refused_and_not_stored() {
         .await;
     res.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "too_large");
     assert_eq!(
-        res.json()["error"]["message"],
+        res.error_message(),
         "A flow can have at most 1000 steps; this one has 5000."
     );
 
@@ -429,7 +429,7 @@ async fn drafts_beyond_the_size_bounds_are_refused_and_not_stored() {
         .await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
-        res.json()["error"]["message"],
+        res.error_message(),
         "Texts can be at most 4096 characters; one in the step “n0” has 5000."
     );
 

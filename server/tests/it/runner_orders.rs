@@ -273,7 +273,7 @@ async fn order_status_follows_the_state_machine(db: Db) {
         .await;
     res.assert_error(StatusCode::CONFLICT, "illegal_transition");
     assert_eq!(
-        res.json()["error"]["message"],
+        res.error_message(),
         "An order that is placed cannot become fulfilled."
     );
     assert_eq!(res.json()["allowed"], json!(["paid", "cancelled"]));

@@ -1,34 +1,31 @@
 //! Conversations: one per shopper, bot and channel, scoped to their
 //! workspace.
 
-use super::{conversation, open_shop, queue};
+use super::{conversation, fresh_shop, open_shop, queue};
 use crate::common::{Db, TestDb, count};
 
 pub(super) async fn a_shopper_has_one_conversation_per_bot_and_channel(db: Db) {
-    let db = TestDb::new(db).await;
+    let (db, shop) = fresh_shop(db).await;
     let s = &db.store;
-    let shop = open_shop(s, "a@example.com").await;
     let mut tx = s.workspace(shop.ws).transaction().await.unwrap();
-    let first = tx
-        .conversation_for_update(shop.bot, "messenger", "ana", "Ana", 1, "{}")
-        .await
-        .unwrap();
-    // Opening it again finds it: the version and session it was created
-    // with stay.
-    let again = tx
-        .conversation_for_update(shop.bot, "messenger", "ana", "Ana", 7, "{\"x\":1}")
-        .await
-        .unwrap();
+    let mut opened = Vec::new();
+    for (channel, user, name, version, session) in [
+        ("messenger", "ana", "Ana", 1, "{}"),
+        // Opening it again finds it: the version and session it was
+        // created with stay.
+        ("messenger", "ana", "Ana", 7, "{\"x\":1}"),
+        ("messenger", "bob", "Bob", 1, "{}"),
+        ("whatsapp", "ana", "Ana", 1, "{}"),
+    ] {
+        let conv = tx
+            .conversation_for_update(shop.bot, channel, user, name, version, session)
+            .await
+            .unwrap();
+        opened.push(conv);
+    }
+    let [first, again, other_user, other_channel] = <[_; 4]>::try_from(opened).ok().unwrap();
     assert_eq!(again.id, first.id);
     assert_eq!((again.version, again.session.as_str()), (1, "{}"));
-    let other_user = tx
-        .conversation_for_update(shop.bot, "messenger", "bob", "Bob", 1, "{}")
-        .await
-        .unwrap();
-    let other_channel = tx
-        .conversation_for_update(shop.bot, "whatsapp", "ana", "Ana", 1, "{}")
-        .await
-        .unwrap();
     assert_ne!(other_user.id, first.id);
     assert_ne!(other_channel.id, first.id);
     tx.save_session(first.id, "{\"node\":\"cart\"}", 2)
@@ -48,12 +45,8 @@ pub(super) async fn a_shopper_has_one_conversation_per_bot_and_channel(db: Db) {
     tx.commit().await.unwrap();
     assert_eq!(count(s, "conversations").await, 3);
 
-    let stored = s
-        .workspace(shop.ws)
-        .conversation(first.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = s.workspace(shop.ws).conversation(first.id).await;
+    let stored = stored.unwrap().unwrap();
     assert_eq!(stored.session, "{\"node\":\"cart\"}");
     assert_eq!(stored.version, 2);
     assert_eq!(stored.external_user, "ana");
@@ -78,12 +71,8 @@ pub(super) async fn a_shopper_has_one_conversation_per_bot_and_channel(db: Db) {
         .await
         .unwrap();
     tx.rollback().await.unwrap();
-    let stored = s
-        .workspace(shop.ws)
-        .conversation(first.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = s.workspace(shop.ws).conversation(first.id).await;
+    let stored = stored.unwrap().unwrap();
     assert_eq!(
         (stored.version, stored.session.as_str()),
         (2, "{\"node\":\"cart\"}")

@@ -1,14 +1,13 @@
 //! The inbox: inbound platform events, stored once and handed out per
 //! shopper in platform order.
 
-use super::{event, open_shop, status};
-use crate::common::{Db, TestDb, count, now_ms};
+use super::{event, fresh_shop, open_shop, status};
+use crate::common::{Db, count, now_ms};
 use server::store::{ChannelId, InboxRow, InboxStatus, NewInbound, Store, WorkspaceId};
 
 pub(super) async fn the_inbox_skips_an_event_it_already_holds(db: Db) {
-    let db = TestDb::new(db).await;
+    let (db, shop) = fresh_shop(db).await;
     let s = &db.store;
-    let shop = open_shop(s, "a@example.com").await;
     let first = event(&shop, "mid.1", "psid-1", 100);
     // A batch that repeats an event stores it once.
     let new = insert(s, &[first.clone(), first.clone()]).await;
@@ -36,9 +35,8 @@ pub(super) async fn the_inbox_skips_an_event_it_already_holds(db: Db) {
 }
 
 pub(super) async fn the_inbox_hands_out_each_shoppers_events_in_platform_order(db: Db) {
-    let db = TestDb::new(db).await;
+    let (db, shop) = fresh_shop(db).await;
     let s = &db.store;
-    let shop = open_shop(s, "a@example.com").await;
     insert(
         s,
         &[
@@ -84,9 +82,8 @@ pub(super) async fn the_inbox_hands_out_each_shoppers_events_in_platform_order(d
 }
 
 pub(super) async fn an_inbox_row_is_finished_once(db: Db) {
-    let db = TestDb::new(db).await;
+    let (db, shop) = fresh_shop(db).await;
     let s = &db.store;
-    let shop = open_shop(s, "a@example.com").await;
     insert(s, &[event(&shop, "mid.1", "ana", 100)]).await;
     let id = pending(s, shop.channel, "ana", 10).await[0].id;
 
@@ -105,9 +102,8 @@ pub(super) async fn an_inbox_row_is_finished_once(db: Db) {
 }
 
 pub(super) async fn closed_inbox_rows_leave_the_line_and_are_pruned(db: Db) {
-    let db = TestDb::new(db).await;
+    let (db, shop) = fresh_shop(db).await;
     let s = &db.store;
-    let shop = open_shop(s, "a@example.com").await;
     insert(
         s,
         &[

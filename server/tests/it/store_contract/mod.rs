@@ -89,10 +89,16 @@ async fn open_shop(s: &Store, email: &str) -> Shop {
     Shop { ws, bot, channel }
 }
 
-/// A fresh database with a shop, and Ana's conversation on its channel.
-async fn shop_with_ana(db: Db) -> (TestDb, Shop, ConversationId) {
+/// A fresh database with a shop.
+async fn fresh_shop(db: Db) -> (TestDb, Shop) {
     let db = TestDb::new(db).await;
     let shop = open_shop(&db.store, "a@example.com").await;
+    (db, shop)
+}
+
+/// A fresh database with a shop, and Ana's conversation on its channel.
+async fn shop_with_ana(db: Db) -> (TestDb, Shop, ConversationId) {
+    let (db, shop) = fresh_shop(db).await;
     let ana = conversation(&db.store, &shop, "ana").await;
     (db, shop, ana)
 }
