@@ -282,35 +282,9 @@ async fn one_event_delivered_five_times_is_answered_once(db: Db) {
     let script: Vec<Value> = vec![meta::wa_text(wa, "w1", base, "hi")];
     app.webhook("whatsapp", &meta::whatsapp(PHONE, wa, script))
         .await;
-    let sent = fake.wait_delivered(4, WAIT).await;
-    let (browse, l) = meta::whatsapp_reply(&sent, "Browse products").unwrap();
-    app.webhook(
-        "whatsapp",
-        &meta::whatsapp(
-            PHONE,
-            wa,
-            vec![meta::wa_tap(wa, "w2", base + 1, &browse, l)],
-        ),
-    )
-    .await;
-    let sent = fake.wait_delivered(8, WAIT).await;
-    let (add, l) = meta::whatsapp_reply(&sent, "Add to cart").unwrap();
-    app.webhook(
-        "whatsapp",
-        &meta::whatsapp(PHONE, wa, vec![meta::wa_tap(wa, "w3", base + 2, &add, l)]),
-    )
-    .await;
-    let sent = fake.wait_delivered(10, WAIT).await;
-    let (checkout, l) = meta::whatsapp_reply(&sent, "Checkout").unwrap();
-    app.webhook(
-        "whatsapp",
-        &meta::whatsapp(
-            PHONE,
-            wa,
-            vec![meta::wa_tap(wa, "w4", base + 3, &checkout, l)],
-        ),
-    )
-    .await;
+    tap_after(&app, &fake, 4, wa, ("w2", base + 1), "Browse products").await;
+    tap_after(&app, &fake, 8, wa, ("w3", base + 2), "Add to cart").await;
+    tap_after(&app, &fake, 10, wa, ("w4", base + 3), "Checkout").await;
     let mut expected = 11;
     for (i, answer) in ["Bo", "1 Long Road, 12345 Town", "+1 650 555 1234"]
         .iter()
@@ -333,17 +307,7 @@ async fn one_event_delivered_five_times_is_answered_once(db: Db) {
         .await;
         expected += 1;
     }
-    let sent = fake.wait_delivered(expected, WAIT).await;
-    let (confirm, l) = meta::whatsapp_reply(&sent, "Confirm order").unwrap();
-    app.webhook(
-        "whatsapp",
-        &meta::whatsapp(
-            PHONE,
-            wa,
-            vec![meta::wa_tap(wa, "w8", base + 8, &confirm, l)],
-        ),
-    )
-    .await;
+    tap_after(&app, &fake, expected, wa, ("w8", base + 8), "Confirm order").await;
     let sent = fake.wait_delivered(expected + 1, WAIT).await;
     let (cash, l) = meta::whatsapp_reply(&sent, "Cash on delivery").unwrap();
     let pay = meta::whatsapp(PHONE, wa, vec![meta::wa_tap(wa, "w9", base + 9, &cash, l)]);
@@ -633,4 +597,21 @@ async fn no_free_form_message_outside_the_window(db: Db) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(fake.requests().len(), before, "nothing was attempted");
+}
+
+/// Waits until `n` messages went out, then taps the WhatsApp button
+/// `label` among them as `wa`, with event id and timestamp `at`.
+async fn tap_after(
+    app: &TestApp,
+    fake: &FakeGraph,
+    n: usize,
+    wa: &str,
+    (id, ts): (&str, i64),
+    label: &str,
+) {
+    let sent = fake.wait_delivered(n, WAIT).await;
+    let (reply, list) = meta::whatsapp_reply(&sent, label).unwrap();
+    let tap = meta::wa_tap(wa, id, ts, &reply, list);
+    app.webhook("whatsapp", &meta::whatsapp(PHONE, wa, vec![tap]))
+        .await;
 }
