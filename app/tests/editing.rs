@@ -3,7 +3,6 @@
 //! versions copied into the draft, broken files) and several keyword
 //! triggers at once, leaves a document without dangling edges, and undoing
 //! everything returns exactly to where editing began.
-#![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
 
 use app::editor_core::edit::{History, Op, PALETTE, apply, is_tidy, new_node};
 use app::flow::doc::*;

@@ -5,7 +5,7 @@
 //! from the state saved before them (a retry after a crash) and on the state
 //! reached since (a duplicate delivery), and each confirmed cart is ordered
 //! at most once.
-#![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
+#![expect(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
 
 use std::collections::BTreeSet;
 

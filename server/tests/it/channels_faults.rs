@@ -91,42 +91,14 @@ async fn an_invalid_token_parks_the_channel_until_the_token_is_replaced(db: Db) 
     let app = TestApp::with_meta(db, &fake).await;
     let (mut c, page, _) = shop(&app).await;
     fake.inject([Fault::Error(401, 190)]);
-    app.webhook(
-        "messenger",
-        &meta::messenger_text(PAGE, "PSID-a", "tok1", now_ms(), "hi"),
-    )
-    .await;
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let health: String = sqlx::query_scalar("SELECT health FROM channels WHERE id = $1")
-            .bind(page)
-            .fetch_one(app.db.store.pool())
-            .await
-            .unwrap();
-        if health != "ok" {
-            assert!(health.contains("access token"), "{health}");
-            break;
-        }
-        assert!(Instant::now() < deadline, "the channel was not stopped");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    app.messenger_says("PSID-a", "tok1", "hi").await;
+    let health = meta::health_once_stopped(&app.db.store, &format!("id = {page}")).await;
+    assert!(health.contains("access token"), "{health}");
     // A second shopper writes: nothing more is tried with the bad token…
-    app.webhook(
-        "messenger",
-        &meta::messenger_text(PAGE, "PSID-b", "tok2", now_ms(), "hi"),
-    )
-    .await;
+    app.messenger_says("PSID-b", "tok2", "hi").await;
     // …while the WhatsApp number, which works, answers as usual.
     let wa = "15550007777";
-    app.webhook(
-        "whatsapp",
-        &meta::whatsapp(
-            PHONE,
-            wa,
-            vec![meta::wa_text(wa, "tok3", now_ms() / 1000, "hi")],
-        ),
-    )
-    .await;
+    app.wa_says(wa, "tok3", "hi").await;
     fake.wait_delivered(2, WAIT).await;
     let settled = fake.settle(Duration::from_millis(400)).await;
     assert!(settled.iter().all(|r| r.account == PHONE), "{settled:?}");
@@ -196,11 +168,7 @@ async fn a_call_that_hangs_times_out_and_is_retried(db: Db) {
     .await;
     shop(&app).await;
     fake.inject([Fault::Hang(Duration::from_secs(5))]);
-    app.webhook(
-        "messenger",
-        &meta::messenger_text(PAGE, "PSID-hang", "hang1", now_ms(), "hi"),
-    )
-    .await;
+    app.messenger_says("PSID-hang", "hang1", "hi").await;
     let started = Instant::now();
     let sent = fake.wait_delivered(2, WAIT).await;
     assert!(
@@ -227,15 +195,7 @@ async fn the_pair_rate_error_waits_as_meta_asks(db: Db) {
     shop(&app).await;
     fake.inject([Fault::Error(400, 131056)]);
     let wa = "15550008888";
-    app.webhook(
-        "whatsapp",
-        &meta::whatsapp(
-            PHONE,
-            wa,
-            vec![meta::wa_text(wa, "pair1", now_ms() / 1000, "hi")],
-        ),
-    )
-    .await;
+    app.wa_says(wa, "pair1", "hi").await;
     fake.wait_delivered(2, WAIT).await;
     let all = fake.requests();
     assert!(!all[0].ok && all[1].ok);
@@ -385,11 +345,12 @@ async fn an_unknown_stored_status_is_an_error_not_a_default(db: Db) {
         .fetch_one(store.pool())
         .await
         .unwrap();
-    let transcript = store
-        .workspace(WorkspaceId(1))
-        .transcript(ConversationId(conv), 0, 10)
-        .await
-        .unwrap();
+    let read = || {
+        store
+            .workspace(WorkspaceId(1))
+            .transcript(ConversationId(conv), 0, 10)
+    };
+    let transcript = read().await.unwrap();
     assert_eq!(transcript.len(), 1);
     assert_eq!(transcript[0].status, MessageStatus::Pending);
     assert_eq!(transcript[0].direction, Direction::Out);
@@ -398,11 +359,7 @@ async fn an_unknown_stored_status_is_an_error_not_a_default(db: Db) {
         .execute(store.pool())
         .await
         .unwrap();
-    let err = store
-        .workspace(WorkspaceId(1))
-        .transcript(ConversationId(conv), 0, 10)
-        .await
-        .unwrap_err();
+    let err = read().await.unwrap_err();
     // sqlx 0.8's derive cannot print the mapping's own error, but names
     // the column it could not decode.
     assert!(
@@ -418,26 +375,13 @@ async fn an_unknown_stored_status_is_an_error_not_a_default(db: Db) {
 async fn claims_of_a_stopped_instance_come_back_and_a_live_ones_stay(db: Db) {
     let (app, id, _, _) = queued_message(db).await;
     let store = &app.db.store;
+    let release = |instance, all_others| store.queue().release_stale_claims(instance, all_others);
     assert_eq!(store.queue().claim_outbox("a", 10).await.unwrap().len(), 1);
     // Instance b sees a fresh claim of a: a is alive, nothing comes back.
-    assert_eq!(
-        store
-            .queue()
-            .release_stale_claims("b", false)
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(release("b", false).await.unwrap(), 0);
     // a renews it; still nothing.
     store.queue().renew_claims("a").await.unwrap();
-    assert_eq!(
-        store
-            .queue()
-            .release_stale_claims("b", false)
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(release("b", false).await.unwrap(), 0);
     // a goes quiet past the lease: b gives the message back.
     sqlx::query("UPDATE messages SET claimed_at = $1 WHERE id = $2")
         .bind(now_ms() - server::store::CLAIM_LEASE_MS - 1)
@@ -445,14 +389,7 @@ async fn claims_of_a_stopped_instance_come_back_and_a_live_ones_stay(db: Db) {
         .execute(store.pool())
         .await
         .unwrap();
-    assert_eq!(
-        store
-            .queue()
-            .release_stale_claims("b", false)
-            .await
-            .unwrap(),
-        1
-    );
+    assert_eq!(release("b", false).await.unwrap(), 1);
     assert_eq!(status_of(store, id).await.0, "pending");
     // An instance never takes back its own claims, however old.
     assert_eq!(store.queue().claim_outbox("b", 10).await.unwrap().len(), 1);
@@ -461,16 +398,10 @@ async fn claims_of_a_stopped_instance_come_back_and_a_live_ones_stay(db: Db) {
         .execute(store.pool())
         .await
         .unwrap();
-    assert_eq!(
-        store.queue().release_stale_claims("b", true).await.unwrap(),
-        0
-    );
+    assert_eq!(release("b", true).await.unwrap(), 0);
     // A restarted process on SQLite takes back every earlier claim at once.
     store.queue().renew_claims("b").await.unwrap();
-    assert_eq!(
-        store.queue().release_stale_claims("c", true).await.unwrap(),
-        1
-    );
+    assert_eq!(release("c", true).await.unwrap(), 1);
     assert_eq!(store.queue().claim_outbox("c", 10).await.unwrap().len(), 1);
 }
 

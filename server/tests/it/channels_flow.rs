@@ -282,35 +282,9 @@ async fn one_event_delivered_five_times_is_answered_once(db: Db) {
     let script: Vec<Value> = vec![meta::wa_text(wa, "w1", base, "hi")];
     app.webhook("whatsapp", &meta::whatsapp(PHONE, wa, script))
         .await;
-    let sent = fake.wait_delivered(4, WAIT).await;
-    let (browse, l) = meta::whatsapp_reply(&sent, "Browse products").unwrap();
-    app.webhook(
-        "whatsapp",
-        &meta::whatsapp(
-            PHONE,
-            wa,
-            vec![meta::wa_tap(wa, "w2", base + 1, &browse, l)],
-        ),
-    )
-    .await;
-    let sent = fake.wait_delivered(8, WAIT).await;
-    let (add, l) = meta::whatsapp_reply(&sent, "Add to cart").unwrap();
-    app.webhook(
-        "whatsapp",
-        &meta::whatsapp(PHONE, wa, vec![meta::wa_tap(wa, "w3", base + 2, &add, l)]),
-    )
-    .await;
-    let sent = fake.wait_delivered(10, WAIT).await;
-    let (checkout, l) = meta::whatsapp_reply(&sent, "Checkout").unwrap();
-    app.webhook(
-        "whatsapp",
-        &meta::whatsapp(
-            PHONE,
-            wa,
-            vec![meta::wa_tap(wa, "w4", base + 3, &checkout, l)],
-        ),
-    )
-    .await;
+    tap_after(&app, &fake, 4, wa, ("w2", base + 1), "Browse products").await;
+    tap_after(&app, &fake, 8, wa, ("w3", base + 2), "Add to cart").await;
+    tap_after(&app, &fake, 10, wa, ("w4", base + 3), "Checkout").await;
     let mut expected = 11;
     for (i, answer) in ["Bo", "1 Long Road, 12345 Town", "+1 650 555 1234"]
         .iter()
@@ -333,17 +307,7 @@ async fn one_event_delivered_five_times_is_answered_once(db: Db) {
         .await;
         expected += 1;
     }
-    let sent = fake.wait_delivered(expected, WAIT).await;
-    let (confirm, l) = meta::whatsapp_reply(&sent, "Confirm order").unwrap();
-    app.webhook(
-        "whatsapp",
-        &meta::whatsapp(
-            PHONE,
-            wa,
-            vec![meta::wa_tap(wa, "w8", base + 8, &confirm, l)],
-        ),
-    )
-    .await;
+    tap_after(&app, &fake, expected, wa, ("w8", base + 8), "Confirm order").await;
     let sent = fake.wait_delivered(expected + 1, WAIT).await;
     let (cash, l) = meta::whatsapp_reply(&sent, "Cash on delivery").unwrap();
     let pay = meta::whatsapp(PHONE, wa, vec![meta::wa_tap(wa, "w9", base + 9, &cash, l)]);
@@ -412,21 +376,9 @@ async fn a_429_storm_ends_with_everything_delivered_in_order(db: Db) {
     }));
     fake.inject([Fault::Status(503), Fault::Error(400, 130429)]);
     let wa = "15550003333";
-    app.webhook(
-        "whatsapp",
-        &meta::whatsapp(
-            PHONE,
-            wa,
-            vec![meta::wa_text(wa, "storm1", now_ms() / 1000, "hi")],
-        ),
-    )
-    .await;
+    app.wa_says(wa, "storm1", "hi").await;
     let psid = "PSID-storm";
-    app.webhook(
-        "messenger",
-        &meta::messenger_text(PAGE, psid, "storm2", now_ms(), "hi"),
-    )
-    .await;
+    app.messenger_says(psid, "storm2", "hi").await;
     let sent = fake.wait_delivered(4, Duration::from_secs(30)).await;
     let all = fake.requests();
     assert!(
@@ -471,15 +423,7 @@ async fn terminal_errors_are_recorded_not_retried(db: Db) {
     let (fake, app, _c) = connected(db).await;
     fake.inject([Fault::Error(400, 131047)]);
     let wa = "15550004444";
-    app.webhook(
-        "whatsapp",
-        &meta::whatsapp(
-            PHONE,
-            wa,
-            vec![meta::wa_text(wa, "t1", now_ms() / 1000, "hi")],
-        ),
-    )
-    .await;
+    app.wa_says(wa, "t1", "hi").await;
     // The greeting fails for good; the menu after it still goes out.
     fake.wait_delivered(1, WAIT).await;
     let all = fake.settle(Duration::from_millis(500)).await;
@@ -503,39 +447,15 @@ async fn terminal_errors_are_recorded_not_retried(db: Db) {
 
     // An invalid token stops the channel and says why.
     fake.inject([Fault::Error(401, 190)]);
-    app.webhook(
-        "messenger",
-        &meta::messenger_text(PAGE, "PSID-tok", "t2", now_ms(), "hi"),
-    )
-    .await;
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let health: String =
-            sqlx::query_scalar("SELECT health FROM channels WHERE kind = 'messenger'")
-                .fetch_one(app.db.store.pool())
-                .await
-                .unwrap();
-        if health != "ok" {
-            assert!(health.contains("access token"), "{health}");
-            break;
-        }
-        assert!(Instant::now() < deadline, "the channel was not marked");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    app.messenger_says("PSID-tok", "t2", "hi").await;
+    let health = meta::health_once_stopped(&app.db.store, "kind = 'messenger'").await;
+    assert!(health.contains("access token"), "{health}");
 }
 
 async fn statuses_update_the_outbox_and_never_go_back(db: Db) {
     let (fake, app, _c) = connected(db).await;
     let wa = "15550005555";
-    app.webhook(
-        "whatsapp",
-        &meta::whatsapp(
-            PHONE,
-            wa,
-            vec![meta::wa_text(wa, "s1", now_ms() / 1000, "hi")],
-        ),
-    )
-    .await;
+    app.wa_says(wa, "s1", "hi").await;
     fake.wait_delivered(2, WAIT).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let ids: Vec<String> =
@@ -677,4 +597,21 @@ async fn no_free_form_message_outside_the_window(db: Db) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(fake.requests().len(), before, "nothing was attempted");
+}
+
+/// Waits until `n` messages went out, then taps the WhatsApp button
+/// `label` among them as `wa`, with event id and timestamp `at`.
+async fn tap_after(
+    app: &TestApp,
+    fake: &FakeGraph,
+    n: usize,
+    wa: &str,
+    (id, ts): (&str, i64),
+    label: &str,
+) {
+    let sent = fake.wait_delivered(n, WAIT).await;
+    let (reply, list) = meta::whatsapp_reply(&sent, label).unwrap();
+    let tap = meta::wa_tap(wa, id, ts, &reply, list);
+    app.webhook("whatsapp", &meta::whatsapp(PHONE, wa, vec![tap]))
+        .await;
 }

@@ -12,93 +12,133 @@ use crate::common::meta::{self, FakeGraph, Fault};
 use crate::common::process::{Running, free_port};
 use serde_json::{Value, json};
 
-fn start(dir: &std::path::Path, port: u16, graph: &str, workers: bool) -> Running {
-    let child = Command::new(env!("CARGO_BIN_EXE_server"))
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}/botme.db", dir.display()),
-        )
-        .env("BOTME_DATA_DIR", dir)
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("META_APP_SECRET", meta::APP_SECRET)
-        .env("META_GRAPH_URL", graph)
-        .env("BOTME_WORKERS", if workers { "true" } else { "false" })
-        .env("BOTME_RETRY_BASE_MS", "20")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    Running(child)
+/// A server's data folder, port and address, which outlive its restarts.
+struct Rig {
+    dir: tempfile::TempDir,
+    port: u16,
+    base: String,
+    graph: String,
+    http: reqwest::Client,
 }
 
-async fn wait_up(http: &reqwest::Client, base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while http.get(format!("{base}/healthz")).send().await.is_err() {
-        assert!(Instant::now() < deadline, "server did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
+impl Rig {
+    fn new(fake: &FakeGraph) -> Rig {
+        let port = free_port();
+        Rig {
+            dir: tempfile::tempdir().unwrap(),
+            port,
+            base: format!("http://127.0.0.1:{port}"),
+            graph: fake.url.clone(),
+            http: reqwest::Client::new(),
+        }
     }
-}
 
-async fn post_webhook(http: &reqwest::Client, base: &str, body: &Value) -> u16 {
-    let raw = serde_json::to_vec(body).unwrap();
-    http.post(format!("{base}/webhooks/whatsapp"))
-        .header("content-type", "application/json")
-        .header(
-            "x-hub-signature-256",
-            server::http::webhooks::sign(meta::APP_SECRET, &raw),
-        )
-        .body(raw)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
-}
+    /// Starts the server, with or without its workers, and waits until it
+    /// answers.
+    async fn start(&self, workers: bool) -> Running {
+        let dir = self.dir.path();
+        let child = Command::new(env!("CARGO_BIN_EXE_server"))
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}/botme.db", dir.display()),
+            )
+            .env("BOTME_DATA_DIR", dir)
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{}", self.port))
+            .env("META_APP_SECRET", meta::APP_SECRET)
+            .env("META_GRAPH_URL", &self.graph)
+            .env("BOTME_WORKERS", if workers { "true" } else { "false" })
+            .env("BOTME_RETRY_BASE_MS", "20")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let health = format!("{}/healthz", self.base);
+        while self.http.get(&health).send().await.is_err() {
+            assert!(Instant::now() < deadline, "server did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Running(child)
+    }
 
-/// Signs up, publishes the order-status bot and connects WhatsApp number
-/// 3000003 to it; returns the API token.
-async fn set_up_shop(http: &reqwest::Client, base: &str) -> String {
-    let signup: Value = http
-        .post(format!("{base}/api/v1/signup"))
-        .json(&json!({"email": "m@example.com", "password": "correct horse battery staple", "workspace": "Shop"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = signup["token"].as_str().unwrap().to_string();
-    let api = |path: &str| format!("{base}/api/v1{path}");
-    let bot: Value = http
-        .post(api("/bots"))
-        .bearer_auth(&token)
-        .json(&json!({"name": "Shop", "template": "order-status"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let bot = bot["id"].as_i64().unwrap();
-    assert!(
-        http.post(api(&format!("/bots/{bot}/publish")))
-            .bearer_auth(&token)
+    /// Posts a signed "hi" from WhatsApp user `wa` to number 3000003;
+    /// returns the status code.
+    async fn hi(&self, wa: &str, id: &str, ts_secs: i64) -> u16 {
+        let body = meta::whatsapp("3000003", wa, vec![meta::wa_text(wa, id, ts_secs, "hi")]);
+        let raw = serde_json::to_vec(&body).unwrap();
+        self.http
+            .post(format!("{}/webhooks/whatsapp", self.base))
+            .header("content-type", "application/json")
+            .header(
+                "x-hub-signature-256",
+                server::http::webhooks::sign(meta::APP_SECRET, &raw),
+            )
+            .body(raw)
             .send()
             .await
             .unwrap()
             .status()
-            .is_success()
-    );
-    let res = http
-        .post(api("/channels"))
-        .bearer_auth(&token)
-        .json(&json!({"kind": "whatsapp", "bot_id": bot, "phone_number_id": "3000003", "access_token": "EAAG-crash-token"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 201);
-    token
+            .as_u16()
+    }
+
+    /// GETs an API path with the token; returns the JSON answer.
+    async fn get(&self, path: &str, token: &str) -> Value {
+        self.http
+            .get(format!("{}/api/v1{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+/// Kills the server with SIGKILL and reaps it.
+fn crash(mut server: Running) {
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
+
+impl Rig {
+    /// POSTs JSON to an API path, with the token when there is one.
+    async fn post(&self, path: &str, token: Option<&str>, body: Value) -> reqwest::Response {
+        let mut req = self.http.post(format!("{}/api/v1{path}", self.base));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        req.json(&body).send().await.unwrap()
+    }
+
+    /// Signs up, publishes the order-status bot and connects WhatsApp
+    /// number 3000003 to it; returns the API token.
+    async fn set_up_shop(&self) -> String {
+        let signup = json!({"email": "m@example.com", "password": "correct horse battery staple", "workspace": "Shop"});
+        let signup: Value = self
+            .post("/signup", None, signup)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let token = signup["token"].as_str().unwrap().to_string();
+        let t = Some(token.as_str());
+        let bot = json!({"name": "Shop", "template": "order-status"});
+        let bot: Value = self.post("/bots", t, bot).await.json().await.unwrap();
+        let bot = bot["id"].as_i64().unwrap();
+        let publish = format!("/bots/{bot}/publish");
+        assert!(
+            self.post(&publish, t, json!({}))
+                .await
+                .status()
+                .is_success()
+        );
+        let channel = json!({"kind": "whatsapp", "bot_id": bot, "phone_number_id": "3000003", "access_token": "EAAG-crash-token"});
+        let res = self.post("/channels", t, channel).await;
+        assert_eq!(res.status().as_u16(), 201);
+        token
+    }
 }
 
 fn now_secs() -> i64 {
@@ -111,26 +151,16 @@ fn now_secs() -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_between_acknowledgement_and_processing_loses_and_duplicates_nothing() {
     let fake = FakeGraph::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::new();
+    let rig = Rig::new(&fake);
 
     // Workers off: events are acknowledged and stored, not processed.
-    let mut server = start(dir.path(), port, &fake.url, false);
-    wait_up(&http, &base).await;
-    let token = set_up_shop(&http, &base).await;
-    let api = |path: &str| format!("{base}/api/v1{path}");
+    let server = rig.start(false).await;
+    let token = rig.set_up_shop().await;
 
     let now = now_secs();
     let shoppers = ["15551110001", "15551110002", "15551110003"];
     for (i, wa) in shoppers.iter().enumerate() {
-        let body = meta::whatsapp(
-            "3000003",
-            wa,
-            vec![meta::wa_text(wa, &format!("wamid.crash{i}"), now, "hi")],
-        );
-        assert_eq!(post_webhook(&http, &base, &body).await, 200);
+        assert_eq!(rig.hi(wa, &format!("wamid.crash{i}"), now).await, 200);
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(
@@ -138,21 +168,14 @@ async fn a_crash_between_acknowledgement_and_processing_loses_and_duplicates_not
         "nothing processed before the crash"
     );
 
-    server.kill().unwrap(); // SIGKILL
-    server.wait().unwrap();
+    crash(server);
 
     // Restart with workers on: everything acknowledged is applied, once.
-    let mut server = start(dir.path(), port, &fake.url, true);
-    wait_up(&http, &base).await;
+    let mut server = rig.start(true).await;
     // The order-status template greets and answers: 3 messages per shopper.
     fake.wait_delivered(9, Duration::from_secs(20)).await;
     // Meta retries one of them after the restart.
-    let again = meta::whatsapp(
-        "3000003",
-        shoppers[0],
-        vec![meta::wa_text(shoppers[0], "wamid.crash0", now, "hi")],
-    );
-    assert_eq!(post_webhook(&http, &base, &again).await, 200);
+    assert_eq!(rig.hi(shoppers[0], "wamid.crash0", now).await, 200);
     let sent = fake.settle(Duration::from_millis(700)).await;
     assert_eq!(
         sent.len(),
@@ -167,15 +190,7 @@ async fn a_crash_between_acknowledgement_and_processing_loses_and_duplicates_not
             "{wa}"
         );
     }
-    let convs: Value = http
-        .get(api("/conversations"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let convs = rig.get("/conversations", &token).await;
     assert_eq!(convs["conversations"].as_array().unwrap().len(), 3);
 
     // A graceful stop afterwards still works.
@@ -195,21 +210,14 @@ async fn a_crash_in_the_middle_of_a_send_resumes_with_that_message() {
     let fake = FakeGraph::start().await;
     // Meta takes the first call and does not answer before the crash.
     fake.inject([Fault::Hang(Duration::from_secs(30))]);
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::new();
+    let rig = Rig::new(&fake);
 
-    let mut server = start(dir.path(), port, &fake.url, true);
-    wait_up(&http, &base).await;
-    let token = set_up_shop(&http, &base).await;
-    let wa = "15552220001";
-    let body = meta::whatsapp(
-        "3000003",
-        wa,
-        vec![meta::wa_text(wa, "wamid.midsend", now_secs(), "hi")],
+    let server = rig.start(true).await;
+    let token = rig.set_up_shop().await;
+    assert_eq!(
+        rig.hi("15552220001", "wamid.midsend", now_secs()).await,
+        200
     );
-    assert_eq!(post_webhook(&http, &base, &body).await, 200);
     let deadline = Instant::now() + Duration::from_secs(20);
     while fake.requests().is_empty() {
         assert!(Instant::now() < deadline, "the send never started");
@@ -222,11 +230,9 @@ async fn a_crash_in_the_middle_of_a_send_resumes_with_that_message() {
         "the first message is stuck in flight"
     );
 
-    server.kill().unwrap(); // SIGKILL, mid-send
-    server.wait().unwrap();
+    crash(server); // mid-send
 
-    let mut server = start(dir.path(), port, &fake.url, true);
-    wait_up(&http, &base).await;
+    let server = rig.start(true).await;
     let sent = fake.wait_delivered(3, Duration::from_secs(20)).await;
     let sent_again = fake.settle(Duration::from_millis(700)).await;
     assert_eq!(sent_again.len(), 3, "{}", meta::said(&sent_again));
@@ -241,25 +247,9 @@ async fn a_crash_in_the_middle_of_a_send_resumes_with_that_message() {
         sent[0].body, all[0].body,
         "the interrupted message goes first, then the rest in order"
     );
-    let convs: Value = http
-        .get(format!("{base}/api/v1/conversations"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let convs = rig.get("/conversations", &token).await;
     let id = convs["conversations"][0]["id"].as_i64().unwrap();
-    let detail: Value = http
-        .get(format!("{base}/api/v1/conversations/{id}"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let detail = rig.get(&format!("/conversations/{id}"), &token).await;
     let out: Vec<&str> = detail["transcript"]
         .as_array()
         .unwrap()
@@ -268,6 +258,5 @@ async fn a_crash_in_the_middle_of_a_send_resumes_with_that_message() {
         .map(|e| e["status"].as_str().unwrap())
         .collect();
     assert_eq!(out, ["sent", "sent", "sent"], "{detail}");
-    server.kill().unwrap();
-    server.wait().unwrap();
+    crash(server);
 }

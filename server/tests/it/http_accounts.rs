@@ -195,30 +195,15 @@ async fn login_answers_the_same_for_wrong_password_and_unknown_email() {
     let app = TestApp::sqlite().await;
     app.signed_up("ana@example.com", "Ana").await;
     let mut c = app.client();
-    let wrong = c
-        .post_json(
-            "/api/v1/login",
-            json!({"email": "ana@example.com", "password": "not the password"}),
-        )
-        .await;
-    let unknown = c
-        .post_json(
-            "/api/v1/login",
-            json!({"email": "nobody@example.com", "password": "not the password"}),
-        )
-        .await;
+    let wrong = c.login("ana@example.com", "not the password").await;
+    let unknown = c.login("nobody@example.com", "not the password").await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert_eq!(wrong.status, unknown.status);
     assert_eq!(wrong.body, unknown.body);
     assert_eq!(wrong.error_code(), "invalid_credentials");
     assert_eq!(c.cookie, None);
 
-    let ok = c
-        .post_json(
-            "/api/v1/login",
-            json!({"email": " ANA@example.com ", "password": PASSWORD}),
-        )
-        .await;
+    let ok = c.login(" ANA@example.com ", PASSWORD).await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
     assert_eq!(ok.json()["email"], "ana@example.com");
     assert!(c.cookie.is_some());
@@ -239,34 +224,14 @@ async fn repeated_failures_are_throttled() {
         assert_eq!(res.status, StatusCode::UNAUTHORIZED, "attempt {i}");
     }
     // Now even the right password must wait.
-    let res = c
-        .post_json(
-            "/api/v1/login",
-            json!({"email": "ana@example.com", "password": PASSWORD}),
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(res.error_code(), "too_many_attempts");
-    assert!(
-        res.json()["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("minute")
-    );
+    let res = c.login("ana@example.com", PASSWORD).await;
+    res.assert_error(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts");
+    assert!(res.error_message().contains("minute"));
     // Unknown emails are throttled the same way, so the limit reveals nothing.
     for _ in 0..5 {
-        c.post_json(
-            "/api/v1/login",
-            json!({"email": "ghost@example.com", "password": "whatever1234"}),
-        )
-        .await;
+        c.login("ghost@example.com", "whatever1234").await;
     }
-    let res = c
-        .post_json(
-            "/api/v1/login",
-            json!({"email": "ghost@example.com", "password": "whatever1234"}),
-        )
-        .await;
+    let res = c.login("ghost@example.com", "whatever1234").await;
     assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
 }
 
@@ -310,8 +275,7 @@ async fn parallel_guesses_are_throttled_like_sequential_ones() {
             json!({"email": "ana@example.com", "password": PASSWORD}),
         )
         .await;
-    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(res.error_code(), "too_many_attempts");
+    res.assert_error(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts");
 }
 
 #[tokio::test]
@@ -332,12 +296,7 @@ async fn login_cycles_the_session_id_and_logout_ends_it() {
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     let before = c.cookie.clone().expect("anonymous session");
 
-    let res = c
-        .post_json(
-            "/api/v1/login",
-            json!({"email": "ana@example.com", "password": PASSWORD}),
-        )
-        .await;
+    let res = c.login("ana@example.com", PASSWORD).await;
     assert_eq!(res.status, StatusCode::OK);
     let after = c.cookie.clone().expect("session");
     assert_ne!(before, after, "the session id must change at login");
@@ -398,8 +357,7 @@ async fn tokens_are_shown_once_listed_without_secret_and_revocable() {
     let res = viewer
         .post_json("/api/v1/bots", json!({"name": "Nope"}))
         .await;
-    assert_eq!(res.status, StatusCode::FORBIDDEN);
-    assert_eq!(res.error_code(), "forbidden");
+    res.assert_error(StatusCode::FORBIDDEN, "forbidden");
     assert_eq!(app.count("bots").await, 0);
 
     assert_eq!(
@@ -407,8 +365,7 @@ async fn tokens_are_shown_once_listed_without_secret_and_revocable() {
         StatusCode::NO_CONTENT
     );
     let res = viewer.get("/api/v1/bots").await;
-    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(res.error_code(), "invalid_token");
+    res.assert_error(StatusCode::UNAUTHORIZED, "invalid_token");
     assert_eq!(
         owner.delete(&format!("/api/v1/tokens/{id}")).await.status,
         StatusCode::NOT_FOUND
@@ -457,13 +414,11 @@ async fn bots_crud_over_the_api() {
     let res = c
         .patch_json(&format!("/api/v1/bots/{id}"), json!({"name": ""}))
         .await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(res.error_code(), "invalid_name");
+    res.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_name");
     let res = c
         .post_json("/api/v1/bots", json!({"name": "X", "template": "no-such"}))
         .await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(res.error_code(), "unknown_template");
+    res.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "unknown_template");
 
     assert_eq!(
         c.delete(&format!("/api/v1/bots/{id}")).await.status,
@@ -497,11 +452,9 @@ async fn unauthenticated_requests_get_401() {
         assert_eq!(res.error_code(), "unauthenticated");
     }
     let res = c.get("/api/v1/nothing-here").await;
-    assert_eq!(res.status, StatusCode::NOT_FOUND);
-    assert_eq!(res.error_code(), "not_found");
+    res.assert_error(StatusCode::NOT_FOUND, "not_found");
     let res = c.request(Method::PUT, "/api/v1/bots", None).await;
-    assert_eq!(res.status, StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(res.error_code(), "method_not_allowed");
+    res.assert_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
 }
 
 #[tokio::test]
@@ -524,29 +477,35 @@ async fn roles_limit_what_members_can_do() {
         assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
         assert_eq!(res.json()["role"], role);
     }
-    let res = owner
-        .post_json(
-            "/api/v1/members",
-            json!({"email": "editor@example.com", "role": "viewer"}),
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::CONFLICT);
-    assert_eq!(res.error_code(), "already_member");
-    let res = owner
-        .post_json(
-            "/api/v1/members",
-            json!({"email": "stranger@example.com", "role": "viewer"}),
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(res.error_code(), "unknown_user");
-    let res = owner
-        .post_json(
-            "/api/v1/members",
-            json!({"email": "x@example.com", "role": "admin"}),
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Adding a member twice, someone without an account, or a made-up role.
+    for (email, role, status, code) in [
+        (
+            "editor@example.com",
+            "viewer",
+            StatusCode::CONFLICT,
+            Some("already_member"),
+        ),
+        (
+            "stranger@example.com",
+            "viewer",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("unknown_user"),
+        ),
+        (
+            "x@example.com",
+            "admin",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+        ),
+    ] {
+        let res = owner
+            .post_json("/api/v1/members", json!({"email": email, "role": role}))
+            .await;
+        assert_eq!(res.status, status, "{email} as {role}");
+        if let Some(code) = code {
+            assert_eq!(res.error_code(), code);
+        }
+    }
 
     for c in [&mut editor, &mut viewer] {
         let res = c
@@ -561,28 +520,21 @@ async fn roles_limit_what_members_can_do() {
         .await;
     assert_eq!(res.status, StatusCode::CREATED);
     let bot = res.json()["id"].as_i64().unwrap();
-    assert_eq!(
-        editor.get("/api/v1/tokens").await.status,
-        StatusCode::FORBIDDEN
-    );
-    assert_eq!(
+    let viewer_id = viewer_signup["user_id"].as_i64().unwrap();
+    for res in [
+        editor.get("/api/v1/tokens").await,
         editor
             .post_json("/api/v1/tokens", json!({"name": "t"}))
-            .await
-            .status,
-        StatusCode::FORBIDDEN
-    );
-    let viewer_id = viewer_signup["user_id"].as_i64().unwrap();
-    assert_eq!(
+            .await,
         editor
             .patch_json(
                 &format!("/api/v1/members/{viewer_id}"),
-                json!({"role": "owner"})
+                json!({"role": "owner"}),
             )
-            .await
-            .status,
-        StatusCode::FORBIDDEN
-    );
+            .await,
+    ] {
+        assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.text());
+    }
 
     // Viewers read only.
     let bots = viewer.get("/api/v1/bots").await.json();
@@ -595,12 +547,7 @@ async fn roles_limit_what_members_can_do() {
         viewer.delete(&format!("/api/v1/bots/{bot}")).await,
     ] {
         assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.text());
-        assert!(
-            res.json()["error"]["message"]
-                .as_str()
-                .unwrap()
-                .contains("viewer")
-        );
+        assert!(res.error_message().contains("viewer"));
     }
     assert_eq!(
         viewer.get(&format!("/api/v1/bots/{bot}")).await.json()["name"],
@@ -633,8 +580,7 @@ async fn roles_limit_what_members_can_do() {
             json!({"role": "viewer"}),
         )
         .await;
-    assert_eq!(res.status, StatusCode::CONFLICT);
-    assert_eq!(res.error_code(), "last_owner");
+    res.assert_error(StatusCode::CONFLICT, "last_owner");
     assert_eq!(
         owner
             .delete(&format!("/api/v1/members/{owner_id}"))
@@ -687,11 +633,7 @@ async fn users_switch_between_their_workspaces() {
 
     // The choice survives a new login.
     c.post_json("/api/v1/logout", json!({})).await;
-    c.post_json(
-        "/api/v1/login",
-        json!({"email": "ana@example.com", "password": PASSWORD}),
-    )
-    .await;
+    c.login("ana@example.com", PASSWORD).await;
     assert_eq!(c.get("/api/v1/me").await.json()["workspace"]["id"], second);
 
     // Tokens cannot create or switch workspaces.

@@ -47,8 +47,7 @@ async fn products_crud(db: Db) {
             json!({"sku": "RUN-1", "name": "Dup", "price": "1"}),
         )
         .await;
-    assert_eq!(res.status, StatusCode::CONFLICT);
-    assert_eq!(res.error_code(), "sku_taken");
+    res.assert_error(StatusCode::CONFLICT, "sku_taken");
 
     let res = c
         .post_json(
@@ -56,9 +55,8 @@ async fn products_crud(db: Db) {
             json!({"sku": "", "name": "", "price": "-1", "image_url": "ftp://x"}),
         )
         .await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(res.error_code(), "invalid_product");
-    let msg = res.json()["error"]["message"].as_str().unwrap().to_string();
+    res.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_product");
+    let msg = res.error_message().to_string();
     for part in ["SKU", "name", "negative", "https"] {
         assert!(msg.contains(part), "{part} not in {msg}");
     }
@@ -129,8 +127,7 @@ async fn csv_import_is_all_or_nothing(db: Db) {
 
     let bad = "sku,name,price\nC,Gamma,3\n,Nameless,4\nD,,x\n";
     let res = c.post_raw("/api/v1/products/import", "text/csv", bad).await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(res.error_code(), "invalid_csv");
+    res.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_csv");
     let body = res.json();
     assert_eq!(
         body["error"]["message"],
@@ -238,7 +235,7 @@ async fn prices_never_go_through_floats(db: Db) {
             res.text()
         );
         assert_eq!(res.error_code(), "invalid_product", "{body}");
-        let msg = res.json()["error"]["message"].as_str().unwrap().to_string();
+        let msg = res.error_message().to_string();
         assert!(msg.contains(says), "{body}: {msg}");
     }
     let res = post_product(&mut c, r#"{"sku": "X", "name": "X", "price": true}"#).await;
@@ -262,15 +259,9 @@ async fn a_new_currency_needs_a_new_price(db: Db) {
             json!({"currency": "JPY"}),
         )
         .await;
+    res.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_product");
     assert_eq!(
-        res.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{}",
-        res.text()
-    );
-    assert_eq!(res.error_code(), "invalid_product");
-    assert_eq!(
-        res.json()["error"]["message"],
+        res.error_message(),
         "To change the currency from USD to JPY, give the price in JPY too."
     );
     let p = c.get(&format!("/api/v1/products/{id}")).await.json();

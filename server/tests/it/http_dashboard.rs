@@ -4,11 +4,8 @@
 use crate::common;
 
 use crate::common::{Client, TestApp};
-use app::flow::interpreter::Input;
 use axum::http::StatusCode;
 use serde_json::json;
-use server::engine::Turn;
-use server::store::{BotId, WorkspaceId};
 
 fn multipart(name: &str, content: &str) -> (String, String) {
     let boundary = "----botmeTestBoundary7";
@@ -152,13 +149,7 @@ async fn products_are_managed_with_forms() {
             ],
         )
         .await;
-    assert_eq!(res.location().unwrap(), "/products");
-    assert!(
-        c.get("/products")
-            .await
-            .text()
-            .contains("Stock must be a whole number")
-    );
+    back_with_notice(&mut c, &res, "Stock must be a whole number").await;
 
     let res = import(&mut c, "bad.csv", "sku,name,price\nA,Alpha,x\n,Beta,2\n").await;
     assert_eq!(res.location().unwrap(), "/products");
@@ -187,13 +178,7 @@ async fn products_are_managed_with_forms() {
             "file=x",
         )
         .await;
-    assert_eq!(res.location().unwrap(), "/products");
-    assert!(
-        c.get("/products")
-            .await
-            .text()
-            .contains("Choose a CSV file to import.")
-    );
+    back_with_notice(&mut c, &res, "Choose a CSV file to import.").await;
 
     c.post_form(&format!("/products/{id}/delete"), &[]).await;
     assert!(c.get("/products").await.text().contains("Product deleted."));
@@ -210,53 +195,11 @@ async fn orders_are_listed_and_moved_along_with_forms() {
         json!({"sku": "SOCK", "name": "Socks", "price": "9"}),
     )
     .await;
-    let bot = c
-        .post_json("/api/v1/bots", json!({"name": "Shop", "template": "shop"}))
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+    let bot = c.new_bot(json!({"name": "Shop", "template": "shop"})).await;
     c.post_json(&format!("/api/v1/bots/{bot}/publish"), json!({}))
         .await;
-    let inputs = [
-        Input::Text { text: "hi".into() },
-        Input::Payload {
-            payload: "b1|a|catalog|SOCK".into(),
-        },
-        Input::Text {
-            text: "Checkout".into(),
-        },
-        Input::Text {
-            text: "Sam <script>".into(),
-        },
-        Input::Text {
-            text: "1 Long Road, 12345 Town".into(),
-        },
-        Input::Text {
-            text: "+1 650 555 1234".into(),
-        },
-        Input::Text { text: "yes".into() },
-        Input::Text {
-            text: "cash".into(),
-        },
-    ];
-    let ws = WorkspaceId(created["workspace_id"].as_i64().unwrap());
-    for (i, input) in inputs.into_iter().enumerate() {
-        let event = i.to_string();
-        app.state
-            .engine
-            .apply(Turn {
-                workspace: ws,
-                bot: BotId(bot),
-                channel: "test",
-                user: "u",
-                display_name: "",
-                event_id: &event,
-                input,
-            })
-            .await
-            .unwrap();
-    }
+    let ws = created["workspace_id"].as_i64().unwrap();
+    app.buy_socks((ws, bot), ("u", ""), "Sam <script>").await;
     let list = c.get("/orders").await.text();
     assert!(list.contains("#1001"), "{list}");
     assert!(list.contains("Sam &lt;script&gt;"), "escaped: {list}");
@@ -301,4 +244,12 @@ async fn orders_are_listed_and_moved_along_with_forms() {
             .text()
             .contains("#1001")
     );
+}
+
+/// A refused products form sends the browser back to /products, which
+/// shows `notice`.
+async fn back_with_notice(c: &mut Client, res: &common::TestResponse, notice: &str) {
+    assert_eq!(res.location().unwrap(), "/products");
+    let page = c.get("/products").await.text();
+    assert!(page.contains(notice), "{page}");
 }

@@ -59,12 +59,7 @@ async fn saves_name_their_revision_and_stale_ones_write_nothing() {
         json!({"sku": "TEE", "name": "Tee", "price": "15"}),
     )
     .await;
-    let bot = c
-        .post_json("/api/v1/bots", json!({"name": "FAQ", "template": "faq"}))
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+    let bot = c.new_bot(json!({"name": "FAQ", "template": "faq"})).await;
 
     let data = load(&mut c, bot).await;
     assert_eq!(data["can_edit"], true);
@@ -150,12 +145,7 @@ async fn viewers_read_and_other_tenants_see_nothing() {
     let app = TestApp::sqlite().await;
     let (mut ana, created) = app.signed_up("ana@example.com", "Ana").await;
     let ana_ws = created["workspace_id"].as_i64().unwrap();
-    let bot = ana
-        .post_json("/api/v1/bots", json!({"name": "FAQ", "template": "faq"}))
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+    let bot = ana.new_bot(json!({"name": "FAQ", "template": "faq"})).await;
     let (rev, _) = stored(&mut ana, bot).await;
 
     // Bob, from another workspace: every editor call answers "not found".
@@ -227,12 +217,7 @@ async fn publishing_a_revision_is_atomic_with_its_check() {
     let app = TestApp::sqlite().await;
     let (mut c, created) = app.signed_up("ana@example.com", "Ana").await;
     let ws = WorkspaceId(created["workspace_id"].as_i64().unwrap());
-    let bot = c
-        .post_json("/api/v1/bots", json!({"name": "FAQ", "template": "faq"}))
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+    let bot = c.new_bot(json!({"name": "FAQ", "template": "faq"})).await;
     let store = &app.state.store;
 
     // The store refuses a revision the draft has moved past, writing nothing.
@@ -295,12 +280,7 @@ async fn publishing_a_revision_is_atomic_with_its_check() {
 async fn simulating_a_call_to_the_merchants_system_goes_on() {
     let app = TestApp::sqlite().await;
     let (mut c, _) = app.signed_up("ana@example.com", "Ana").await;
-    let bot = c
-        .post_json("/api/v1/bots", json!({"name": "Lookup"}))
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+    let bot = c.new_bot(json!({"name": "Lookup"})).await;
     let draft = c.get(&format!("/api/v1/bots/{bot}/draft")).await.json();
     let doc = json!({
         "schema": 1, "start": "call",
@@ -314,13 +294,7 @@ async fn simulating_a_call_to_the_merchants_system_goes_on() {
             {"from": "call", "port": "error", "to": "bad"}
         ]
     });
-    let res = c
-        .request(
-            axum::http::Method::PUT,
-            &format!("/api/v1/bots/{bot}/draft"),
-            Some(json!({"revision": draft["revision"], "document": doc})),
-        )
-        .await;
+    let res = c.put_draft(bot, &draft["revision"], doc).await;
     assert!(res.status.is_success(), "{}", res.text());
     let out = c
         .post_json(

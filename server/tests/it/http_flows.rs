@@ -2,8 +2,6 @@
 //! publishing, history, restore, simulation and the JSON Schema. On both
 //! databases where it matters (drafts, publishing).
 
-use crate::common;
-
 use crate::common::{Client, Db, TestApp, on_both_dbs};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
@@ -60,12 +58,7 @@ async fn templates_are_listed_and_start_bots() {
         .post_json("/api/v1/bots", json!({"name": "x", "template": "casino"}))
         .await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        res.json()["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("shop, faq, order-status")
-    );
+    assert!(res.error_message().contains("shop, faq, order-status"));
 }
 
 async fn drafts_use_revisions(db: Db) {
@@ -80,28 +73,15 @@ async fn drafts_use_revisions(db: Db) {
         {"id": "hi", "type": "message", "position": {"x": 0, "y": 0}, "settings": {"text": "Hello"}},
         {"id": "bye", "type": "end", "settings": {"text": "Bye"}}],
         "edges": [{"from": "hi", "port": "next", "to": "bye"}]});
-    let res = c
-        .request(
-            axum::http::Method::PUT,
-            &format!("/api/v1/bots/{bot}/draft"),
-            Some(json!({"revision": 1, "document": doc})),
-        )
-        .await;
+    let res = c.put_draft(bot, 1, doc).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text());
     assert_eq!(res.json()["revision"], 2);
     assert_eq!(res.json()["problems"], json!([]));
 
     // A second tab still holding revision 1 is refused; nothing is overwritten.
     let other = json!({"schema": 1, "nodes": []});
-    let res = c
-        .request(
-            axum::http::Method::PUT,
-            &format!("/api/v1/bots/{bot}/draft"),
-            Some(json!({"revision": 1, "document": other})),
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::CONFLICT);
-    assert_eq!(res.error_code(), "stale_revision");
+    let res = c.put_draft(bot, 1, other).await;
+    res.assert_error(StatusCode::CONFLICT, "stale_revision");
     assert_eq!(res.json()["current_revision"], 2);
     let now = c.get(&format!("/api/v1/bots/{bot}/draft")).await.json();
     assert_eq!(now["document"]["nodes"].as_array().unwrap().len(), 2);
@@ -112,20 +92,8 @@ async fn drafts_use_revisions(db: Db) {
         json!([1, 2]),
         json!({"schema": 7}),
     ] {
-        let res = c
-            .request(
-                axum::http::Method::PUT,
-                &format!("/api/v1/bots/{bot}/draft"),
-                Some(json!({"revision": 2, "document": bad})),
-            )
-            .await;
-        assert_eq!(
-            res.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{}",
-            res.text()
-        );
-        assert_eq!(res.error_code(), "invalid_document");
+        let res = c.put_draft(bot, 2, bad).await;
+        res.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_document");
     }
     assert_eq!(
         c.get(&format!("/api/v1/bots/{bot}/draft")).await.json()["revision"],
@@ -148,8 +116,7 @@ async fn publishing_and_history(db: Db) {
     let res = c
         .post_json(&format!("/api/v1/bots/{blank}/publish"), json!({}))
         .await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(res.error_code(), "invalid_flow");
+    res.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_flow");
     let problems = res.json()["problems"].as_array().unwrap().clone();
     assert_eq!(problems[0]["code"], "no_start");
     assert_eq!(
@@ -179,11 +146,7 @@ async fn publishing_and_history(db: Db) {
     let mut draft = c.get(&format!("/api/v1/bots/{bot}/draft")).await.json();
     draft["document"]["nodes"][0]["settings"]["text"] = json!("Welcome back!");
     let res = c
-        .request(
-            axum::http::Method::PUT,
-            &format!("/api/v1/bots/{bot}/draft"),
-            Some(json!({"revision": draft["revision"], "document": draft["document"]})),
-        )
+        .put_draft(bot, &draft["revision"], &draft["document"])
         .await;
     assert_eq!(res.status, StatusCode::OK);
     assert_eq!(
@@ -396,13 +359,7 @@ async fn large_drafts_fit_their_own_body_limit() {
         .collect();
     let doc = json!({"schema": 1, "start": "n0", "nodes": nodes, "edges": []});
     assert!(doc.to_string().len() > 100_000);
-    let res = c
-        .request(
-            axum::http::Method::PUT,
-            &format!("/api/v1/bots/{bot}/draft"),
-            Some(json!({"revision": 1, "document": doc})),
-        )
-        .await;
+    let res = c.put_draft(bot, 1, doc).await;
     assert_eq!(
         res.status,
         StatusCode::OK,
@@ -415,15 +372,6 @@ async fn large_drafts_fit_their_own_body_limit() {
     );
 }
 
-async fn put_draft(c: &mut Client, bot: i64, revision: i64, doc: Value) -> common::TestResponse {
-    c.request(
-        axum::http::Method::PUT,
-        &format!("/api/v1/bots/{bot}/draft"),
-        Some(json!({"revision": revision, "document": doc})),
-    )
-    .await
-}
-
 #[tokio::test]
 async fn drafts_beyond_the_size_bounds_are_refused_and_not_stored() {
     let app = TestApp::sqlite().await;
@@ -433,71 +381,55 @@ async fn drafts_beyond_the_size_bounds_are_refused_and_not_stored() {
 
     // 5000 small steps fit in the byte limit, not in the step limit.
     let nodes: Vec<Value> = (0..5000).map(|i| message(i, "Hi")).collect();
-    let res = put_draft(
-        &mut c,
-        bot,
-        1,
-        json!({"schema": 1, "start": "n0", "nodes": nodes}),
-    )
-    .await;
+    let res = c
+        .put_draft(bot, 1, json!({"schema": 1, "start": "n0", "nodes": nodes}))
+        .await;
+    res.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "too_large");
     assert_eq!(
-        res.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{}",
-        res.text()
-    );
-    assert_eq!(res.error_code(), "too_large");
-    assert_eq!(
-        res.json()["error"]["message"],
+        res.error_message(),
         "A flow can have at most 1000 steps; this one has 5000."
     );
 
     let edges: Vec<Value> = (0..4001)
         .map(|_| json!({"from": "n0", "port": "next", "to": "n0"}))
         .collect();
-    let res = put_draft(
-        &mut c,
-        bot,
-        1,
-        json!({"schema": 1, "nodes": [message(0, "Hi")], "edges": edges}),
-    )
-    .await;
+    let res = c
+        .put_draft(
+            bot,
+            1,
+            json!({"schema": 1, "nodes": [message(0, "Hi")], "edges": edges}),
+        )
+        .await;
     assert_eq!(
         res.status,
         StatusCode::UNPROCESSABLE_ENTITY,
         "{}",
         res.text()
     );
-    assert!(
-        res.json()["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("4000 connections")
-    );
+    assert!(res.error_message().contains("4000 connections"));
 
     let triggers: Vec<Value> = (0..51)
         .map(|i| json!({"keywords": [format!("k{i}")], "to": "n0"}))
         .collect();
-    let res = put_draft(
-        &mut c,
-        bot,
-        1,
-        json!({"schema": 1, "nodes": [message(0, "Hi")], "triggers": triggers}),
-    )
-    .await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(res.error_code(), "too_large");
+    let res = c
+        .put_draft(
+            bot,
+            1,
+            json!({"schema": 1, "nodes": [message(0, "Hi")], "triggers": triggers}),
+        )
+        .await;
+    res.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "too_large");
 
-    let res = put_draft(
-        &mut c,
-        bot,
-        1,
-        json!({"schema": 1, "nodes": [message(0, &"x".repeat(5000))]}),
-    )
-    .await;
+    let res = c
+        .put_draft(
+            bot,
+            1,
+            json!({"schema": 1, "nodes": [message(0, &"x".repeat(5000))]}),
+        )
+        .await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
-        res.json()["error"]["message"],
+        res.error_message(),
         "Texts can be at most 4096 characters; one in the step “n0” has 5000."
     );
 
@@ -538,7 +470,7 @@ async fn validation_ties_each_problem_to_its_step_and_output() {
             {"from": "hi", "port": "next", "to": "nowhere"},
             {"from": "ghost", "port": "next", "to": "ask"},
             {"from": "ask", "port": "a", "to": "hi"}]});
-    let res = put_draft(&mut c, bot, 1, doc).await;
+    let res = c.put_draft(bot, 1, doc).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text());
     let res = c
         .post_json(&format!("/api/v1/bots/{bot}/validate"), json!({}))
@@ -630,13 +562,7 @@ async fn restoring_a_version_validates_it_again() {
     let res = c
         .post_json(&format!("/api/v1/bots/{bot}/versions/2/restore"), json!({}))
         .await;
-    assert_eq!(
-        res.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{}",
-        res.text()
-    );
-    assert_eq!(res.error_code(), "invalid_flow");
+    res.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_flow");
     assert_eq!(res.json()["problems"][0]["code"], "busy_loop");
     let list = c.get(&format!("/api/v1/bots/{bot}/versions")).await.json();
     assert_eq!(

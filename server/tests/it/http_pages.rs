@@ -491,12 +491,7 @@ async fn server_functions_refuse_oversized_bodies_and_write_nothing() {
     use leptos::server_fn::ServerFn;
     let app = TestApp::sqlite().await;
     let (mut c, _) = app.signed_up("ana@example.com", "Ana").await;
-    let bot = c
-        .post_json("/api/v1/bots", json!({"name": "FAQ", "template": "faq"}))
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+    let bot = c.new_bot(json!({"name": "FAQ", "template": "faq"})).await;
     let draft = |c: &mut common::Client| {
         let mut c = c.clone();
         async move {

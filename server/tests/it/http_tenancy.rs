@@ -9,7 +9,6 @@ use crate::common;
 use std::collections::BTreeSet;
 
 use crate::common::{Client, Db, TestApp, on_both_dbs};
-use app::flow::interpreter::Input;
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -87,48 +86,9 @@ async fn setup(app: &TestApp) -> (Client, Victim, Client, String) {
 
 /// A shopper of Alice's buys socks through her published shop flow.
 async fn place_order(app: &TestApp, ws: i64, bot: i64) -> i64 {
-    let inputs = [
-        Input::Text { text: "hi".into() },
-        Input::Payload {
-            payload: "b1|a|catalog|SOCK".into(),
-        },
-        Input::Text {
-            text: "Checkout".into(),
-        },
-        Input::Text { text: "Sam".into() },
-        Input::Text {
-            text: "1 Long Road, 12345 Town".into(),
-        },
-        Input::Text {
-            text: "+1 650 555 1234".into(),
-        },
-        Input::Text { text: "yes".into() },
-        Input::Text {
-            text: "cash".into(),
-        },
-    ];
-    let mut order = None;
-    for (i, input) in inputs.into_iter().enumerate() {
-        let event = i.to_string();
-        let out = app
-            .state
-            .engine
-            .apply(server::engine::Turn {
-                workspace: server::store::WorkspaceId(ws),
-                bot: server::store::BotId(bot),
-                channel: "test",
-                user: "shopper",
-                display_name: "Sam",
-                event_id: &event,
-                input,
-            })
-            .await
-            .unwrap();
-        if let Some(o) = out.orders.first() {
-            order = Some(o.id.0);
-        }
-    }
-    order.expect("the shopper placed an order")
+    let turns = app.buy_socks((ws, bot), ("shopper", "Sam"), "Sam").await;
+    let order = turns.iter().rev().find_map(|out| out.orders.first());
+    order.expect("the shopper placed an order").id.0
 }
 
 type Attack = (Method, &'static str, String, Option<Value>);

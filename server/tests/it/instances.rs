@@ -7,33 +7,13 @@
 use std::time::{Duration, Instant};
 
 use crate::common::meta::{self, FakeGraph, PHONE};
-use crate::common::{Client, Db, TestApp, TestResponse, count, now_ms};
+use crate::common::webchat::{history, say};
+use crate::common::{Db, TestApp, count, now_ms};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
-use serde_json::{Value, json};
+use serde_json::json;
 use tower::ServiceExt;
-
-async fn call(
-    c: &mut Client,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> TestResponse {
-    let mut b = Request::builder()
-        .method(method)
-        .uri(path)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"));
-    let body = match body {
-        Some(v) => {
-            b = b.header(header::CONTENT_TYPE, "application/json");
-            Body::from(v.to_string())
-        }
-        None => Body::empty(),
-    };
-    c.send(b.body(body).unwrap()).await
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reply_made_on_one_instance_streams_from_the_other() {
@@ -43,14 +23,7 @@ async fn a_reply_made_on_one_instance_streams_from_the_other() {
     let a = TestApp::with_meta(Db::Postgres, &fake).await;
     let b = a.second_instance(false).await;
     let (mut owner, _, bot) = a.shop("merchant@example.com").await;
-    let res = owner
-        .post_json(
-            "/api/v1/channels",
-            json!({"kind": "web", "bot_id": bot, "allowed_origins": ["https://shop.example"]}),
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::CREATED);
-    let key = res.json()["widget_key"].as_str().unwrap().to_string();
+    let key = TestApp::web_channel(&mut owner, bot).await;
 
     let mut on_b = b.client();
     let res = on_b
@@ -59,24 +32,21 @@ async fn a_reply_made_on_one_instance_streams_from_the_other() {
     assert_eq!(res.status, StatusCode::CREATED);
     let token = res.json()["visitor_token"].as_str().unwrap().to_string();
     let mut on_a = a.client();
-    let res = call(
+    let res = say(
         &mut on_a,
-        Method::POST,
         &format!("/api/webchat/{key}/messages"),
         &token,
-        Some(json!({"client_id": "m1", "text": "hi"})),
+        json!({"client_id": "m1", "text": "hi"}),
     )
     .await;
     assert_eq!(res.status, StatusCode::ACCEPTED);
     // Wait for the greeting, read through B.
     let deadline = Instant::now() + Duration::from_secs(15);
     let cursor = loop {
-        let res = call(
+        let res = history(
             &mut on_b,
-            Method::GET,
             &format!("/api/webchat/{key}/messages?after=0"),
             &token,
-            None,
         )
         .await;
         let body = res.json();
@@ -106,12 +76,11 @@ async fn a_reply_made_on_one_instance_streams_from_the_other() {
     // …give it a moment to subscribe, then the next message lands on A.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let sent = Instant::now();
-    let res = call(
+    let res = say(
         &mut on_a,
-        Method::POST,
         &format!("/api/webchat/{key}/messages"),
         &token,
-        Some(json!({"client_id": "m2", "text": "Browse products"})),
+        json!({"client_id": "m2", "text": "Browse products"}),
     )
     .await;
     assert_eq!(res.status, StatusCode::ACCEPTED);

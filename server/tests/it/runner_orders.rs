@@ -10,7 +10,7 @@ use app::flow::interpreter::Input;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 use server::engine::{Applied, Turn};
-use server::store::{BotId, Direction, WorkspaceId};
+use server::store::{BotId, Direction, Workspace, WorkspaceId};
 
 struct Shop {
     app: TestApp,
@@ -21,33 +21,11 @@ struct Shop {
 
 async fn shop(db: Db) -> Shop {
     let app = TestApp::new(db).await;
-    let (mut c, created) = app.signed_up("ana@example.com", "Ana's Shoes").await;
-    for (sku, name, price, stock) in [
-        ("RUN-1", "Runner <Pro>", "89.90", json!(5)),
-        ("SOCK-3", "Socks", "9", Value::Null),
-    ] {
-        let res = c
-            .post_json(
-                "/api/v1/products",
-                json!({"sku": sku, "name": name, "price": price, "stock": stock}),
-            )
-            .await;
-        assert_eq!(res.status, StatusCode::CREATED);
-    }
-    let bot = c
-        .post_json("/api/v1/bots", json!({"name": "Shop", "template": "shop"}))
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
-    assert_eq!(
-        c.post_json(&format!("/api/v1/bots/{bot}/publish"), json!({}))
-            .await
-            .status,
-        StatusCode::CREATED
-    );
+    let (c, ws, bot) = app
+        .shop_named("ana@example.com", "Ana's Shoes", "Runner <Pro>")
+        .await;
     Shop {
-        ws: WorkspaceId(created["workspace_id"].as_i64().unwrap()),
+        ws: WorkspaceId(ws),
         bot: BotId(bot),
         app,
         c,
@@ -55,6 +33,18 @@ async fn shop(db: Db) -> Shop {
 }
 
 impl Shop {
+    /// The flow version the conversation of this turn runs on.
+    async fn version_of(&self, turn: &Applied) -> i64 {
+        let id = turn.conversation.unwrap();
+        let conv = self.tenant().conversation(id).await.unwrap().unwrap();
+        conv.version
+    }
+
+    /// The shop's workspace in the store.
+    fn tenant(&self) -> Workspace<'_> {
+        self.app.db.store.workspace(self.ws)
+    }
+
     async fn turn(&self, user: &str, event: &str, input: Input) -> Applied {
         self.app
             .state
@@ -109,6 +99,16 @@ fn said(o: &Applied) -> Vec<String> {
     o.sent.iter().map(|(_, m)| m.summary()).collect()
 }
 
+/// Whether one of the messages sent starts with `prefix`.
+fn said_starts(o: &Applied, prefix: &str) -> bool {
+    said(o).iter().any(|t| t.starts_with(prefix))
+}
+
+/// Whether one of the messages sent contains `part`.
+fn said_contains(o: &Applied, part: &str) -> bool {
+    said(o).iter().any(|t| t.contains(part))
+}
+
 on_both_dbs!(
     multi_thread:
     a_shopper_buys_through_the_published_flow,
@@ -133,28 +133,14 @@ async fn a_shopper_buys_through_the_published_flow(db: Db) {
     assert!(!text.contains("{{"), "placeholders are filled: {text}");
 
     // Stock was taken; the transcript holds both directions.
-    let runner = s
-        .app
-        .db
-        .store
-        .workspace(s.ws)
-        .products(&Default::default())
-        .await
-        .unwrap();
+    let runner = s.tenant().products(&Default::default()).await.unwrap();
     assert_eq!(
         runner.iter().find(|p| p.sku == "RUN-1").unwrap().stock,
         Some(4)
     );
     assert_eq!(count(&s.app.db.store, "conversations").await, 1);
     let conv = done.conversation.unwrap();
-    let transcript = s
-        .app
-        .db
-        .store
-        .workspace(s.ws)
-        .transcript(conv, 0, 1000)
-        .await
-        .unwrap();
+    let transcript = s.tenant().transcript(conv, 0, 1000).await.unwrap();
     assert_eq!(
         transcript
             .iter()
@@ -285,10 +271,9 @@ async fn order_status_follows_the_state_machine(db: Db) {
             json!({"status": "fulfilled"}),
         )
         .await;
-    assert_eq!(res.status, StatusCode::CONFLICT);
-    assert_eq!(res.error_code(), "illegal_transition");
+    res.assert_error(StatusCode::CONFLICT, "illegal_transition");
     assert_eq!(
-        res.json()["error"]["message"],
+        res.error_message(),
         "An order that is placed cannot become fulfilled."
     );
     assert_eq!(res.json()["allowed"], json!(["paid", "cancelled"]));
@@ -306,14 +291,7 @@ async fn order_status_follows_the_state_machine(db: Db) {
     assert_eq!(detail["history"][1]["actor"], "ana@example.com");
     assert_eq!(detail["history"][1]["note"], "Cash received");
     // The conversation heard about it through the checkout's "paid" port.
-    let transcript = s
-        .app
-        .db
-        .store
-        .workspace(s.ws)
-        .transcript(conv, 0, 1000)
-        .await
-        .unwrap();
+    let transcript = s.tenant().transcript(conv, 0, 1000).await.unwrap();
     let last = transcript
         .iter()
         .rev()
@@ -404,35 +382,18 @@ async fn conversations_stay_on_their_version(db: Db) {
     // Still v1 while the conversation runs: its content, not only its number.
     let out = s.text("u", "3", "Menu").await;
     assert!(
-        said(&out)
-            .iter()
-            .any(|t| t.starts_with("What would you like to do?")),
+        said_starts(&out, "What would you like to do?"),
         "{:?}",
         said(&out)
     );
-    assert!(
-        !said(&out).iter().any(|t| t.contains("Version 2")),
-        "{:?}",
-        said(&out)
-    );
+    assert!(!said_contains(&out, "Version 2"), "{:?}", said(&out));
     let out = s.text("u", "4", "View my cart").await;
     assert!(
-        said(&out)
-            .iter()
-            .any(|t| t.starts_with("What would you like to do?")),
+        said_starts(&out, "What would you like to do?"),
         "an empty cart goes back to v1's menu: {:?}",
         said(&out)
     );
-    let conv = s
-        .app
-        .db
-        .store
-        .workspace(s.ws)
-        .conversation(out.conversation.unwrap())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(conv.version, 1);
+    assert_eq!(s.version_of(&out).await, 1);
     // A new shopper starts on v2.
     let fresh = s.text("v", "1", "hi").await;
     assert!(
@@ -441,22 +402,11 @@ async fn conversations_stay_on_their_version(db: Db) {
         said(&fresh)
     );
     assert!(
-        said(&fresh)
-            .iter()
-            .any(|t| t.starts_with("Version 2 menu: pick one")),
+        said_starts(&fresh, "Version 2 menu: pick one"),
         "{:?}",
         said(&fresh)
     );
-    let conv = s
-        .app
-        .db
-        .store
-        .workspace(s.ws)
-        .conversation(fresh.conversation.unwrap())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(conv.version, 2);
+    assert_eq!(s.version_of(&fresh).await, 2);
 }
 
 async fn cancelling_gives_back_only_the_stock_taken(db: Db) {
@@ -561,45 +511,59 @@ async fn http_steps_call_out_and_come_back(db: Db) {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, api).await.unwrap() });
 
-    let mut app = TestApp::new(db).await;
-    app.state.workers.http_steps.allow_private = true;
-    server::engine::http_steps::spawn(
-        app.state.engine.clone(),
-        app.state.workers.http_steps.clone(),
-    );
-    let (mut c, created) = app.signed_up("ana@example.com", "Ana").await;
-    let ws = WorkspaceId(created["workspace_id"].as_i64().unwrap());
     let doc = json!({"schema": 1, "start": "set", "nodes": [
         {"id": "set", "type": "set_variable", "settings": {"name": "sku", "value": "RUN-1"}},
         {"id": "call", "type": "http_request", "settings": {"method": "POST", "url": format!("http://{addr}/stock"), "body": "{\"sku\": \"{{sku}}\"}", "save_as": "reply"}},
         {"id": "ok", "type": "end", "settings": {"text": "API said {{reply}}"}},
         {"id": "err", "type": "end", "settings": {"text": "API failed"}}],
         "edges": [{"from": "set", "port": "next", "to": "call"}, {"from": "call", "port": "ok", "to": "ok"}, {"from": "call", "port": "error", "to": "err"}]});
-    let bot = c
-        .post_json("/api/v1/bots", json!({"name": "API bot"}))
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
-    c.request(
-        axum::http::Method::PUT,
-        &format!("/api/v1/bots/{bot}/draft"),
-        Some(json!({"revision": 1, "document": doc})),
-    )
-    .await;
+    let (app, ws, bot) = publish_api_bot(db, true, ("ana@example.com", "Ana"), &doc).await;
+    let (out, answer) = start_and_wait(&app, ws, bot).await;
+    assert!(out.sent.is_empty(), "nothing is said until the API answers");
+    assert_eq!(answer.as_deref(), Some("API said {\"in_stock\":\"RUN-1\"}"));
+
+    // Without permission, private addresses are refused and the error port taken.
+    let (strict, ws2, bot2) = publish_api_bot(db, false, ("bo@example.com", "Bo"), &doc).await;
+    let (_, answer) = start_and_wait(&strict, ws2, bot2).await;
+    assert_eq!(answer.as_deref(), Some("API failed"));
+}
+
+/// An app whose HTTP steps may (or may not) call private addresses, and an
+/// account (email, workspace) that published `doc` as a bot.
+async fn publish_api_bot(
+    db: Db,
+    allow_private: bool,
+    (email, workspace): (&str, &str),
+    doc: &Value,
+) -> (TestApp, WorkspaceId, BotId) {
+    let mut app = TestApp::new(db).await;
+    app.state.workers.http_steps.allow_private = allow_private;
+    server::engine::http_steps::spawn(
+        app.state.engine.clone(),
+        app.state.workers.http_steps.clone(),
+    );
+    let (mut c, created) = app.signed_up(email, workspace).await;
+    let ws = WorkspaceId(created["workspace_id"].as_i64().unwrap());
+    let bot = c.new_bot(json!({"name": "API bot"})).await;
+    c.put_draft(bot, 1, doc).await;
     assert_eq!(
         c.post_json(&format!("/api/v1/bots/{bot}/publish"), json!({}))
             .await
             .status,
         StatusCode::CREATED
     );
+    (app, ws, BotId(bot))
+}
 
+/// Starts a conversation with `bot`; returns the first turn, and the first
+/// message the bot sent once its HTTP step came back (None after 5 s).
+async fn start_and_wait(app: &TestApp, ws: WorkspaceId, bot: BotId) -> (Applied, Option<String>) {
     let out = app
         .state
         .engine
         .apply(Turn {
             workspace: ws,
-            bot: BotId(bot),
+            bot,
             channel: "test",
             user: "u",
             display_name: "",
@@ -608,9 +572,7 @@ async fn http_steps_call_out_and_come_back(db: Db) {
         })
         .await
         .unwrap();
-    assert!(out.sent.is_empty(), "nothing is said until the API answers");
     let conv = out.conversation.unwrap();
-    let mut answer = None;
     for _ in 0..100 {
         let t = app
             .db
@@ -620,65 +582,9 @@ async fn http_steps_call_out_and_come_back(db: Db) {
             .await
             .unwrap();
         if let Some(m) = t.iter().find(|m| m.direction == Direction::Out) {
-            answer = Some(m.preview.clone());
-            break;
+            return (out, Some(m.preview.clone()));
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    assert_eq!(answer.as_deref(), Some("API said {\"in_stock\":\"RUN-1\"}"));
-
-    // Without permission, private addresses are refused and the error port taken.
-    let mut strict = TestApp::new(db).await;
-    strict.state.workers.http_steps.allow_private = false;
-    server::engine::http_steps::spawn(
-        strict.state.engine.clone(),
-        strict.state.workers.http_steps.clone(),
-    );
-    let (mut c2, created2) = strict.signed_up("bo@example.com", "Bo").await;
-    let ws2 = WorkspaceId(created2["workspace_id"].as_i64().unwrap());
-    let bot2 = c2
-        .post_json("/api/v1/bots", json!({"name": "API bot"}))
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
-    c2.request(
-        axum::http::Method::PUT,
-        &format!("/api/v1/bots/{bot2}/draft"),
-        Some(json!({"revision": 1, "document": doc})),
-    )
-    .await;
-    c2.post_json(&format!("/api/v1/bots/{bot2}/publish"), json!({}))
-        .await;
-    let out = strict
-        .state
-        .engine
-        .apply(Turn {
-            workspace: ws2,
-            bot: BotId(bot2),
-            channel: "test",
-            user: "u",
-            display_name: "",
-            event_id: "1",
-            input: Input::Start,
-        })
-        .await
-        .unwrap();
-    let conv = out.conversation.unwrap();
-    let mut answer = None;
-    for _ in 0..100 {
-        let t = strict
-            .db
-            .store
-            .workspace(ws2)
-            .transcript(conv, 0, 100)
-            .await
-            .unwrap();
-        if let Some(m) = t.iter().find(|m| m.direction == Direction::Out) {
-            answer = Some(m.preview.clone());
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert_eq!(answer.as_deref(), Some("API failed"));
+    (out, None)
 }

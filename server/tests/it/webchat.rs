@@ -4,8 +4,9 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::meta::FakeGraph;
-use crate::common::{Client, Db, TestApp, TestResponse, count, on_both_dbs};
+use crate::common::meta::{FakeGraph, items, payload_in};
+use crate::common::webchat::{enter, history, say, say_from};
+use crate::common::{Client, Db, TestApp, count, on_both_dbs};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
@@ -18,52 +19,12 @@ async fn widget(db: Db) -> (TestApp, String) {
     let fake = FakeGraph::start().await;
     let app = TestApp::with_meta(db, &fake).await;
     let (mut c, _, bot) = app.shop("merchant@example.com").await;
-    let res = c
-        .post_json(
-            "/api/v1/channels",
-            json!({"kind": "web", "bot_id": bot, "allowed_origins": ["https://shop.example"]}),
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::CREATED);
-    let key = res.json()["widget_key"].as_str().unwrap().to_string();
+    let key = TestApp::web_channel(&mut c, bot).await;
     (app, key)
 }
 
-async fn call(
-    c: &mut Client,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    origin: Option<&str>,
-    body: Option<Value>,
-) -> TestResponse {
-    let mut b = Request::builder().method(method).uri(path);
-    if let Some(t) = token {
-        b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
-    }
-    if let Some(o) = origin {
-        b = b.header(header::ORIGIN, o);
-    }
-    let body = match body {
-        Some(v) => {
-            b = b.header(header::CONTENT_TYPE, "application/json");
-            Body::from(v.to_string())
-        }
-        None => Body::empty(),
-    };
-    c.send(b.body(body).unwrap()).await
-}
-
 async fn visitor(c: &mut Client, key: &str) -> String {
-    let res = call(
-        c,
-        Method::POST,
-        &format!("/api/webchat/{key}/visitors"),
-        None,
-        None,
-        Some(json!({})),
-    )
-    .await;
+    let res = enter(c, key, json!({})).await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
     res.json()["visitor_token"].as_str().unwrap().to_string()
 }
@@ -72,15 +33,7 @@ async fn visitor(c: &mut Client, key: &str) -> String {
 async fn bot_messages(c: &mut Client, key: &str, token: &str, n: usize) -> Vec<Value> {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        let res = call(
-            c,
-            Method::GET,
-            &format!("/api/webchat/{key}/messages?after=0"),
-            Some(token),
-            None,
-            None,
-        )
-        .await;
+        let res = history(c, &format!("/api/webchat/{key}/messages?after=0"), token).await;
         assert_eq!(res.status, StatusCode::OK);
         let out: Vec<Value> = res.json()["messages"]
             .as_array()
@@ -107,21 +60,9 @@ fn payload(messages: &[Value], label: &str) -> String {
         .rev()
         .find_map(|m| {
             let b = &m["body"];
-            b["choices"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find(|c| c["label"] == label)
-                .and_then(|c| c["payload"].as_str().map(str::to_string))
-                .or_else(|| {
-                    b["cards"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .flat_map(|c| c["buttons"].as_array().into_iter().flatten())
-                        .find(|btn| btn["label"] == label)
-                        .and_then(|btn| btn["payload"].as_str().map(str::to_string))
-                })
+            let buttons = items(&b["cards"]).flat_map(|c| items(&c["buttons"]));
+            payload_in(items(&b["choices"]), "label", label)
+                .or_else(|| payload_in(buttons, "label", label))
         })
         .unwrap_or_else(|| panic!("no “{label}” button in {messages:#?}"))
 }
@@ -172,26 +113,10 @@ async fn visitors_resume_and_messages_are_deduplicated() {
     let (app, key) = widget(Db::Sqlite).await;
     let mut c = app.client();
     let token = visitor(&mut c, &key).await;
-    let res = call(
-        &mut c,
-        Method::POST,
-        &format!("/api/webchat/{key}/visitors"),
-        None,
-        None,
-        Some(json!({"visitor_token": token})),
-    )
-    .await;
+    let res = enter(&mut c, &key, json!({"visitor_token": token})).await;
     assert_eq!(res.status, StatusCode::OK, "a returning visitor resumes");
     assert_eq!(res.json()["visitor_token"], token.as_str());
-    let res = call(
-        &mut c,
-        Method::POST,
-        &format!("/api/webchat/{key}/visitors"),
-        None,
-        None,
-        Some(json!({"visitor_token": "vt_forged"})),
-    )
-    .await;
+    let res = enter(&mut c, &key, json!({"visitor_token": "vt_forged"})).await;
     assert_eq!(
         res.status,
         StatusCode::CREATED,
@@ -200,24 +125,20 @@ async fn visitors_resume_and_messages_are_deduplicated() {
 
     let path = format!("/api/webchat/{key}/messages");
     for _ in 0..3 {
-        let res = call(
+        let res = say(
             &mut c,
-            Method::POST,
             &path,
-            Some(&token),
-            None,
-            Some(json!({"client_id": "m-1", "text": "hi"})),
+            &token,
+            json!({"client_id": "m-1", "text": "hi"}),
         )
         .await;
         assert_eq!(res.status, StatusCode::ACCEPTED);
     }
-    let again = call(
+    let again = say(
         &mut c,
-        Method::POST,
         &path,
-        Some(&token),
-        None,
-        Some(json!({"client_id": "m-1", "text": "hi"})),
+        &token,
+        json!({"client_id": "m-1", "text": "hi"}),
     )
     .await;
     assert_eq!(again.json()["duplicate"], true);
@@ -232,31 +153,17 @@ async fn visitors_resume_and_messages_are_deduplicated() {
     assert_eq!(count(&app.db.store, "inbox").await, 1);
 
     // The history is a cursor: after the last id there is nothing new.
-    let all = call(
-        &mut c,
-        Method::GET,
-        &format!("{path}?after=0"),
-        Some(&token),
-        None,
-        None,
-    )
-    .await
-    .json();
+    let all = history(&mut c, &format!("{path}?after=0"), &token)
+        .await
+        .json();
     let cursor = all["cursor"].as_i64().unwrap();
     assert_eq!(
         all["messages"][0]["client_id"], "m-1",
         "the page recognises what it sent"
     );
-    let later = call(
-        &mut c,
-        Method::GET,
-        &format!("{path}?after={cursor}"),
-        Some(&token),
-        None,
-        None,
-    )
-    .await
-    .json();
+    let later = history(&mut c, &format!("{path}?after={cursor}"), &token)
+        .await
+        .json();
     assert_eq!(later["messages"], json!([]));
 
     // Bad input, clearly refused.
@@ -266,56 +173,25 @@ async fn visitors_resume_and_messages_are_deduplicated() {
         json!({"client_id": "no spaces", "text": "a"}),
         json!({"client_id": "x", "text": "a".repeat(2001)}),
     ] {
-        let res = call(
-            &mut c,
-            Method::POST,
-            &path,
-            Some(&token),
-            None,
-            Some(body.clone()),
-        )
-        .await;
+        let res = say(&mut c, &path, &token, body.clone()).await;
         assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     }
-    assert_eq!(
-        call(
-            &mut c,
-            Method::POST,
-            &path,
-            None,
-            None,
-            Some(json!({"client_id": "y", "text": "a"}))
-        )
-        .await
-        .status,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        call(
-            &mut c,
-            Method::POST,
-            &path,
-            Some("vt_forged"),
-            None,
-            Some(json!({"client_id": "y", "text": "a"}))
-        )
-        .await
-        .status,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        call(
-            &mut c,
-            Method::POST,
+    // Without a visitor token, with a forged one, or to an unknown widget.
+    for (to, token, status) in [
+        (path.as_str(), None, StatusCode::UNAUTHORIZED),
+        (path.as_str(), Some("vt_forged"), StatusCode::UNAUTHORIZED),
+        (
             "/api/webchat/wk_nope/messages",
-            Some(&token),
-            None,
-            Some(json!({"client_id": "y", "text": "a"}))
-        )
-        .await
-        .status,
-        StatusCode::NOT_FOUND
-    );
+            Some(token.as_str()),
+            StatusCode::NOT_FOUND,
+        ),
+    ] {
+        let body = json!({"client_id": "y", "text": "a"});
+        let res = c
+            .request_with(Method::POST, to, token, None, Some(body))
+            .await;
+        assert_eq!(res.status, status, "{to} {token:?}");
+    }
 }
 
 #[tokio::test]
@@ -324,54 +200,30 @@ async fn only_allowed_sites_may_call() {
     let mut c = app.client();
     let token = visitor(&mut c, &key).await;
     let path = format!("/api/webchat/{key}/messages");
-    let evil = call(
-        &mut c,
-        Method::POST,
-        &path,
-        Some(&token),
-        Some("https://evil.example"),
-        Some(json!({"client_id": "e", "text": "hi"})),
-    )
-    .await;
+    let evil = say_from(&mut c, &path, &token, "https://evil.example", "e").await;
     assert_eq!(evil.status, StatusCode::FORBIDDEN);
     assert!(
         evil.headers
             .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
             .is_none()
     );
-    let shop = call(
-        &mut c,
-        Method::POST,
-        &path,
-        Some(&token),
-        Some("https://shop.example"),
-        Some(json!({"client_id": "s", "text": "hi"})),
-    )
-    .await;
+    let shop = say_from(&mut c, &path, &token, "https://shop.example", "s").await;
     assert_eq!(shop.status, StatusCode::ACCEPTED);
     assert_eq!(
         shop.headers[header::ACCESS_CONTROL_ALLOW_ORIGIN],
         "https://shop.example"
     );
-    let own = call(
-        &mut c,
-        Method::POST,
-        &path,
-        Some(&token),
-        Some("http://127.0.0.1:3000"),
-        Some(json!({"client_id": "o", "text": "hi"})),
-    )
-    .await;
+    let own = say_from(&mut c, &path, &token, "http://127.0.0.1:3000", "o").await;
     assert_eq!(own.status, StatusCode::ACCEPTED, "the chat page itself");
-    let preflight = call(
-        &mut c,
-        Method::OPTIONS,
-        &path,
-        None,
-        Some("https://shop.example"),
-        None,
-    )
-    .await;
+    let preflight = c
+        .request_with(
+            Method::OPTIONS,
+            &path,
+            None,
+            Some("https://shop.example"),
+            None,
+        )
+        .await;
     assert_eq!(preflight.status, StatusCode::NO_CONTENT);
     assert!(
         preflight.headers[header::ACCESS_CONTROL_ALLOW_HEADERS]
@@ -387,79 +239,32 @@ async fn a_visitor_buys_through_the_web_chat(db: Db) {
     let mut c = app.client();
     let token = visitor(&mut c, &key).await;
     let path = format!("/api/webchat/{key}/messages");
-    let mut n = 0;
-    let mut seen = 0;
-    let mut send = |body: Value| {
-        n += 1;
-        let mut body = body;
-        body["client_id"] = json!(format!("c{n}"));
-        body
-    };
-    call(
-        &mut c,
-        Method::POST,
-        &path,
-        Some(&token),
-        None,
-        Some(send(json!({"payload": "__start__"}))),
-    )
-    .await;
-    seen += 2;
-    let msgs = bot_messages(&mut c, &key, &token, seen).await;
-    let steps: Vec<(&str, usize)> =
-        vec![("Browse products", 1), ("Add to cart", 2), ("Checkout", 1)];
-    let mut msgs = msgs;
-    for (label, replies) in steps {
-        let p = payload(&msgs, label);
-        call(
-            &mut c,
-            Method::POST,
-            &path,
-            Some(&token),
-            None,
-            Some(send(json!({"payload": p}))),
-        )
-        .await;
+    // What the visitor does, step by step (tap a button by its label, or
+    // type), and how many bot messages each step brings.
+    let steps = [
+        ("tap", "Browse products", 1),
+        ("tap", "Add to cart", 2),
+        ("tap", "Checkout", 1),
+        ("type", "Ana", 1),
+        ("type", "1 Long Road, 12345 Town", 1),
+        ("type", "+1 650 555 1234", 1),
+        ("tap", "Confirm order", 1),
+        ("tap", "Pay online", 3),
+    ];
+    let start = json!({"client_id": "c1", "payload": "__start__"});
+    say(&mut c, &path, &token, start).await;
+    let mut seen = 2;
+    let mut msgs = bot_messages(&mut c, &key, &token, seen).await;
+    for (n, (action, value, replies)) in steps.into_iter().enumerate() {
+        let client_id = format!("c{}", n + 2);
+        let body = match action {
+            "tap" => json!({"client_id": client_id, "payload": payload(&msgs, value)}),
+            _ => json!({"client_id": client_id, "text": value}),
+        };
+        say(&mut c, &path, &token, body).await;
         seen += replies;
         msgs = bot_messages(&mut c, &key, &token, seen).await;
     }
-    for text in ["Ana", "1 Long Road, 12345 Town", "+1 650 555 1234"] {
-        call(
-            &mut c,
-            Method::POST,
-            &path,
-            Some(&token),
-            None,
-            Some(send(json!({"text": text}))),
-        )
-        .await;
-        seen += 1;
-        msgs = bot_messages(&mut c, &key, &token, seen).await;
-    }
-    let p = payload(&msgs, "Confirm order");
-    call(
-        &mut c,
-        Method::POST,
-        &path,
-        Some(&token),
-        None,
-        Some(send(json!({"payload": p}))),
-    )
-    .await;
-    seen += 1;
-    msgs = bot_messages(&mut c, &key, &token, seen).await;
-    let p = payload(&msgs, "Pay online");
-    call(
-        &mut c,
-        Method::POST,
-        &path,
-        Some(&token),
-        None,
-        Some(send(json!({"payload": p}))),
-    )
-    .await;
-    seen += 3;
-    msgs = bot_messages(&mut c, &key, &token, seen).await;
     let link = msgs
         .iter()
         .find(|m| m["body"]["kind"] == "link")
@@ -480,13 +285,12 @@ async fn replies_stream_as_server_sent_events() {
     let (app, key) = widget(Db::Sqlite).await;
     let mut c = app.client();
     let token = visitor(&mut c, &key).await;
-    call(
+    let path = format!("/api/webchat/{key}/messages");
+    say(
         &mut c,
-        Method::POST,
-        &format!("/api/webchat/{key}/messages"),
-        Some(&token),
-        None,
-        Some(json!({"client_id": "hello", "text": "hi"})),
+        &path,
+        &token,
+        json!({"client_id": "hello", "text": "hi"}),
     )
     .await;
     let req = Request::builder()

@@ -241,44 +241,41 @@ pub fn wa_status(phone_number_id: &str, message_id: &str, status: &str, ts_secs:
 pub fn messenger_payload(sent: &[Recorded], label: &str) -> Option<String> {
     sent.iter().rev().find_map(|r| {
         let m = &r.body["message"];
-        m["quick_replies"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|q| q["title"] == label)
-            .and_then(|q| q["payload"].as_str().map(str::to_string))
-            .or_else(|| {
-                m["attachment"]["payload"]["elements"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .flat_map(|e| e["buttons"].as_array().into_iter().flatten())
-                    .find(|b| b["title"] == label)
-                    .and_then(|b| b["payload"].as_str().map(str::to_string))
-            })
+        let buttons =
+            items(&m["attachment"]["payload"]["elements"]).flat_map(|e| items(&e["buttons"]));
+        payload_in(items(&m["quick_replies"]), "title", label)
+            .or_else(|| payload_in(buttons, "title", label))
     })
+}
+
+/// The elements of a JSON array (none for anything else).
+pub fn items(v: &Value) -> impl Iterator<Item = &Value> {
+    v.as_array().into_iter().flatten()
+}
+
+/// The `payload` of the first button whose `key` (its label) is `label`.
+pub fn payload_in<'a>(
+    buttons: impl IntoIterator<Item = &'a Value>,
+    key: &str,
+    label: &str,
+) -> Option<String> {
+    buttons
+        .into_iter()
+        .find(|b| b[key] == label)
+        .and_then(|b| b["payload"].as_str().map(str::to_string))
 }
 
 /// The WhatsApp button or list-row id titled `title` among the requests
 /// the bot sent, with whether it is a list row.
 pub fn whatsapp_reply(sent: &[Recorded], title: &str) -> Option<(String, bool)> {
     sent.iter().rev().find_map(|r| {
-        let i = &r.body["interactive"];
-        i["action"]["buttons"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|b| b["reply"]["title"] == title)
-            .and_then(|b| b["reply"]["id"].as_str().map(|s| (s.to_string(), false)))
-            .or_else(|| {
-                i["action"]["sections"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .flat_map(|s| s["rows"].as_array().into_iter().flatten())
-                    .find(|row| row["title"] == title)
-                    .and_then(|row| row["id"].as_str().map(|s| (s.to_string(), true)))
-            })
+        let action = &r.body["interactive"]["action"];
+        let titled = |b: &&Value| b["title"] == title;
+        let id = |b: &Value| b["id"].as_str().map(str::to_string);
+        let mut buttons = items(&action["buttons"]).map(|b| &b["reply"]);
+        let mut rows = items(&action["sections"]).flat_map(|s| items(&s["rows"]));
+        let button = buttons.find(titled).and_then(id).map(|id| (id, false));
+        button.or_else(|| rows.find(titled).and_then(id).map(|id| (id, true)))
     })
 }
 
@@ -297,4 +294,25 @@ pub fn said(sent: &[Recorded]) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Waits until the channel matching `filter` (an SQL condition) is stopped;
+/// returns its health, which says why.
+pub async fn health_once_stopped(store: &server::store::Store, filter: &str) -> String {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let sql = format!("SELECT health FROM channels WHERE {filter}");
+        let health: String = sqlx::query_scalar(&sql)
+            .fetch_one(store.pool())
+            .await
+            .expect("channel health");
+        if health != "ok" {
+            return health;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the channel was not stopped"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }

@@ -4,6 +4,7 @@
 
 pub mod meta;
 pub mod process;
+pub mod webchat;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -289,12 +290,35 @@ impl TestApp {
         self.client().send(req).await
     }
 
+    /// A WhatsApp text from `wa` to the test number, sent now.
+    pub async fn wa_says(&self, wa: &str, id: &str, text: &str) -> TestResponse {
+        let message = meta::wa_text(wa, id, now_ms() / 1000, text);
+        self.webhook("whatsapp", &meta::whatsapp(meta::PHONE, wa, vec![message]))
+            .await
+    }
+
+    /// A Messenger text from `psid` to the test page, sent now.
+    pub async fn messenger_says(&self, psid: &str, mid: &str, text: &str) -> TestResponse {
+        let event = meta::messenger_text(meta::PAGE, psid, mid, now_ms(), text);
+        self.webhook("messenger", &event).await
+    }
+
     /// A workspace with two products and the shop template published.
     /// Returns the owner's client, the workspace id and the bot id.
     pub async fn shop(&self, email: &str) -> (Client, i64, i64) {
-        let (mut c, created) = self.signed_up(email, "Shop").await;
+        self.shop_named(email, "Shop", "Runner").await
+    }
+
+    /// [`TestApp::shop`] with the workspace and the RUN-1 product named.
+    pub async fn shop_named(
+        &self,
+        email: &str,
+        workspace: &str,
+        runner: &str,
+    ) -> (Client, i64, i64) {
+        let (mut c, created) = self.signed_up(email, workspace).await;
         for (sku, name, price, stock) in [
-            ("RUN-1", "Runner", "89.90", serde_json::json!(5)),
+            ("RUN-1", runner, "89.90", serde_json::json!(5)),
             ("SOCK-3", "Socks", "9", Value::Null),
         ] {
             let res = c
@@ -306,14 +330,8 @@ impl TestApp {
             assert_eq!(res.status, StatusCode::CREATED);
         }
         let bot = c
-            .post_json(
-                "/api/v1/bots",
-                serde_json::json!({"name": "Shop", "template": "shop"}),
-            )
-            .await
-            .json()["id"]
-            .as_i64()
-            .expect("bot id");
+            .new_bot(serde_json::json!({"name": "Shop", "template": "shop"}))
+            .await;
         let res = c
             .post_json(
                 &format!("/api/v1/bots/{bot}/publish"),
@@ -322,6 +340,62 @@ impl TestApp {
             .await;
         assert_eq!(res.status, StatusCode::CREATED);
         (c, created["workspace_id"].as_i64().expect("ws"), bot)
+    }
+
+    /// Connects a web-chat channel for `bot` that `https://shop.example`
+    /// may embed; returns its widget key.
+    pub async fn web_channel(owner: &mut Client, bot: i64) -> String {
+        let res = owner
+            .post_json(
+                "/api/v1/channels",
+                serde_json::json!({"kind": "web", "bot_id": bot, "allowed_origins": ["https://shop.example"]}),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED);
+        res.json()["widget_key"]
+            .as_str()
+            .expect("widget key")
+            .to_string()
+    }
+
+    /// One shopper's turns through a published shop flow, from "hi" to
+    /// paying cash on delivery for SOCK, giving `name` at the checkout;
+    /// returns what each turn did.
+    pub async fn buy_socks(
+        &self,
+        (ws, bot): (i64, i64),
+        (user, display_name): (&str, &str),
+        name: &str,
+    ) -> Vec<server::engine::Applied> {
+        use app::flow::interpreter::Input;
+        let text = |t: &str| Input::Text { text: t.into() };
+        let inputs = [
+            text("hi"),
+            Input::Payload {
+                payload: "b1|a|catalog|SOCK".into(),
+            },
+            text("Checkout"),
+            text(name),
+            text("1 Long Road, 12345 Town"),
+            text("+1 650 555 1234"),
+            text("yes"),
+            text("cash"),
+        ];
+        let mut turns = Vec::new();
+        for (i, input) in inputs.into_iter().enumerate() {
+            let event = i.to_string();
+            let turn = server::engine::Turn {
+                workspace: server::store::WorkspaceId(ws),
+                bot: server::store::BotId(bot),
+                channel: "test",
+                user,
+                display_name,
+                event_id: &event,
+                input,
+            };
+            turns.push(self.state.engine.apply(turn).await.expect("turn"));
+        }
+        turns
     }
 
     /// A client without cookies or token.
@@ -398,6 +472,23 @@ impl TestResponse {
             "error without a message: {v}"
         );
         code.to_string()
+    }
+
+    /// Asserts the status and the `error.code` of an error answer.
+    #[track_caller]
+    pub fn assert_error(&self, status: StatusCode, code: &str) {
+        assert_eq!(self.status, status, "{}", self.text());
+        assert_eq!(self.error_code(), code);
+    }
+
+    /// The `error.message` of an error body.
+    #[track_caller]
+    pub fn error_message(&self) -> String {
+        let v = self.json();
+        v["error"]["message"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no error message: {v}"))
+            .to_string()
     }
 
     pub fn location(&self) -> Option<String> {
@@ -480,6 +571,54 @@ impl Client {
             None => Body::empty(),
         };
         self.send(b.body(body).expect("request")).await
+    }
+
+    /// A request with exactly this bearer token and origin (or none),
+    /// whatever the client's own; its cookie still goes along.
+    pub async fn request_with(
+        &mut self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        origin: Option<&str>,
+        body: Option<Value>,
+    ) -> TestResponse {
+        let bearer = std::mem::replace(&mut self.bearer, token.map(str::to_string));
+        let own_origin = std::mem::replace(&mut self.origin, origin.map(str::to_string));
+        let res = self.request(method, path, body).await;
+        self.bearer = bearer;
+        self.origin = own_origin;
+        res
+    }
+
+    /// Creates a bot through the API (`{"name": …}`, maybe a `template`);
+    /// returns its id.
+    pub async fn new_bot(&mut self, body: Value) -> i64 {
+        self.post_json("/api/v1/bots", body).await.json()["id"]
+            .as_i64()
+            .expect("bot id")
+    }
+
+    /// Saves a bot's draft over `revision`.
+    pub async fn put_draft(
+        &mut self,
+        bot: i64,
+        revision: impl serde::Serialize,
+        document: impl serde::Serialize,
+    ) -> TestResponse {
+        let body = serde_json::json!({"revision": revision, "document": document});
+        self.request(
+            Method::PUT,
+            &format!("/api/v1/bots/{bot}/draft"),
+            Some(body),
+        )
+        .await
+    }
+
+    /// Logs in through the API.
+    pub async fn login(&mut self, email: &str, password: &str) -> TestResponse {
+        let body = serde_json::json!({"email": email, "password": password});
+        self.post_json("/api/v1/login", body).await
     }
 
     pub async fn get(&mut self, path: &str) -> TestResponse {
