@@ -58,14 +58,7 @@ impl Workspace<'_> {
 
     /// One bot of the workspace.
     pub async fn bot(self, id: BotId) -> Result<Option<BotRow>> {
-        let ws = self.ws;
-        Ok(sqlx::query_as(&format!(
-            "SELECT {BOT_COLUMNS} FROM bots WHERE workspace_id = $1 AND id = $2"
-        ))
-        .bind(ws)
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?)
+        self.by_id("bots", BOT_COLUMNS, id).await
     }
 
     /// Renames a bot; `None` when the workspace has no such bot.

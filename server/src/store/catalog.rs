@@ -108,14 +108,7 @@ impl Workspace<'_> {
 
     /// One product.
     pub async fn product(self, id: ProductId) -> Result<Option<ProductRow>> {
-        let ws = self.ws;
-        Ok(sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM products WHERE workspace_id = $1 AND id = $2"
-        ))
-        .bind(ws)
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?)
+        self.by_id("products", COLUMNS, id).await
     }
 
     /// Adds a product; `Conflict("sku")` when the SKU is taken.

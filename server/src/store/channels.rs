@@ -98,14 +98,7 @@ impl Workspace<'_> {
 
     /// One channel of the workspace.
     pub async fn channel(self, id: ChannelId) -> Result<Option<ChannelRow>> {
-        let ws = self.ws;
-        Ok(sqlx::query_as(&format!(
-            "SELECT {CHANNEL_COLUMNS} FROM channels WHERE workspace_id = $1 AND id = $2"
-        ))
-        .bind(ws)
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?)
+        self.by_id("channels", CHANNEL_COLUMNS, id).await
     }
 
     /// Disconnects a channel. Its conversations stay; messages still

@@ -90,14 +90,7 @@ impl Workspace<'_> {
 impl Workspace<'_> {
     /// A conversation of the workspace.
     pub async fn conversation(self, id: ConversationId) -> Result<Option<ConversationRow>> {
-        let ws = self.ws;
-        Ok(sqlx::query_as(&format!(
-            "SELECT {CONV_COLUMNS} FROM conversations WHERE workspace_id = $1 AND id = $2"
-        ))
-        .bind(ws)
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?)
+        self.by_id("conversations", CONV_COLUMNS, id).await
     }
 
     /// The transcript of a conversation after `cursor`, oldest first.

@@ -159,6 +159,21 @@ impl Workspace<'_> {
     pub fn id(self) -> WorkspaceId {
         self.ws
     }
+
+    /// The row of `table` with this id in this workspace, as `columns`.
+    async fn by_id<T, I>(self, table: &str, columns: &str, id: I) -> Result<Option<T>>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+        I: for<'q> sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any> + Send,
+    {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {columns} FROM {table} WHERE workspace_id = $1 AND id = $2"
+        ))
+        .bind(self.ws)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
 }
 
 // Statements are written against the pool and the backend; the handles

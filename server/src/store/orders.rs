@@ -187,14 +187,7 @@ impl Workspace<'_> {
 
     /// One order.
     pub async fn order(self, id: OrderId) -> Result<Option<OrderRow>> {
-        let ws = self.ws;
-        Ok(sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM orders WHERE workspace_id = $1 AND id = $2"
-        ))
-        .bind(ws)
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?)
+        self.by_id("orders", COLUMNS, id).await
     }
 
     /// The status history of an order, oldest first.
