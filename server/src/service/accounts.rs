@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 use utoipa::ToSchema;
 
-use super::{require, workspace, workspace_for_login};
+use super::{require, tenant, workspace_for_login};
 use crate::auth::{NewToken, SESSION_USER, SESSION_WORKSPACE};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -268,9 +268,7 @@ fn member_summary(m: MemberRow) -> MemberSummary {
 
 /// The members of the principal's workspace.
 pub async fn list_members(state: &AppState, p: &Principal) -> ApiResult<Vec<MemberSummary>> {
-    Ok(state
-        .store
-        .workspace(workspace(p))
+    Ok(tenant(state, p)
         .members()
         .await?
         .into_iter()
@@ -305,12 +303,7 @@ pub async fn add_member(
                 "No Botme account uses that email. Ask them to sign up first, then add them.",
             )
         })?;
-    match state
-        .store
-        .workspace(workspace(p))
-        .add_member(user.id, req.role)
-        .await
-    {
+    match tenant(state, p).add_member(user.id, req.role).await {
         Ok(()) => {}
         Err(StoreError::Conflict(_)) => {
             return Err(ApiError::conflict(
@@ -349,12 +342,7 @@ pub async fn set_member_role(
     role: Role,
 ) -> ApiResult<MemberSummary> {
     require(p, Role::Owner, "manage members")?;
-    match state
-        .store
-        .workspace(workspace(p))
-        .set_member_role(user, role)
-        .await
-    {
+    match tenant(state, p).set_member_role(user, role).await {
         Ok(true) => {}
         Ok(false) => return Err(ApiError::not_found("member")),
         Err(StoreError::Conflict(_)) => return Err(last_owner()),
@@ -372,12 +360,7 @@ pub async fn remove_member(state: &AppState, p: &Principal, user: UserId) -> Api
     if p.user_id != Some(user.0) {
         require(p, Role::Owner, "manage members")?;
     }
-    match state
-        .store
-        .workspace(workspace(p))
-        .remove_member(user)
-        .await
-    {
+    match tenant(state, p).remove_member(user).await {
         Ok(true) => Ok(()),
         Ok(false) => Err(ApiError::not_found("member")),
         Err(StoreError::Conflict(_)) => Err(last_owner()),
@@ -399,9 +382,7 @@ fn token_summary(t: TokenRow) -> TokenSummary {
 /// The workspace's live tokens; owners only.
 pub async fn list_tokens(state: &AppState, p: &Principal) -> ApiResult<Vec<TokenSummary>> {
     require(p, Role::Owner, "manage API tokens")?;
-    Ok(state
-        .store
-        .workspace(workspace(p))
+    Ok(tenant(state, p)
         .tokens()
         .await?
         .into_iter()
@@ -439,9 +420,7 @@ pub async fn create_token(
     let name = parse_name(&req.name, "token name")?;
     let role = req.role.unwrap_or(Role::Editor);
     let token = NewToken::generate();
-    let row = state
-        .store
-        .workspace(workspace(p))
+    let row = tenant(state, p)
         .create_token(
             &name,
             role,
@@ -459,7 +438,7 @@ pub async fn create_token(
 /// Revokes a token; owners only.
 pub async fn revoke_token(state: &AppState, p: &Principal, id: TokenId) -> ApiResult<()> {
     require(p, Role::Owner, "manage API tokens")?;
-    if state.store.workspace(workspace(p)).revoke_token(id).await? {
+    if tenant(state, p).revoke_token(id).await? {
         Ok(())
     } else {
         Err(ApiError::not_found("API token"))

@@ -7,7 +7,7 @@ use app::model::{BotSummary, Principal, Role};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{require, workspace};
+use super::{require, tenant};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::{BotId, BotRow};
@@ -25,9 +25,7 @@ fn bot_summary(b: BotRow) -> BotSummary {
 
 /// The workspace's bots.
 pub async fn list_bots(state: &AppState, p: &Principal) -> ApiResult<Vec<BotSummary>> {
-    Ok(state
-        .store
-        .workspace(workspace(p))
+    Ok(tenant(state, p)
         .bots()
         .await?
         .into_iter()
@@ -70,19 +68,13 @@ pub async fn create_bot(
         })?,
     };
     Ok(bot_summary(
-        state
-            .store
-            .workspace(workspace(p))
-            .create_bot(&name, &doc.to_json())
-            .await?,
+        tenant(state, p).create_bot(&name, &doc.to_json()).await?,
     ))
 }
 
 /// One bot of the workspace.
 pub async fn get_bot(state: &AppState, p: &Principal, id: BotId) -> ApiResult<BotSummary> {
-    state
-        .store
-        .workspace(workspace(p))
+    tenant(state, p)
         .bot(id)
         .await?
         .map(bot_summary)
@@ -105,9 +97,7 @@ pub async fn rename_bot(
 ) -> ApiResult<BotSummary> {
     require(p, Role::Editor, "change bots")?;
     let name = parse_name(&req.name, "bot name")?;
-    state
-        .store
-        .workspace(workspace(p))
+    tenant(state, p)
         .rename_bot(id, &name)
         .await?
         .map(bot_summary)
@@ -117,7 +107,7 @@ pub async fn rename_bot(
 /// Deletes a bot.
 pub async fn delete_bot(state: &AppState, p: &Principal, id: BotId) -> ApiResult<()> {
     require(p, Role::Editor, "delete bots")?;
-    if state.store.workspace(workspace(p)).delete_bot(id).await? {
+    if tenant(state, p).delete_bot(id).await? {
         Ok(())
     } else {
         Err(ApiError::not_found("bot"))

@@ -9,7 +9,7 @@ use app::views::ProductView;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{require, workspace};
+use super::{require, tenant};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::{ProductFilter, ProductId, ProductRow, StoreError};
@@ -312,9 +312,7 @@ pub async fn list_products(
     p: &Principal,
     filter: ProductFilter,
 ) -> ApiResult<Vec<ProductView>> {
-    Ok(state
-        .store
-        .workspace(workspace(p))
+    Ok(tenant(state, p)
         .products(&filter)
         .await?
         .iter()
@@ -324,9 +322,7 @@ pub async fn list_products(
 
 /// One product.
 pub async fn get_product(state: &AppState, p: &Principal, id: ProductId) -> ApiResult<ProductView> {
-    state
-        .store
-        .workspace(workspace(p))
+    tenant(state, p)
         .product(id)
         .await?
         .map(|r| product_view(&r))
@@ -340,18 +336,9 @@ pub async fn create_product(
     input: ProductInput,
 ) -> ApiResult<ProductView> {
     require(p, Role::Editor, "change the catalog")?;
-    let currency = state
-        .store
-        .workspace(workspace(p))
-        .workspace_currency()
-        .await?;
+    let currency = tenant(state, p).workspace_currency().await?;
     let product = merge(None, input, currency)?;
-    match state
-        .store
-        .workspace(workspace(p))
-        .create_product(&product)
-        .await
-    {
+    match tenant(state, p).create_product(&product).await {
         Ok(row) => Ok(product_view(&row)),
         Err(StoreError::Conflict(_)) => Err(sku_taken(&product.sku)),
         Err(e) => Err(e.into()),
@@ -366,24 +353,13 @@ pub async fn update_product(
     input: ProductInput,
 ) -> ApiResult<ProductView> {
     require(p, Role::Editor, "change the catalog")?;
-    let row = state
-        .store
-        .workspace(workspace(p))
+    let row = tenant(state, p)
         .product(id)
         .await?
         .ok_or_else(|| ApiError::not_found("product"))?;
-    let currency = state
-        .store
-        .workspace(workspace(p))
-        .workspace_currency()
-        .await?;
+    let currency = tenant(state, p).workspace_currency().await?;
     let product = merge(Some(row.to_product()), input, currency)?;
-    match state
-        .store
-        .workspace(workspace(p))
-        .update_product(id, &product)
-        .await
-    {
+    match tenant(state, p).update_product(id, &product).await {
         Ok(Some(row)) => Ok(product_view(&row)),
         Ok(None) => Err(ApiError::not_found("product")),
         Err(StoreError::Conflict(_)) => Err(sku_taken(&product.sku)),
@@ -394,12 +370,7 @@ pub async fn update_product(
 /// Deletes a product. Orders keep their own copy of what was bought.
 pub async fn delete_product(state: &AppState, p: &Principal, id: ProductId) -> ApiResult<()> {
     require(p, Role::Editor, "change the catalog")?;
-    if state
-        .store
-        .workspace(workspace(p))
-        .delete_product(id)
-        .await?
-    {
+    if tenant(state, p).delete_product(id).await? {
         Ok(())
     } else {
         Err(ApiError::not_found("product"))
@@ -422,20 +393,14 @@ pub async fn import_products(
     csv: &str,
 ) -> ApiResult<ImportResult> {
     require(p, Role::Editor, "change the catalog")?;
-    let currency = state
-        .store
-        .workspace(workspace(p))
-        .workspace_currency()
-        .await?;
+    let currency = tenant(state, p).workspace_currency().await?;
     // Rows without a currency keep their product's.
-    let catalog = state.store.workspace(workspace(p)).catalog().await?;
+    let catalog = tenant(state, p).catalog().await?;
     let import = import_csv(csv, currency, |sku| {
         catalog.get(sku).map(|p| p.price.currency)
     })
     .map_err(import_failed)?;
-    let (created, updated) = state
-        .store
-        .workspace(workspace(p))
+    let (created, updated) = tenant(state, p)
         .import_products(&import.products, &import.columns)
         .await?;
     Ok(ImportResult { created, updated })

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::order_summary;
-use super::{require, workspace};
+use super::{require, tenant, workspace};
 use crate::crypto::token_context;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -151,9 +151,7 @@ pub async fn connect(
     require(p, Role::Editor, "connect channels")?;
     let new = NewChannel::parse(req)?;
     let name = app::account::parse_name(&new.name, "channel name")?;
-    state
-        .store
-        .workspace(workspace(p))
+    tenant(state, p)
         .bot(new.bot)
         .await?
         .ok_or_else(|| ApiError::not_found("bot"))?;
@@ -162,9 +160,7 @@ pub async fn connect(
             .sealer
             .seal(&t, &token_context(new.kind, &new.external_id))
     });
-    match state
-        .store
-        .workspace(workspace(p))
+    match tenant(state, p)
         .create_channel(
             new.bot,
             new.kind,
@@ -367,9 +363,7 @@ pub async fn update_channel(
 
 /// The workspace's channels.
 pub async fn list_channels(state: &AppState, p: &Principal) -> ApiResult<Vec<ChannelView>> {
-    Ok(state
-        .store
-        .workspace(workspace(p))
+    Ok(tenant(state, p)
         .channels()
         .await?
         .iter()
@@ -380,12 +374,7 @@ pub async fn list_channels(state: &AppState, p: &Principal) -> ApiResult<Vec<Cha
 /// Disconnects a channel; its conversations stay.
 pub async fn disconnect(state: &AppState, p: &Principal, id: ChannelId) -> ApiResult<()> {
     require(p, Role::Editor, "disconnect channels")?;
-    if state
-        .store
-        .workspace(workspace(p))
-        .delete_channel(id)
-        .await?
-    {
+    if tenant(state, p).delete_channel(id).await? {
         Ok(())
     } else {
         Err(ApiError::not_found("channel"))
@@ -414,9 +403,7 @@ pub async fn list_conversations(
     state: &AppState,
     p: &Principal,
 ) -> ApiResult<Vec<ConversationSummary>> {
-    Ok(state
-        .store
-        .workspace(workspace(p))
+    Ok(tenant(state, p)
         .conversations(200)
         .await?
         .into_iter()
@@ -452,22 +439,12 @@ pub async fn get_conversation(
     p: &Principal,
     id: ConversationId,
 ) -> ApiResult<ConversationDetail> {
-    let conv = state
-        .store
-        .workspace(workspace(p))
+    let conv = tenant(state, p)
         .conversation(id)
         .await?
         .ok_or_else(|| ApiError::not_found("conversation"))?;
-    let transcript = state
-        .store
-        .workspace(workspace(p))
-        .transcript(conv.id, 0, 2000)
-        .await?;
-    let orders = state
-        .store
-        .workspace(workspace(p))
-        .conversation_orders(conv.id)
-        .await?;
+    let transcript = tenant(state, p).transcript(conv.id, 0, 2000).await?;
+    let orders = tenant(state, p).conversation_orders(conv.id).await?;
     let last = transcript.last().map(|m| m.preview.clone());
     Ok(ConversationDetail {
         transcript: transcript_entries(transcript),

@@ -9,10 +9,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::actor_name;
-use super::{require, workspace};
+use super::{require, tenant};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::{BotId, DraftSave};
+use crate::store::{BotId, DraftRow, DraftSave};
 use app::flow::simulate::{SimLine, simulate};
 
 /// A bot's draft flow.
@@ -63,18 +63,24 @@ fn parse_doc(json: &str) -> ApiResult<FlowDoc> {
 }
 
 async fn bot_exists(state: &AppState, p: &Principal, bot: BotId) -> ApiResult<()> {
-    state
-        .store
-        .workspace(workspace(p))
+    tenant(state, p)
         .bot(bot)
         .await?
         .map(|_| ())
         .ok_or_else(|| ApiError::not_found("bot"))
 }
 
+/// A bot's draft, or 404.
+async fn draft_row(state: &AppState, p: &Principal, bot: BotId) -> ApiResult<DraftRow> {
+    tenant(state, p)
+        .draft(bot)
+        .await?
+        .ok_or_else(|| ApiError::not_found("bot"))
+}
+
 /// The validation report, with catalog-aware warnings.
 pub async fn report(state: &AppState, p: &Principal, doc: &FlowDoc) -> ApiResult<Report> {
-    let catalog = state.store.workspace(workspace(p)).catalog().await?;
+    let catalog = tenant(state, p).catalog().await?;
     Ok(validate(doc, Some(&catalog)))
 }
 
@@ -84,23 +90,13 @@ pub async fn draft_document(
     p: &Principal,
     bot: BotId,
 ) -> ApiResult<(i64, FlowDoc)> {
-    let row = state
-        .store
-        .workspace(workspace(p))
-        .draft(bot)
-        .await?
-        .ok_or_else(|| ApiError::not_found("bot"))?;
+    let row = draft_row(state, p, bot).await?;
     Ok((row.draft_revision, parse_doc(&row.draft)?))
 }
 
 /// The draft of a bot.
 pub async fn get_draft(state: &AppState, p: &Principal, bot: BotId) -> ApiResult<Draft> {
-    let row = state
-        .store
-        .workspace(workspace(p))
-        .draft(bot)
-        .await?
-        .ok_or_else(|| ApiError::not_found("bot"))?;
+    let row = draft_row(state, p, bot).await?;
     let doc = parse_doc(&row.draft)?;
     Ok(Draft {
         revision: row.draft_revision,
@@ -130,9 +126,7 @@ pub async fn save_draft(
     // stored draft reports the same, step by step).
     doc.check_limits()
         .map_err(|e| ApiError::invalid(ErrorCode::TooLarge, e.to_string()))?;
-    match state
-        .store
-        .workspace(workspace(p)).save_draft(bot, req.revision, &json)
+    match tenant(state, p).save_draft(bot, req.revision, &json)
         .await?
     {
         DraftSave::Saved(revision) => Ok(SavedDraft {
@@ -153,12 +147,7 @@ pub async fn save_draft(
 
 /// The draft's problems.
 pub async fn validate_draft(state: &AppState, p: &Principal, bot: BotId) -> ApiResult<Validation> {
-    let row = state
-        .store
-        .workspace(workspace(p))
-        .draft(bot)
-        .await?
-        .ok_or_else(|| ApiError::not_found("bot"))?;
+    let row = draft_row(state, p, bot).await?;
     let r = report(state, p, &parse_doc(&row.draft)?).await?;
     Ok(Validation {
         publishable: !r.has_errors(),
@@ -184,12 +173,7 @@ fn unpublishable(r: Report) -> ApiError {
 /// Publishes the draft as the next version.
 pub async fn publish(state: &AppState, p: &Principal, bot: BotId) -> ApiResult<VersionSummary> {
     require(p, Role::Editor, "publish bots")?;
-    let row = state
-        .store
-        .workspace(workspace(p))
-        .draft(bot)
-        .await?
-        .ok_or_else(|| ApiError::not_found("bot"))?;
+    let row = draft_row(state, p, bot).await?;
     let doc = parse_doc(&row.draft)?;
     let r = report(state, p, &doc).await?;
     if r.has_errors() {
@@ -213,12 +197,7 @@ pub async fn publish_revision(
             "The draft was changed elsewhere since you opened it. Reload it, check it, then publish.",
         )
     };
-    let row = state
-        .store
-        .workspace(workspace(p))
-        .draft(bot)
-        .await?
-        .ok_or_else(|| ApiError::not_found("bot"))?;
+    let row = draft_row(state, p, bot).await?;
     if row.draft_revision != revision {
         return Err(stale());
     }
@@ -227,19 +206,15 @@ pub async fn publish_revision(
     if r.has_errors() {
         return Err(unpublishable(r));
     }
-    let Some(v) = state
-        .store
-        .workspace(workspace(p))
+    let Some(v) = tenant(state, p)
         .publish_revision(bot, revision, &doc.to_json(), &actor_name(p))
         .await?
     else {
         // Saved (or deleted) between the read and the publish.
-        return Err(
-            match state.store.workspace(workspace(p)).draft(bot).await? {
-                Some(_) => stale(),
-                None => ApiError::not_found("bot"),
-            },
-        );
+        return Err(match tenant(state, p).draft(bot).await? {
+            Some(_) => stale(),
+            None => ApiError::not_found("bot"),
+        });
     };
     metrics::counter!("flows_published_total").increment(1);
     Ok(VersionSummary {
@@ -257,9 +232,7 @@ async fn publish_doc(
     doc: &FlowDoc,
     note: &str,
 ) -> ApiResult<VersionSummary> {
-    let v = state
-        .store
-        .workspace(workspace(p))
+    let v = tenant(state, p)
         .publish(bot, &doc.to_json(), &actor_name(p), note)
         .await?
         .ok_or_else(|| ApiError::not_found("bot"))?;
@@ -279,9 +252,7 @@ pub async fn versions(
     bot: BotId,
 ) -> ApiResult<Vec<VersionSummary>> {
     bot_exists(state, p, bot).await?;
-    Ok(state
-        .store
-        .workspace(workspace(p))
+    Ok(tenant(state, p)
         .versions(bot)
         .await?
         .into_iter()
@@ -301,9 +272,7 @@ pub async fn version(
     bot: BotId,
     number: i64,
 ) -> ApiResult<VersionDetail> {
-    let v = state
-        .store
-        .workspace(workspace(p))
+    let v = tenant(state, p)
         .version(bot, number)
         .await?
         .ok_or_else(|| ApiError::not_found("version"))?;
@@ -328,9 +297,7 @@ pub async fn restore(
     number: i64,
 ) -> ApiResult<VersionSummary> {
     require(p, Role::Editor, "publish bots")?;
-    let v = state
-        .store
-        .workspace(workspace(p))
+    let v = tenant(state, p)
         .version(bot, number)
         .await?
         .ok_or_else(|| ApiError::not_found("version"))?;
@@ -419,18 +386,14 @@ pub async fn simulate_bot(
     }
     let (doc, problems) = match req.version {
         Some(n) => {
-            let v = state
-                .store
-                .workspace(workspace(p))
+            let v = tenant(state, p)
                 .version(bot, n)
                 .await?
                 .ok_or_else(|| ApiError::not_found("version"))?;
             (parse_doc(&v.document)?, Vec::new())
         }
         None => {
-            let row = state
-                .store
-                .workspace(workspace(p))
+            let row = tenant(state, p)
                 .draft(bot)
                 .await?
                 .ok_or_else(|| ApiError::not_found("bot"))?;
@@ -439,7 +402,7 @@ pub async fn simulate_bot(
             (doc, problems)
         }
     };
-    let catalog = state.store.workspace(workspace(p)).catalog().await?;
+    let catalog = tenant(state, p).catalog().await?;
     let inputs = req
         .inputs
         .into_iter()

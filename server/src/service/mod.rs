@@ -7,7 +7,7 @@ use app::model::{Principal, Role};
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::{MembershipRow, UserId, WorkspaceId};
+use crate::store::{MembershipRow, UserId, Workspace, WorkspaceId};
 
 mod accounts;
 mod bots;
@@ -50,6 +50,11 @@ pub fn require(p: &Principal, role: Role, doing: &str) -> ApiResult<()> {
             }
         )))
     }
+}
+
+/// The principal's workspace's data.
+pub fn tenant<'a>(state: &'a AppState, p: &Principal) -> Workspace<'a> {
+    state.store.workspace(workspace(p))
 }
 
 /// The principal's workspace as a store id.

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::actor_name;
-use super::{require, workspace};
+use super::{require, tenant, workspace};
 use crate::engine::turns::{Turn, order_url};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -41,9 +41,7 @@ pub async fn list_orders(
     p: &Principal,
     status: Option<OrderStatus>,
 ) -> ApiResult<Vec<OrderSummary>> {
-    Ok(state
-        .store
-        .workspace(workspace(p))
+    Ok(tenant(state, p)
         .orders(status, 500)
         .await?
         .iter()
@@ -53,17 +51,11 @@ pub async fn list_orders(
 
 /// An order with lines, details and history.
 pub async fn get_order(state: &AppState, p: &Principal, id: OrderId) -> ApiResult<OrderDetail> {
-    let o = state
-        .store
-        .workspace(workspace(p))
+    let o = tenant(state, p)
         .order(id)
         .await?
         .ok_or_else(|| ApiError::not_found("order"))?;
-    let history = state
-        .store
-        .workspace(workspace(p))
-        .order_events(o.id)
-        .await?;
+    let history = tenant(state, p).order_events(o.id).await?;
     Ok(OrderDetail {
         summary: order_summary(&o),
         lines: o
@@ -117,9 +109,7 @@ pub async fn set_order_status(
 ) -> ApiResult<OrderDetail> {
     require(p, Role::Editor, "change orders")?;
     let note: String = req.note.trim().chars().take(500).collect();
-    match state
-        .store
-        .workspace(workspace(p))
+    match tenant(state, p)
         .set_order_status(id, req.status, &actor_name(p), &note)
         .await?
     {
