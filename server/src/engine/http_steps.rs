@@ -150,7 +150,7 @@ async fn perform(engine: &Engine, settings: &Settings, c: HttpCallRow) {
     let turn = Turn {
         workspace: c.workspace_id,
         bot: c.bot_id,
-        channel: &c.channel,
+        channel: c.channel,
         user: &c.external_user,
         display_name: "",
         event_id: &event,

@@ -115,7 +115,7 @@ async fn apply_row(engine: &Engine, settings: &Settings, ch: &ChannelRow, row: &
     let turn = Turn {
         workspace: row.workspace_id,
         bot: ch.bot_id,
-        channel: ch.kind.as_str(),
+        channel: ch.kind,
         user: &user,
         display_name: &row.display_name,
         event_id: &row.external_id,

@@ -47,8 +47,8 @@ pub struct Turn<'a> {
     pub workspace: WorkspaceId,
     /// The bot the shopper talks to.
     pub bot: BotId,
-    /// `messenger`, `whatsapp`, `web` or `test`.
-    pub channel: &'a str,
+    /// The channel the shopper is on.
+    pub channel: Channel,
     /// The shopper's id on that channel.
     pub user: &'a str,
     /// The shopper's name, if known.
@@ -242,7 +242,7 @@ impl Engine {
     ) -> Result<Wakeups, TurnError> {
         // Meta's channels are sent by the outbox worker; the widget reads
         // its messages from the transcript.
-        let status = if Channel::parse(turn.channel).is_some_and(Channel::is_meta) {
+        let status = if turn.channel.is_meta() {
             MessageStatus::Pending
         } else {
             MessageStatus::Sent

@@ -176,7 +176,7 @@ async fn store_events(
                 c
             }
         };
-        batch.add(kind, &event.account, row.as_ref(), event.kind);
+        batch.add(channel, &event.account, row.as_ref(), event.kind);
     }
     // One transaction for the whole delivery: fast to acknowledge, and all
     // or nothing (a failure answers 500 and Meta delivers it again).
@@ -211,11 +211,12 @@ impl Batch {
     /// are dropped.
     fn add(
         &mut self,
-        kind: &'static str,
+        kind: Channel,
         account: &str,
         channel: Option<&ChannelRow>,
         event: EventKind,
     ) {
+        let name = kind.as_str();
         match event {
             EventKind::Message {
                 id,
@@ -224,8 +225,8 @@ impl Batch {
                 input,
             } => {
                 let Some(ch) = channel else {
-                    metrics::counter!("webhook_dropped_total", "channel" => kind, "reason" => "unknown_account").increment(1);
-                    tracing::info!(channel = kind, %account, "event for an account no bot is connected to: dropped");
+                    metrics::counter!("webhook_dropped_total", "channel" => name, "reason" => "unknown_account").increment(1);
+                    tracing::info!(channel = name, %account, "event for an account no bot is connected to: dropped");
                     return;
                 };
                 self.events.push(NewInbound {
@@ -272,7 +273,7 @@ impl Batch {
                 }
             }
             EventKind::Ignored { reason } => {
-                metrics::counter!("webhook_ignored_total", "channel" => kind, "reason" => reason)
+                metrics::counter!("webhook_ignored_total", "channel" => name, "reason" => reason)
                     .increment(1);
             }
         }

@@ -420,7 +420,7 @@ fn summary(c: crate::store::ConversationRow, last: Option<String>) -> Conversati
     ConversationSummary {
         id: c.id.0,
         bot_id: c.bot_id.0,
-        channel: c.channel,
+        channel: c.channel.to_string(),
         shopper: if shopper.is_empty() {
             c.external_user
         } else {

@@ -146,7 +146,7 @@ async fn tell_conversation_paid(state: &AppState, ws: WorkspaceId, order: &Order
         .apply(Turn {
             workspace: ws,
             bot,
-            channel: &conv.channel,
+            channel: conv.channel,
             user: &conv.external_user,
             display_name: &conv.display_name,
             event_id: &event,

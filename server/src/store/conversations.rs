@@ -1,6 +1,7 @@
 //! Conversations, their transcript, and the transaction the runner applies
 //! one step in.
 
+use app::channel::Channel;
 use app::commerce::NewOrder;
 use sqlx::FromRow;
 
@@ -19,7 +20,8 @@ pub struct ConversationRow {
     /// Its bot.
     pub bot_id: BotId,
     /// `messenger`, `whatsapp`, `web` or `test`.
-    pub channel: String,
+    #[sqlx(try_from = "String")]
+    pub channel: Channel,
     /// The shopper's id on that channel.
     pub external_user: String,
     /// The shopper's name, when the channel tells.
@@ -141,7 +143,7 @@ impl WorkspaceTx {
     pub async fn conversation_for_update(
         &mut self,
         bot: BotId,
-        channel: &str,
+        channel: Channel,
         external_user: &str,
         display_name: &str,
         version: i64,
@@ -156,7 +158,7 @@ impl WorkspaceTx {
         )
         .bind(ws)
         .bind(bot)
-        .bind(channel)
+        .bind(channel.as_str())
         .bind(external_user)
         .bind(display_name)
         .bind(version)
@@ -175,7 +177,7 @@ impl WorkspaceTx {
         ))
         .bind(ws)
         .bind(bot)
-        .bind(channel)
+        .bind(channel.as_str())
         .bind(external_user)
         .fetch_one(&mut *self.tx)
         .await?)
@@ -394,7 +396,8 @@ pub struct HttpCallRow {
     /// The conversation's bot.
     pub bot_id: BotId,
     /// Its channel.
-    pub channel: String,
+    #[sqlx(try_from = "String")]
+    pub channel: Channel,
     /// The shopper.
     pub external_user: String,
 }
@@ -496,7 +499,7 @@ impl Workspace<'_> {
     pub async fn conversation_by_user(
         self,
         bot: BotId,
-        channel: &str,
+        channel: Channel,
         external_user: &str,
     ) -> Result<Option<ConversationRow>> {
         let ws = self.ws;
@@ -506,7 +509,7 @@ impl Workspace<'_> {
         ))
         .bind(ws)
         .bind(bot)
-        .bind(channel)
+        .bind(channel.as_str())
         .bind(external_user)
         .fetch_optional(&self.pool)
         .await?)

@@ -2,6 +2,7 @@
 //! on the platform's id before they are acknowledged, delivery receipts and
 //! read watermarks, and the pending events the pipeline applies in order.
 
+use app::channel::Channel;
 use sqlx::FromRow;
 
 use super::Queue;
@@ -11,7 +12,7 @@ use super::{ChannelId, InboxStatus, MessageStatus, Result, WorkspaceId, now_ms};
 #[derive(Debug, Clone)]
 pub struct NewInbound {
     /// `messenger`, `whatsapp` or `web`.
-    pub channel: &'static str,
+    pub channel: Channel,
     /// The platform's id of the event: the deduplication key.
     pub external_id: String,
     /// The channel it arrived on.
@@ -36,7 +37,7 @@ pub struct NewInbound {
 #[derive(Debug, Clone)]
 pub struct NewReceipt {
     /// `messenger` or `whatsapp`.
-    pub channel: &'static str,
+    pub channel: Channel,
     /// The platform's id of the message it is about.
     pub message_id: String,
     /// `Sent`, `Delivered`, `Read` or `Failed`.
@@ -67,7 +68,8 @@ pub struct InboxRow {
     /// Id.
     pub id: i64,
     /// `messenger`, `whatsapp` or `web`.
-    pub channel: String,
+    #[sqlx(try_from = "String")]
+    pub channel: Channel,
     /// The platform's id.
     pub external_id: String,
     /// The channel.
@@ -146,7 +148,7 @@ impl Queue<'_> {
                  display_name, platform_ts, input, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
                  ON CONFLICT (channel, external_id) DO NOTHING",
             )
-            .bind(e.channel)
+            .bind(e.channel.as_str())
             .bind(&e.external_id)
             .bind(e.channel_id)
             .bind(e.workspace_id)
@@ -166,7 +168,7 @@ impl Queue<'_> {
                 "INSERT INTO receipts (channel, message_id, status, error, platform_ts) VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT (channel, message_id, status) DO NOTHING",
             )
-            .bind(r.channel)
+            .bind(r.channel.as_str())
             .bind(&r.message_id)
             .bind(r.status.as_str())
             .bind(r.error.as_deref())

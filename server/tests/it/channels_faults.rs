@@ -261,7 +261,7 @@ async fn queued_message(db: Db) -> (TestApp, i64, common::Client, i64) {
     let bot = server::store::BotId(bot);
     let mut txn = store.workspace(ws).transaction().await.unwrap();
     let conv = txn
-        .conversation_for_update(bot, "whatsapp", "wa:1", "Ana", 1, "{}")
+        .conversation_for_update(bot, app::channel::Channel::Whatsapp, "wa:1", "Ana", 1, "{}")
         .await
         .unwrap();
     txn.touch_conversation(
@@ -292,7 +292,7 @@ async fn status_of(store: &Store, id: i64) -> (String, Option<i64>) {
 
 async fn receipt(store: &Store, message_id: &str, status: MessageStatus) {
     let r = NewReceipt {
-        channel: "whatsapp",
+        channel: app::channel::Channel::Whatsapp,
         message_id: message_id.into(),
         status,
         error: None,

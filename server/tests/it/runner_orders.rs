@@ -52,7 +52,7 @@ impl Shop {
             .apply(Turn {
                 workspace: self.ws,
                 bot: self.bot,
-                channel: "test",
+                channel: app::channel::Channel::Web,
                 user,
                 display_name: "Shopper",
                 event_id: event,
@@ -564,7 +564,7 @@ async fn start_and_wait(app: &TestApp, ws: WorkspaceId, bot: BotId) -> (Applied,
         .apply(Turn {
             workspace: ws,
             bot,
-            channel: "test",
+            channel: app::channel::Channel::Web,
             user: "u",
             display_name: "",
             event_id: "1",

@@ -297,7 +297,7 @@ async fn send(
         }
     };
     let event = NewInbound {
-        channel: Channel::Web.as_str(),
+        channel: Channel::Web,
         external_id: format!("{}:{visitor}:{cid}", channel.id),
         channel_id: channel.id,
         workspace_id: channel.workspace_id,
@@ -360,7 +360,7 @@ async fn conversation_of(
         .workspace(channel.workspace_id)
         .conversation_by_user(
             channel.bot_id,
-            Channel::Web.as_str(),
+            Channel::Web,
             &format!("{}:{visitor}", channel.id),
         )
         .await?

@@ -387,7 +387,7 @@ impl TestApp {
             let turn = server::engine::Turn {
                 workspace: server::store::WorkspaceId(ws),
                 bot: server::store::BotId(bot),
-                channel: "test",
+                channel: app::channel::Channel::Web,
                 user,
                 display_name,
                 event_id: &event,

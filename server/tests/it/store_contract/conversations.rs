@@ -3,6 +3,7 @@
 
 use super::{conversation, fresh_shop, open_shop, queue};
 use crate::common::{Db, TestDb, count};
+use app::channel::Channel;
 
 pub(super) async fn a_shopper_has_one_conversation_per_bot_and_channel(db: Db) {
     let (db, shop) = fresh_shop(db).await;
@@ -10,12 +11,12 @@ pub(super) async fn a_shopper_has_one_conversation_per_bot_and_channel(db: Db) {
     let mut tx = s.workspace(shop.ws).transaction().await.unwrap();
     let mut opened = Vec::new();
     for (channel, user, name, version, session) in [
-        ("messenger", "ana", "Ana", 1, "{}"),
+        (Channel::Messenger, "ana", "Ana", 1, "{}"),
         // Opening it again finds it: the version and session it was
         // created with stay.
-        ("messenger", "ana", "Ana", 7, "{\"x\":1}"),
-        ("messenger", "bob", "Bob", 1, "{}"),
-        ("whatsapp", "ana", "Ana", 1, "{}"),
+        (Channel::Messenger, "ana", "Ana", 7, "{\"x\":1}"),
+        (Channel::Messenger, "bob", "Bob", 1, "{}"),
+        (Channel::Whatsapp, "ana", "Ana", 1, "{}"),
     ] {
         let conv = tx
             .conversation_for_update(shop.bot, channel, user, name, version, session)
@@ -52,7 +53,7 @@ pub(super) async fn a_shopper_has_one_conversation_per_bot_and_channel(db: Db) {
     assert_eq!(stored.external_user, "ana");
     let by_user = s
         .workspace(shop.ws)
-        .conversation_by_user(shop.bot, "messenger", "ana")
+        .conversation_by_user(shop.bot, app::channel::Channel::Messenger, "ana")
         .await
         .unwrap()
         .unwrap();
@@ -110,7 +111,7 @@ pub(super) async fn conversations_are_scoped_to_their_workspace(db: Db) {
     );
     assert!(
         s.workspace(b.ws)
-            .conversation_by_user(a.bot, "messenger", "ana")
+            .conversation_by_user(a.bot, app::channel::Channel::Messenger, "ana")
             .await
             .unwrap()
             .is_none()

@@ -27,7 +27,7 @@ pub(super) async fn the_inbox_skips_an_event_it_already_holds(db: Db) {
     // The key is the platform and its event id: the same id from another
     // platform is another event.
     let other = NewInbound {
-        channel: "whatsapp",
+        channel: app::channel::Channel::Whatsapp,
         ..first
     };
     assert_eq!(insert(s, &[other]).await, 1);

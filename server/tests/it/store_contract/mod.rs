@@ -106,7 +106,7 @@ async fn shop_with_ana(db: Db) -> (TestDb, Shop, ConversationId) {
 /// An inbound Messenger event from `user`, stamped `ts` by the platform.
 fn event(shop: &Shop, id: &str, user: &str, ts: i64) -> NewInbound {
     NewInbound {
-        channel: "messenger",
+        channel: app::channel::Channel::Messenger,
         external_id: id.to_string(),
         channel_id: shop.channel,
         workspace_id: shop.ws,
@@ -132,7 +132,14 @@ async fn status(s: &Store, table: &str, id: i64) -> String {
 async fn conversation(s: &Store, shop: &Shop, user: &str) -> ConversationId {
     let mut tx = s.workspace(shop.ws).transaction().await.unwrap();
     let c = tx
-        .conversation_for_update(shop.bot, "messenger", user, "Ana", 1, "{}")
+        .conversation_for_update(
+            shop.bot,
+            app::channel::Channel::Messenger,
+            user,
+            "Ana",
+            1,
+            "{}",
+        )
         .await
         .unwrap();
     tx.touch_conversation(c.id, Some(shop.channel), user, "psid", Some(now_ms()))
@@ -186,7 +193,7 @@ async fn delivery(
 
 fn receipt(message_id: &str, status: &'static str) -> NewReceipt {
     NewReceipt {
-        channel: "messenger",
+        channel: app::channel::Channel::Messenger,
         message_id: message_id.to_string(),
         status: MessageStatus::try_from(status.to_string()).unwrap(),
         error: None,
