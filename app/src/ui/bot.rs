@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use super::{ErrorBox, Frame, Loaded, format_time};
+use super::{ErrorBox, Loaded, WidePage, columns, format_time, list_table};
 use crate::channel::{CardButton, Choice, Outbound, is_web_address};
 use crate::flow::doc::{FlowDoc, HttpMethod, NodeKind};
 use crate::flow::interpreter::Input;
@@ -27,14 +27,11 @@ pub fn BotView() -> impl IntoView {
     let id = param("id");
     let page = Resource::new(id, get_bot_page);
     view! {
-        <Title text="Bot" />
-        <Frame>
-            <main class="wide">
-                <Loaded data=page loading="Loading…" let:p>
-                    <BotBody page=p />
-                </Loaded>
-            </main>
-        </Frame>
+        <WidePage title="Bot">
+            <Loaded data=page loading="Loading…" let:p>
+                <BotBody page=p />
+            </Loaded>
+        </WidePage>
     }
 }
 
@@ -246,44 +243,35 @@ fn Versions(
                 view! { <p class="muted">"Nothing published yet. Publish the draft to make it live."</p> }.into_any()
             } else {
                 view! {
-                    <table class="list" data-testid="versions">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Version"</th>
-                                <th scope="col">"Published"</th>
-                                <th scope="col">"By"</th>
-                                <th scope="col">"Note"</th>
-                                <th scope="col">"Actions"</th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {versions
-                                .into_iter()
-                                .map(|v| {
-                                    let n = v.number;
-                                    view! {
-                                        <tr>
-                                            <td>"v" {n}</td>
-                                            <td class="muted">{format_time(v.created_at)}</td>
-                                            <td>{v.author}</td>
-                                            <td class="muted">{v.note}</td>
-                                            <td class="row-actions">
-                                                <a href=format!("/bots/{bot}/versions/{n}")>"View"</a>
-                                                {can_edit
-                                                    .then(|| {
-                                                        view! {
-                                                            <form method="post" action=format!("/bots/{bot}/versions/{n}/restore")>
-                                                                <button type="submit" class="small">"Restore as new version"</button>
-                                                            </form>
-                                                        }
-                                                    })}
-                                            </td>
-                                        </tr>
-                                    }
-                                })
-                                .collect_view()}
-                        </tbody>
-                    </table>
+                    {list_table(
+                        "versions",
+                        columns(["Version", "Published", "By", "Note", "Actions"]),
+                        versions
+                            .into_iter()
+                            .map(|v| {
+                                let n = v.number;
+                                view! {
+                                    <tr>
+                                        <td>"v" {n}</td>
+                                        <td class="muted">{format_time(v.created_at)}</td>
+                                        <td>{v.author}</td>
+                                        <td class="muted">{v.note}</td>
+                                        <td class="row-actions">
+                                            <a href=format!("/bots/{bot}/versions/{n}")>"View"</a>
+                                            {can_edit
+                                                .then(|| {
+                                                    view! {
+                                                        <form method="post" action=format!("/bots/{bot}/versions/{n}/restore")>
+                                                            <button type="submit" class="small">"Restore as new version"</button>
+                                                        </form>
+                                                    }
+                                                })}
+                                        </td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view(),
+                    )}
                 }
                     .into_any()
             }}
@@ -538,14 +526,11 @@ pub fn VersionView() -> impl IntoView {
     let n = param("n");
     let page = Resource::new(move || (id(), n()), |(id, n)| get_version_page(id, n));
     view! {
-        <Title text="Version" />
-        <Frame>
-            <main class="wide">
-                <Loaded data=page loading="Loading…" let:p>
-                    <VersionBody page=p />
-                </Loaded>
-            </main>
-        </Frame>
+        <WidePage title="Version">
+            <Loaded data=page loading="Loading…" let:p>
+                <VersionBody page=p />
+            </Loaded>
+        </WidePage>
     }
 }
 

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::{Empty, Frame, Loaded, use_page_data};
+use super::{Empty, Frame, Loaded, WidePage, actions_column, columns, list_table, use_page_data};
 use crate::model::Role;
 use crate::server_fns::{get_product, list_products};
 use crate::views::ProductView;
@@ -71,54 +71,44 @@ fn ProductTable(products: Vec<ProductView>, can_edit: bool) -> impl IntoView {
         .into_any();
     }
     view! {
-        <table class="list" data-testid="product-list">
-            <thead>
-                <tr>
-                    <th scope="col">"Product"</th>
-                    <th scope="col">"SKU"</th>
-                    <th scope="col">"Price"</th>
-                    <th scope="col">"Stock"</th>
-                    <th scope="col">"Collections"</th>
-                    {can_edit.then(|| view! { <th scope="col">"Actions"</th> })}
-                </tr>
-            </thead>
-            <tbody>
-                {products
-                    .into_iter()
-                    .map(|p| {
-                        let id = p.id;
-                        let stock = match p.stock {
-                            None => "Not tracked".to_string(),
-                            Some(0) => "Sold out".to_string(),
-                            Some(n) => n.to_string(),
-                        };
-                        view! {
-                            <tr data-testid="product-row" class:inactive=!p.active>
-                                <td>
-                                    <strong>{p.name.clone()}</strong>
-                                    {(!p.active).then(|| view! { <span class="badge">"Hidden"</span> })}
-                                </td>
-                                <td><code>{p.sku}</code></td>
-                                <td>{p.price_label}</td>
-                                <td>{stock}</td>
-                                <td class="muted">{p.collections.join(", ")}</td>
-                                {can_edit
-                                    .then(|| {
-                                        view! {
-                                            <td class="row-actions">
-                                                <a href=format!("/products/{id}")>"Edit"</a>
-                                                <form method="post" action=format!("/products/{id}/delete")>
-                                                    <button type="submit" class="small danger">"Delete"</button>
-                                                </form>
-                                            </td>
-                                        }
-                                    })}
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
+        {list_table(
+            "product-list",
+            (columns(["Product", "SKU", "Price", "Stock", "Collections"]), actions_column(can_edit)),
+            products
+                .into_iter()
+                .map(|p| {
+                    let id = p.id;
+                    let stock = match p.stock {
+                        None => "Not tracked".to_string(),
+                        Some(0) => "Sold out".to_string(),
+                        Some(n) => n.to_string(),
+                    };
+                    view! {
+                        <tr data-testid="product-row" class:inactive=!p.active>
+                            <td>
+                                <strong>{p.name.clone()}</strong>
+                                {(!p.active).then(|| view! { <span class="badge">"Hidden"</span> })}
+                            </td>
+                            <td><code>{p.sku}</code></td>
+                            <td>{p.price_label}</td>
+                            <td>{stock}</td>
+                            <td class="muted">{p.collections.join(", ")}</td>
+                            {can_edit
+                                .then(|| {
+                                    view! {
+                                        <td class="row-actions">
+                                            <a href=format!("/products/{id}")>"Edit"</a>
+                                            <form method="post" action=format!("/products/{id}/delete")>
+                                                <button type="submit" class="small danger">"Delete"</button>
+                                            </form>
+                                        </td>
+                                    }
+                                })}
+                        </tr>
+                    }
+                })
+                .collect_view(),
+        )}
     }
     .into_any()
 }
@@ -185,15 +175,12 @@ pub fn ProductEdit() -> impl IntoView {
     let id = move || params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0));
     let product = Resource::new(id, get_product);
     view! {
-        <Title text="Edit product" />
-        <Frame>
-            <main class="wide">
-                <p class="crumbs"><a href="/products">"Products"</a> " › Edit"</p>
-                <Loaded data=product loading="Loading…" let:p>
-                    {edit_form(p)}
-                </Loaded>
-            </main>
-        </Frame>
+        <WidePage title="Edit product">
+            <p class="crumbs"><a href="/products">"Products"</a> " › Edit"</p>
+            <Loaded data=product loading="Loading…" let:p>
+                {edit_form(p)}
+            </Loaded>
+        </WidePage>
     }
 }
 

@@ -3,10 +3,9 @@
 //! pages (transcripts with delivery status, and the orders they placed).
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use super::{Empty, Frame, Loaded, format_time};
+use super::{Empty, Loaded, WidePage, columns, format_time, list_table};
 use crate::model::BotSummary;
 use crate::server_fns::{ChannelsPage, get_channels_page, get_conversation, list_conversations};
 use crate::views::{ChannelView, ConversationDetail, ConversationSummary, TranscriptEntry};
@@ -26,16 +25,13 @@ fn kind_label(kind: &str) -> &'static str {
 pub fn Channels() -> impl IntoView {
     let page = Resource::new(|| (), |_| get_channels_page());
     view! {
-        <Title text="Channels" />
-        <Frame>
-            <main class="wide">
-                <h1>"Channels"</h1>
-                <p class="muted">"Connect the places your shoppers chat: a Facebook page, a WhatsApp number, or a chat bubble on your own website."</p>
-                <Loaded data=page loading="Loading…" let:p>
-                    <ChannelsBody page=p />
-                </Loaded>
-            </main>
-        </Frame>
+        <WidePage title="Channels">
+            <h1>"Channels"</h1>
+            <p class="muted">"Connect the places your shoppers chat: a Facebook page, a WhatsApp number, or a chat bubble on your own website."</p>
+            <Loaded data=page loading="Loading…" let:p>
+                <ChannelsBody page=p />
+            </Loaded>
+        </WidePage>
     }
 }
 
@@ -186,15 +182,12 @@ fn Connect(bots: Vec<BotSummary>, verify_token: Option<String>, meta_ready: bool
 pub fn Conversations() -> impl IntoView {
     let list = Resource::new(|| (), |_| list_conversations());
     view! {
-        <Title text="Conversations" />
-        <Frame>
-            <main class="wide">
-                <h1>"Conversations"</h1>
-                <Loaded data=list loading="Loading…" let:l>
-                    <ConversationTable list=l />
-                </Loaded>
-            </main>
-        </Frame>
+        <WidePage title="Conversations">
+            <h1>"Conversations"</h1>
+            <Loaded data=list loading="Loading…" let:l>
+                <ConversationTable list=l />
+            </Loaded>
+        </WidePage>
     }
 }
 
@@ -209,31 +202,23 @@ fn ConversationTable(list: Vec<ConversationSummary>) -> impl IntoView {
         .into_any();
     }
     view! {
-        <table class="list" data-testid="conversation-list">
-            <thead>
-                <tr>
-                    <th scope="col">"Shopper"</th>
-                    <th scope="col">"Channel"</th>
-                    <th scope="col">"Last message"</th>
-                    <th scope="col">"Active"</th>
-                </tr>
-            </thead>
-            <tbody>
-                {list
-                    .into_iter()
-                    .map(|c| {
-                        view! {
-                            <tr data-testid="conversation-row">
-                                <td><a href=format!("/conversations/{}", c.id)>{c.shopper}</a></td>
-                                <td>{kind_label(&c.channel)}</td>
-                                <td class="muted">{c.last_message}</td>
-                                <td class="muted">{format_time(c.updated_at)}</td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
+        {list_table(
+            "conversation-list",
+            columns(["Shopper", "Channel", "Last message", "Active"]),
+            list
+                .into_iter()
+                .map(|c| {
+                    view! {
+                        <tr data-testid="conversation-row">
+                            <td><a href=format!("/conversations/{}", c.id)>{c.shopper}</a></td>
+                            <td>{kind_label(&c.channel)}</td>
+                            <td class="muted">{c.last_message}</td>
+                            <td class="muted">{format_time(c.updated_at)}</td>
+                        </tr>
+                    }
+                })
+                .collect_view(),
+        )}
     }
     .into_any()
 }
@@ -245,15 +230,12 @@ pub fn ConversationView() -> impl IntoView {
     let id = move || params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0));
     let conv = Resource::new(id, get_conversation);
     view! {
-        <Title text="Conversation" />
-        <Frame>
-            <main class="wide">
-                <p class="crumbs"><a href="/conversations">"Conversations"</a> " › Transcript"</p>
-                <Loaded data=conv loading="Loading…" let:c>
-                    <ConversationBody conv=c />
-                </Loaded>
-            </main>
-        </Frame>
+        <WidePage title="Conversation">
+            <p class="crumbs"><a href="/conversations">"Conversations"</a> " › Transcript"</p>
+            <Loaded data=conv loading="Loading…" let:c>
+                <ConversationBody conv=c />
+            </Loaded>
+        </WidePage>
     }
 }
 

@@ -4,7 +4,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{Empty, Frame, Loaded, format_time, use_page_data};
+use super::{
+    Empty, Frame, Loaded, actions_column, columns, format_time, list_table, use_page_data,
+};
 use crate::model::{BotSummary, Role};
 use crate::server_fns::list_bots;
 
@@ -64,22 +66,14 @@ fn BotTable(bots: Vec<BotSummary>, can_edit: bool) -> impl IntoView {
                 .into_any()
         } else {
             view! {
-                <table class="list" data-testid="bot-list">
-                    <thead>
-                        <tr>
-                            <th scope="col">"Name"</th>
-                            <th scope="col">"Status"</th>
-                            <th scope="col">"Last changed"</th>
-                            {can_edit.then(|| view! { <th scope="col">"Actions"</th> })}
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {bots
-                            .into_iter()
-                            .map(|bot| view! { <BotRow bot can_edit /> })
-                            .collect_view()}
-                    </tbody>
-                </table>
+                {list_table(
+                    "bot-list",
+                    (columns(["Name", "Status", "Last changed"]), actions_column(can_edit)),
+                    bots
+                        .into_iter()
+                        .map(|bot| view! { <BotRow bot can_edit /> })
+                        .collect_view(),
+                )}
             }
                 .into_any()
         }}

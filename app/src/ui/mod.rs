@@ -11,6 +11,7 @@ mod dashboard;
 mod editor;
 mod loaded;
 mod orders;
+mod parts;
 mod settings;
 
 use leptos::prelude::*;
@@ -21,6 +22,7 @@ use leptos_router::{
 };
 
 pub(crate) use self::loaded::{Empty, Loaded};
+pub(crate) use self::parts::{WidePage, actions_column, columns, list_table};
 use crate::model::{AppError, ErrorCode, Flash};
 use crate::server_fns::{PageData, get_page_data};
 

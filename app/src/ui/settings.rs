@@ -5,7 +5,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{ErrorBox, Frame, Loaded, format_time, use_page_data};
+use super::{
+    ErrorBox, Frame, Loaded, actions_column, columns, format_time, list_table, use_page_data,
+};
 use crate::model::{AppError, MemberSummary, Role, TokenSummary};
 use crate::server_fns::{Account, list_members, list_tokens};
 
@@ -114,51 +116,44 @@ fn Members(members: Vec<MemberSummary>, owner: bool, me: String) -> impl IntoVie
                 "Owners manage members and API tokens. Editors build bots and manage the catalog. "
                 "Viewers can look but not change anything."
             </p>
-            <table class="list" data-testid="member-list">
-                <thead>
-                    <tr>
-                        <th scope="col">"Email"</th>
-                        <th scope="col">"Role"</th>
-                        {owner.then(|| view! { <th scope="col">"Actions"</th> })}
-                    </tr>
-                </thead>
-                <tbody>
-                    {members
-                        .into_iter()
-                        .map(|m| {
-                            let is_me = m.email == me;
-                            let role_action = format!("/settings/members/{}/role", m.user_id);
-                            let remove_action = format!("/settings/members/{}/remove", m.user_id);
-                            let select_id = format!("role-{}", m.user_id);
-                            view! {
-                                <tr>
-                                    <td>{m.email.clone()} {is_me.then_some(" (you)")}</td>
-                                    <td>{m.role.label()}</td>
-                                    {owner
-                                        .then(|| {
-                                            view! {
-                                                <td class="row-actions">
-                                                    <form method="post" action=role_action class="inline-form">
-                                                        <label for=select_id.clone() class="sr-only">
-                                                            {format!("Role of {}", m.email)}
-                                                        </label>
-                                                        <select id=select_id name="role">{role_options(m.role)}</select>
-                                                        <button type="submit" class="small">"Change role"</button>
-                                                    </form>
-                                                    <form method="post" action=remove_action>
-                                                        <button type="submit" class="small danger">
-                                                            {if is_me { "Leave" } else { "Remove" }}
-                                                        </button>
-                                                    </form>
-                                                </td>
-                                            }
-                                        })}
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
+            {list_table(
+                "member-list",
+                (columns(["Email", "Role"]), actions_column(owner)),
+                members
+                    .into_iter()
+                    .map(|m| {
+                        let is_me = m.email == me;
+                        let role_action = format!("/settings/members/{}/role", m.user_id);
+                        let remove_action = format!("/settings/members/{}/remove", m.user_id);
+                        let select_id = format!("role-{}", m.user_id);
+                        view! {
+                            <tr>
+                                <td>{m.email.clone()} {is_me.then_some(" (you)")}</td>
+                                <td>{m.role.label()}</td>
+                                {owner
+                                    .then(|| {
+                                        view! {
+                                            <td class="row-actions">
+                                                <form method="post" action=role_action class="inline-form">
+                                                    <label for=select_id.clone() class="sr-only">
+                                                        {format!("Role of {}", m.email)}
+                                                    </label>
+                                                    <select id=select_id name="role">{role_options(m.role)}</select>
+                                                    <button type="submit" class="small">"Change role"</button>
+                                                </form>
+                                                <form method="post" action=remove_action>
+                                                    <button type="submit" class="small danger">
+                                                        {if is_me { "Leave" } else { "Remove" }}
+                                                    </button>
+                                                </form>
+                                            </td>
+                                        }
+                                    })}
+                            </tr>
+                        }
+                    })
+                    .collect_view(),
+            )}
             {owner
                 .then(|| {
                     view! {
@@ -206,40 +201,31 @@ fn Tokens(tokens: Vec<TokenSummary>, new_token: Option<String>) -> impl IntoView
                 view! { <p class="empty">"No API tokens yet."</p> }.into_any()
             } else {
                 view! {
-                    <table class="list" data-testid="token-list">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Name"</th>
-                                <th scope="col">"Role"</th>
-                                <th scope="col">"Starts with"</th>
-                                <th scope="col">"Last used"</th>
-                                <th scope="col">"Actions"</th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {tokens
-                                .into_iter()
-                                .map(|t| {
-                                    let action = format!("/settings/tokens/{}/revoke", t.id);
-                                    view! {
-                                        <tr>
-                                            <td>{t.name}</td>
-                                            <td>{t.role.label()}</td>
-                                            <td><code>{t.prefix} "…"</code></td>
-                                            <td class="muted">
-                                                {t.last_used_at.map(format_time).unwrap_or_else(|| "Never".into())}
-                                            </td>
-                                            <td>
-                                                <form method="post" action=action>
-                                                    <button type="submit" class="small danger">"Revoke"</button>
-                                                </form>
-                                            </td>
-                                        </tr>
-                                    }
-                                })
-                                .collect_view()}
-                        </tbody>
-                    </table>
+                    {list_table(
+                        "token-list",
+                        columns(["Name", "Role", "Starts with", "Last used", "Actions"]),
+                        tokens
+                            .into_iter()
+                            .map(|t| {
+                                let action = format!("/settings/tokens/{}/revoke", t.id);
+                                view! {
+                                    <tr>
+                                        <td>{t.name}</td>
+                                        <td>{t.role.label()}</td>
+                                        <td><code>{t.prefix} "…"</code></td>
+                                        <td class="muted">
+                                            {t.last_used_at.map(format_time).unwrap_or_else(|| "Never".into())}
+                                        </td>
+                                        <td>
+                                            <form method="post" action=action>
+                                                <button type="submit" class="small danger">"Revoke"</button>
+                                            </form>
+                                        </td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view(),
+                    )}
                 }
                     .into_any()
             }}
