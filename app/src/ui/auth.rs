@@ -3,18 +3,16 @@
 //! or without WASM.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::{Frame, use_page_data};
+use super::{Page, use_page_data};
 use crate::account::{MIN_PASSWORD_CHARS, password_problem};
 
 /// The landing page for visitors.
 #[component]
 pub fn Home() -> impl IntoView {
     view! {
-        <Title text="Chat commerce without code" />
-        <Frame>
+        <Page title="Chat commerce without code">
             <main class="hero">
                 <h1>"Sell in the chat."</h1>
                 <p class="lead">
@@ -27,7 +25,7 @@ pub fn Home() -> impl IntoView {
                     <a class="button" href="/login">"Log in"</a>
                 </p>
             </main>
-        </Frame>
+        </Page>
     }
 }
 
@@ -46,10 +44,9 @@ fn remembered_email() -> Signal<String> {
 #[component]
 pub fn SignUp() -> impl IntoView {
     view! {
-        <Title text="Create your account" />
-        <Frame>
+        <Page title="Create your account">
             <SignUpForm />
-        </Frame>
+        </Page>
     }
 }
 
@@ -121,10 +118,9 @@ fn SignUpForm() -> impl IntoView {
 #[component]
 pub fn LogIn() -> impl IntoView {
     view! {
-        <Title text="Log in" />
-        <Frame>
+        <Page title="Log in">
             <LogInForm />
-        </Frame>
+        </Page>
     }
 }
 

@@ -2,10 +2,9 @@
 //! the product editor.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::{Empty, Frame, Loaded, WidePage, actions_column, columns, list_table, use_page_data};
+use super::{Empty, Loaded, Page, WidePage, actions_column, columns, list_table, use_page_data};
 use crate::model::Role;
 use crate::server_fns::{get_product, list_products};
 use crate::views::ProductView;
@@ -23,10 +22,9 @@ pub(crate) async fn can_edit() -> bool {
 #[component]
 pub fn Products() -> impl IntoView {
     view! {
-        <Title text="Products" />
-        <Frame>
+        <Page title="Products">
             <ProductsBody />
-        </Frame>
+        </Page>
     }
 }
 

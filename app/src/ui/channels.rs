@@ -157,23 +157,34 @@ fn Connect(bots: Vec<BotSummary>, verify_token: Option<String>, meta_ready: bool
                 <li>"Subscribe to messages, messaging_postbacks, message_deliveries and message_reads (Messenger), or messages (WhatsApp)."</li>
                 <li>"Paste the page or number id and an access token below. The token is stored encrypted."</li>
             </ol>
-            <form method="post" action="/channels" class="stack">
-                <input type="hidden" name="kind" value="messenger" />
-                <h3>"Facebook page"</h3>
-                <label>"Bot" <select name="bot_id">{bot_options(&bots)}</select></label>
-                <label>"Page id" <input type="text" name="page_id" inputmode="numeric" required /></label>
-                <label>"Page access token" <input type="password" name="access_token" required autocomplete="off" /></label>
-                <button type="submit">"Connect page"</button>
-            </form>
-            <form method="post" action="/channels" class="stack">
-                <input type="hidden" name="kind" value="whatsapp" />
-                <h3>"WhatsApp number"</h3>
-                <label>"Bot" <select name="bot_id">{bot_options(&bots)}</select></label>
-                <label>"Phone number id" <input type="text" name="phone_number_id" inputmode="numeric" required /></label>
-                <label>"Access token" <input type="password" name="access_token" required autocomplete="off" /></label>
-                <button type="submit">"Connect number"</button>
-            </form>
+            <MetaForm kind="messenger" title="Facebook page" id_label="Page id" id_name="page_id" token_label="Page access token" button="Connect page" bots=bots.clone() />
+            <MetaForm kind="whatsapp" title="WhatsApp number" id_label="Phone number id" id_name="phone_number_id" token_label="Access token" button="Connect number" bots=bots.clone() />
         </section>
+    }
+}
+
+/// The form that connects one Messenger page or WhatsApp number.
+#[component]
+fn MetaForm(
+    /// The channel kind posted: `messenger` or `whatsapp`.
+    kind: &'static str,
+    title: &'static str,
+    /// The label and field name of the page or number id.
+    id_label: &'static str,
+    id_name: &'static str,
+    token_label: &'static str,
+    button: &'static str,
+    bots: Vec<BotSummary>,
+) -> impl IntoView {
+    view! {
+        <form method="post" action="/channels" class="stack">
+            <input type="hidden" name="kind" value=kind />
+            <h3>{title}</h3>
+            <label>"Bot" <select name="bot_id">{bot_options(&bots)}</select></label>
+            <label>{id_label} <input type="text" name=id_name inputmode="numeric" required /></label>
+            <label>{token_label} <input type="password" name="access_token" required autocomplete="off" /></label>
+            <button type="submit">{button}</button>
+        </form>
     }
 }
 

@@ -2,11 +2,8 @@
 //! delete. Viewers see the list without the controls.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 
-use super::{
-    Empty, Frame, Loaded, actions_column, columns, format_time, list_table, use_page_data,
-};
+use super::{Empty, Loaded, Page, actions_column, columns, format_time, list_table, use_page_data};
 use crate::model::{BotSummary, Role};
 use crate::server_fns::list_bots;
 
@@ -14,10 +11,9 @@ use crate::server_fns::list_bots;
 #[component]
 pub fn Dashboard() -> impl IntoView {
     view! {
-        <Title text="Your bots" />
-        <Frame>
+        <Page title="Your bots">
             <BotList />
-        </Frame>
+        </Page>
     }
 }
 

@@ -22,7 +22,7 @@ use leptos_router::{
 };
 
 pub(crate) use self::loaded::{Empty, Loaded};
-pub(crate) use self::parts::{WidePage, actions_column, columns, list_table};
+pub(crate) use self::parts::{Page, WidePage, actions_column, columns, list_table};
 use crate::model::{AppError, ErrorCode, Flash};
 use crate::server_fns::{PageData, get_page_data};
 

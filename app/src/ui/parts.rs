@@ -6,7 +6,21 @@ use leptos_meta::Title;
 
 use super::Frame;
 
-/// A page in the [`Frame`] whose content fills a wide `<main>`.
+/// A page: its document title, and the content in the [`Frame`].
+#[component]
+pub(crate) fn Page(
+    /// The document title (before " · Botme").
+    title: &'static str,
+    /// What goes inside the frame.
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <Title text=title />
+        <Frame>{children()}</Frame>
+    }
+}
+
+/// A [`Page`] whose content fills a wide `<main>`.
 #[component]
 pub(crate) fn WidePage(
     /// The document title (before " · Botme").
@@ -15,10 +29,9 @@ pub(crate) fn WidePage(
     children: Children,
 ) -> impl IntoView {
     view! {
-        <Title text=title />
-        <Frame>
+        <Page title>
             <main class="wide">{children()}</main>
-        </Frame>
+        </Page>
     }
 }
 

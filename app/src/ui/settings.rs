@@ -3,10 +3,9 @@
 //! tokens; everyone else sees who is here.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use super::{
-    ErrorBox, Frame, Loaded, actions_column, columns, format_time, list_table, use_page_data,
+    ErrorBox, Loaded, Page, actions_column, columns, format_time, list_table, use_page_data,
 };
 use crate::model::{AppError, MemberSummary, Role, TokenSummary};
 use crate::server_fns::{Account, list_members, list_tokens};
@@ -15,10 +14,9 @@ use crate::server_fns::{Account, list_members, list_tokens};
 #[component]
 pub fn Settings() -> impl IntoView {
     view! {
-        <Title text="Settings" />
-        <Frame>
+        <Page title="Settings">
             <SettingsBody />
-        </Frame>
+        </Page>
     }
 }
 
