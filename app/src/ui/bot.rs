@@ -3,9 +3,8 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 
-use super::{ErrorBox, Loaded, WidePage, columns, format_time, list_table};
+use super::{Card, ErrorBox, Loaded, WidePage, columns, format_time, list_table, param};
 use crate::channel::{CardButton, Choice, Outbound, is_web_address};
 use crate::flow::doc::{FlowDoc, HttpMethod, NodeKind};
 use crate::flow::interpreter::Input;
@@ -15,11 +14,6 @@ use crate::flow::{Problem, Severity};
 use crate::server_fns::{
     BotPage, SimResult, VersionPage, get_bot_page, get_version_page, simulate_draft,
 };
-
-fn param(name: &'static str) -> impl Fn() -> i64 + Copy + Send + Sync + 'static {
-    let params = use_params_map();
-    move || params.with(|p| p.get(name).and_then(|v| v.parse().ok()).unwrap_or(0))
-}
 
 /// `/bots/{id}`.
 #[component]
@@ -82,20 +76,18 @@ fn BotBody(page: BotPage) -> impl IntoView {
                     </form>
                 }
             })}
-        <section class="card" aria-labelledby="chat-title">
-            <h2 id="chat-title">"Try it"</h2>
+        <Card title_id="chat-title" title="Try it">
             <p class="muted">"Chat with the current draft. Nothing is sent to shoppers and no order is stored."</p>
             <TestChat bot=id />
-        </section>
-        <section class="card" aria-labelledby="outline-title">
-            <h2 id="outline-title">"Steps"</h2>
+        </Card>
+        <Card title_id="outline-title" title="Steps">
             <Outline doc=page.document.clone() />
             <p>
                 <a href=format!("/api/v1/bots/{id}/draft") download=format!("bot-{id}.json")>
                     "Download the flow as JSON"
                 </a>
             </p>
-        </section>
+        </Card>
         <Versions bot=id versions=page.versions.clone() can_edit=page.can_edit />
     }
 }
@@ -112,8 +104,7 @@ fn Problems(problems: Vec<Problem>, doc: FlowDoc) -> impl IntoView {
             .map(describe)
     };
     view! {
-        <section class="card" aria-labelledby="problems-title">
-            <h2 id="problems-title">"Problems"</h2>
+        <Card title_id="problems-title" title="Problems">
             <ul class="problems" data-testid="problems">
                 {problems
                     .into_iter()
@@ -131,7 +122,7 @@ fn Problems(problems: Vec<Problem>, doc: FlowDoc) -> impl IntoView {
                     })
                     .collect_view()}
             </ul>
-        </section>
+        </Card>
     }
     .into_any()
 }
@@ -237,8 +228,7 @@ fn Versions(
     can_edit: bool,
 ) -> impl IntoView {
     view! {
-        <section class="card" aria-labelledby="versions-title">
-            <h2 id="versions-title">"Version history"</h2>
+        <Card title_id="versions-title" title="Version history">
             {if versions.is_empty() {
                 view! { <p class="muted">"Nothing published yet. Publish the draft to make it live."</p> }.into_any()
             } else {
@@ -275,7 +265,7 @@ fn Versions(
                 }
                     .into_any()
             }}
-        </section>
+        </Card>
     }
 }
 

@@ -2,21 +2,13 @@
 //! the product editor.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
 
-use super::{Empty, Loaded, Page, WidePage, actions_column, columns, list_table, use_page_data};
-use crate::model::Role;
+use super::{
+    Card, Empty, Loaded, Page, WidePage, actions_column, can_edit, columns, list_table, param,
+};
 use crate::server_fns::{get_product, list_products};
 use crate::views::ProductView;
-
-/// Whether the signed-in user may change things, once the page data is in.
-pub(crate) async fn can_edit() -> bool {
-    use_page_data()
-        .await
-        .ok()
-        .and_then(|d| d.account)
-        .is_some_and(|a| a.workspace.role >= Role::Editor)
-}
 
 /// `/products`.
 #[component]
@@ -136,21 +128,19 @@ fn ProductFields(#[prop(optional)] p: Option<ProductView>) -> impl IntoView {
 #[component]
 fn NewProduct() -> impl IntoView {
     view! {
-        <section class="card" aria-labelledby="new-product-title">
-            <h2 id="new-product-title">"Add a product"</h2>
+        <Card title_id="new-product-title" title="Add a product">
             <form method="post" action="/products" data-testid="new-product">
                 <ProductFields />
                 <button type="submit" class="primary">"Add product"</button>
             </form>
-        </section>
+        </Card>
     }
 }
 
 #[component]
 fn Import() -> impl IntoView {
     view! {
-        <section class="card" aria-labelledby="import-title">
-            <h2 id="import-title">"Import from a spreadsheet"</h2>
+        <Card title_id="import-title" title="Import from a spreadsheet">
             <p class="muted">
                 "Save your sheet as CSV with a first line naming the columns: "
                 <code>"sku,name,price"</code> " and optionally "
@@ -162,15 +152,14 @@ fn Import() -> impl IntoView {
                 <input id="csv-file" type="file" name="file" accept=".csv,text/csv" required />
                 <button type="submit">"Import"</button>
             </form>
-        </section>
+        </Card>
     }
 }
 
 /// `/products/{id}`.
 #[component]
 pub fn ProductEdit() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0));
+    let id = param("id");
     let product = Resource::new(id, get_product);
     view! {
         <WidePage title="Edit product">

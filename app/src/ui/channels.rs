@@ -3,9 +3,8 @@
 //! pages (transcripts with delivery status, and the orders they placed).
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 
-use super::{Empty, Loaded, WidePage, columns, format_time, list_table};
+use super::{Card, Empty, Loaded, WidePage, columns, format_time, list_table, param};
 use crate::model::BotSummary;
 use crate::server_fns::{ChannelsPage, get_channels_page, get_conversation, list_conversations};
 use crate::views::{ChannelView, ConversationDetail, ConversationSummary, TranscriptEntry};
@@ -129,21 +128,20 @@ fn bot_options(bots: &[BotSummary]) -> Vec<AnyView> {
 
 #[component]
 fn Connect(bots: Vec<BotSummary>, verify_token: Option<String>, meta_ready: bool) -> impl IntoView {
+    let web_bots = bot_options(&bots);
     view! {
-        <section class="card" aria-labelledby="connect-web">
-            <h2 id="connect-web">"Add a chat bubble to your website"</h2>
+        <Card title_id="connect-web" title="Add a chat bubble to your website">
             <form method="post" action="/channels" class="stack" data-testid="connect-web">
                 <input type="hidden" name="kind" value="web" />
-                <label>"Bot" <select name="bot_id">{bot_options(&bots)}</select></label>
+                <label>"Bot" <select name="bot_id">{web_bots}</select></label>
                 <label>
                     "Your website addresses, one per line"
                     <textarea name="allowed_origins" rows="2" required placeholder="https://shop.example"></textarea>
                 </label>
                 <button type="submit" class="primary">"Create chat bubble"</button>
             </form>
-        </section>
-        <section class="card" aria-labelledby="connect-meta">
-            <h2 id="connect-meta">"Connect Messenger or WhatsApp"</h2>
+        </Card>
+        <Card title_id="connect-meta" title="Connect Messenger or WhatsApp">
             {(!meta_ready).then(|| view! {
                 <p class="flash error">"This server has no Meta app secret (META_APP_SECRET), so it cannot accept Meta's webhooks yet. Ask your administrator."</p>
             })}
@@ -159,7 +157,7 @@ fn Connect(bots: Vec<BotSummary>, verify_token: Option<String>, meta_ready: bool
             </ol>
             <MetaForm kind="messenger" title="Facebook page" id_label="Page id" id_name="page_id" token_label="Page access token" button="Connect page" bots=bots.clone() />
             <MetaForm kind="whatsapp" title="WhatsApp number" id_label="Phone number id" id_name="phone_number_id" token_label="Access token" button="Connect number" bots=bots.clone() />
-        </section>
+        </Card>
     }
 }
 
@@ -237,8 +235,7 @@ fn ConversationTable(list: Vec<ConversationSummary>) -> impl IntoView {
 /// `/conversations/{id}`.
 #[component]
 pub fn ConversationView() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0));
+    let id = param("id");
     let conv = Resource::new(id, get_conversation);
     view! {
         <WidePage title="Conversation">

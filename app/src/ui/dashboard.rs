@@ -3,8 +3,8 @@
 
 use leptos::prelude::*;
 
-use super::{Empty, Loaded, Page, actions_column, columns, format_time, list_table, use_page_data};
-use crate::model::{BotSummary, Role};
+use super::{Empty, Loaded, Page, actions_column, can_edit, columns, format_time, list_table};
+use crate::model::BotSummary;
 use crate::server_fns::list_bots;
 
 /// The list of bots.
@@ -19,17 +19,12 @@ pub fn Dashboard() -> impl IntoView {
 
 #[component]
 fn BotList() -> impl IntoView {
-    let page = use_page_data();
     let bots = Resource::new(|| (), |_| list_bots());
     view! {
         <main class="wide">
             <Loaded
                 data=move || async move {
-                    let can_edit = page
-                        .await
-                        .ok()
-                        .and_then(|d| d.account)
-                        .is_some_and(|a| a.workspace.role >= Role::Editor);
+                    let can_edit = can_edit().await;
                     bots.await.map(|list| (list, can_edit))
                 }
                 loading="Loading your bots…"

@@ -4,9 +4,9 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
 
-use super::{Empty, Loaded, WidePage, columns, format_time, list_table};
+use super::{Card, Empty, Loaded, WidePage, can_edit, columns, format_time, list_table, param};
 use crate::commerce::OrderStatus;
 use crate::server_fns::{get_order, list_orders};
 use crate::views::{OrderDetail, OrderSummary};
@@ -91,15 +91,14 @@ fn OrderTable(orders: Vec<OrderSummary>) -> impl IntoView {
 /// `/orders/{id}`.
 #[component]
 pub fn OrderView() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0));
+    let id = param("id");
     let order = Resource::new(id, get_order);
     view! {
         <WidePage title="Order">
             <p class="crumbs"><a href="/orders">"Orders"</a> " › Order"</p>
             <Loaded
                 data=move || async move {
-                    let can_edit = super::catalog::can_edit().await;
+                    let can_edit = can_edit().await;
                     order.await.map(|o| (o, can_edit))
                 }
                 loading="Loading…"
@@ -176,8 +175,7 @@ fn OrderBody(order: OrderDetail, can_edit: bool) -> impl IntoView {
         {(can_edit && !s.next.is_empty())
             .then(|| {
                 view! {
-                    <section class="card" aria-labelledby="next-title">
-                        <h2 id="next-title">"Update the status"</h2>
+                    <Card title_id="next-title" title="Update the status">
                         {s.next
                             .iter()
                             .map(|n| {
@@ -194,7 +192,7 @@ fn OrderBody(order: OrderDetail, can_edit: bool) -> impl IntoView {
                                 }
                             })
                             .collect_view()}
-                    </section>
+                    </Card>
                 }
             })}
         <section class="card">

@@ -4,7 +4,26 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::Frame;
+use leptos_router::hooks::use_params_map;
+
+use super::{Frame, use_page_data};
+use crate::model::Role;
+
+/// The number in the route parameter `name`, or 0 (which no object has)
+/// when it is missing or not a number.
+pub(crate) fn param(name: &'static str) -> impl Fn() -> i64 + Copy + Send + Sync + 'static {
+    let params = use_params_map();
+    move || params.with(|p| p.get(name).and_then(|v| v.parse().ok()).unwrap_or(0))
+}
+
+/// Whether the signed-in user may change things, once the page data is in.
+pub(crate) async fn can_edit() -> bool {
+    use_page_data()
+        .await
+        .ok()
+        .and_then(|d| d.account)
+        .is_some_and(|a| a.workspace.role >= Role::Editor)
+}
 
 /// A page: its document title, and the content in the [`Frame`].
 #[component]
@@ -63,4 +82,23 @@ pub(crate) fn columns<const N: usize>(names: [&'static str; N]) -> impl IntoView
 /// users who may change things see. Follows the [`columns`] in a tuple.
 pub(crate) fn actions_column(shown: bool) -> impl IntoView {
     shown.then(|| view! { <th scope="col">"Actions"</th> })
+}
+
+/// A card section headed by an `<h2>` that names it for assistive
+/// technology.
+#[component]
+pub(crate) fn Card(
+    /// The heading's id, which the section is labelled by.
+    title_id: &'static str,
+    /// The heading.
+    title: &'static str,
+    /// What follows the heading.
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby=title_id>
+            <h2 id=title_id>{title}</h2>
+            {children()}
+        </section>
+    }
 }

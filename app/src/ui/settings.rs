@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use super::{
-    ErrorBox, Loaded, Page, actions_column, columns, format_time, list_table, use_page_data,
+    Card, ErrorBox, Loaded, Page, actions_column, columns, format_time, list_table, use_page_data,
 };
 use crate::model::{AppError, MemberSummary, Role, TokenSummary};
 use crate::server_fns::{Account, list_members, list_tokens};
@@ -108,11 +108,10 @@ fn role_options(current: Role) -> impl IntoView {
 #[component]
 fn Members(members: Vec<MemberSummary>, owner: bool, me: String) -> impl IntoView {
     view! {
-        <section class="card" aria-labelledby="members-title">
-            <h2 id="members-title">"Members"</h2>
+        <Card title_id="members-title" title="Members">
             <p class="muted">
-                "Owners manage members and API tokens. Editors build bots and manage the catalog. "
-                "Viewers can look but not change anything."
+                "Owners manage members and API tokens. Editors build bots and manage the catalog. \
+                 Viewers can look but not change anything."
             </p>
             {list_table(
                 "member-list",
@@ -165,18 +164,17 @@ fn Members(members: Vec<MemberSummary>, owner: bool, me: String) -> impl IntoVie
                         <p class="hint">"They need a Botme account first; ask them to sign up, then add them here."</p>
                     }
                 })}
-        </section>
+        </Card>
     }
 }
 
 #[component]
 fn Tokens(tokens: Vec<TokenSummary>, new_token: Option<String>) -> impl IntoView {
     view! {
-        <section class="card" aria-labelledby="tokens-title">
-            <h2 id="tokens-title">"API tokens"</h2>
+        <Card title_id="tokens-title" title="API tokens">
             <p class="muted">
-                "Programs use API tokens to work with this workspace through the REST API. "
-                "Send one as " <code>"Authorization: Bearer <token>"</code> "."
+                "Programs use API tokens to work with this workspace through the REST API. \
+                 Send one as " <code>"Authorization: Bearer <token>"</code> "."
             </p>
             {new_token
                 .map(|t| {
@@ -234,15 +232,14 @@ fn Tokens(tokens: Vec<TokenSummary>, new_token: Option<String>) -> impl IntoView
                 <select id="token-role" name="role">{role_options(Role::Editor)}</select>
                 <button type="submit">"Create token"</button>
             </form>
-        </section>
+        </Card>
     }
 }
 
 #[component]
 fn Workspaces(account: Account) -> impl IntoView {
     view! {
-        <section class="card" aria-labelledby="workspaces-title">
-            <h2 id="workspaces-title">"Your workspaces"</h2>
+        <Card title_id="workspaces-title" title="Your workspaces">
             <ul>
                 {account
                     .workspaces
@@ -261,6 +258,6 @@ fn Workspaces(account: Account) -> impl IntoView {
                 <input id="workspace-name" type="text" name="name" required maxlength="80" placeholder="e.g. Client: Green Grocer" />
                 <button type="submit">"Create workspace"</button>
             </form>
-        </section>
+        </Card>
     }
 }
