@@ -43,15 +43,6 @@ fn remembered_email() -> Signal<String> {
 /// Sign up: creates a user and their first workspace.
 #[component]
 pub fn SignUp() -> impl IntoView {
-    view! {
-        <Page title="Create your account">
-            <SignUpForm />
-        </Page>
-    }
-}
-
-#[component]
-fn SignUpForm() -> impl IntoView {
     let email = remembered_email();
     let (password, set_password) = signal(String::new());
     let (typed_email, set_typed_email) = signal(None::<String>);
@@ -117,15 +108,6 @@ fn SignUpForm() -> impl IntoView {
 /// Log in with email and password.
 #[component]
 pub fn LogIn() -> impl IntoView {
-    view! {
-        <Page title="Log in">
-            <LogInForm />
-        </Page>
-    }
-}
-
-#[component]
-fn LogInForm() -> impl IntoView {
     let email = remembered_email();
     let query = use_query_map();
     let next = move || query.with(|q| q.get("next").unwrap_or_default());

@@ -4,24 +4,13 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::{
-    Card, Empty, Loaded, Page, WidePage, actions_column, can_edit, columns, list_table, param,
-};
+use super::{Card, Empty, Loaded, WidePage, actions_column, can_edit, columns, list_table, param};
 use crate::server_fns::{get_product, list_products};
 use crate::views::ProductView;
 
 /// `/products`.
 #[component]
 pub fn Products() -> impl IntoView {
-    view! {
-        <Page title="Products">
-            <ProductsBody />
-        </Page>
-    }
-}
-
-#[component]
-fn ProductsBody() -> impl IntoView {
     let query = use_query_map();
     let q = move || query.with(|q| q.get("q"));
     let products = Resource::new(q, list_products);

@@ -3,22 +3,13 @@
 
 use leptos::prelude::*;
 
-use super::{Empty, Loaded, Page, actions_column, can_edit, columns, format_time, list_table};
+use super::{Empty, Loaded, actions_column, can_edit, columns, format_time, list_table};
 use crate::model::BotSummary;
 use crate::server_fns::list_bots;
 
 /// The list of bots.
 #[component]
 pub fn Dashboard() -> impl IntoView {
-    view! {
-        <Page title="Your bots">
-            <BotList />
-        </Page>
-    }
-}
-
-#[component]
-fn BotList() -> impl IntoView {
     let bots = Resource::new(|| (), |_| list_bots());
     view! {
         <main class="wide">

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use super::{
-    Card, ErrorBox, Loaded, Page, actions_column, columns, format_time, list_table, use_page_data,
+    Card, ErrorBox, Loaded, actions_column, columns, format_time, list_table, use_page_data,
 };
 use crate::model::{AppError, MemberSummary, Role, TokenSummary};
 use crate::server_fns::{Account, list_members, list_tokens};
@@ -13,15 +13,6 @@ use crate::server_fns::{Account, list_members, list_tokens};
 /// The settings page.
 #[component]
 pub fn Settings() -> impl IntoView {
-    view! {
-        <Page title="Settings">
-            <SettingsBody />
-        </Page>
-    }
-}
-
-#[component]
-fn SettingsBody() -> impl IntoView {
     let page = use_page_data();
     let members = Resource::new(|| (), |_| list_members());
     let tokens = Resource::new(|| (), |_| list_tokens());
