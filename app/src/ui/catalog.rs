@@ -4,7 +4,9 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::{Card, Empty, Loaded, WidePage, actions_column, can_edit, columns, list_table, param};
+use super::{
+    Card, Empty, Loaded, WidePage, actions_column, columns, list_table, param, with_can_edit,
+};
 use crate::server_fns::{get_product, list_products};
 use crate::views::ProductView;
 
@@ -25,10 +27,7 @@ pub fn Products() -> impl IntoView {
                 </form>
             </div>
             <Loaded
-                data=move || async move {
-                    let editor = can_edit().await;
-                    products.await.map(|list| (list, editor))
-                }
+                data=with_can_edit(products)
                 loading="Loading products…"
                 let((list, editor))
             >

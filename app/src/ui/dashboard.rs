@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::{Empty, Loaded, actions_column, can_edit, columns, format_time, list_table};
+use super::{Empty, Loaded, actions_column, columns, format_time, list_table, with_can_edit};
 use crate::model::BotSummary;
 use crate::server_fns::list_bots;
 
@@ -14,10 +14,7 @@ pub fn Dashboard() -> impl IntoView {
     view! {
         <main class="wide">
             <Loaded
-                data=move || async move {
-                    let can_edit = can_edit().await;
-                    bots.await.map(|list| (list, can_edit))
-                }
+                data=with_can_edit(bots)
                 loading="Loading your bots…"
                 let((list, can_edit))
             >

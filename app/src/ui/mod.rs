@@ -23,7 +23,7 @@ use leptos_router::{
 
 pub(crate) use self::loaded::{Empty, Loaded};
 pub(crate) use self::parts::{
-    Card, Page, WidePage, actions_column, can_edit, columns, list_table, param,
+    Card, Page, WidePage, actions_column, columns, list_table, param, with_can_edit,
 };
 use crate::model::{AppError, ErrorCode, Flash};
 use crate::server_fns::{PageData, get_page_data};

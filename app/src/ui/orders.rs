@@ -6,7 +6,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::{Card, Empty, Loaded, WidePage, can_edit, columns, format_time, list_table, param};
+use super::{
+    Card, Empty, Loaded, WidePage, columns, format_time, list_table, param, with_can_edit,
+};
 use crate::commerce::OrderStatus;
 use crate::server_fns::{get_order, list_orders};
 use crate::views::{OrderDetail, OrderSummary};
@@ -97,10 +99,7 @@ pub fn OrderView() -> impl IntoView {
         <WidePage title="Order">
             <p class="crumbs"><a href="/orders">"Orders"</a> " › Order"</p>
             <Loaded
-                data=move || async move {
-                    let can_edit = can_edit().await;
-                    order.await.map(|o| (o, can_edit))
-                }
+                data=with_can_edit(order)
                 loading="Loading…"
                 let((o, can_edit))
             >

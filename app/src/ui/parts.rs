@@ -6,8 +6,9 @@ use leptos_meta::Title;
 
 use leptos_router::hooks::use_params_map;
 
+use super::loaded::Load;
 use super::{Frame, use_page_data};
-use crate::model::Role;
+use crate::model::{AppError, Role};
 
 /// The number in the route parameter `name`, or 0 (which no object has)
 /// when it is missing or not a number.
@@ -16,8 +17,20 @@ pub(crate) fn param(name: &'static str) -> impl Fn() -> i64 + Copy + Send + Sync
     move || params.with(|p| p.get(name).and_then(|v| v.parse().ok()).unwrap_or(0))
 }
 
+/// What a [`Loaded`](super::Loaded) waits for on a page that shows its
+/// controls only to editors: `data`, and whether the user may change things.
+pub(crate) fn with_can_edit<T>(data: Resource<Result<T, AppError>>) -> impl Load<Data = (T, bool)>
+where
+    T: Clone + Send + Sync + 'static,
+{
+    move || async move {
+        let can_edit = can_edit().await;
+        data.await.map(|d| (d, can_edit))
+    }
+}
+
 /// Whether the signed-in user may change things, once the page data is in.
-pub(crate) async fn can_edit() -> bool {
+async fn can_edit() -> bool {
     use_page_data()
         .await
         .ok()
