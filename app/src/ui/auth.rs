@@ -3,18 +3,16 @@
 //! or without WASM.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::{Frame, use_page_data};
+use super::{Page, use_page_data};
 use crate::account::{MIN_PASSWORD_CHARS, password_problem};
 
 /// The landing page for visitors.
 #[component]
 pub fn Home() -> impl IntoView {
     view! {
-        <Title text="Chat commerce without code" />
-        <Frame>
+        <Page title="Chat commerce without code">
             <main class="hero">
                 <h1>"Sell in the chat."</h1>
                 <p class="lead">
@@ -27,7 +25,7 @@ pub fn Home() -> impl IntoView {
                     <a class="button" href="/login">"Log in"</a>
                 </p>
             </main>
-        </Frame>
+        </Page>
     }
 }
 
@@ -45,16 +43,6 @@ fn remembered_email() -> Signal<String> {
 /// Sign up: creates a user and their first workspace.
 #[component]
 pub fn SignUp() -> impl IntoView {
-    view! {
-        <Title text="Create your account" />
-        <Frame>
-            <SignUpForm />
-        </Frame>
-    }
-}
-
-#[component]
-fn SignUpForm() -> impl IntoView {
     let email = remembered_email();
     let (password, set_password) = signal(String::new());
     let (typed_email, set_typed_email) = signal(None::<String>);
@@ -120,16 +108,6 @@ fn SignUpForm() -> impl IntoView {
 /// Log in with email and password.
 #[component]
 pub fn LogIn() -> impl IntoView {
-    view! {
-        <Title text="Log in" />
-        <Frame>
-            <LogInForm />
-        </Frame>
-    }
-}
-
-#[component]
-fn LogInForm() -> impl IntoView {
     let email = remembered_email();
     let query = use_query_map();
     let next = move || query.with(|q| q.get("next").unwrap_or_default());

@@ -3,9 +3,8 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 
-use super::{ErrorBox, Frame, Loaded, format_time};
+use super::{Card, ErrorBox, Loaded, WidePage, columns, format_time, list_table, param};
 use crate::channel::{CardButton, Choice, Outbound, is_web_address};
 use crate::flow::doc::{FlowDoc, HttpMethod, NodeKind};
 use crate::flow::interpreter::Input;
@@ -16,25 +15,17 @@ use crate::server_fns::{
     BotPage, SimResult, VersionPage, get_bot_page, get_version_page, simulate_draft,
 };
 
-fn param(name: &'static str) -> impl Fn() -> i64 + Copy + Send + Sync + 'static {
-    let params = use_params_map();
-    move || params.with(|p| p.get(name).and_then(|v| v.parse().ok()).unwrap_or(0))
-}
-
 /// `/bots/{id}`.
 #[component]
 pub fn BotView() -> impl IntoView {
     let id = param("id");
     let page = Resource::new(id, get_bot_page);
     view! {
-        <Title text="Bot" />
-        <Frame>
-            <main class="wide">
-                <Loaded data=page loading="Loading…" let:p>
-                    <BotBody page=p />
-                </Loaded>
-            </main>
-        </Frame>
+        <WidePage title="Bot">
+            <Loaded data=page loading="Loading…" let:p>
+                <BotBody page=p />
+            </Loaded>
+        </WidePage>
     }
 }
 
@@ -85,20 +76,18 @@ fn BotBody(page: BotPage) -> impl IntoView {
                     </form>
                 }
             })}
-        <section class="card" aria-labelledby="chat-title">
-            <h2 id="chat-title">"Try it"</h2>
+        <Card title_id="chat-title" title="Try it">
             <p class="muted">"Chat with the current draft. Nothing is sent to shoppers and no order is stored."</p>
             <TestChat bot=id />
-        </section>
-        <section class="card" aria-labelledby="outline-title">
-            <h2 id="outline-title">"Steps"</h2>
+        </Card>
+        <Card title_id="outline-title" title="Steps">
             <Outline doc=page.document.clone() />
             <p>
                 <a href=format!("/api/v1/bots/{id}/draft") download=format!("bot-{id}.json")>
                     "Download the flow as JSON"
                 </a>
             </p>
-        </section>
+        </Card>
         <Versions bot=id versions=page.versions.clone() can_edit=page.can_edit />
     }
 }
@@ -115,8 +104,7 @@ fn Problems(problems: Vec<Problem>, doc: FlowDoc) -> impl IntoView {
             .map(describe)
     };
     view! {
-        <section class="card" aria-labelledby="problems-title">
-            <h2 id="problems-title">"Problems"</h2>
+        <Card title_id="problems-title" title="Problems">
             <ul class="problems" data-testid="problems">
                 {problems
                     .into_iter()
@@ -134,7 +122,7 @@ fn Problems(problems: Vec<Problem>, doc: FlowDoc) -> impl IntoView {
                     })
                     .collect_view()}
             </ul>
-        </section>
+        </Card>
     }
     .into_any()
 }
@@ -240,54 +228,44 @@ fn Versions(
     can_edit: bool,
 ) -> impl IntoView {
     view! {
-        <section class="card" aria-labelledby="versions-title">
-            <h2 id="versions-title">"Version history"</h2>
+        <Card title_id="versions-title" title="Version history">
             {if versions.is_empty() {
                 view! { <p class="muted">"Nothing published yet. Publish the draft to make it live."</p> }.into_any()
             } else {
                 view! {
-                    <table class="list" data-testid="versions">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Version"</th>
-                                <th scope="col">"Published"</th>
-                                <th scope="col">"By"</th>
-                                <th scope="col">"Note"</th>
-                                <th scope="col">"Actions"</th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {versions
-                                .into_iter()
-                                .map(|v| {
-                                    let n = v.number;
-                                    view! {
-                                        <tr>
-                                            <td>"v" {n}</td>
-                                            <td class="muted">{format_time(v.created_at)}</td>
-                                            <td>{v.author}</td>
-                                            <td class="muted">{v.note}</td>
-                                            <td class="row-actions">
-                                                <a href=format!("/bots/{bot}/versions/{n}")>"View"</a>
-                                                {can_edit
-                                                    .then(|| {
-                                                        view! {
-                                                            <form method="post" action=format!("/bots/{bot}/versions/{n}/restore")>
-                                                                <button type="submit" class="small">"Restore as new version"</button>
-                                                            </form>
-                                                        }
-                                                    })}
-                                            </td>
-                                        </tr>
-                                    }
-                                })
-                                .collect_view()}
-                        </tbody>
-                    </table>
+                    {list_table(
+                        "versions",
+                        columns(["Version", "Published", "By", "Note", "Actions"]),
+                        versions
+                            .into_iter()
+                            .map(|v| {
+                                let n = v.number;
+                                view! {
+                                    <tr>
+                                        <td>"v" {n}</td>
+                                        <td class="muted">{format_time(v.created_at)}</td>
+                                        <td>{v.author}</td>
+                                        <td class="muted">{v.note}</td>
+                                        <td class="row-actions">
+                                            <a href=format!("/bots/{bot}/versions/{n}")>"View"</a>
+                                            {can_edit
+                                                .then(|| {
+                                                    view! {
+                                                        <form method="post" action=format!("/bots/{bot}/versions/{n}/restore")>
+                                                            <button type="submit" class="small">"Restore as new version"</button>
+                                                        </form>
+                                                    }
+                                                })}
+                                        </td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view(),
+                    )}
                 }
                     .into_any()
             }}
-        </section>
+        </Card>
     }
 }
 
@@ -538,14 +516,11 @@ pub fn VersionView() -> impl IntoView {
     let n = param("n");
     let page = Resource::new(move || (id(), n()), |(id, n)| get_version_page(id, n));
     view! {
-        <Title text="Version" />
-        <Frame>
-            <main class="wide">
-                <Loaded data=page loading="Loading…" let:p>
-                    <VersionBody page=p />
-                </Loaded>
-            </main>
-        </Frame>
+        <WidePage title="Version">
+            <Loaded data=page loading="Loading…" let:p>
+                <VersionBody page=p />
+            </Loaded>
+        </WidePage>
     }
 }
 

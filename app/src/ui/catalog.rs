@@ -2,36 +2,17 @@
 //! the product editor.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
 
-use super::{Empty, Frame, Loaded, use_page_data};
-use crate::model::Role;
+use super::{
+    Card, Empty, Loaded, WidePage, actions_column, columns, list_table, param, with_can_edit,
+};
 use crate::server_fns::{get_product, list_products};
 use crate::views::ProductView;
-
-/// Whether the signed-in user may change things, once the page data is in.
-pub(crate) async fn can_edit() -> bool {
-    use_page_data()
-        .await
-        .ok()
-        .and_then(|d| d.account)
-        .is_some_and(|a| a.workspace.role >= Role::Editor)
-}
 
 /// `/products`.
 #[component]
 pub fn Products() -> impl IntoView {
-    view! {
-        <Title text="Products" />
-        <Frame>
-            <ProductsBody />
-        </Frame>
-    }
-}
-
-#[component]
-fn ProductsBody() -> impl IntoView {
     let query = use_query_map();
     let q = move || query.with(|q| q.get("q"));
     let products = Resource::new(q, list_products);
@@ -46,10 +27,7 @@ fn ProductsBody() -> impl IntoView {
                 </form>
             </div>
             <Loaded
-                data=move || async move {
-                    let editor = can_edit().await;
-                    products.await.map(|list| (list, editor))
-                }
+                data=with_can_edit(products)
                 loading="Loading products…"
                 let((list, editor))
             >
@@ -71,54 +49,44 @@ fn ProductTable(products: Vec<ProductView>, can_edit: bool) -> impl IntoView {
         .into_any();
     }
     view! {
-        <table class="list" data-testid="product-list">
-            <thead>
-                <tr>
-                    <th scope="col">"Product"</th>
-                    <th scope="col">"SKU"</th>
-                    <th scope="col">"Price"</th>
-                    <th scope="col">"Stock"</th>
-                    <th scope="col">"Collections"</th>
-                    {can_edit.then(|| view! { <th scope="col">"Actions"</th> })}
-                </tr>
-            </thead>
-            <tbody>
-                {products
-                    .into_iter()
-                    .map(|p| {
-                        let id = p.id;
-                        let stock = match p.stock {
-                            None => "Not tracked".to_string(),
-                            Some(0) => "Sold out".to_string(),
-                            Some(n) => n.to_string(),
-                        };
-                        view! {
-                            <tr data-testid="product-row" class:inactive=!p.active>
-                                <td>
-                                    <strong>{p.name.clone()}</strong>
-                                    {(!p.active).then(|| view! { <span class="badge">"Hidden"</span> })}
-                                </td>
-                                <td><code>{p.sku}</code></td>
-                                <td>{p.price_label}</td>
-                                <td>{stock}</td>
-                                <td class="muted">{p.collections.join(", ")}</td>
-                                {can_edit
-                                    .then(|| {
-                                        view! {
-                                            <td class="row-actions">
-                                                <a href=format!("/products/{id}")>"Edit"</a>
-                                                <form method="post" action=format!("/products/{id}/delete")>
-                                                    <button type="submit" class="small danger">"Delete"</button>
-                                                </form>
-                                            </td>
-                                        }
-                                    })}
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
+        {list_table(
+            "product-list",
+            (columns(["Product", "SKU", "Price", "Stock", "Collections"]), actions_column(can_edit)),
+            products
+                .into_iter()
+                .map(|p| {
+                    let id = p.id;
+                    let stock = match p.stock {
+                        None => "Not tracked".to_string(),
+                        Some(0) => "Sold out".to_string(),
+                        Some(n) => n.to_string(),
+                    };
+                    view! {
+                        <tr data-testid="product-row" class:inactive=!p.active>
+                            <td>
+                                <strong>{p.name.clone()}</strong>
+                                {(!p.active).then(|| view! { <span class="badge">"Hidden"</span> })}
+                            </td>
+                            <td><code>{p.sku}</code></td>
+                            <td>{p.price_label}</td>
+                            <td>{stock}</td>
+                            <td class="muted">{p.collections.join(", ")}</td>
+                            {can_edit
+                                .then(|| {
+                                    view! {
+                                        <td class="row-actions">
+                                            <a href=format!("/products/{id}")>"Edit"</a>
+                                            <form method="post" action=format!("/products/{id}/delete")>
+                                                <button type="submit" class="small danger">"Delete"</button>
+                                            </form>
+                                        </td>
+                                    }
+                                })}
+                        </tr>
+                    }
+                })
+                .collect_view(),
+        )}
     }
     .into_any()
 }
@@ -148,21 +116,19 @@ fn ProductFields(#[prop(optional)] p: Option<ProductView>) -> impl IntoView {
 #[component]
 fn NewProduct() -> impl IntoView {
     view! {
-        <section class="card" aria-labelledby="new-product-title">
-            <h2 id="new-product-title">"Add a product"</h2>
+        <Card title_id="new-product-title" title="Add a product">
             <form method="post" action="/products" data-testid="new-product">
                 <ProductFields />
                 <button type="submit" class="primary">"Add product"</button>
             </form>
-        </section>
+        </Card>
     }
 }
 
 #[component]
 fn Import() -> impl IntoView {
     view! {
-        <section class="card" aria-labelledby="import-title">
-            <h2 id="import-title">"Import from a spreadsheet"</h2>
+        <Card title_id="import-title" title="Import from a spreadsheet">
             <p class="muted">
                 "Save your sheet as CSV with a first line naming the columns: "
                 <code>"sku,name,price"</code> " and optionally "
@@ -174,26 +140,22 @@ fn Import() -> impl IntoView {
                 <input id="csv-file" type="file" name="file" accept=".csv,text/csv" required />
                 <button type="submit">"Import"</button>
             </form>
-        </section>
+        </Card>
     }
 }
 
 /// `/products/{id}`.
 #[component]
 pub fn ProductEdit() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0));
+    let id = param("id");
     let product = Resource::new(id, get_product);
     view! {
-        <Title text="Edit product" />
-        <Frame>
-            <main class="wide">
-                <p class="crumbs"><a href="/products">"Products"</a> " › Edit"</p>
-                <Loaded data=product loading="Loading…" let:p>
-                    {edit_form(p)}
-                </Loaded>
-            </main>
-        </Frame>
+        <WidePage title="Edit product">
+            <p class="crumbs"><a href="/products">"Products"</a> " › Edit"</p>
+            <Loaded data=product loading="Loading…" let:p>
+                {edit_form(p)}
+            </Loaded>
+        </WidePage>
     }
 }
 

@@ -3,10 +3,8 @@
 //! pages (transcripts with delivery status, and the orders they placed).
 
 use leptos::prelude::*;
-use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 
-use super::{Empty, Frame, Loaded, format_time};
+use super::{Card, Empty, Loaded, WidePage, columns, format_time, list_table, param};
 use crate::model::BotSummary;
 use crate::server_fns::{ChannelsPage, get_channels_page, get_conversation, list_conversations};
 use crate::views::{ChannelView, ConversationDetail, ConversationSummary, TranscriptEntry};
@@ -26,16 +24,13 @@ fn kind_label(kind: &str) -> &'static str {
 pub fn Channels() -> impl IntoView {
     let page = Resource::new(|| (), |_| get_channels_page());
     view! {
-        <Title text="Channels" />
-        <Frame>
-            <main class="wide">
-                <h1>"Channels"</h1>
-                <p class="muted">"Connect the places your shoppers chat: a Facebook page, a WhatsApp number, or a chat bubble on your own website."</p>
-                <Loaded data=page loading="Loading…" let:p>
-                    <ChannelsBody page=p />
-                </Loaded>
-            </main>
-        </Frame>
+        <WidePage title="Channels">
+            <h1>"Channels"</h1>
+            <p class="muted">"Connect the places your shoppers chat: a Facebook page, a WhatsApp number, or a chat bubble on your own website."</p>
+            <Loaded data=page loading="Loading…" let:p>
+                <ChannelsBody page=p />
+            </Loaded>
+        </WidePage>
     }
 }
 
@@ -133,21 +128,20 @@ fn bot_options(bots: &[BotSummary]) -> Vec<AnyView> {
 
 #[component]
 fn Connect(bots: Vec<BotSummary>, verify_token: Option<String>, meta_ready: bool) -> impl IntoView {
+    let web_bots = bot_options(&bots);
     view! {
-        <section class="card" aria-labelledby="connect-web">
-            <h2 id="connect-web">"Add a chat bubble to your website"</h2>
+        <Card title_id="connect-web" title="Add a chat bubble to your website">
             <form method="post" action="/channels" class="stack" data-testid="connect-web">
                 <input type="hidden" name="kind" value="web" />
-                <label>"Bot" <select name="bot_id">{bot_options(&bots)}</select></label>
+                <label>"Bot" <select name="bot_id">{web_bots}</select></label>
                 <label>
                     "Your website addresses, one per line"
                     <textarea name="allowed_origins" rows="2" required placeholder="https://shop.example"></textarea>
                 </label>
                 <button type="submit" class="primary">"Create chat bubble"</button>
             </form>
-        </section>
-        <section class="card" aria-labelledby="connect-meta">
-            <h2 id="connect-meta">"Connect Messenger or WhatsApp"</h2>
+        </Card>
+        <Card title_id="connect-meta" title="Connect Messenger or WhatsApp">
             {(!meta_ready).then(|| view! {
                 <p class="flash error">"This server has no Meta app secret (META_APP_SECRET), so it cannot accept Meta's webhooks yet. Ask your administrator."</p>
             })}
@@ -161,23 +155,34 @@ fn Connect(bots: Vec<BotSummary>, verify_token: Option<String>, meta_ready: bool
                 <li>"Subscribe to messages, messaging_postbacks, message_deliveries and message_reads (Messenger), or messages (WhatsApp)."</li>
                 <li>"Paste the page or number id and an access token below. The token is stored encrypted."</li>
             </ol>
-            <form method="post" action="/channels" class="stack">
-                <input type="hidden" name="kind" value="messenger" />
-                <h3>"Facebook page"</h3>
-                <label>"Bot" <select name="bot_id">{bot_options(&bots)}</select></label>
-                <label>"Page id" <input type="text" name="page_id" inputmode="numeric" required /></label>
-                <label>"Page access token" <input type="password" name="access_token" required autocomplete="off" /></label>
-                <button type="submit">"Connect page"</button>
-            </form>
-            <form method="post" action="/channels" class="stack">
-                <input type="hidden" name="kind" value="whatsapp" />
-                <h3>"WhatsApp number"</h3>
-                <label>"Bot" <select name="bot_id">{bot_options(&bots)}</select></label>
-                <label>"Phone number id" <input type="text" name="phone_number_id" inputmode="numeric" required /></label>
-                <label>"Access token" <input type="password" name="access_token" required autocomplete="off" /></label>
-                <button type="submit">"Connect number"</button>
-            </form>
-        </section>
+            <MetaForm kind="messenger" title="Facebook page" id_label="Page id" id_name="page_id" token_label="Page access token" button="Connect page" bots=bots.clone() />
+            <MetaForm kind="whatsapp" title="WhatsApp number" id_label="Phone number id" id_name="phone_number_id" token_label="Access token" button="Connect number" bots=bots.clone() />
+        </Card>
+    }
+}
+
+/// The form that connects one Messenger page or WhatsApp number.
+#[component]
+fn MetaForm(
+    /// The channel kind posted: `messenger` or `whatsapp`.
+    kind: &'static str,
+    title: &'static str,
+    /// The label and field name of the page or number id.
+    id_label: &'static str,
+    id_name: &'static str,
+    token_label: &'static str,
+    button: &'static str,
+    bots: Vec<BotSummary>,
+) -> impl IntoView {
+    view! {
+        <form method="post" action="/channels" class="stack">
+            <input type="hidden" name="kind" value=kind />
+            <h3>{title}</h3>
+            <label>"Bot" <select name="bot_id">{bot_options(&bots)}</select></label>
+            <label>{id_label} <input type="text" name=id_name inputmode="numeric" required /></label>
+            <label>{token_label} <input type="password" name="access_token" required autocomplete="off" /></label>
+            <button type="submit">{button}</button>
+        </form>
     }
 }
 
@@ -186,15 +191,12 @@ fn Connect(bots: Vec<BotSummary>, verify_token: Option<String>, meta_ready: bool
 pub fn Conversations() -> impl IntoView {
     let list = Resource::new(|| (), |_| list_conversations());
     view! {
-        <Title text="Conversations" />
-        <Frame>
-            <main class="wide">
-                <h1>"Conversations"</h1>
-                <Loaded data=list loading="Loading…" let:l>
-                    <ConversationTable list=l />
-                </Loaded>
-            </main>
-        </Frame>
+        <WidePage title="Conversations">
+            <h1>"Conversations"</h1>
+            <Loaded data=list loading="Loading…" let:l>
+                <ConversationTable list=l />
+            </Loaded>
+        </WidePage>
     }
 }
 
@@ -209,31 +211,23 @@ fn ConversationTable(list: Vec<ConversationSummary>) -> impl IntoView {
         .into_any();
     }
     view! {
-        <table class="list" data-testid="conversation-list">
-            <thead>
-                <tr>
-                    <th scope="col">"Shopper"</th>
-                    <th scope="col">"Channel"</th>
-                    <th scope="col">"Last message"</th>
-                    <th scope="col">"Active"</th>
-                </tr>
-            </thead>
-            <tbody>
-                {list
-                    .into_iter()
-                    .map(|c| {
-                        view! {
-                            <tr data-testid="conversation-row">
-                                <td><a href=format!("/conversations/{}", c.id)>{c.shopper}</a></td>
-                                <td>{kind_label(&c.channel)}</td>
-                                <td class="muted">{c.last_message}</td>
-                                <td class="muted">{format_time(c.updated_at)}</td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
+        {list_table(
+            "conversation-list",
+            columns(["Shopper", "Channel", "Last message", "Active"]),
+            list
+                .into_iter()
+                .map(|c| {
+                    view! {
+                        <tr data-testid="conversation-row">
+                            <td><a href=format!("/conversations/{}", c.id)>{c.shopper}</a></td>
+                            <td>{kind_label(&c.channel)}</td>
+                            <td class="muted">{c.last_message}</td>
+                            <td class="muted">{format_time(c.updated_at)}</td>
+                        </tr>
+                    }
+                })
+                .collect_view(),
+        )}
     }
     .into_any()
 }
@@ -241,19 +235,15 @@ fn ConversationTable(list: Vec<ConversationSummary>) -> impl IntoView {
 /// `/conversations/{id}`.
 #[component]
 pub fn ConversationView() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0));
+    let id = param("id");
     let conv = Resource::new(id, get_conversation);
     view! {
-        <Title text="Conversation" />
-        <Frame>
-            <main class="wide">
-                <p class="crumbs"><a href="/conversations">"Conversations"</a> " › Transcript"</p>
-                <Loaded data=conv loading="Loading…" let:c>
-                    <ConversationBody conv=c />
-                </Loaded>
-            </main>
-        </Frame>
+        <WidePage title="Conversation">
+            <p class="crumbs"><a href="/conversations">"Conversations"</a> " › Transcript"</p>
+            <Loaded data=conv loading="Loading…" let:c>
+                <ConversationBody conv=c />
+            </Loaded>
+        </WidePage>
     }
 }
 

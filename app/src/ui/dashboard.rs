@@ -2,38 +2,19 @@
 //! delete. Viewers see the list without the controls.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 
-use super::{Empty, Frame, Loaded, format_time, use_page_data};
-use crate::model::{BotSummary, Role};
+use super::{Empty, Loaded, actions_column, columns, format_time, list_table, with_can_edit};
+use crate::model::BotSummary;
 use crate::server_fns::list_bots;
 
 /// The list of bots.
 #[component]
 pub fn Dashboard() -> impl IntoView {
-    view! {
-        <Title text="Your bots" />
-        <Frame>
-            <BotList />
-        </Frame>
-    }
-}
-
-#[component]
-fn BotList() -> impl IntoView {
-    let page = use_page_data();
     let bots = Resource::new(|| (), |_| list_bots());
     view! {
         <main class="wide">
             <Loaded
-                data=move || async move {
-                    let can_edit = page
-                        .await
-                        .ok()
-                        .and_then(|d| d.account)
-                        .is_some_and(|a| a.workspace.role >= Role::Editor);
-                    bots.await.map(|list| (list, can_edit))
-                }
+                data=with_can_edit(bots)
                 loading="Loading your bots…"
                 let((list, can_edit))
             >
@@ -64,22 +45,14 @@ fn BotTable(bots: Vec<BotSummary>, can_edit: bool) -> impl IntoView {
                 .into_any()
         } else {
             view! {
-                <table class="list" data-testid="bot-list">
-                    <thead>
-                        <tr>
-                            <th scope="col">"Name"</th>
-                            <th scope="col">"Status"</th>
-                            <th scope="col">"Last changed"</th>
-                            {can_edit.then(|| view! { <th scope="col">"Actions"</th> })}
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {bots
-                            .into_iter()
-                            .map(|bot| view! { <BotRow bot can_edit /> })
-                            .collect_view()}
-                    </tbody>
-                </table>
+                {list_table(
+                    "bot-list",
+                    (columns(["Name", "Status", "Last changed"]), actions_column(can_edit)),
+                    bots
+                        .into_iter()
+                        .map(|bot| view! { <BotRow bot can_edit /> })
+                        .collect_view(),
+                )}
             }
                 .into_any()
         }}

@@ -11,6 +11,7 @@ mod dashboard;
 mod editor;
 mod loaded;
 mod orders;
+mod parts;
 mod settings;
 
 use leptos::prelude::*;
@@ -21,6 +22,9 @@ use leptos_router::{
 };
 
 pub(crate) use self::loaded::{Empty, Loaded};
+pub(crate) use self::parts::{
+    Card, Page, WidePage, actions_column, columns, list_table, param, with_can_edit,
+};
 use crate::model::{AppError, ErrorCode, Flash};
 use crate::server_fns::{PageData, get_page_data};
 
@@ -73,16 +77,16 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFound>
                 <Route path=StaticSegment("") view=auth::Home ssr=SsrMode::Async />
-                <Route path=StaticSegment("signup") view=auth::SignUp ssr=SsrMode::Async />
-                <Route path=StaticSegment("login") view=auth::LogIn ssr=SsrMode::Async />
+                <Route path=StaticSegment("signup") view=page("Create your account", auth::SignUp) ssr=SsrMode::Async />
+                <Route path=StaticSegment("login") view=page("Log in", auth::LogIn) ssr=SsrMode::Async />
                 <Route
                     path=StaticSegment("dashboard")
-                    view=dashboard::Dashboard
+                    view=page("Your bots", dashboard::Dashboard)
                     ssr=SsrMode::Async
                 />
                 <Route
                     path=StaticSegment("settings")
-                    view=settings::Settings
+                    view=page("Settings", settings::Settings)
                     ssr=SsrMode::Async
                 />
                 <Route
@@ -100,7 +104,7 @@ pub fn App() -> impl IntoView {
                     view=bot::VersionView
                     ssr=SsrMode::Async
                 />
-                <Route path=StaticSegment("products") view=catalog::Products ssr=SsrMode::Async />
+                <Route path=StaticSegment("products") view=page("Products", catalog::Products) ssr=SsrMode::Async />
                 <Route
                     path=(StaticSegment("products"), ParamSegment("id"))
                     view=catalog::ProductEdit
@@ -126,6 +130,15 @@ pub fn App() -> impl IntoView {
             </Routes>
         </Router>
     }
+}
+
+/// A route's view: the page `body` in a [`Page`] titled `title`. The body
+/// is called inside the frame, where the page data is provided.
+fn page<V: IntoView + 'static>(
+    title: &'static str,
+    body: fn() -> V,
+) -> impl Fn() -> AnyView + Clone + Send + 'static {
+    move || view! { <Page title>{body()}</Page> }.into_any()
 }
 
 /// Shown for any path no route matches, with a 404 status.

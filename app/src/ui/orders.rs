@@ -4,9 +4,11 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
 
-use super::{Empty, Frame, Loaded, format_time};
+use super::{
+    Card, Empty, Loaded, WidePage, columns, format_time, list_table, param, with_can_edit,
+};
 use crate::commerce::OrderStatus;
 use crate::server_fns::{get_order, list_orders};
 use crate::views::{OrderDetail, OrderSummary};
@@ -30,31 +32,28 @@ pub fn Orders() -> impl IntoView {
     let status = move || query.with(|q| q.get("status"));
     let orders = Resource::new(status, list_orders);
     view! {
-        <Title text="Orders" />
-        <Frame>
-            <main class="wide">
-                <h1>"Orders"</h1>
-                <nav class="filters" aria-label="Filter by status">
-                    <a href="/orders" aria-current=move || status().is_none().then_some("page")>"All"</a>
-                    {OrderStatus::ALL
-                        .into_iter()
-                        .map(|s| {
-                            view! {
-                                <a
-                                    href=format!("/orders?status={}", s.as_str())
-                                    aria-current=move || (status().as_deref() == Some(s.as_str())).then_some("page")
-                                >
-                                    {s.label()}
-                                </a>
-                            }
-                        })
-                        .collect_view()}
-                </nav>
-                <Loaded data=orders loading="Loading orders…" let:list>
-                    <OrderTable orders=list />
-                </Loaded>
-            </main>
-        </Frame>
+        <WidePage title="Orders">
+            <h1>"Orders"</h1>
+            <nav class="filters" aria-label="Filter by status">
+                <a href="/orders" aria-current=move || status().is_none().then_some("page")>"All"</a>
+                {OrderStatus::ALL
+                    .into_iter()
+                    .map(|s| {
+                        view! {
+                            <a
+                                href=format!("/orders?status={}", s.as_str())
+                                aria-current=move || (status().as_deref() == Some(s.as_str())).then_some("page")
+                            >
+                                {s.label()}
+                            </a>
+                        }
+                    })
+                    .collect_view()}
+            </nav>
+            <Loaded data=orders loading="Loading orders…" let:list>
+                <OrderTable orders=list />
+            </Loaded>
+        </WidePage>
     }
 }
 
@@ -68,63 +67,45 @@ fn OrderTable(orders: Vec<OrderSummary>) -> impl IntoView {
         }
         .into_any();
     }
-    view! {
-        <table class="list" data-testid="order-list">
-            <thead>
-                <tr>
-                    <th scope="col">"Order"</th>
-                    <th scope="col">"Placed"</th>
-                    <th scope="col">"Customer"</th>
-                    <th scope="col">"Items"</th>
-                    <th scope="col">"Total"</th>
-                    <th scope="col">"Status"</th>
+    let rows = orders
+        .into_iter()
+        .map(|o| {
+            view! {
+                <tr data-testid="order-row">
+                    <td><a href=format!("/orders/{}", o.id)>{format!("#{}", o.number)}</a></td>
+                    <td class="muted">{format_time(o.created_at)}</td>
+                    <td>{o.customer.unwrap_or_else(|| "—".into())}</td>
+                    <td>{o.items}</td>
+                    <td>{o.total_label}</td>
+                    <td>{status_badge(o.status)}</td>
                 </tr>
-            </thead>
-            <tbody>
-                {orders
-                    .into_iter()
-                    .map(|o| {
-                        view! {
-                            <tr data-testid="order-row">
-                                <td><a href=format!("/orders/{}", o.id)>{format!("#{}", o.number)}</a></td>
-                                <td class="muted">{format_time(o.created_at)}</td>
-                                <td>{o.customer.unwrap_or_else(|| "—".into())}</td>
-                                <td>{o.items}</td>
-                                <td>{o.total_label}</td>
-                                <td>{status_badge(o.status)}</td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
-    }
+            }
+        })
+        .collect_view();
+    list_table(
+        "order-list",
+        columns(["Order", "Placed", "Customer", "Items", "Total", "Status"]),
+        rows,
+    )
     .into_any()
 }
 
 /// `/orders/{id}`.
 #[component]
 pub fn OrderView() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0));
+    let id = param("id");
     let order = Resource::new(id, get_order);
     view! {
-        <Title text="Order" />
-        <Frame>
-            <main class="wide">
-                <p class="crumbs"><a href="/orders">"Orders"</a> " › Order"</p>
-                <Loaded
-                    data=move || async move {
-                        let can_edit = super::catalog::can_edit().await;
-                        order.await.map(|o| (o, can_edit))
-                    }
-                    loading="Loading…"
-                    let((o, can_edit))
-                >
-                    <OrderBody order=o can_edit />
-                </Loaded>
-            </main>
-        </Frame>
+        <WidePage title="Order">
+            <p class="crumbs"><a href="/orders">"Orders"</a> " › Order"</p>
+            <Loaded
+                data=with_can_edit(order)
+                loading="Loading…"
+                let((o, can_edit))
+            >
+                <OrderBody order=o can_edit />
+            </Loaded>
+        </WidePage>
     }
 }
 
@@ -142,6 +123,26 @@ fn action_label(s: OrderStatus) -> &'static str {
 fn OrderBody(order: OrderDetail, can_edit: bool) -> impl IntoView {
     let s = order.summary.clone();
     let id = s.id;
+    let lines = view! {
+        {order
+            .lines
+            .into_iter()
+            .map(|l| {
+                view! {
+                    <tr>
+                        <td>{l.name} " " <code class="muted">{l.sku}</code></td>
+                        <td>{l.qty}</td>
+                        <td>{l.unit_price}</td>
+                        <td>{l.amount}</td>
+                    </tr>
+                }
+            })
+            .collect_view()}
+        <tr class="total">
+            <td colspan="3">"Total"</td>
+            <td>{s.total_label.clone()}</td>
+        </tr>
+    };
     view! {
         <Title text=format!("Order #{}", s.number) />
         <div class="page-head">
@@ -153,36 +154,7 @@ fn OrderBody(order: OrderDetail, can_edit: bool) -> impl IntoView {
             <a href=order.page_url.clone() target="_blank" rel="noopener">"Shopper's order page"</a>
         </p>
         <section class="card">
-            <table class="list" data-testid="order-lines">
-                <thead>
-                    <tr>
-                        <th scope="col">"Item"</th>
-                        <th scope="col">"Quantity"</th>
-                        <th scope="col">"Unit price"</th>
-                        <th scope="col">"Amount"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {order
-                        .lines
-                        .into_iter()
-                        .map(|l| {
-                            view! {
-                                <tr>
-                                    <td>{l.name} " " <code class="muted">{l.sku}</code></td>
-                                    <td>{l.qty}</td>
-                                    <td>{l.unit_price}</td>
-                                    <td>{l.amount}</td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                    <tr class="total">
-                        <td colspan="3">"Total"</td>
-                        <td>{s.total_label.clone()}</td>
-                    </tr>
-                </tbody>
-            </table>
+            {list_table("order-lines", columns(["Item", "Quantity", "Unit price", "Amount"]), lines)}
         </section>
         {(!order.details.is_empty())
             .then(|| {
@@ -202,8 +174,7 @@ fn OrderBody(order: OrderDetail, can_edit: bool) -> impl IntoView {
         {(can_edit && !s.next.is_empty())
             .then(|| {
                 view! {
-                    <section class="card" aria-labelledby="next-title">
-                        <h2 id="next-title">"Update the status"</h2>
+                    <Card title_id="next-title" title="Update the status">
                         {s.next
                             .iter()
                             .map(|n| {
@@ -220,7 +191,7 @@ fn OrderBody(order: OrderDetail, can_edit: bool) -> impl IntoView {
                                 }
                             })
                             .collect_view()}
-                    </section>
+                    </Card>
                 }
             })}
         <section class="card">

@@ -3,25 +3,16 @@
 //! tokens; everyone else sees who is here.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 
-use super::{ErrorBox, Frame, Loaded, format_time, use_page_data};
+use super::{
+    Card, ErrorBox, Loaded, actions_column, columns, format_time, list_table, use_page_data,
+};
 use crate::model::{AppError, MemberSummary, Role, TokenSummary};
 use crate::server_fns::{Account, list_members, list_tokens};
 
 /// The settings page.
 #[component]
 pub fn Settings() -> impl IntoView {
-    view! {
-        <Title text="Settings" />
-        <Frame>
-            <SettingsBody />
-        </Frame>
-    }
-}
-
-#[component]
-fn SettingsBody() -> impl IntoView {
     let page = use_page_data();
     let members = Resource::new(|| (), |_| list_members());
     let tokens = Resource::new(|| (), |_| list_tokens());
@@ -108,57 +99,49 @@ fn role_options(current: Role) -> impl IntoView {
 #[component]
 fn Members(members: Vec<MemberSummary>, owner: bool, me: String) -> impl IntoView {
     view! {
-        <section class="card" aria-labelledby="members-title">
-            <h2 id="members-title">"Members"</h2>
+        <Card title_id="members-title" title="Members">
             <p class="muted">
-                "Owners manage members and API tokens. Editors build bots and manage the catalog. "
-                "Viewers can look but not change anything."
+                "Owners manage members and API tokens. Editors build bots and manage the catalog. \
+                 Viewers can look but not change anything."
             </p>
-            <table class="list" data-testid="member-list">
-                <thead>
-                    <tr>
-                        <th scope="col">"Email"</th>
-                        <th scope="col">"Role"</th>
-                        {owner.then(|| view! { <th scope="col">"Actions"</th> })}
-                    </tr>
-                </thead>
-                <tbody>
-                    {members
-                        .into_iter()
-                        .map(|m| {
-                            let is_me = m.email == me;
-                            let role_action = format!("/settings/members/{}/role", m.user_id);
-                            let remove_action = format!("/settings/members/{}/remove", m.user_id);
-                            let select_id = format!("role-{}", m.user_id);
-                            view! {
-                                <tr>
-                                    <td>{m.email.clone()} {is_me.then_some(" (you)")}</td>
-                                    <td>{m.role.label()}</td>
-                                    {owner
-                                        .then(|| {
-                                            view! {
-                                                <td class="row-actions">
-                                                    <form method="post" action=role_action class="inline-form">
-                                                        <label for=select_id.clone() class="sr-only">
-                                                            {format!("Role of {}", m.email)}
-                                                        </label>
-                                                        <select id=select_id name="role">{role_options(m.role)}</select>
-                                                        <button type="submit" class="small">"Change role"</button>
-                                                    </form>
-                                                    <form method="post" action=remove_action>
-                                                        <button type="submit" class="small danger">
-                                                            {if is_me { "Leave" } else { "Remove" }}
-                                                        </button>
-                                                    </form>
-                                                </td>
-                                            }
-                                        })}
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
+            {list_table(
+                "member-list",
+                (columns(["Email", "Role"]), actions_column(owner)),
+                members
+                    .into_iter()
+                    .map(|m| {
+                        let is_me = m.email == me;
+                        let role_action = format!("/settings/members/{}/role", m.user_id);
+                        let remove_action = format!("/settings/members/{}/remove", m.user_id);
+                        let select_id = format!("role-{}", m.user_id);
+                        view! {
+                            <tr>
+                                <td>{m.email.clone()} {is_me.then_some(" (you)")}</td>
+                                <td>{m.role.label()}</td>
+                                {owner
+                                    .then(|| {
+                                        view! {
+                                            <td class="row-actions">
+                                                <form method="post" action=role_action class="inline-form">
+                                                    <label for=select_id.clone() class="sr-only">
+                                                        {format!("Role of {}", m.email)}
+                                                    </label>
+                                                    <select id=select_id name="role">{role_options(m.role)}</select>
+                                                    <button type="submit" class="small">"Change role"</button>
+                                                </form>
+                                                <form method="post" action=remove_action>
+                                                    <button type="submit" class="small danger">
+                                                        {if is_me { "Leave" } else { "Remove" }}
+                                                    </button>
+                                                </form>
+                                            </td>
+                                        }
+                                    })}
+                            </tr>
+                        }
+                    })
+                    .collect_view(),
+            )}
             {owner
                 .then(|| {
                     view! {
@@ -172,18 +155,17 @@ fn Members(members: Vec<MemberSummary>, owner: bool, me: String) -> impl IntoVie
                         <p class="hint">"They need a Botme account first; ask them to sign up, then add them here."</p>
                     }
                 })}
-        </section>
+        </Card>
     }
 }
 
 #[component]
 fn Tokens(tokens: Vec<TokenSummary>, new_token: Option<String>) -> impl IntoView {
     view! {
-        <section class="card" aria-labelledby="tokens-title">
-            <h2 id="tokens-title">"API tokens"</h2>
+        <Card title_id="tokens-title" title="API tokens">
             <p class="muted">
-                "Programs use API tokens to work with this workspace through the REST API. "
-                "Send one as " <code>"Authorization: Bearer <token>"</code> "."
+                "Programs use API tokens to work with this workspace through the REST API. \
+                 Send one as " <code>"Authorization: Bearer <token>"</code> "."
             </p>
             {new_token
                 .map(|t| {
@@ -206,40 +188,31 @@ fn Tokens(tokens: Vec<TokenSummary>, new_token: Option<String>) -> impl IntoView
                 view! { <p class="empty">"No API tokens yet."</p> }.into_any()
             } else {
                 view! {
-                    <table class="list" data-testid="token-list">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Name"</th>
-                                <th scope="col">"Role"</th>
-                                <th scope="col">"Starts with"</th>
-                                <th scope="col">"Last used"</th>
-                                <th scope="col">"Actions"</th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {tokens
-                                .into_iter()
-                                .map(|t| {
-                                    let action = format!("/settings/tokens/{}/revoke", t.id);
-                                    view! {
-                                        <tr>
-                                            <td>{t.name}</td>
-                                            <td>{t.role.label()}</td>
-                                            <td><code>{t.prefix} "…"</code></td>
-                                            <td class="muted">
-                                                {t.last_used_at.map(format_time).unwrap_or_else(|| "Never".into())}
-                                            </td>
-                                            <td>
-                                                <form method="post" action=action>
-                                                    <button type="submit" class="small danger">"Revoke"</button>
-                                                </form>
-                                            </td>
-                                        </tr>
-                                    }
-                                })
-                                .collect_view()}
-                        </tbody>
-                    </table>
+                    {list_table(
+                        "token-list",
+                        columns(["Name", "Role", "Starts with", "Last used", "Actions"]),
+                        tokens
+                            .into_iter()
+                            .map(|t| {
+                                let action = format!("/settings/tokens/{}/revoke", t.id);
+                                view! {
+                                    <tr>
+                                        <td>{t.name}</td>
+                                        <td>{t.role.label()}</td>
+                                        <td><code>{t.prefix} "…"</code></td>
+                                        <td class="muted">
+                                            {t.last_used_at.map(format_time).unwrap_or_else(|| "Never".into())}
+                                        </td>
+                                        <td>
+                                            <form method="post" action=action>
+                                                <button type="submit" class="small danger">"Revoke"</button>
+                                            </form>
+                                        </td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view(),
+                    )}
                 }
                     .into_any()
             }}
@@ -250,15 +223,14 @@ fn Tokens(tokens: Vec<TokenSummary>, new_token: Option<String>) -> impl IntoView
                 <select id="token-role" name="role">{role_options(Role::Editor)}</select>
                 <button type="submit">"Create token"</button>
             </form>
-        </section>
+        </Card>
     }
 }
 
 #[component]
 fn Workspaces(account: Account) -> impl IntoView {
     view! {
-        <section class="card" aria-labelledby="workspaces-title">
-            <h2 id="workspaces-title">"Your workspaces"</h2>
+        <Card title_id="workspaces-title" title="Your workspaces">
             <ul>
                 {account
                     .workspaces
@@ -277,6 +249,6 @@ fn Workspaces(account: Account) -> impl IntoView {
                 <input id="workspace-name" type="text" name="name" required maxlength="80" placeholder="e.g. Client: Green Grocer" />
                 <button type="submit">"Create workspace"</button>
             </form>
-        </section>
+        </Card>
     }
 }

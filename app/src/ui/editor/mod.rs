@@ -331,6 +331,16 @@ impl Ed {
         });
     }
 
+    /// Shows a version the server just made live (by publishing or by
+    /// restoring an older one) as live and first in the history; returns
+    /// its number.
+    fn went_live(&self, v: VersionSummary) -> i64 {
+        let n = v.number;
+        self.live.set(Some(n));
+        self.versions.update(|vs| vs.insert(0, v));
+        n
+    }
+
     pub fn flash(&self, text: impl Into<String>) {
         self.notice.set(Some((false, text.into())));
     }
@@ -740,9 +750,7 @@ pub(crate) async fn publish(ed: Ed) {
     }
     match publish_flow(ed.bot, ed.revision.get_untracked()).await {
         Ok(v) => {
-            let n = v.number;
-            ed.live.set(Some(n));
-            ed.versions.update(|vs| vs.insert(0, v));
+            let n = ed.went_live(v);
             ed.flash(format!(
                 "Published version {n}. Shoppers now talk to this version."
             ));

@@ -341,9 +341,7 @@ fn Versions() -> impl IntoView {
         spawn_local(async move {
             match restore_flow(ed.bot, n).await {
                 Ok(v) => {
-                    let new = v.number;
-                    ed.live.set(Some(new));
-                    ed.versions.update(|vs| vs.insert(0, v));
+                    let new = ed.went_live(v);
                     ed.flash(format!(
                         "Version {n} is live again, as version {new}. Your draft is unchanged."
                     ));
