@@ -60,7 +60,8 @@ impl AppState {
         let http = reqwest::Client::builder()
             .user_agent(concat!("Botme/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(5))
-            // A redirect could lead past the private-address check.
+            // Meta does not redirect; following one would carry the token
+            // elsewhere.
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
         Ok(AppState {
@@ -109,7 +110,7 @@ fn workers(config: &Config, http: reqwest::Client) -> Workers {
             max_event_age_ms: config.max_event_age_secs.saturating_mul(1000),
         },
         sender: sender::Settings {
-            http: http.clone(),
+            http,
             graph_url: config.meta_graph_url.trim_end_matches('/').into(),
             account_rate: Arc::new(Buckets::new(config.send_rate, config.send_rate.max(1.0))),
             // About one message per six seconds, bursts up to 45 (platforms.md §6).
@@ -118,7 +119,6 @@ fn workers(config: &Config, http: reqwest::Client) -> Workers {
             timeout: sender::CALL_TIMEOUT,
         },
         http_steps: http_steps::Settings {
-            http,
             allow_private: config.http_allow_private,
         },
     }

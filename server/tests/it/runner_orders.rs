@@ -117,6 +117,7 @@ on_both_dbs!(
     order_status_follows_the_state_machine,
     conversations_stay_on_their_version,
     http_steps_call_out_and_come_back,
+    http_steps_cut_long_answers_and_do_not_follow_redirects,
     cancelling_gives_back_only_the_stock_taken,
 );
 
@@ -525,6 +526,48 @@ async fn http_steps_call_out_and_come_back(db: Db) {
     // Without permission, private addresses are refused and the error port taken.
     let (strict, ws2, bot2) = publish_api_bot(db, false, ("bo@example.com", "Bo"), &doc).await;
     let (_, answer) = start_and_wait(&strict, ws2, bot2).await;
+    assert_eq!(answer.as_deref(), Some("API failed"));
+}
+
+async fn http_steps_cut_long_answers_and_do_not_follow_redirects(db: Db) {
+    use axum::routing::get;
+    // An answer whose byte cap falls inside a two-byte character, and a
+    // redirect to it.
+    let long = format!(
+        "{}é and more",
+        "a".repeat(server::engine::http_steps::MAX_BODY - 1)
+    );
+    let api = axum::Router::new()
+        .route("/long", get(move || async move { long }))
+        .route(
+            "/moved",
+            get(|| async { axum::response::Redirect::temporary("/long") }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, api).await.unwrap() });
+    let doc = |path: &str| {
+        json!({"schema": 1, "start": "call", "nodes": [
+            {"id": "call", "type": "http_request", "settings": {"method": "GET", "url": format!("http://{addr}{path}"), "save_as": "reply"}},
+            {"id": "ok", "type": "end", "settings": {"text": "API said {{reply}}"}},
+            {"id": "err", "type": "end", "settings": {"text": "API failed"}}],
+            "edges": [{"from": "call", "port": "ok", "to": "ok"}, {"from": "call", "port": "error", "to": "err"}]})
+    };
+
+    // The conversation goes on with the answer cut before the character,
+    // not inside it (which used to panic and leave the step running).
+    let (app, ws, bot) = publish_api_bot(db, true, ("ana@example.com", "Ana"), &doc("/long")).await;
+    let (_, answer) = start_and_wait(&app, ws, bot).await;
+    let answer = answer.expect("the bot answered after the HTTP step");
+    assert!(answer.starts_with("API said aaa"), "{answer}");
+    assert!(
+        !answer.contains('é') && !answer.contains('\u{FFFD}'),
+        "{answer}"
+    );
+
+    // A redirect is not followed: the 307 itself is the answer, an error.
+    let (app, ws, bot) = publish_api_bot(db, true, ("bo@example.com", "Bo"), &doc("/moved")).await;
+    let (_, answer) = start_and_wait(&app, ws, bot).await;
     assert_eq!(answer.as_deref(), Some("API failed"));
 }
 
