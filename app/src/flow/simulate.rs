@@ -92,7 +92,7 @@ pub const SIMULATED_BODY: &str = "{}";
 
 /// Calls answered for one input at most, so a flow that calls in a loop
 /// cannot keep the simulation spinning.
-const MAX_CALLS_PER_INPUT: usize = 20;
+const MAX_CALLS_PER_INPUT: usize = crate::flow::interpreter::MAX_HTTP_PER_TURN as usize;
 
 /// A conversation with nothing stored, played one input at a time: the
 /// editor's preview chat and the simulate API. Orders it would place are

@@ -60,3 +60,77 @@ fn http_request_waits_for_its_result() {
     chat.send(Input::Timeout);
     assert_eq!(chat.said(), ["Failed"]);
 }
+
+/// A call's request id, if the effects ask for one.
+fn call_id(effects: &[Effect]) -> Option<String> {
+    effects.iter().find_map(|e| match e {
+        Effect::CallHttp { request_id, .. } => Some(request_id.clone()),
+        _ => None,
+    })
+}
+
+/// A step whose every exit leads back to itself: the loop validation now
+/// refuses, as a flow published before it did would still run.
+fn calls_itself() -> FlowDoc {
+    flow(
+        vec![node(
+            "call",
+            NodeKind::HttpRequest(HttpRequestSettings {
+                method: HttpMethod::Get,
+                url: "https://api.example/ping".into(),
+                body: None,
+                save_as: None,
+            }),
+        )],
+        vec![e("call", "ok", "call"), e("call", "error", "call")],
+    )
+}
+
+#[test]
+fn a_step_that_calls_itself_is_refused_by_validation() {
+    let report = app::flow::validate(&calls_itself(), None);
+    assert!(
+        report.problems.iter().any(|p| p.code == "busy_loop"),
+        "{:#?}",
+        report.problems
+    );
+}
+
+#[test]
+fn calls_in_a_loop_stop_until_the_shopper_writes_and_ids_stay_short() {
+    let mut chat = Chat::unchecked(calls_itself());
+    let mut id = call_id(chat.send(Input::Start)).unwrap();
+    let mut calls = 1;
+    // Each failed result leads to the next call, whose event id names the
+    // previous request: the ids must not grow.
+    loop {
+        let event = format!("http:{id}");
+        let failed = Input::HttpResult {
+            request_id: id.clone(),
+            status: 500,
+            body: String::new(),
+        };
+        match call_id(chat.send_as(failed, &event)) {
+            Some(next) => {
+                assert_eq!(next.len(), 32, "{next}");
+                assert_ne!(next, id);
+                id = next;
+                calls += 1;
+            }
+            None => break,
+        }
+        assert!(calls <= MAX_HTTP_PER_TURN, "the loop never stopped");
+    }
+    assert_eq!(calls, MAX_HTTP_PER_TURN);
+    assert_eq!(chat.session.status, Status::Waiting);
+    // A replayed event asks for the same call.
+    assert_eq!(
+        request_id("conv1", "evt1", &NodeId("call".into())),
+        request_id("conv1", "evt1", &NodeId("call".into()))
+    );
+    // The shopper starting again brings a new allowance.
+    assert!(
+        call_id(chat.send(Input::Start)).is_some(),
+        "a shopper's message allows calls again"
+    );
+}

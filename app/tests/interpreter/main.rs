@@ -5,7 +5,8 @@ use app::channel::{CardButton, Outbound};
 use app::commerce::{CatalogView, Currency, Money, OrderStatus, PaymentMethod, Product};
 use app::flow::doc::*;
 use app::flow::interpreter::{
-    Ctx, Effect, Input, OrderInfo, OrderedItem, STEP_BUDGET, Session, Status, ValidFlow, step,
+    Ctx, Effect, Input, MAX_HTTP_PER_TURN, OrderInfo, OrderedItem, STEP_BUDGET, Session, Status,
+    ValidFlow, request_id, step,
 };
 use app::flow::payload::Payload;
 use app::flow::templates;

@@ -89,13 +89,17 @@ impl NodeKind {
     /// and the ports taken when there is nothing to show, namely a
     /// carousel without products (`done`), a cart that is empty (`empty`,
     /// or `continue` when `empty` is not connected) and a checkout with an
-    /// empty cart (`empty_cart`). `connected` tells whether a port of this
-    /// step is connected.
+    /// empty cart (`empty_cart`), and every port of an HTTP request, which
+    /// waits for the merchant's system but not for the shopper. `connected`
+    /// tells whether a port of this step is connected.
     pub fn leaves_without_waiting(&self, port: &str, connected: impl Fn(&str) -> bool) -> bool {
         match self {
             NodeKind::ProductCarousel(_) => port == "done",
             NodeKind::ShowCart(_) => port == "empty" || (port == "continue" && !connected("empty")),
             NodeKind::Checkout(_) => port == "empty_cart",
+            // It waits for the merchant's system, never for the shopper: a
+            // loop through it would call out again and again on its own.
+            NodeKind::HttpRequest(_) => true,
             kind => !kind.waits(),
         }
     }

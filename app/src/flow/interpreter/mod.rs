@@ -40,6 +40,7 @@ mod checkout;
 mod http;
 
 pub use answers::{check_answer, match_option};
+pub use http::{MAX_HTTP_PER_TURN, request_id};
 
 /// A flow ready to run: the document with its lookups built once.
 #[derive(Debug, Clone)]
@@ -187,6 +188,10 @@ pub struct Session {
     pub checkout: Option<CheckoutStage>,
     /// The pending HTTP request's id.
     pub http_request: Option<String>,
+    /// HTTP requests made since the shopper last wrote (see
+    /// [`MAX_HTTP_PER_TURN`]).
+    #[serde(default)]
+    pub http_calls: u32,
     /// Recently placed orders.
     pub placed: Vec<Placed>,
 }
@@ -413,6 +418,12 @@ impl Run<'_> {
     }
 
     fn handle(&mut self, input: Input) {
+        if matches!(
+            input,
+            Input::Start | Input::Text { .. } | Input::Payload { .. } | Input::CartOrder { .. }
+        ) {
+            self.s.http_calls = 0;
+        }
         // Keyword shortcuts work from anywhere, even during a handoff.
         if let Input::Text { text } = &input
             && let Some(to) = self.flow.trigger(text).cloned()
