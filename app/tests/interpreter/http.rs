@@ -134,3 +134,43 @@ fn calls_in_a_loop_stop_until_the_shopper_writes_and_ids_stay_short() {
         "a shopper's message allows calls again"
     );
 }
+
+#[test]
+fn shopper_text_is_escaped_for_the_url_and_the_json_body() {
+    let doc = flow(
+        vec![
+            node(
+                "call",
+                NodeKind::HttpRequest(HttpRequestSettings {
+                    method: HttpMethod::Post,
+                    url: "https://api.example/orders/{{ref}}?lang=en".into(),
+                    body: Some("{\"note\":\"{{ref}}\"}".into()),
+                    save_as: None,
+                }),
+            ),
+            end("done", "Done"),
+        ],
+        vec![e("call", "ok", "done"), e("call", "error", "done")],
+    );
+    let mut chat = Chat::new(doc);
+    let typed = "1/../admin?x=1#y \"},\"admin\":true,\"é\":\"\n";
+    chat.session.vars.insert("ref".into(), typed.into());
+    let (url, body) = chat
+        .send(Input::Start)
+        .iter()
+        .find_map(|e| match e {
+            Effect::CallHttp { url, body, .. } => Some((url.clone(), body.clone().unwrap())),
+            _ => None,
+        })
+        .unwrap();
+    // The value stays one path segment; the query is the merchant's.
+    assert_eq!(
+        url,
+        "https://api.example/orders/1%2F..%2Fadmin%3Fx%3D1%23y%20%22%7D%2C%22admin%22%3Atrue%2C%22%C3%A9%22%3A%22%0A?lang=en"
+    );
+    // The body is still one field holding exactly what was typed.
+    let parsed: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(parsed, serde_json::json!({"note": typed}));
+    assert_eq!(percent_encode("Ana-1.2_~"), "Ana-1.2_~");
+    assert_eq!(json_escape("a\"b\\c"), "a\\\"b\\\\c");
+}

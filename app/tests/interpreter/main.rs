@@ -6,7 +6,7 @@ use app::commerce::{CatalogView, Currency, Money, OrderStatus, PaymentMethod, Pr
 use app::flow::doc::*;
 use app::flow::interpreter::{
     Ctx, Effect, Input, MAX_HTTP_PER_TURN, OrderInfo, OrderedItem, STEP_BUDGET, Session, Status,
-    ValidFlow, request_id, step,
+    ValidFlow, json_escape, percent_encode, request_id, step,
 };
 use app::flow::payload::Payload;
 use app::flow::templates;

@@ -30,7 +30,40 @@ fn fnv1a(seed: u64, text: &str) -> u64 {
     })
 }
 
+/// A value made safe inside a URL: every byte but the unreserved
+/// characters (`A-Z a-z 0-9 - . _ ~`) percent-encoded, so a shopper's text
+/// cannot add a path, a query parameter or a fragment.
+pub fn percent_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// A value made safe inside a JSON string: quotes, backslashes and control
+/// characters escaped, so a shopper's text cannot close the string and add
+/// fields.
+pub fn json_escape(value: &str) -> String {
+    let quoted = serde_json::to_string(value).unwrap_or_default();
+    quoted
+        .strip_prefix('"')
+        .and_then(|q| q.strip_suffix('"'))
+        .unwrap_or_default()
+        .to_string()
+}
+
 impl Run<'_> {
+    /// `template` with its `{{variables}}` filled in, each value escaped
+    /// for where it lands.
+    fn fill_escaped(&self, template: &str, escape: fn(&str) -> String) -> String {
+        crate::flow::text::interpolate(template, |name| self.lookup(name).map(|v| escape(&v)))
+    }
+
     /// Asks the caller for the call and waits for its result. Past
     /// [`MAX_HTTP_PER_TURN`] calls since the shopper last wrote, it calls
     /// no more and waits for the shopper instead.
@@ -44,8 +77,8 @@ impl Run<'_> {
         self.effects.push(Effect::CallHttp {
             request_id: request_id.clone(),
             method: s.method,
-            url: self.fill(&s.url),
-            body: s.body.as_ref().map(|b| self.fill(b)),
+            url: self.fill_escaped(&s.url, percent_encode),
+            body: s.body.as_ref().map(|b| self.fill_escaped(b, json_escape)),
         });
         self.s.status = Status::AwaitingHttp;
         self.s.http_request = Some(request_id);

@@ -40,7 +40,7 @@ mod checkout;
 mod http;
 
 pub use answers::{check_answer, match_option};
-pub use http::{MAX_HTTP_PER_TURN, request_id};
+pub use http::{MAX_HTTP_PER_TURN, json_escape, percent_encode, request_id};
 
 /// A flow ready to run: the document with its lookups built once.
 #[derive(Debug, Clone)]
