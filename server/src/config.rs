@@ -90,6 +90,12 @@ pub struct Config {
     #[arg(long, env = "BOTME_HTTP_ALLOW_PRIVATE", default_value_t = false)]
     pub http_allow_private: bool,
 
+    /// When set, `/metrics` answers only requests that carry
+    /// `Authorization: Bearer <this token>` (401 otherwise). Leave it unset
+    /// when only a private network reaches the server.
+    #[arg(long, env = "BOTME_METRICS_TOKEN")]
+    pub metrics_token: Option<String>,
+
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "BOTME_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,

@@ -7,10 +7,11 @@ use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use subtle::ConstantTimeEq;
 use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
 use tower_http::trace::TraceLayer;
 
@@ -68,8 +69,24 @@ fn unavailable() -> Response {
         .into_response()
 }
 
-/// `GET /metrics`: Prometheus text format.
-pub async fn metrics() -> Response {
+/// `GET /metrics`: Prometheus text format; with `BOTME_METRICS_TOKEN` set,
+/// only for requests that carry it as a bearer token.
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(expected) = state.metrics_token.as_deref() {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        if !bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))],
+                "The metrics need the token set in BOTME_METRICS_TOKEN.\n",
+            )
+                .into_response();
+        }
+    }
     (
         [(
             header::CONTENT_TYPE,

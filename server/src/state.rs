@@ -44,6 +44,8 @@ pub struct AppState {
     pub meta_app_secret: Option<Arc<str>>,
     /// The verify token of Meta's webhook handshake.
     pub meta_verify_token: Option<Arc<str>>,
+    /// The bearer token `/metrics` asks for, if any.
+    pub metrics_token: Option<Arc<str>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -78,6 +80,7 @@ impl AppState {
             sealer: Sealer::new(&key),
             meta_app_secret: non_empty(config.meta_app_secret.as_deref()),
             meta_verify_token: non_empty(config.meta_verify_token.as_deref()),
+            metrics_token: non_empty(config.metrics_token.as_deref()),
         })
     }
 }

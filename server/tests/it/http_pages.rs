@@ -4,7 +4,7 @@
 use crate::common;
 
 use crate::common::{PASSWORD, TestApp};
-use axum::http::{StatusCode, header};
+use axum::http::{Method, StatusCode, header};
 use serde_json::json;
 
 #[tokio::test]
@@ -328,6 +328,28 @@ async fn health_metrics_and_openapi() {
         text.contains("http_request_duration_seconds_bucket"),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn metrics_can_require_a_bearer_token() {
+    let mut app = TestApp::sqlite().await;
+    app.state.metrics_token = Some("m3trics-t0ken".into());
+    app.router = server::router(app.state.clone());
+    let mut c = app.client();
+    let res = c.get("/metrics").await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    assert!(!res.text().contains("http_requests_total"));
+    for wrong in ["nope", "m3trics-t0ke", "m3trics-t0ken2"] {
+        let res = c
+            .request_with(Method::GET, "/metrics", Some(wrong), None, None)
+            .await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{wrong}");
+    }
+    let res = c
+        .request_with(Method::GET, "/metrics", Some("m3trics-t0ken"), None, None)
+        .await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert!(res.text().contains("http_requests_total"));
 
     let doc = c.get("/api/v1/openapi.json").await.json();
     assert_eq!(doc["openapi"].as_str().unwrap().chars().next(), Some('3'));
