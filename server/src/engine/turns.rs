@@ -210,11 +210,18 @@ impl Engine {
             catalog: &catalog,
             orders: &order_info,
         };
-        let result = step(&flow, session, turn.input.clone(), &ctx);
+        let result = step(&flow, session, turn.input, &ctx);
 
         let mut applied = Applied::only(conv.id, false);
         let wake = self
-            .store_effects(&mut txn, &turn, conv.id, result.effects, &mut applied)
+            .store_effects(
+                &mut txn,
+                turn.bot,
+                turn.channel,
+                conv.id,
+                result.effects,
+                &mut applied,
+            )
             .await?;
         let session = serde_json::to_string(&result.session).unwrap_or_else(|_| "{}".into());
         txn.save_session(conv.id, &session, version).await?;
@@ -235,14 +242,15 @@ impl Engine {
     async fn store_effects(
         &self,
         txn: &mut WorkspaceTx,
-        turn: &Turn<'_>,
+        bot: BotId,
+        channel: Channel,
         conv: ConversationId,
         effects: Vec<Effect>,
         applied: &mut Applied,
     ) -> Result<Wakeups, TurnError> {
         // Meta's channels are sent by the outbox worker; the widget reads
         // its messages from the transcript.
-        let status = if turn.channel.is_meta() {
+        let status = if channel.is_meta() {
             MessageStatus::Pending
         } else {
             MessageStatus::Sent
@@ -252,9 +260,7 @@ impl Engine {
         for effect in effects {
             match effect {
                 Effect::PlaceOrder { order } => {
-                    let (row, created) = txn
-                        .place_order(turn.bot, conv, &order, &page_token())
-                        .await?;
+                    let (row, created) = txn.place_order(bot, conv, &order, &page_token()).await?;
                     if created {
                         metrics::counter!("orders_placed_total").increment(1);
                         applied.orders.push(row.clone());
