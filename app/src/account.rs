@@ -2,8 +2,7 @@
 //! names. Pure, so the sign-up page can check a password while it is typed
 //! with exactly the rule the server enforces.
 
-use crate::model::AppError;
-use crate::model::ErrorCode;
+use crate::model::{AppError, ErrorCode};
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 10;
@@ -180,7 +179,11 @@ mod tests {
             "ana@@example.com",
         ] {
             let err = Email::parse(bad).unwrap_err();
-            assert_eq!(err.code, "invalid_email", "{bad:?} should be refused");
+            assert_eq!(
+                err.code,
+                ErrorCode::InvalidEmail,
+                "{bad:?} should be refused"
+            );
         }
         let long = format!("{}@example.com", "a".repeat(250));
         assert!(Email::parse(&long).is_err());
@@ -205,7 +208,7 @@ mod tests {
         assert!(password_problem("correct horse battery", Some("ana@example.com")).is_none());
         assert_eq!(
             check_password("short", None).unwrap_err().code,
-            "weak_password"
+            ErrorCode::WeakPassword
         );
     }
 

@@ -225,12 +225,6 @@ impl std::fmt::Display for ErrorCode {
     }
 }
 
-impl PartialEq<&str> for ErrorCode {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
-
 /// The error every API answers with: a stable snake_case code for programs
 /// and a sentence for people. Serialized as `{"error": {"code", "message"}}`
 /// by the REST API.

@@ -183,7 +183,7 @@ mod tests {
     fn json_errors_are_classified() {
         assert_eq!(
             parse_json::<Body>(b"").unwrap_err().error.code,
-            "malformed_json"
+            ErrorCode::MalformedJson
         );
         assert_eq!(
             parse_json::<Body>(b"{\"name\":").unwrap_err().status,

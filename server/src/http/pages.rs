@@ -6,7 +6,9 @@ use std::sync::OnceLock;
 
 use app::flow::FlowDoc;
 use app::flow::interpreter::Input;
-use app::model::{AppError, BotSummary, MemberSummary, Principal, TokenSummary, WorkspaceSummary};
+use app::model::{
+    AppError, BotSummary, ErrorCode, MemberSummary, Principal, TokenSummary, WorkspaceSummary,
+};
 use app::server_fns::backend::{Backend, BackendHandle};
 use app::server_fns::{
     Account, BotPage, ChannelsPage, EditorData, PageData, SaveOutcome, SimResult, VersionPage,
@@ -186,7 +188,7 @@ impl Backend for PageBackend {
             Ok(saved) => Ok(SaveOutcome::Saved {
                 revision: saved.revision,
             }),
-            Err(e) if e.error.code == "stale_revision" => {
+            Err(e) if e.error.code == ErrorCode::StaleRevision => {
                 let (revision, document) =
                     service::draft_document(s, &p, id).await.map_err(plain)?;
                 Ok(SaveOutcome::Stale { revision, document })
