@@ -59,13 +59,7 @@ impl AppState {
     pub fn new(config: &Config, store: Store) -> anyhow::Result<AppState> {
         let public_url = config.public_url();
         let key = config.load_secret_key()?;
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("Botme/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(5))
-            // Meta does not redirect; following one would carry the token
-            // elsewhere.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+        let http = crate::engine::client_builder().build()?;
         Ok(AppState {
             store: store.clone(),
             leptos: leptos_options(config),

@@ -43,11 +43,7 @@ struct Caller {
 
 /// The client HTTP steps call with.
 fn client(allow_private: bool) -> reqwest::Client {
-    let builder = reqwest::Client::builder()
-        .user_agent(concat!("Botme/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(Duration::from_secs(5))
-        // A redirect could lead past the private-address check.
-        .redirect(reqwest::redirect::Policy::none());
+    let builder = super::client_builder();
     let builder = if allow_private {
         builder
     } else {
@@ -198,14 +194,20 @@ fn text_within(bytes: &[u8], max: usize) -> String {
     text
 }
 
+/// The answer of a call that got no HTTP answer: status 0, which takes the
+/// step's error exit.
+fn no_answer(c: &HttpCallRow) -> Input {
+    Input::HttpResult {
+        request_id: c.request_id.clone(),
+        status: 0,
+        body: String::new(),
+    }
+}
+
 async fn call(caller: &Caller, c: &HttpCallRow) -> Input {
     let failed = |why: String| {
         tracing::info!(request = %c.request_id, reason = %why, "HTTP step failed");
-        Input::HttpResult {
-            request_id: c.request_id.clone(),
-            status: 0,
-            body: String::new(),
-        }
+        no_answer(c)
     };
     let url = match reqwest::Url::parse(&c.url) {
         Ok(u) => u,
@@ -247,11 +249,7 @@ async fn guarded_call(caller: &Caller, c: &HttpCallRow) -> Input {
     };
     task.await.unwrap_or_else(|e| {
         tracing::error!(error = %e, request = %c.request_id, "an HTTP step panicked");
-        Input::HttpResult {
-            request_id: c.request_id.clone(),
-            status: 0,
-            body: String::new(),
-        }
+        no_answer(c)
     })
 }
 

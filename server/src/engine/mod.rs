@@ -103,6 +103,16 @@ impl Engine {
     }
 }
 
+/// The settings every outbound HTTP client shares: Botme's user agent, a
+/// five-second connect timeout, and no redirects (Meta does not redirect,
+/// and a redirect could lead an HTTP step past its address check).
+pub fn client_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .user_agent(concat!("Botme/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+}
+
 /// What the background workers need besides the engine, gathered once at
 /// start-up from the configuration.
 #[derive(Clone)]
