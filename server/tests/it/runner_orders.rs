@@ -4,7 +4,7 @@
 //! conversation; the hosted order page shows the order; conversations stay
 //! pinned to their version; HTTP steps call out and come back.
 
-use crate::common::{Client, Db, TestApp, count, on_both_dbs};
+use crate::common::{Client, Db, TestApp, count, on_both_dbs, serve_local};
 use app::commerce::OrderStatus;
 use app::flow::interpreter::Input;
 use axum::http::StatusCode;
@@ -508,9 +508,7 @@ async fn http_steps_call_out_and_come_back(db: Db) {
             axum::Json(json!({"in_stock": v["sku"]}))
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, api).await.unwrap() });
+    let addr = serve_local(api).await;
 
     let doc = json!({"schema": 1, "start": "set", "nodes": [
         {"id": "set", "type": "set_variable", "settings": {"name": "sku", "value": "RUN-1"}},
@@ -543,9 +541,7 @@ async fn http_steps_cut_long_answers_and_do_not_follow_redirects(db: Db) {
             "/moved",
             get(|| async { axum::response::Redirect::temporary("/long") }),
         );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, api).await.unwrap() });
+    let addr = serve_local(api).await;
     let doc = |path: &str| {
         json!({"schema": 1, "start": "call", "nodes": [
             {"id": "call", "type": "http_request", "settings": {"method": "GET", "url": format!("http://{addr}{path}"), "save_as": "reply"}},

@@ -61,9 +61,7 @@ impl FakeGraph {
         let app = axum::Router::new()
             .route("/{account}/messages", axum::routing::post(messages))
             .with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let url = format!("http://{}", super::serve_local(app).await);
         FakeGraph { url, inner }
     }
 

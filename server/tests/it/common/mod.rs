@@ -60,6 +60,14 @@ macro_rules! on_both_dbs {
 }
 pub(crate) use on_both_dbs;
 
+/// Serves `app` on a free local port until the test ends; its address.
+pub async fn serve_local(app: axum::Router) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    addr
+}
+
 /// Milliseconds since the Unix epoch, as the platforms stamp their events.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
