@@ -155,11 +155,6 @@ impl Store {
 }
 
 impl Workspace<'_> {
-    /// The workspace this handle reads and writes.
-    pub fn id(self) -> WorkspaceId {
-        self.ws
-    }
-
     /// The row of `table` with this id in this workspace, as `columns`.
     async fn by_id<T, I>(self, table: &str, columns: &str, id: I) -> Result<Option<T>>
     where
