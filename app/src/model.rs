@@ -98,6 +98,8 @@ pub enum ErrorCode {
     BadRequest,
     /// `bad_signature`.
     BadSignature,
+    /// `busy`: the server is saturated; retry after `Retry-After`.
+    Busy,
     /// `channel_taken`.
     ChannelTaken,
     /// `email_taken`.
@@ -179,6 +181,7 @@ impl ErrorCode {
             ErrorCode::AlreadyMember => "already_member",
             ErrorCode::BadRequest => "bad_request",
             ErrorCode::BadSignature => "bad_signature",
+            ErrorCode::Busy => "busy",
             ErrorCode::ChannelTaken => "channel_taken",
             ErrorCode::EmailTaken => "email_taken",
             ErrorCode::Forbidden => "forbidden",

@@ -2,6 +2,8 @@
 //! reached the platform. It owns no HTTP routes and never sees `AppState`:
 //! each worker is started with exactly the parts it uses.
 //!
+//! - [`ingest`]: the group-commit writer that stores what webhooks and the
+//!   web chat received, many requests to a transaction.
 //! - [`turns`]: applies one event to a conversation, exactly once, in one
 //!   transaction with everything it causes (the shell around the pure
 //!   interpreter).
@@ -22,6 +24,7 @@
 
 pub mod claims;
 pub mod http_steps;
+pub mod ingest;
 pub mod live;
 pub mod pipeline;
 pub mod ratelimit;
@@ -53,6 +56,7 @@ struct Inner {
     wake: Wake,
     live: LiveStreams,
     instance: Arc<str>,
+    ingest: ingest::Ingest,
 }
 
 /// The workers' wake-up calls: each worker also looks every few seconds,
@@ -78,6 +82,7 @@ impl Engine {
                 wake: Wake::default(),
                 live: LiveStreams::default(),
                 instance: format!("{:016x}", rand::random::<u64>()).into(),
+                ingest: ingest::Ingest::new(),
             }),
         }
     }
@@ -95,6 +100,16 @@ impl Engine {
     /// This process's name in work claims (see [`claims`]).
     pub fn instance(&self) -> &Arc<str> {
         &self.inner.instance
+    }
+
+    /// Stores what a request received durably, in a group commit with
+    /// whatever other requests are waiting (see [`ingest`]), and answers
+    /// once it is committed.
+    pub async fn ingest(
+        &self,
+        parcel: ingest::Parcel,
+    ) -> Result<ingest::Stored, ingest::IngestError> {
+        self.inner.ingest.submit(self, parcel).await
     }
 
     /// The database.

@@ -1,8 +1,10 @@
 //! Meta's webhooks: `GET` answers the `hub.*` handshake; `POST` checks
 //! `X-Hub-Signature-256` over the raw bytes, parses every event of the
-//! batch, resolves each to its tenant by page id or `phone_number_id`,
-//! stores messages in the durable inbox and receipts in their table, and
-//! answers 200 as soon as that is committed. The pipeline applies them.
+//! batch and hands them to the ingest writer, which resolves each to its
+//! tenant by page id or `phone_number_id` and stores messages in the
+//! durable inbox and receipts in their table, in a group commit with other
+//! deliveries (see [`crate::engine::ingest`]). The handler answers 200 once
+//! that is committed; the pipeline applies them.
 //!
 //! A bad signature is the only refusal (401, nothing stored). A body that
 //! verifies but cannot be used (malformed, another product, an unknown
@@ -13,20 +15,20 @@ use app::model::ErrorCode;
 use std::collections::HashMap;
 
 use app::channel::Channel;
-use app::inbound::{EventKind, InboundError, InboundEvent, parse_messenger, parse_whatsapp};
+use app::inbound::{InboundError, InboundEvent, parse_messenger, parse_whatsapp};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
+use crate::engine::ingest::{IngestError, Parcel};
 use crate::http::error::ApiError;
 use crate::state::AppState;
-use crate::store::{ChannelRow, NewInbound, NewReceipt, NewWatermark};
 
 /// WhatsApp payloads can be up to 3 MB.
 pub const MAX_WEBHOOK_BYTES: usize = 4 * 1024 * 1024;
@@ -133,15 +135,36 @@ async fn receive(
             return ack();
         }
     };
-    match store_events(state, channel, events).await {
-        Ok(new) => {
-            if new > 0 {
-                state.engine.wake().inbox.notify_one();
-            }
-            ack()
-        }
+    let total = events.len();
+    metrics::counter!("webhook_events_total", "channel" => kind).increment(total as u64);
+    match state
+        .engine
+        .ingest(Parcel::Webhook { channel, events })
+        .await
+    {
+        Ok(_) => ack(),
         // Not acknowledged: Meta retries, and the inbox deduplicates.
-        Err(e) => e.into_response(),
+        Err(e) => ingest_refused(e),
+    }
+}
+
+/// The answer when events could not be stored: 503 with `Retry-After`
+/// while the writer's queue is full, 500 when the database failed.
+/// Nothing was acknowledged, so the sender retries.
+pub fn ingest_refused(e: IngestError) -> Response {
+    match e {
+        IngestError::Busy => {
+            let mut res = ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Busy,
+                "Too many events are waiting to be stored. Try again in a second.",
+            )
+            .into_response();
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            res
+        }
+        IngestError::Failed => ApiError::internal(&e).into_response(),
     }
 }
 
@@ -152,132 +175,6 @@ fn unauthorized() -> Response {
         "The X-Hub-Signature-256 header is missing or does not match the body.",
     )
     .into_response()
-}
-
-/// Resolves each event to its channel and stores what must be kept.
-/// Returns how many new inbox rows were written.
-async fn store_events(
-    state: &AppState,
-    channel: Channel,
-    events: Vec<InboundEvent>,
-) -> Result<usize, ApiError> {
-    let kind = channel.as_str();
-    let mut channels: HashMap<String, Option<ChannelRow>> = HashMap::new();
-    let mut batch = Batch::default();
-    for event in events {
-        let row = match channels.get(&event.account) {
-            Some(c) => c.clone(),
-            None => {
-                let c = state
-                    .store
-                    .channel_by_external(channel, &event.account)
-                    .await?;
-                channels.insert(event.account.clone(), c.clone());
-                c
-            }
-        };
-        batch.add(channel, &event.account, row.as_ref(), event.kind);
-    }
-    // One transaction for the whole delivery: fast to acknowledge, and all
-    // or nothing (a failure answers 500 and Meta delivers it again).
-    let new = state
-        .store
-        .queue()
-        .ingest(&batch.events, &batch.receipts, &batch.watermarks)
-        .await?;
-    let total = batch.events.len();
-    metrics::counter!("webhook_events_total", "channel" => kind).increment(total as u64);
-    if new < total {
-        metrics::counter!("webhook_duplicates_total", "channel" => kind)
-            .increment((total - new) as u64);
-    }
-    Ok(new)
-}
-
-/// What one webhook delivery stores, in one transaction.
-#[derive(Default)]
-struct Batch {
-    /// Shoppers' messages and taps, for the inbox.
-    events: Vec<NewInbound>,
-    /// Delivery and read statuses of messages we sent.
-    receipts: Vec<NewReceipt>,
-    /// Messenger's "everything before this was delivered/read".
-    watermarks: Vec<NewWatermark>,
-}
-
-impl Batch {
-    /// Sorts one event of `account` into the batch. `channel` is the
-    /// connected channel, if any: events of accounts no bot is connected to
-    /// are dropped.
-    fn add(
-        &mut self,
-        kind: Channel,
-        account: &str,
-        channel: Option<&ChannelRow>,
-        event: EventKind,
-    ) {
-        let name = kind.as_str();
-        match event {
-            EventKind::Message {
-                id,
-                shopper,
-                timestamp_ms,
-                input,
-            } => {
-                let Some(ch) = channel else {
-                    metrics::counter!("webhook_dropped_total", "channel" => name, "reason" => "unknown_account").increment(1);
-                    tracing::info!(channel = name, %account, "event for an account no bot is connected to: dropped");
-                    return;
-                };
-                self.events.push(NewInbound {
-                    channel: kind,
-                    external_id: id,
-                    channel_id: ch.id,
-                    workspace_id: ch.workspace_id,
-                    user_key: shopper.key,
-                    recipient: shopper.recipient,
-                    recipient_kind: shopper.kind.as_str().to_string(),
-                    display_name: shopper.name,
-                    platform_ts: timestamp_ms,
-                    input: serde_json::to_string(&input).unwrap_or_default(),
-                });
-            }
-            EventKind::Status {
-                message_id,
-                status,
-                timestamp_ms,
-                error,
-            } => {
-                if channel.is_some() {
-                    self.receipts.push(NewReceipt {
-                        channel: kind,
-                        message_id,
-                        status: status.into(),
-                        error,
-                        platform_ts: timestamp_ms,
-                    });
-                }
-            }
-            EventKind::Watermark {
-                psid,
-                status,
-                watermark_ms,
-            } => {
-                if let Some(ch) = channel {
-                    self.watermarks.push(NewWatermark {
-                        channel_id: ch.id,
-                        psid,
-                        status: status.into(),
-                        watermark_ms,
-                    });
-                }
-            }
-            EventKind::Ignored { reason } => {
-                metrics::counter!("webhook_ignored_total", "channel" => name, "reason" => reason)
-                    .increment(1);
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -92,6 +92,36 @@ pub struct InboxRow {
     pub attempts: i64,
 }
 
+/// How many rows the next multi-row insert takes out of `left`: the
+/// largest of a few fixed sizes, so each connection prepares (and caches)
+/// at most that many statements, whatever the batch sizes.
+pub(super) fn chunk_len(left: usize) -> usize {
+    [128, 32, 8, 1]
+        .into_iter()
+        .find(|&n| n <= left)
+        .unwrap_or(left)
+}
+
+/// `($1, …, $cols), ($cols+1, …)` for `rows` rows.
+pub(super) fn placeholders(rows: usize, cols: usize) -> String {
+    let mut out = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&(r * cols + c + 1).to_string());
+        }
+        out.push(')');
+    }
+    out
+}
+
 /// SQL ranking of delivery statuses, so a status never moves backwards
 /// (the same as [`MessageStatus::rank`]).
 pub(super) const RANK: &str = "CASE status WHEN 'pending' THEN 0 WHEN 'sending' THEN 1 WHEN 'sent' THEN 2 \
@@ -136,32 +166,52 @@ impl Queue<'_> {
         receipts: &[NewReceipt],
         watermarks: &[NewWatermark],
     ) -> Result<usize> {
+        Ok(self.ingest_keys(events, receipts, watermarks).await?.len())
+    }
+
+    /// [`Queue::ingest`], returning the `(channel, external_id)` of each
+    /// event that was new: events go in with multi-row inserts that skip
+    /// what is already stored (also duplicates within `events`), so a
+    /// group commit of many webhook deliveries costs a few statements.
+    pub async fn ingest_keys(
+        self,
+        events: &[NewInbound],
+        receipts: &[NewReceipt],
+        watermarks: &[NewWatermark],
+    ) -> Result<Vec<(String, String)>> {
         if events.is_empty() && receipts.is_empty() && watermarks.is_empty() {
-            return Ok(0);
+            return Ok(Vec::new());
         }
         let mut tx = self.begin().await?;
         let now = now_ms();
-        let mut new = 0;
-        for e in events {
-            let done = sqlx::query(
+        let mut new = Vec::new();
+        let mut rest = events;
+        while !rest.is_empty() {
+            let n = chunk_len(rest.len());
+            let (chunk, tail) = rest.split_at(n);
+            rest = tail;
+            let sql = format!(
                 "INSERT INTO inbox (channel, external_id, channel_id, workspace_id, user_key, recipient, recipient_kind, \
-                 display_name, platform_ts, input, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-                 ON CONFLICT (channel, external_id) DO NOTHING",
-            )
-            .bind(e.channel.as_str())
-            .bind(&e.external_id)
-            .bind(e.channel_id)
-            .bind(e.workspace_id)
-            .bind(&e.user_key)
-            .bind(&e.recipient)
-            .bind(&e.recipient_kind)
-            .bind(&e.display_name)
-            .bind(e.platform_ts)
-            .bind(&e.input)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            new += done.rows_affected() as usize;
+                 display_name, platform_ts, input, received_at) VALUES {} \
+                 ON CONFLICT (channel, external_id) DO NOTHING RETURNING channel, external_id",
+                placeholders(n, 11)
+            );
+            let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+            for e in chunk {
+                q = q
+                    .bind(e.channel.as_str())
+                    .bind(&e.external_id)
+                    .bind(e.channel_id)
+                    .bind(e.workspace_id)
+                    .bind(&e.user_key)
+                    .bind(&e.recipient)
+                    .bind(&e.recipient_kind)
+                    .bind(&e.display_name)
+                    .bind(e.platform_ts)
+                    .bind(&e.input)
+                    .bind(now);
+            }
+            new.extend(q.fetch_all(&mut *tx).await?);
         }
         for r in receipts {
             sqlx::query(
@@ -195,11 +245,14 @@ impl Queue<'_> {
         Ok(new)
     }
 
-    /// Shoppers with events waiting, oldest first.
-    pub async fn pending_inbox_groups(self, limit: i64) -> Result<Vec<(ChannelId, String)>> {
+    /// The oldest `limit` events waiting to be applied, in arrival order.
+    /// Walks a partial index of waiting rows, so it costs the same with a
+    /// backlog of a million events as with none.
+    pub async fn claim_inbox(self, limit: i64) -> Result<Vec<InboxRow>> {
         Ok(sqlx::query_as(
-            "SELECT channel_id, user_key FROM inbox WHERE status = 'pending' \
-             GROUP BY channel_id, user_key ORDER BY MIN(id) LIMIT $1",
+            "SELECT id, channel, external_id, channel_id, workspace_id, user_key, recipient, recipient_kind, \
+             display_name, platform_ts, input, attempts FROM inbox \
+             WHERE status = 'pending' ORDER BY id LIMIT $1",
         )
         .bind(limit)
         .fetch_all(&self.pool)

@@ -27,6 +27,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::hash_token;
+use crate::engine::ingest::Parcel;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::ApiJson;
 use crate::service::{allowed_origins, transcript_entries};
@@ -308,10 +309,10 @@ async fn send(
         platform_ts: now_ms(),
         input: serde_json::to_string(&input).unwrap_or_default(),
     };
-    let new = state.store.queue().insert_inbound(&[event]).await?;
-    if new > 0 {
-        state.engine.wake().inbox.notify_one();
-    }
+    let new = match state.engine.ingest(Parcel::Resolved(vec![event])).await {
+        Ok(stored) => stored.new,
+        Err(e) => return Ok(crate::http::webhooks::ingest_refused(e)),
+    };
     Ok((
         StatusCode::ACCEPTED,
         Json(SendResponse {

@@ -1,0 +1,314 @@
+//! Group commit for inbound events.
+//!
+//! A webhook or web-chat request verifies and parses what it received,
+//! then hands it to the one ingest writer and waits. The writer takes
+//! everything waiting, from many requests, resolves each event to its
+//! channel, stores it all in one transaction with multi-row inserts that
+//! skip duplicates, commits, and only then releases every waiting request
+//! to answer. Nothing is acknowledged before it is durable, and a thousand
+//! concurrent deliveries cost a few commits instead of a thousand.
+//!
+//! The queue in front of the writer is bounded: when it is full a request
+//! waits up to [`WAIT_FOR_ROOM`] for room and then answers
+//! [`IngestError::Busy`] (a 503 the platform retries), so an overload never
+//! loses an event and never grows memory without end.
+//!
+//! A commit that fails is retried one delivery at a time, so one delivery
+//! the database refuses fails alone.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use app::channel::Channel;
+use app::inbound::{EventKind, InboundEvent};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::store::{ChannelRow, NewInbound, NewReceipt, NewWatermark, Store};
+
+/// Deliveries that may wait for the writer.
+pub const QUEUE_DEPTH: usize = 4096;
+/// The most events one commit takes; the rest wait for the next.
+pub const MAX_EVENTS_PER_COMMIT: usize = 4096;
+/// How long a request waits for room in a full queue before answering 503.
+pub const WAIT_FOR_ROOM: Duration = Duration::from_secs(2);
+
+/// What a request hands to the writer.
+#[derive(Debug)]
+pub enum Parcel {
+    /// Parsed webhook events of one platform, resolved to their channels by
+    /// the writer (events of accounts no bot is connected to are dropped).
+    Webhook {
+        /// Messenger or WhatsApp.
+        channel: Channel,
+        /// The events of the delivery.
+        events: Vec<InboundEvent>,
+    },
+    /// Events already resolved to their channel (the web chat).
+    Resolved(Vec<NewInbound>),
+}
+
+/// Why a parcel was not stored. Either way nothing of it was acknowledged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum IngestError {
+    /// The queue stayed full: try again shortly.
+    #[error("too many events are waiting to be stored")]
+    Busy,
+    /// The database refused or failed (logged by the writer).
+    #[error("the events could not be stored")]
+    Failed,
+}
+
+/// What the writer did with a parcel.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stored {
+    /// Events stored for the first time.
+    pub new: usize,
+    /// Events kept for the inbox (new or already there).
+    pub events: usize,
+}
+
+struct Job {
+    parcel: Parcel,
+    done: oneshot::Sender<Result<Stored, IngestError>>,
+}
+
+/// The handle requests submit through; owned by the engine.
+pub struct Ingest {
+    tx: mpsc::Sender<Job>,
+    /// The writer's end, until the first submission starts it (inside the
+    /// runtime, whoever built the engine).
+    rx: Mutex<Option<mpsc::Receiver<Job>>>,
+}
+
+impl Ingest {
+    pub(super) fn new() -> Ingest {
+        let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
+        Ingest {
+            tx,
+            rx: Mutex::new(Some(rx)),
+        }
+    }
+
+    pub(super) async fn submit(
+        &self,
+        engine: &super::Engine,
+        parcel: Parcel,
+    ) -> Result<Stored, IngestError> {
+        let rx = self.rx.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(rx) = rx {
+            tokio::spawn(writer(engine.clone(), rx));
+        }
+        let (done, answer) = oneshot::channel();
+        match self
+            .tx
+            .send_timeout(Job { parcel, done }, WAIT_FOR_ROOM)
+            .await
+        {
+            Ok(()) => {}
+            Err(mpsc::error::SendTimeoutError::Timeout(_)) => {
+                metrics::counter!("ingest_busy_total").increment(1);
+                return Err(IngestError::Busy);
+            }
+            Err(mpsc::error::SendTimeoutError::Closed(_)) => return Err(IngestError::Failed),
+        }
+        answer.await.unwrap_or(Err(IngestError::Failed))
+    }
+}
+
+/// The one writer: takes everything waiting, stores it in one transaction,
+/// answers every request of it.
+async fn writer(engine: super::Engine, mut rx: mpsc::Receiver<Job>) {
+    let mut jobs = Vec::new();
+    while let Some(first) = rx.recv().await {
+        let mut events = parcel_len(&first.parcel);
+        jobs.push(first);
+        while events < MAX_EVENTS_PER_COMMIT {
+            let Ok(job) = rx.try_recv() else { break };
+            events += parcel_len(&job.parcel);
+            jobs.push(job);
+        }
+        metrics::histogram!("ingest_group_size").record(jobs.len() as f64);
+        let store = engine.store();
+        let answers = match commit(store, &jobs).await {
+            Ok(answers) => answers,
+            Err(e) if jobs.len() == 1 => {
+                tracing::error!(error = %e, "could not store inbound events; the platform will retry");
+                vec![Err(IngestError::Failed)]
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, deliveries = jobs.len(), "group commit failed; storing each delivery alone");
+                let mut answers = Vec::with_capacity(jobs.len());
+                for job in &jobs {
+                    answers.push(match commit(store, std::slice::from_ref(job)).await {
+                        Ok(mut one) => one.pop().unwrap_or(Err(IngestError::Failed)),
+                        Err(e) => {
+                            tracing::error!(error = %e, "could not store inbound events; the platform will retry");
+                            Err(IngestError::Failed)
+                        }
+                    });
+                }
+                answers
+            }
+        };
+        if answers.iter().any(|a| matches!(a, Ok(s) if s.new > 0)) {
+            engine.wake().inbox.notify_one();
+        }
+        for (job, answer) in jobs.drain(..).zip(answers) {
+            // A request that gave up waiting no longer listens; what it
+            // sent is stored all the same, and its retry is a duplicate.
+            let _ = job.done.send(answer);
+        }
+    }
+}
+
+fn parcel_len(parcel: &Parcel) -> usize {
+    match parcel {
+        Parcel::Webhook { events, .. } => events.len(),
+        Parcel::Resolved(events) => events.len(),
+    }
+}
+
+/// Resolves and stores `jobs` in one transaction; one answer per job.
+async fn commit(
+    store: &Store,
+    jobs: &[Job],
+) -> Result<Vec<Result<Stored, IngestError>>, crate::store::StoreError> {
+    let mut channels: HashMap<(Channel, String), Option<ChannelRow>> = HashMap::new();
+    let mut all = Batch::default();
+    // Where each job's events sit in `all.events`.
+    let mut spans = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let start = all.events.len();
+        match &job.parcel {
+            Parcel::Webhook { channel, events } => {
+                for event in events {
+                    let key = (*channel, event.account.clone());
+                    let row = match channels.get(&key) {
+                        Some(row) => row.clone(),
+                        None => {
+                            let row = store.channel_by_external(*channel, &event.account).await?;
+                            channels.insert(key, row.clone());
+                            row
+                        }
+                    };
+                    all.add(*channel, &event.account, row.as_ref(), event.kind.clone());
+                }
+            }
+            Parcel::Resolved(events) => all.events.extend(events.iter().cloned()),
+        }
+        spans.push(start..all.events.len());
+    }
+    let inserted = store
+        .queue()
+        .ingest_keys(&all.events, &all.receipts, &all.watermarks)
+        .await?;
+    // Each new row counts for the first delivery that carried it.
+    let mut fresh: HashSet<(&str, &str)> = inserted
+        .iter()
+        .map(|(c, id)| (c.as_str(), id.as_str()))
+        .collect();
+    let answers = spans
+        .into_iter()
+        .map(|span| {
+            let events = span.len();
+            let new = all.events[span]
+                .iter()
+                .filter(|e| fresh.remove(&(e.channel.as_str(), e.external_id.as_str())))
+                .count();
+            Ok(Stored { new, events })
+        })
+        .collect();
+    metrics::counter!("ingest_events_total").increment(all.events.len() as u64);
+    if inserted.len() < all.events.len() {
+        metrics::counter!("ingest_duplicates_total")
+            .increment((all.events.len() - inserted.len()) as u64);
+    }
+    Ok(answers)
+}
+
+/// What a group commit stores.
+#[derive(Default)]
+struct Batch {
+    /// Shoppers' messages and taps, for the inbox.
+    events: Vec<NewInbound>,
+    /// Delivery and read statuses of messages we sent.
+    receipts: Vec<NewReceipt>,
+    /// Messenger's "everything before this was delivered/read".
+    watermarks: Vec<NewWatermark>,
+}
+
+impl Batch {
+    /// Sorts one event of `account` into the batch. `channel` is the
+    /// connected channel, if any: events of accounts no bot is connected to
+    /// are dropped.
+    fn add(
+        &mut self,
+        kind: Channel,
+        account: &str,
+        channel: Option<&ChannelRow>,
+        event: EventKind,
+    ) {
+        let name = kind.as_str();
+        match event {
+            EventKind::Message {
+                id,
+                shopper,
+                timestamp_ms,
+                input,
+            } => {
+                let Some(ch) = channel else {
+                    metrics::counter!("webhook_dropped_total", "channel" => name, "reason" => "unknown_account").increment(1);
+                    tracing::info!(channel = name, %account, "event for an account no bot is connected to: dropped");
+                    return;
+                };
+                self.events.push(NewInbound {
+                    channel: kind,
+                    external_id: id,
+                    channel_id: ch.id,
+                    workspace_id: ch.workspace_id,
+                    user_key: shopper.key,
+                    recipient: shopper.recipient,
+                    recipient_kind: shopper.kind.as_str().to_string(),
+                    display_name: shopper.name,
+                    platform_ts: timestamp_ms,
+                    input: serde_json::to_string(&input).unwrap_or_default(),
+                });
+            }
+            EventKind::Status {
+                message_id,
+                status,
+                timestamp_ms,
+                error,
+            } => {
+                if channel.is_some() {
+                    self.receipts.push(NewReceipt {
+                        channel: kind,
+                        message_id,
+                        status: status.into(),
+                        error,
+                        platform_ts: timestamp_ms,
+                    });
+                }
+            }
+            EventKind::Watermark {
+                psid,
+                status,
+                watermark_ms,
+            } => {
+                if let Some(ch) = channel {
+                    self.watermarks.push(NewWatermark {
+                        channel_id: ch.id,
+                        psid,
+                        status: status.into(),
+                        watermark_ms,
+                    });
+                }
+            }
+            EventKind::Ignored { reason } => {
+                metrics::counter!("webhook_ignored_total", "channel" => name, "reason" => reason)
+                    .increment(1);
+            }
+        }
+    }
+}
