@@ -2,9 +2,11 @@
 //! step it, and store the session, the orders and the outbound messages in
 //! one transaction. Channels feed it events; it never talks to a platform.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use app::channel::{Channel, Outbound};
+use app::commerce::CatalogView;
 use app::flow::interpreter::{Ctx, Effect, Input, OrderInfo, Session, Status, ValidFlow, step};
 use app::flow::simulate::map_texts;
 use app::flow::{FlowDoc, text};
@@ -102,6 +104,17 @@ impl Applied {
     }
 }
 
+/// What one turn inside a transaction did.
+struct Done {
+    applied: Applied,
+    /// False when the turn's writes are to be rolled back (alone, it ends
+    /// its transaction so; in a batch nothing it wrote matters).
+    commit: bool,
+    /// True when the flow ran: live streams and workers are woken.
+    stepped: bool,
+    wake: Wakeups,
+}
+
 /// What the effects of one step asked the workers to do after commit.
 #[derive(Default)]
 struct Wakeups {
@@ -164,50 +177,131 @@ impl Engine {
     ) -> Result<Applied, TurnError> {
         let tenant = self.store().workspace(turn.workspace);
         let latest = tenant
-            .latest_version(turn.bot)
+            .latest_version_number(turn.bot)
             .await?
             .ok_or(TurnError::NotPublished)?;
         let catalog = tenant.catalog().await?;
         let mut txn = tenant.transaction().await?;
+        let done = self.step_in(&mut txn, turn, via, latest, &catalog).await?;
+        if done.commit {
+            txn.commit().await?;
+            self.committed(&done);
+        } else {
+            txn.rollback().await?;
+        }
+        Ok(done.applied)
+    }
+
+    /// Applies the stored events of one workspace in one transaction, in
+    /// the order given (each shopper's events must be in their order).
+    /// The catalog and each bot's newest version are read once for all of
+    /// them. Turns of a bot with no published version come back as
+    /// [`TurnError::NotPublished`] without touching anything; any other
+    /// failure rolls the whole batch back and is returned, and the caller
+    /// applies the events one at a time to find the one that fails.
+    pub async fn apply_batch(
+        &self,
+        workspace: WorkspaceId,
+        turns: Vec<(Turn<'_>, Delivery<'_>)>,
+    ) -> Result<Vec<Result<Applied, TurnError>>, TurnError> {
+        let tenant = self.store().workspace(workspace);
+        let mut latest: HashMap<BotId, Option<i64>> = HashMap::new();
+        for (turn, _) in &turns {
+            if let std::collections::hash_map::Entry::Vacant(slot) = latest.entry(turn.bot) {
+                slot.insert(tenant.latest_version_number(turn.bot).await?);
+            }
+        }
+        let catalog = tenant.catalog().await?;
+        let mut txn = tenant.transaction().await?;
+        let mut results = Vec::with_capacity(turns.len());
+        let mut done = Vec::with_capacity(turns.len());
+        for (turn, via) in turns {
+            debug_assert_eq!(turn.workspace, workspace);
+            let Some(version) = latest.get(&turn.bot).copied().flatten() else {
+                results.push(Err(TurnError::NotPublished));
+                continue;
+            };
+            // An event applied before writes nothing worth keeping (its
+            // conversation exists already), so the batch goes on.
+            let one = self
+                .step_in(&mut txn, turn, Some(via), version, &catalog)
+                .await?;
+            results.push(Ok(one.applied.clone()));
+            done.push(one);
+        }
+        txn.commit().await?;
+        for one in done.iter().filter(|d| d.commit) {
+            self.committed(one);
+        }
+        Ok(results)
+    }
+
+    /// Wakes what a committed turn concerns: the conversation's live
+    /// streams and the workers with new work.
+    fn committed(&self, done: &Done) {
+        if !done.stepped {
+            return;
+        }
+        if let Some(conv) = done.applied.conversation {
+            self.live().notify(conv);
+        }
+        if done.wake.http {
+            self.wake().http.notify_one();
+        }
+        if done.wake.outbox {
+            self.wake().outbox.notify_one();
+        }
+    }
+
+    /// One turn inside `txn`: records the event once and, when it is to be
+    /// answered, steps the flow (on `latest`, the bot's newest version,
+    /// unless the conversation is in the middle of an older one) and
+    /// stores what the step caused.
+    async fn step_in(
+        &self,
+        txn: &mut WorkspaceTx,
+        turn: Turn<'_>,
+        via: Option<Delivery<'_>>,
+        latest: i64,
+        catalog: &CatalogView,
+    ) -> Result<Done, TurnError> {
         let conv = txn
             .conversation_for_update(
                 turn.bot,
                 turn.channel,
                 turn.user,
                 turn.display_name,
-                latest.number,
+                latest,
                 "{}",
             )
             .await?;
-        if let Recorded::Done { applied, commit } =
-            record_event(&mut txn, &turn, &conv, via).await?
-        {
-            if commit {
-                txn.commit().await?;
-            } else {
-                txn.rollback().await?;
-            }
-            return Ok(applied);
+        if let Recorded::Done { applied, commit } = record_event(txn, &turn, &conv, via).await? {
+            return Ok(Done {
+                applied,
+                commit,
+                stepped: false,
+                wake: Wakeups::default(),
+            });
         }
         let mut session: Session = serde_json::from_str(&conv.session).unwrap_or_default();
         // A conversation stays on the version it started on; one that ended
         // (or never began) starts its next run on the newest version.
         let version = if matches!(session.status, Status::New | Status::Ended) {
-            latest.number
+            latest
         } else {
             conv.version
         };
         if version != conv.version {
             session.node = None;
         }
-        let flow = self.flow(&mut txn, turn.bot, version).await?;
+        let flow = self.flow(txn, turn.bot, version).await?;
         let order_info = order_info(&txn.orders_of(conv.id).await?);
         let conversation = conv.id.0.to_string();
         let ctx = Ctx {
             now_ms: now_ms(),
             conversation: &conversation,
             event_id: turn.event_id,
-            catalog: &catalog,
+            catalog,
             orders: &order_info,
         };
         let result = step(&flow, session, turn.input, &ctx);
@@ -215,7 +309,7 @@ impl Engine {
         let mut applied = Applied::only(conv.id, false);
         let wake = self
             .store_effects(
-                &mut txn,
+                txn,
                 turn.bot,
                 turn.channel,
                 conv.id,
@@ -226,15 +320,12 @@ impl Engine {
         let session = serde_json::to_string(&result.session).unwrap_or_else(|_| "{}".into());
         txn.save_session(conv.id, &session, version).await?;
         txn.announce(conv.id).await?;
-        txn.commit().await?;
-        self.live().notify(conv.id);
-        if wake.http {
-            self.wake().http.notify_one();
-        }
-        if wake.outbox {
-            self.wake().outbox.notify_one();
-        }
-        Ok(applied)
+        Ok(Done {
+            applied,
+            commit: true,
+            stepped: true,
+            wake,
+        })
     }
 
     /// Stores what one step caused: orders, outbound messages and HTTP

@@ -227,4 +227,16 @@ impl Workspace<'_> {
         .fetch_optional(&self.pool)
         .await?)
     }
+
+    /// The number of a bot's newest published version, if any.
+    pub async fn latest_version_number(self, bot: BotId) -> Result<Option<i64>> {
+        let ws = self.ws;
+        Ok(sqlx::query_scalar(
+            "SELECT MAX(number) FROM bot_versions WHERE workspace_id = $1 AND bot_id = $2",
+        )
+        .bind(ws)
+        .bind(bot)
+        .fetch_one(&self.pool)
+        .await?)
+    }
 }

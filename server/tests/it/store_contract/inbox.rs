@@ -32,6 +32,20 @@ pub(super) async fn the_inbox_skips_an_event_it_already_holds(db: Db) {
     };
     assert_eq!(insert(s, &[other]).await, 1);
     assert_eq!(count(s, "inbox").await, 3);
+
+    // A group commit of hundreds of events (several multi-row inserts of
+    // different sizes) stores each new one once and reports exactly those.
+    let many: Vec<NewInbound> = (0..300)
+        .map(|i| event(&shop, &format!("bulk.{i}"), "psid-2", 1_000 + i))
+        .collect();
+    assert_eq!(insert(s, &many[..150]).await, 150);
+    let again: Vec<NewInbound> = many.iter().chain(&many[290..]).cloned().collect();
+    let keys = s.queue().ingest_keys(&again, &[], &[]).await.unwrap();
+    let mut ids: Vec<String> = keys.into_iter().map(|(_, id)| id).collect();
+    ids.sort_by_key(|id| id[5..].parse::<i64>().unwrap());
+    let expected: Vec<String> = (150..300).map(|i| format!("bulk.{i}")).collect();
+    assert_eq!(ids, expected);
+    assert_eq!(count(s, "inbox").await, 303);
 }
 
 pub(super) async fn the_inbox_hands_out_each_shoppers_events_in_platform_order(db: Db) {
@@ -47,20 +61,20 @@ pub(super) async fn the_inbox_hands_out_each_shoppers_events_in_platform_order(d
         ],
     )
     .await;
-    // Shoppers in the order their first waiting event arrived.
-    let groups = s.queue().pending_inbox_groups(10).await.unwrap();
-    assert_eq!(
-        groups,
-        vec![
-            (shop.channel, "ana".to_string()),
-            (shop.channel, "bob".to_string())
-        ]
-    );
-    assert_eq!(s.queue().pending_inbox_groups(1).await.unwrap().len(), 1);
-    // One shopper's events by platform time, whatever the arrival order.
     let ids = |rows: Vec<server::store::InboxRow>| {
         rows.into_iter().map(|r| r.external_id).collect::<Vec<_>>()
     };
+    // The worker claims the oldest waiting events in arrival order, all
+    // shoppers together, as many as it asks for.
+    assert_eq!(
+        ids(s.queue().claim_inbox(10).await.unwrap()),
+        vec!["a-300", "a-100", "b-50", "a-200"]
+    );
+    assert_eq!(
+        ids(s.queue().claim_inbox(2).await.unwrap()),
+        vec!["a-300", "a-100"]
+    );
+    // One shopper's events by platform time, whatever the arrival order.
     assert_eq!(
         ids(pending(s, shop.channel, "ana", 10).await),
         vec!["a-100", "a-200", "a-300"]
@@ -98,7 +112,7 @@ pub(super) async fn an_inbox_row_is_finished_once(db: Db) {
     assert!(!finish(s, shop.ws, id, InboxStatus::Failed).await);
     assert_eq!(status(s, "inbox", id).await, "done");
     assert!(pending(s, shop.channel, "ana", 10).await.is_empty());
-    assert!(s.queue().pending_inbox_groups(10).await.unwrap().is_empty());
+    assert!(s.queue().claim_inbox(10).await.unwrap().is_empty());
 }
 
 pub(super) async fn closed_inbox_rows_leave_the_line_and_are_pruned(db: Db) {
