@@ -158,37 +158,37 @@ impl Cart {
     /// change, for the shopper.
     pub fn refresh(&mut self, catalog: &CatalogView) -> Vec<String> {
         let mut notes = Vec::new();
-        let mut kept = Vec::new();
-        for mut line in std::mem::take(&mut self.lines) {
-            match catalog.get(&line.sku).filter(|p| p.active) {
-                None => notes.push(format!(
+        // In place and in order: a cart that is up to date costs no copies.
+        self.lines.retain_mut(|line| {
+            let Some(p) = catalog.get(&line.sku).filter(|p| p.active) else {
+                notes.push(format!(
                     "{} is no longer available and was removed.",
                     line.name
-                )),
-                Some(p) => {
-                    if let Some(stock) = p.stock
-                        && line.qty > stock
-                    {
-                        if stock == 0 {
-                            notes.push(format!("{} is sold out and was removed.", p.name));
-                            continue;
-                        }
-                        notes.push(format!(
-                            "Only {stock} of {} left; your cart now has {stock}.",
-                            p.name
-                        ));
-                        line.qty = stock;
-                    }
-                    if line.unit_price != p.price {
-                        notes.push(format!("The price of {} is now {}.", p.name, p.price));
-                        line.unit_price = p.price;
-                    }
-                    line.name = p.name.clone();
-                    kept.push(line);
+                ));
+                return false;
+            };
+            if let Some(stock) = p.stock
+                && line.qty > stock
+            {
+                if stock == 0 {
+                    notes.push(format!("{} is sold out and was removed.", p.name));
+                    return false;
                 }
+                notes.push(format!(
+                    "Only {stock} of {} left; your cart now has {stock}.",
+                    p.name
+                ));
+                line.qty = stock;
             }
-        }
-        self.lines = kept;
+            if line.unit_price != p.price {
+                notes.push(format!("The price of {} is now {}.", p.name, p.price));
+                line.unit_price = p.price;
+            }
+            if line.name != p.name {
+                line.name.clone_from(&p.name);
+            }
+            true
+        });
         notes
     }
 
@@ -209,7 +209,12 @@ impl Cart {
                 hash = hash.wrapping_mul(0x0100_0000_01b3);
             }
         }
-        format!("{:08x}", hash as u32)
+        // `format!("{:08x}", hash as u32)`, without the formatting machinery.
+        let hash = hash as u32;
+        (0..8)
+            .rev()
+            .map(|i| char::from(b"0123456789abcdef"[(hash >> (i * 4)) as usize & 0xf]))
+            .collect()
     }
 }
 
@@ -283,6 +288,29 @@ mod tests {
         assert_eq!(notes.len(), 2);
         assert!(cart.is_empty());
         assert_eq!(cart.total().unwrap(), None);
+    }
+
+    #[test]
+    fn fingerprints_are_eight_hex_digits_of_fnv1a() {
+        let catalog = CatalogView::new([product("A", 1000, None), product("B", 250, None)]);
+        let mut cart = Cart::default();
+        assert_eq!(cart.fingerprint(), "84222325");
+        cart.add(&catalog, "A", 2).unwrap();
+        cart.add(&catalog, "B", 1).unwrap();
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for line in &cart.lines {
+            for b in line
+                .sku
+                .bytes()
+                .chain([0])
+                .chain(line.qty.to_le_bytes())
+                .chain(line.unit_price.minor.to_le_bytes())
+            {
+                hash ^= u64::from(b);
+                hash = hash.wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        assert_eq!(cart.fingerprint(), format!("{:08x}", hash as u32));
     }
 
     #[test]

@@ -104,16 +104,36 @@ pub enum ProductSource {
 
 /// A read-only view of a workspace's catalog, handed to the interpreter.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "Products")]
 pub struct CatalogView {
     products: BTreeMap<String, Product>,
+    /// How many of `products` are active, counted once: every page of a
+    /// carousel of the whole catalog says how many products there are.
+    #[serde(skip)]
+    active: usize,
+}
+
+/// What a [`CatalogView`] is read from.
+#[derive(Deserialize)]
+struct Products {
+    products: BTreeMap<String, Product>,
+}
+
+impl From<Products> for CatalogView {
+    fn from(p: Products) -> CatalogView {
+        CatalogView::from_map(p.products)
+    }
 }
 
 impl CatalogView {
     /// Builds the view; a later product with the same SKU replaces an earlier.
     pub fn new(products: impl IntoIterator<Item = Product>) -> CatalogView {
-        CatalogView {
-            products: products.into_iter().map(|p| (p.sku.clone(), p)).collect(),
-        }
+        CatalogView::from_map(products.into_iter().map(|p| (p.sku.clone(), p)).collect())
+    }
+
+    fn from_map(products: BTreeMap<String, Product>) -> CatalogView {
+        let active = products.values().filter(|p| p.active).count();
+        CatalogView { products, active }
     }
 
     /// A product by SKU, active or not.
@@ -128,39 +148,86 @@ impl CatalogView {
 
     /// The active products a source selects, in a stable order.
     pub fn select(&self, source: &ProductSource) -> Vec<&Product> {
+        let mut selected = Vec::new();
+        self.for_each_selected(source, |p| selected.push(p));
+        selected
+    }
+
+    /// Calls `f` with each active product a source selects, in the order of
+    /// [`CatalogView::select`], without collecting them.
+    pub fn for_each_selected<'c>(&'c self, source: &ProductSource, mut f: impl FnMut(&'c Product)) {
         match source {
-            ProductSource::All => self.products.values().filter(|p| p.active).collect(),
+            ProductSource::All => self.products.values().filter(|p| p.active).for_each(f),
             ProductSource::Collection { collection } => self
                 .products
                 .values()
                 .filter(|p| p.active && p.in_collection(collection))
-                .collect(),
+                .for_each(f),
             ProductSource::Skus { skus } => skus
                 .iter()
                 .filter_map(|s| self.products.get(s))
                 .filter(|p| p.active)
-                .collect(),
+                .for_each(f),
             ProductSource::Search { query } => {
                 let words: Vec<String> = crate::fold::normalize(query)
                     .split(' ')
                     .filter(|w| !w.is_empty())
                     .map(str::to_string)
                     .collect();
+                for p in self.products.values().filter(|p| p.active) {
+                    let hay = crate::fold::normalize(&format!(
+                        "{} {} {}",
+                        p.name,
+                        p.description,
+                        p.collections.join(" ")
+                    ));
+                    if words.iter().all(|w| hay.contains(w.as_str())) {
+                        f(p);
+                    }
+                }
+            }
+        }
+    }
+
+    /// How many products a source selects.
+    pub fn count_selected(&self, source: &ProductSource) -> usize {
+        if matches!(source, ProductSource::All) {
+            return self.active;
+        }
+        let mut count = 0;
+        self.for_each_selected(source, |_| count += 1);
+        count
+    }
+
+    /// The products a source selects from the `start`th on, at most `len`
+    /// of them, and how many it selects in all: a page of
+    /// [`CatalogView::select`] without collecting the rest.
+    pub fn select_page<'c>(
+        &'c self,
+        source: &ProductSource,
+        start: usize,
+        len: usize,
+    ) -> (Vec<&'c Product>, usize) {
+        if matches!(source, ProductSource::All) {
+            let mut page = Vec::with_capacity(len.min(self.active.saturating_sub(start)));
+            page.extend(
                 self.products
                     .values()
                     .filter(|p| p.active)
-                    .filter(|p| {
-                        let hay = crate::fold::normalize(&format!(
-                            "{} {} {}",
-                            p.name,
-                            p.description,
-                            p.collections.join(" ")
-                        ));
-                        words.iter().all(|w| hay.contains(w.as_str()))
-                    })
-                    .collect()
-            }
+                    .skip(start)
+                    .take(len),
+            );
+            return (page, self.active);
         }
+        let mut page = Vec::with_capacity(len.min(self.products.len()));
+        let mut total = 0usize;
+        self.for_each_selected(source, |p| {
+            if total >= start && total - start < len {
+                page.push(p);
+            }
+            total += 1;
+        });
+        (page, total)
     }
 
     /// The names of every collection, sorted.
@@ -234,6 +301,47 @@ mod tests {
             ["B"]
         );
         assert_eq!(catalog.collections(), ["Sale", "Shoes"]);
+    }
+
+    #[test]
+    fn pages_and_counts_agree_with_select() {
+        let catalog = CatalogView::new([
+            product("A", &["Shoes"], None, true),
+            product("B", &["shoes", "Sale"], None, true),
+            product("C", &["Shoes"], None, false),
+            product("D", &[], None, true),
+            product("E", &["Shoes"], None, true),
+        ]);
+        let sources = [
+            ProductSource::All,
+            ProductSource::Collection {
+                collection: "shoes".into(),
+            },
+            ProductSource::Skus {
+                skus: vec!["D".into(), "C".into(), "A".into(), "D".into()],
+            },
+            ProductSource::Search {
+                query: "product".into(),
+            },
+        ];
+        for source in &sources {
+            let all = catalog.select(source);
+            assert_eq!(catalog.count_selected(source), all.len(), "{source:?}");
+            for start in 0..7 {
+                for len in 0..4 {
+                    let page: Vec<&Product> = all.iter().skip(start).take(len).copied().collect();
+                    assert_eq!(
+                        catalog.select_page(source, start, len),
+                        (page, all.len()),
+                        "{source:?} {start} {len}"
+                    );
+                }
+            }
+        }
+        let read: CatalogView =
+            serde_json::from_str(&serde_json::to_string(&catalog).unwrap()).unwrap();
+        assert_eq!(read, catalog);
+        assert_eq!(read.count_selected(&ProductSource::All), 4);
     }
 
     #[test]

@@ -37,23 +37,23 @@ impl Currency {
 
     /// How many digits follow the decimal point.
     pub fn exponent(&self) -> u32 {
-        match self.code() {
-            "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF"
-            | "UGX" | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
-            "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
+        match &self.0 {
+            b"BIF" | b"CLP" | b"DJF" | b"GNF" | b"ISK" | b"JPY" | b"KMF" | b"KRW" | b"PYG"
+            | b"RWF" | b"UGX" | b"UYI" | b"VND" | b"VUV" | b"XAF" | b"XOF" | b"XPF" => 0,
+            b"BHD" | b"IQD" | b"JOD" | b"KWD" | b"LYD" | b"OMR" | b"TND" => 3,
             _ => 2,
         }
     }
 
     fn symbol(&self) -> Option<&'static str> {
-        Some(match self.code() {
-            "USD" => "$",
-            "EUR" => "€",
-            "GBP" => "£",
-            "JPY" => "¥",
-            "INR" => "₹",
-            "BRL" => "R$",
-            "NGN" => "₦",
+        Some(match &self.0 {
+            b"USD" => "$",
+            b"EUR" => "€",
+            b"GBP" => "£",
+            b"JPY" => "¥",
+            b"INR" => "₹",
+            b"BRL" => "R$",
+            b"NGN" => "₦",
             _ => return None,
         })
     }
@@ -207,6 +207,34 @@ impl Money {
         Ok(Money::new(if negative { -minor } else { minor }, currency))
     }
 
+    /// The amount without its sign, as [`Money::decimal`] writes it.
+    fn write_abs(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Digits right to left into a buffer: 20 for any u64, a point and
+        // at most 3 decimals (zero-padded) fit.
+        let exp = self.currency.exponent();
+        let mut abs = self.minor.unsigned_abs();
+        let mut buf = [0u8; 32];
+        let mut at = buf.len();
+        for _ in 0..exp {
+            at -= 1;
+            buf[at] = b'0' + (abs % 10) as u8;
+            abs /= 10;
+        }
+        if exp > 0 {
+            at -= 1;
+            buf[at] = b'.';
+        }
+        loop {
+            at -= 1;
+            buf[at] = b'0' + (abs % 10) as u8;
+            abs /= 10;
+            if abs == 0 {
+                break;
+            }
+        }
+        f.write_str(std::str::from_utf8(&buf[at..]).unwrap_or_default())
+    }
+
     /// The amount as a plain decimal: `12.50`.
     pub fn decimal(&self) -> String {
         let exp = self.currency.exponent();
@@ -228,13 +256,20 @@ impl Money {
 impl fmt::Display for Money {
     /// `$12.50`, `€3.00`, or `12.50 CHF` for currencies without a symbol here.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let decimal = self.decimal();
+        // Written straight out, without building `decimal()` first: this
+        // runs for every price on every product card.
+        let sign = if self.minor < 0 { "-" } else { "" };
         match self.currency.symbol() {
-            Some(sym) => match decimal.strip_prefix('-') {
-                Some(abs) => write!(f, "-{sym}{abs}"),
-                None => write!(f, "{sym}{decimal}"),
-            },
-            None => write!(f, "{decimal} {}", self.currency),
+            Some(sym) => {
+                f.write_str(sign)?;
+                f.write_str(sym)?;
+                self.write_abs(f)
+            }
+            None => {
+                f.write_str(sign)?;
+                self.write_abs(f)?;
+                write!(f, " {}", self.currency)
+            }
         }
     }
 }
@@ -245,6 +280,36 @@ mod tests {
 
     fn usd() -> Currency {
         Currency::parse("usd").unwrap()
+    }
+
+    #[test]
+    fn display_writes_what_decimal_says() {
+        for code in ["USD", "JPY", "KWD", "CHF", "EUR", "BRL"] {
+            let currency = Currency::parse(code).unwrap();
+            for minor in [
+                i64::MIN,
+                -1_000_001,
+                -100,
+                -5,
+                0,
+                7,
+                10,
+                1234,
+                100_000,
+                i64::MAX,
+            ] {
+                let m = Money::new(minor, currency);
+                let decimal = m.decimal();
+                let expected = match currency.symbol() {
+                    Some(sym) => match decimal.strip_prefix('-') {
+                        Some(abs) => format!("-{sym}{abs}"),
+                        None => format!("{sym}{decimal}"),
+                    },
+                    None => format!("{decimal} {currency}"),
+                };
+                assert_eq!(m.to_string(), expected);
+            }
+        }
     }
 
     #[test]

@@ -91,28 +91,13 @@ impl Payload {
     /// The string sent with the button.
     pub fn encode(&self) -> String {
         match self {
-            Payload::Option { node, option } => format!("{PREFIX}|o|{node}|{option}"),
-            Payload::Add { node, sku } => format!("{PREFIX}|a|{node}|{sku}"),
-            Payload::Details { node, sku } => format!("{PREFIX}|d|{node}|{sku}"),
-            Payload::More { node, page } => format!("{PREFIX}|m|{node}|{page}"),
-            Payload::Done { node } => format!("{PREFIX}|f|{node}"),
-            Payload::Checkout { node, cart, action } => {
-                let a = match action {
-                    CheckoutAction::Confirm => "ok",
-                    CheckoutAction::Cancel => "no",
-                    CheckoutAction::PayCash => "cash",
-                    CheckoutAction::PayOnline => "page",
-                };
-                format!("{PREFIX}|c|{node}|{cart}|{a}")
-            }
-            Payload::Cart { node, action } => {
-                let a = match action {
-                    CartAction::Checkout => "checkout",
-                    CartAction::Continue => "continue",
-                    CartAction::Clear => "clear",
-                };
-                format!("{PREFIX}|k|{node}|{a}")
-            }
+            Payload::Option { node, option } => encode_option(node, option),
+            Payload::Add { node, sku } => encode_add(node, sku),
+            Payload::Details { node, sku } => encode_details(node, sku),
+            Payload::More { node, page } => encode_more(node, *page),
+            Payload::Done { node } => encode_done(node),
+            Payload::Checkout { node, cart, action } => encode_checkout(node, cart, *action),
+            Payload::Cart { node, action } => encode_cart(node, *action),
         }
     }
 
@@ -186,6 +171,76 @@ impl Payload {
             | Payload::Cart { node, .. } => node,
         }
     }
+}
+
+/// `b1|<fields joined by |>`, allocated once at its exact size.
+fn join(fields: &[&str]) -> String {
+    let len = PREFIX.len() + fields.iter().map(|f| f.len() + 1).sum::<usize>();
+    let mut out = String::with_capacity(len);
+    out.push_str(PREFIX);
+    for f in fields {
+        out.push('|');
+        out.push_str(f);
+    }
+    out
+}
+
+/// [`Payload::Option`]'s encoding, from borrowed parts.
+pub fn encode_option(node: &NodeId, option: &str) -> String {
+    join(&["o", node.as_str(), option])
+}
+
+/// [`Payload::Add`]'s encoding, from borrowed parts.
+pub fn encode_add(node: &NodeId, sku: &str) -> String {
+    join(&["a", node.as_str(), sku])
+}
+
+/// [`Payload::Details`]'s encoding, from borrowed parts.
+pub fn encode_details(node: &NodeId, sku: &str) -> String {
+    join(&["d", node.as_str(), sku])
+}
+
+/// [`Payload::More`]'s encoding, from borrowed parts.
+pub fn encode_more(node: &NodeId, page: u32) -> String {
+    let mut digits = [0u8; 10];
+    let mut at = digits.len();
+    let mut n = page;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let page = std::str::from_utf8(&digits[at..]).unwrap_or("0");
+    join(&["m", node.as_str(), page])
+}
+
+/// [`Payload::Done`]'s encoding, from borrowed parts.
+pub fn encode_done(node: &NodeId) -> String {
+    join(&["f", node.as_str()])
+}
+
+/// [`Payload::Checkout`]'s encoding, from borrowed parts.
+pub fn encode_checkout(node: &NodeId, cart: &str, action: CheckoutAction) -> String {
+    let a = match action {
+        CheckoutAction::Confirm => "ok",
+        CheckoutAction::Cancel => "no",
+        CheckoutAction::PayCash => "cash",
+        CheckoutAction::PayOnline => "page",
+    };
+    join(&["c", node.as_str(), cart, a])
+}
+
+/// [`Payload::Cart`]'s encoding, from borrowed parts.
+pub fn encode_cart(node: &NodeId, action: CartAction) -> String {
+    let a = match action {
+        CartAction::Checkout => "checkout",
+        CartAction::Continue => "continue",
+        CartAction::Clear => "clear",
+    };
+    join(&["k", node.as_str(), a])
 }
 
 #[cfg(test)]

@@ -10,15 +10,26 @@ pub use crate::fold::normalize;
 /// `{{` without a closing `}}` is kept as written.
 pub fn interpolate(template: &str, lookup: impl Fn(&str) -> Option<String>) -> String {
     let mut out = String::with_capacity(template.len());
+    interpolate_into(template, &mut out, |name, out| {
+        if let Some(value) = lookup(name) {
+            out.push_str(&value);
+        }
+    });
+    out
+}
+
+/// [`interpolate`] appending to `out`, with `fill` appending a variable's
+/// value (nothing for an unknown name), so no value is copied twice.
+pub fn interpolate_into(template: &str, out: &mut String, mut fill: impl FnMut(&str, &mut String)) {
     let mut rest = template;
-    while let Some(start) = rest.find("{{") {
+    while let Some(start) = find_pair(rest, b'{') {
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
-        match after.find("}}") {
+        match find_pair(after, b'}') {
             Some(end) => {
                 let name = after[..end].trim();
                 if is_var_name(name) {
-                    out.push_str(&lookup(name).unwrap_or_default());
+                    fill(name, out);
                 } else {
                     out.push_str(&rest[start..start + 2 + end + 2]);
                 }
@@ -31,7 +42,23 @@ pub fn interpolate(template: &str, lookup: impl Fn(&str) -> Option<String>) -> S
         }
     }
     out.push_str(rest);
-    out
+}
+
+/// Where `text` first has `byte` twice in a row (`{{` or `}}`): what
+/// `text.find("{{")` says, without setting up a substring search for each
+/// template filled.
+fn find_pair(text: &str, byte: u8) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    // `byte` is ASCII, so every match is a character boundary.
+    while let Some(i) = text[from..].find(char::from(byte)) {
+        let at = from + i;
+        if bytes.get(at + 1) == Some(&byte) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 /// The variable names a template refers to, in order, without repeats.
@@ -105,6 +132,16 @@ mod tests {
             "Not {{a var!}} here"
         );
         assert_eq!(interpolate_vars("é{{name}}é", &vars), "éAnaé");
+    }
+
+    #[test]
+    fn pairs_are_found_where_find_finds_them() {
+        for text in [
+            "", "{", "{{", "a{b{{c", "{{{", "x}}", "}{}}", "é{{n}}", "{a{{",
+        ] {
+            assert_eq!(find_pair(text, b'{'), text.find("{{"), "{text:?}");
+            assert_eq!(find_pair(text, b'}'), text.find("}}"), "{text:?}");
+        }
     }
 
     #[test]

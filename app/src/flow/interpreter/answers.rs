@@ -9,23 +9,35 @@ use crate::flow::payload::Payload;
 use crate::flow::text::normalize;
 
 impl Run<'_> {
-    pub(super) fn on_text(&mut self, text: &str) {
-        let Some(node) = self.current().cloned() else {
+    /// Typed text at the node the conversation waits at; `typed` is the
+    /// text normalized.
+    pub(super) fn on_text(&mut self, text: &str, typed: &str) {
+        let flow = self.flow;
+        let Some(ix) = self
+            .s
+            .node
+            .as_ref()
+            .and_then(|id| flow.by_id.get(id).copied())
+        else {
             self.restart();
             return;
         };
-        let id = node.id.clone();
+        let node = &flow.doc.nodes[ix];
+        let id = &node.id;
         match &node.kind {
-            NodeKind::QuickReply(s) => match match_option(s, text) {
-                Some(i) => self.choose(&id, s, i),
-                None => self.no_match(&id, s),
-            },
-            NodeKind::ProductCarousel(s) => self.carousel_text(&id, s, text),
-            NodeKind::Checkout(s) => self.checkout_text(&id, s, text),
-            NodeKind::Ask(s) => self.answer_ask(&id, s, text),
-            NodeKind::ShowCart(s) => self.cart_text(&id, s, text),
+            NodeKind::QuickReply(s) => {
+                let labels = &flow.labels[ix];
+                match pick_option(typed, labels.len(), |i| labels[i] == typed) {
+                    Some(i) => self.choose(id, s, i),
+                    None => self.no_match(id, s),
+                }
+            }
+            NodeKind::ProductCarousel(s) => self.carousel_text(id, s, typed),
+            NodeKind::Checkout(s) => self.checkout_text(id, s, typed),
+            NodeKind::Ask(s) => self.answer_ask(id, s, text),
+            NodeKind::ShowCart(s) => self.cart_text(id, s, typed),
             // Nodes that do not wait for text: start over from here.
-            _ => self.goto(id),
+            _ => self.goto(ix),
         }
     }
 
@@ -33,13 +45,13 @@ impl Run<'_> {
     fn answer_ask(&mut self, id: &NodeId, s: &AskSettings, text: &str) {
         match check_answer(s.kind, text) {
             Some(value) => {
-                self.set_var(&s.save_as, &value);
+                self.set_var_owned(&s.save_as, value);
                 self.proceed(Next::Port("next"));
             }
             None => {
                 self.s.attempts += 1;
                 if self.s.attempts >= s.max_attempts.max(1)
-                    && self.flow.target(id, "invalid").is_some()
+                    && self.flow.target_index(id, "invalid").is_some()
                 {
                     self.proceed(Next::Port("invalid"));
                 } else {
@@ -60,15 +72,15 @@ impl Run<'_> {
         };
         if let Some(var) = &s.save_as {
             let label = self.fill(&option.label);
-            self.set_var(var, &label);
+            self.set_var_owned(var, label);
         }
-        self.s.node = Some(id.clone());
-        self.proceed(Next::Named(option.id.clone()));
+        self.set_node(id);
+        self.proceed(Next::Port(&option.id));
     }
 
     fn no_match(&mut self, id: &NodeId, s: &QuickReplySettings) {
         self.s.attempts += 1;
-        if self.flow.target(id, "fallback").is_some() {
+        if self.flow.target_index(id, "fallback").is_some() {
             self.proceed(Next::Port("fallback"));
             return;
         }
@@ -82,7 +94,7 @@ impl Run<'_> {
 
     /// Re-asks whatever the current node waits for, after input it could not use.
     pub(super) fn reprompt_current(&mut self) {
-        let Some(node) = self.current().cloned() else {
+        let Some(node) = self.current() else {
             self.restart();
             return;
         };
@@ -93,10 +105,7 @@ impl Run<'_> {
                 self.carousel_choices(&node.id, s, page);
             }
             (NodeKind::Ask(s), Status::Waiting) => self.say(self.fill(&s.text)),
-            (NodeKind::Checkout(s), Status::Waiting) => {
-                let id = node.id.clone();
-                self.checkout_text(&id, s, "");
-            }
+            (NodeKind::Checkout(s), Status::Waiting) => self.checkout_text(&node.id, s, ""),
             (NodeKind::ShowCart(s), Status::Waiting) => self.cart_choices(&node.id, s),
             (_, Status::New | Status::Ended) => self.restart(),
             _ => {}
@@ -104,37 +113,37 @@ impl Run<'_> {
     }
 
     pub(super) fn on_payload(&mut self, p: Payload) {
-        let node = self.flow.node(p.node()).cloned();
-        let Some(node) = node else {
+        let flow = self.flow;
+        let Some(node) = flow.node(p.node()) else {
             // A button from a flow version that no longer has that step.
             self.reprompt_current();
             return;
         };
-        let id = node.id.clone();
+        let id = &node.id;
         match (p, &node.kind) {
             (Payload::Option { option, .. }, NodeKind::QuickReply(s)) => {
                 match s.options.iter().position(|o| o.id == option) {
                     // An old question's button still means that answer.
-                    Some(i) => self.choose(&id, s, i),
+                    Some(i) => self.choose(id, s, i),
                     None => self.reprompt_current(),
                 }
             }
             (Payload::Add { sku, .. }, NodeKind::ProductCarousel(_)) => {
-                self.add_from_card(&id, &sku)
+                self.add_from_card(id, &sku)
             }
             (Payload::Details { sku, .. }, NodeKind::ProductCarousel(_)) => {
-                self.show_details(&id, &sku)
+                self.show_details(id, &sku)
             }
-            (Payload::More { page, .. }, NodeKind::ProductCarousel(s)) => self.more(&id, s, page),
+            (Payload::More { page, .. }, NodeKind::ProductCarousel(s)) => self.more(id, s, page),
             (Payload::Done { .. }, NodeKind::ProductCarousel(_)) => {
-                self.s.node = Some(id);
+                self.set_node(id);
                 self.s.status = Status::Waiting;
                 self.proceed(Next::Port("done"));
             }
             (Payload::Checkout { cart, action, .. }, NodeKind::Checkout(s)) => {
-                self.checkout_tap(&id, s, &cart, action)
+                self.checkout_tap(id, s, &cart, action)
             }
-            (Payload::Cart { action, .. }, NodeKind::ShowCart(_)) => self.cart_tap(&id, action),
+            (Payload::Cart { action, .. }, NodeKind::ShowCart(_)) => self.cart_tap(id, action),
             // A payload that does not fit its node (a hand-made or corrupted one).
             _ => self.reprompt_current(),
         }
@@ -145,18 +154,26 @@ impl Run<'_> {
 /// punctuation) or its number in the list.
 pub fn match_option(s: &QuickReplySettings, text: &str) -> Option<usize> {
     let typed = normalize(text);
+    pick_option(&typed, s.options.len(), |i| {
+        normalize(&s.options[i].label) == typed
+    })
+}
+
+/// The option `typed` (normalized) means among `count`: the first whose
+/// label `is_label`, or its number in the list.
+fn pick_option(typed: &str, count: usize, is_label: impl Fn(usize) -> bool) -> Option<usize> {
     if typed.is_empty() {
         return None;
     }
-    if let Some(i) = s.options.iter().position(|o| normalize(&o.label) == typed) {
+    if let Some(i) = (0..count).position(is_label) {
         return Some(i);
     }
     let number = typed
         .strip_prefix("option ")
         .or_else(|| typed.strip_prefix("number "))
-        .unwrap_or(&typed);
+        .unwrap_or(typed);
     match number.parse::<usize>() {
-        Ok(n) if (1..=s.options.len()).contains(&n) => Some(n - 1),
+        Ok(n) if (1..=count).contains(&n) => Some(n - 1),
         _ => None,
     }
 }

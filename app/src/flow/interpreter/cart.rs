@@ -1,30 +1,34 @@
 //! Cart: the show-cart step, its buttons, the cart summary other steps
 //! print, and WhatsApp carts sent from the catalog.
 
+use std::fmt::Write as _;
+
 use super::{Next, OrderedItem, Run, Status};
 use crate::channel::{Choice, Outbound};
 use crate::flow::doc::{NodeId, ShowCartSettings};
-use crate::flow::payload::{CartAction, Payload};
-use crate::flow::text::normalize;
+use crate::flow::payload::{self, CartAction};
 
 impl Run<'_> {
     pub(super) fn cart_summary(&self) -> String {
         let mut text = String::new();
-        for l in &self.s.cart.lines {
-            let amount = l
-                .unit_price
-                .checked_mul(l.qty)
-                .map(|m| m.to_string())
-                .unwrap_or_default();
-            text.push_str(&format!("\n{} × {} — {}", l.qty, l.name, amount));
-        }
-        if let Some(total) = self.cart_total() {
-            text.push_str(&format!("\nTotal: {total}"));
-        }
+        self.cart_summary_into(&mut text);
         text
     }
 
-    pub(super) fn enter_cart(&mut self, id: &NodeId, s: &ShowCartSettings) -> Next {
+    /// Appends the cart summary to `text`.
+    pub(super) fn cart_summary_into(&self, text: &mut String) {
+        for l in &self.s.cart.lines {
+            let _ = write!(text, "\n{} × {} — ", l.qty, l.name);
+            if let Ok(amount) = l.unit_price.checked_mul(l.qty) {
+                let _ = write!(text, "{amount}");
+            }
+        }
+        if let Some(total) = self.cart_total() {
+            let _ = write!(text, "\nTotal: {total}");
+        }
+    }
+
+    pub(super) fn enter_cart(&mut self, id: &NodeId, s: &ShowCartSettings) -> Next<'static> {
         for note in self.s.cart.refresh(self.ctx.catalog) {
             self.say(note);
         }
@@ -35,7 +39,7 @@ impl Run<'_> {
                 self.fill(&s.empty_text)
             };
             self.say(text);
-            return if self.flow.target(id, "empty").is_some() {
+            return if self.flow.target_index(id, "empty").is_some() {
                 Next::Port("empty")
             } else {
                 Next::Port("continue")
@@ -46,21 +50,18 @@ impl Run<'_> {
     }
 
     pub(super) fn cart_choices(&mut self, id: &NodeId, s: &ShowCartSettings) {
-        let head = if s.text.trim().is_empty() {
+        let mut text = if s.text.trim().is_empty() {
             "Your cart:".to_string()
         } else {
             self.fill(&s.text)
         };
+        self.cart_summary_into(&mut text);
         let choice = |label: &str, action| Choice {
             label: label.into(),
-            payload: Payload::Cart {
-                node: id.clone(),
-                action,
-            }
-            .encode(),
+            payload: payload::encode_cart(id, action),
         };
         self.send(Outbound::Choices {
-            text: format!("{head}{}", self.cart_summary()),
+            text,
             choices: vec![
                 choice("Checkout", CartAction::Checkout),
                 choice("Keep shopping", CartAction::Continue),
@@ -81,8 +82,9 @@ impl Run<'_> {
                 self.say(e.to_string());
             }
         }
-        match self.flow.first_checkout.clone() {
-            Some(checkout) => self.goto(checkout),
+        let flow = self.flow;
+        match &flow.first_checkout {
+            Some(checkout) => self.goto_id(checkout),
             None => {
                 self.say(format!("Thanks! Your cart:{}", self.cart_summary()));
                 self.reprompt_current();
@@ -91,11 +93,11 @@ impl Run<'_> {
     }
 
     /// Typed text at a shown cart: checkout, keep shopping, or ask again.
-    pub(super) fn cart_text(&mut self, id: &NodeId, s: &ShowCartSettings, text: &str) {
-        let n = normalize(text);
-        if ["checkout", "check out", "pay", "order", "buy"].contains(&n.as_str()) {
+    /// `typed` is the text normalized.
+    pub(super) fn cart_text(&mut self, id: &NodeId, s: &ShowCartSettings, typed: &str) {
+        if ["checkout", "check out", "pay", "order", "buy"].contains(&typed) {
             self.proceed(Next::Port("checkout"));
-        } else if ["continue", "keep shopping", "shop", "back", "more"].contains(&n.as_str()) {
+        } else if ["continue", "keep shopping", "shop", "back", "more"].contains(&typed) {
             self.proceed(Next::Port("continue"));
         } else {
             self.say("Please choose one of the options below.");
@@ -105,7 +107,7 @@ impl Run<'_> {
 
     /// A button under a shown cart, from this message or an earlier one.
     pub(super) fn cart_tap(&mut self, id: &NodeId, action: CartAction) {
-        self.s.node = Some(id.clone());
+        self.set_node(id);
         self.s.status = Status::Waiting;
         match action {
             CartAction::Checkout => self.proceed(Next::Port("checkout")),
@@ -113,7 +115,7 @@ impl Run<'_> {
             CartAction::Clear => {
                 self.s.cart.clear();
                 self.say("Your cart is empty now.");
-                let next = if self.flow.target(id, "empty").is_some() {
+                let next = if self.flow.target_index(id, "empty").is_some() {
                     "empty"
                 } else {
                     "continue"

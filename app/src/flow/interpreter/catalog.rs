@@ -1,64 +1,80 @@
 //! Catalog: product carousels, their pages and the buttons under their
 //! cards (add to cart, details, more, done).
 
+use std::fmt::Write as _;
+
 use super::{Next, Run, Status};
 use crate::channel::{Card, CardButton, Choice, Outbound};
+use crate::commerce::{CatalogView, Product};
 use crate::flow::doc::{CarouselSettings, MAX_PAGE_SIZE, NodeId};
-use crate::flow::payload::Payload;
-use crate::flow::text::normalize;
+use crate::flow::payload;
 
-impl Run<'_> {
-    pub(super) fn show_page(&mut self, id: &NodeId, s: &CarouselSettings, page: u32) -> Next {
-        let catalog = self.ctx.catalog;
-        let products = catalog.select(&s.source);
-        let size = s.page_size.clamp(1, MAX_PAGE_SIZE) as usize;
-        if products.is_empty() {
+/// Products per carousel page.
+fn page_size(s: &CarouselSettings) -> usize {
+    s.page_size.clamp(1, MAX_PAGE_SIZE) as usize
+}
+
+/// A product's card: name, price with a line of description, picture,
+/// and its "Add to cart" and "Details" buttons.
+fn card(id: &NodeId, p: &Product) -> Card {
+    let description = p.description.trim();
+    let mut subtitle = String::with_capacity(16 + description.len());
+    let _ = write!(subtitle, "{}", p.price);
+    if p.stock == Some(0) {
+        subtitle.push_str(" · Sold out");
+    } else if !description.is_empty() {
+        subtitle.push_str(" · ");
+        subtitle.push_str(description);
+    }
+    Card {
+        title: p.name.clone(),
+        subtitle,
+        image_url: p.image_url.clone(),
+        buttons: vec![
+            CardButton::Postback {
+                label: "Add to cart".into(),
+                payload: payload::encode_add(id, &p.sku),
+            },
+            CardButton::Postback {
+                label: "Details".into(),
+                payload: payload::encode_details(id, &p.sku),
+            },
+        ],
+    }
+}
+
+impl<'a> Run<'a> {
+    /// The products on page `page` of the carousel's selection (or on its
+    /// last page, when there are fewer pages), the page shown, and how many
+    /// products it selects.
+    fn page_of(&self, s: &CarouselSettings, page: u32) -> (Vec<&'a Product>, usize, usize) {
+        let catalog: &'a CatalogView = self.ctx.catalog;
+        let size = page_size(s);
+        let (shown, total) =
+            catalog.select_page(&s.source, (page as usize).saturating_mul(size), size);
+        if total == 0 {
+            return (shown, 0, 0);
+        }
+        let last = total.div_ceil(size) - 1;
+        if (page as usize) <= last {
+            (shown, page as usize, total)
+        } else {
+            let (shown, total) = catalog.select_page(&s.source, last * size, size);
+            (shown, last, total)
+        }
+    }
+
+    pub(super) fn show_page(&mut self, id: &NodeId, s: &CarouselSettings, page: u32) -> Next<'a> {
+        let (products, page, total) = self.page_of(s, page);
+        if total == 0 {
             self.say("Sorry, there is nothing to show here right now.");
             return Next::Port("done");
         }
-        let pages = products.len().div_ceil(size);
-        let page = (page as usize).min(pages - 1);
-        let cards = products
-            .iter()
-            .skip(page * size)
-            .take(size)
-            .map(|p| {
-                let mut subtitle = p.price.to_string();
-                if p.stock == Some(0) {
-                    subtitle.push_str(" · Sold out");
-                } else if !p.description.trim().is_empty() {
-                    subtitle.push_str(" · ");
-                    subtitle.push_str(p.description.trim());
-                }
-                Card {
-                    title: p.name.clone(),
-                    subtitle,
-                    image_url: p.image_url.clone(),
-                    buttons: vec![
-                        CardButton::Postback {
-                            label: "Add to cart".into(),
-                            payload: Payload::Add {
-                                node: id.clone(),
-                                sku: p.sku.clone(),
-                            }
-                            .encode(),
-                        },
-                        CardButton::Postback {
-                            label: "Details".into(),
-                            payload: Payload::Details {
-                                node: id.clone(),
-                                sku: p.sku.clone(),
-                            }
-                            .encode(),
-                        },
-                    ],
-                }
-            })
-            .collect();
-        self.s.node = Some(id.clone());
+        let cards = products.iter().map(|p| card(id, p)).collect();
+        self.set_node(id);
         self.s.status = Status::Waiting;
         self.s.page = page as u32;
-        let choices = self.carousel_choice_list(id, s, page as u32);
+        let choices = self.carousel_choice_list(id, s, page as u32, total);
         self.send(Outbound::Cards {
             text: self.fill(&s.text),
             cards,
@@ -67,30 +83,33 @@ impl Run<'_> {
         Next::Wait
     }
 
-    fn carousel_choice_list(&self, id: &NodeId, s: &CarouselSettings, page: u32) -> Vec<Choice> {
-        let size = s.page_size.clamp(1, MAX_PAGE_SIZE) as usize;
-        let total = self.ctx.catalog.select(&s.source).len();
-        let has_more = (page as usize + 1) * size < total || self.flow.target(id, "more").is_some();
-        let mut choices = Vec::new();
+    fn carousel_choice_list(
+        &self,
+        id: &NodeId,
+        s: &CarouselSettings,
+        page: u32,
+        total: usize,
+    ) -> Vec<Choice> {
+        let size = page_size(s);
+        let has_more = (page as usize + 1).saturating_mul(size) < total
+            || self.flow.target_index(id, "more").is_some();
+        let mut choices = Vec::with_capacity(2);
         if has_more {
             choices.push(Choice {
                 label: "More".into(),
-                payload: Payload::More {
-                    node: id.clone(),
-                    page: page + 1,
-                }
-                .encode(),
+                payload: payload::encode_more(id, page + 1),
             });
         }
         choices.push(Choice {
             label: "Done".into(),
-            payload: Payload::Done { node: id.clone() }.encode(),
+            payload: payload::encode_done(id),
         });
         choices
     }
 
     pub(super) fn carousel_choices(&mut self, id: &NodeId, s: &CarouselSettings, page: u32) {
-        let choices = self.carousel_choice_list(id, s, page);
+        let total = self.ctx.catalog.count_selected(&s.source);
+        let choices = self.carousel_choice_list(id, s, page, total);
         self.send(Outbound::Choices {
             text: "What next?".into(),
             choices,
@@ -98,15 +117,15 @@ impl Run<'_> {
     }
 
     pub(super) fn more(&mut self, id: &NodeId, s: &CarouselSettings, page: u32) {
-        self.s.node = Some(id.clone());
+        self.set_node(id);
         self.s.status = Status::Waiting;
-        if self.flow.target(id, "more").is_some() {
+        if self.flow.target_index(id, "more").is_some() {
             self.proceed(Next::Port("more"));
             return;
         }
-        let size = s.page_size.clamp(1, MAX_PAGE_SIZE) as usize;
-        let total = self.ctx.catalog.select(&s.source).len();
-        if page as usize * size >= total {
+        let size = page_size(s);
+        let total = self.ctx.catalog.count_selected(&s.source);
+        if (page as usize).saturating_mul(size) >= total {
             self.say("That's everything we have here.");
             self.carousel_choices(id, s, self.s.page);
             return;
@@ -117,11 +136,11 @@ impl Run<'_> {
     }
 
     /// Typed text at a carousel: "more", "done", or a hint.
-    pub(super) fn carousel_text(&mut self, id: &NodeId, s: &CarouselSettings, text: &str) {
-        let n = normalize(text);
-        if ["more", "next", "show more", "see more"].contains(&n.as_str()) {
+    /// `typed` is the text normalized.
+    pub(super) fn carousel_text(&mut self, id: &NodeId, s: &CarouselSettings, typed: &str) {
+        if ["more", "next", "show more", "see more"].contains(&typed) {
             self.more(id, s, self.s.page + 1);
-        } else if ["done", "finish", "that s all", "thats all", "no"].contains(&n.as_str()) {
+        } else if ["done", "finish", "that s all", "thats all", "no"].contains(&typed) {
             self.proceed(Next::Port("done"));
         } else {
             self.say("Tap “Add to cart” under a product, or “Done” when you have what you need.");
@@ -141,7 +160,7 @@ impl Run<'_> {
                     if count == 1 { "" } else { "s" }
                 ));
                 // "Add to cart" on an earlier carousel continues from that carousel.
-                self.s.node = Some(id.clone());
+                self.set_node(id);
                 self.s.status = Status::Waiting;
                 self.proceed(Next::Port("added"));
             }
@@ -155,7 +174,8 @@ impl Run<'_> {
     /// "Details" under a card: the product's picture, description and an
     /// "Add to cart" button.
     pub(super) fn show_details(&mut self, id: &NodeId, sku: &str) {
-        match self.ctx.catalog.get(sku).filter(|p| p.active).cloned() {
+        let catalog: &'a CatalogView = self.ctx.catalog;
+        match catalog.get(sku).filter(|p| p.active) {
             Some(p) => {
                 if let Some(url) = &p.image_url {
                     self.send(Outbound::Image {
@@ -175,11 +195,7 @@ impl Run<'_> {
                     text,
                     choices: vec![Choice {
                         label: "Add to cart".into(),
-                        payload: Payload::Add {
-                            node: id.clone(),
-                            sku: p.sku.clone(),
-                        }
-                        .encode(),
+                        payload: payload::encode_add(id, &p.sku),
                     }],
                 });
             }

@@ -5,21 +5,20 @@ use super::{CheckoutStage, Effect, Next, Placed, Run, Status};
 use crate::channel::{Choice, Outbound};
 use crate::commerce::{NewOrder, PaymentMethod};
 use crate::flow::doc::{CheckoutSettings, NodeId, PaymentOptions};
-use crate::flow::payload::{CheckoutAction, Payload};
-use crate::flow::text::normalize;
+use crate::flow::payload::{self, CheckoutAction};
 
 /// Placed orders remembered per session (to route payments and refuse a
 /// second confirmation of the same cart).
 const PLACED_KEPT: usize = 10;
 
 impl Run<'_> {
-    pub(super) fn enter_checkout(&mut self, id: &NodeId, s: &CheckoutSettings) -> Next {
+    pub(super) fn enter_checkout(&mut self, id: &NodeId, s: &CheckoutSettings) -> Next<'static> {
         for note in self.s.cart.refresh(self.ctx.catalog) {
             self.say(note);
         }
         if self.s.cart.is_empty() {
             self.say("Your cart is empty.");
-            return if self.flow.target(id, "empty_cart").is_some() {
+            return if self.flow.target_index(id, "empty_cart").is_some() {
                 Next::Port("empty_cart")
             } else {
                 self.end_here();
@@ -32,22 +31,18 @@ impl Run<'_> {
 
     fn confirm_prompt(&mut self, id: &NodeId, s: &CheckoutSettings) {
         let cart = self.s.cart.fingerprint();
-        let head = if s.text.trim().is_empty() {
+        let mut text = if s.text.trim().is_empty() {
             "Please check your order:".to_string()
         } else {
             self.fill(&s.text)
         };
+        self.cart_summary_into(&mut text);
         let button = |label: &str, action| Choice {
             label: label.into(),
-            payload: Payload::Checkout {
-                node: id.clone(),
-                cart: cart.clone(),
-                action,
-            }
-            .encode(),
+            payload: payload::encode_checkout(id, &cart, action),
         };
         self.send(Outbound::Choices {
-            text: format!("{head}{}", self.cart_summary()),
+            text,
             choices: vec![
                 button("Confirm order", CheckoutAction::Confirm),
                 button("Cancel", CheckoutAction::Cancel),
@@ -59,12 +54,7 @@ impl Run<'_> {
     fn payment_prompt(&mut self, id: &NodeId, cart: String) {
         let button = |label: &str, action| Choice {
             label: label.into(),
-            payload: Payload::Checkout {
-                node: id.clone(),
-                cart: cart.clone(),
-                action,
-            }
-            .encode(),
+            payload: payload::encode_checkout(id, &cart, action),
         };
         self.send(Outbound::Choices {
             text: "How would you like to pay?".into(),
@@ -76,10 +66,9 @@ impl Run<'_> {
         self.s.checkout = Some(CheckoutStage::Payment { cart });
     }
 
-    pub(super) fn checkout_text(&mut self, id: &NodeId, s: &CheckoutSettings, text: &str) {
-        let n = normalize(text);
-        let cart = self.s.cart.fingerprint();
-        let action = match (&self.s.checkout, n.as_str()) {
+    /// `typed` is the text normalized.
+    pub(super) fn checkout_text(&mut self, id: &NodeId, s: &CheckoutSettings, typed: &str) {
+        let action = match (&self.s.checkout, typed) {
             (
                 Some(CheckoutStage::Confirm { .. }),
                 "yes" | "y" | "ok" | "confirm" | "confirm order" | "1",
@@ -97,7 +86,11 @@ impl Run<'_> {
             _ => None,
         };
         match action {
-            Some(a) => self.checkout_tap(id, s, &cart, a),
+            Some(a) => {
+                // Typed, the answer is about the cart as it is now.
+                let cart = self.s.cart.fingerprint();
+                self.checkout_act(id, s, &cart, &cart, a)
+            }
             None => match self.s.checkout.clone() {
                 Some(CheckoutStage::Payment { cart }) => self.payment_prompt(id, cart),
                 _ => {
@@ -118,6 +111,20 @@ impl Run<'_> {
         cart: &str,
         action: CheckoutAction,
     ) {
+        let current = self.s.cart.fingerprint();
+        self.checkout_act(id, s, cart, &current, action);
+    }
+
+    /// Acts on a checkout answer about the cart with fingerprint `cart`;
+    /// `current` is the fingerprint of the cart as it is now.
+    fn checkout_act(
+        &mut self,
+        id: &NodeId,
+        s: &CheckoutSettings,
+        cart: &str,
+        current: &str,
+        action: CheckoutAction,
+    ) {
         // The same cart confirmed again (a double tap, a retried webhook with
         // a new id): the order exists already.
         let already_placed = self
@@ -125,7 +132,7 @@ impl Run<'_> {
             .placed
             .iter()
             .any(|p| p.cart == cart && p.node == *id);
-        if already_placed && action != CheckoutAction::Cancel && self.s.cart.fingerprint() != cart {
+        if already_placed && action != CheckoutAction::Cancel && current != cart {
             self.say("This order is already placed. Thank you!");
             return;
         }
@@ -136,7 +143,7 @@ impl Run<'_> {
                 return;
             }
             self.say("No problem, your order was not placed. Your cart is saved.");
-            if self.flow.target(id, "cancelled").is_some() {
+            if self.flow.target_index(id, "cancelled").is_some() {
                 self.proceed(Next::Port("cancelled"));
             } else {
                 self.end_here();
@@ -146,14 +153,14 @@ impl Run<'_> {
         if !here || self.s.checkout.is_none() {
             // A confirmation from an old message: show the order as it is now.
             if self.s.node.as_ref() != Some(id) {
-                self.goto(id.clone());
+                self.goto_id(id);
             } else {
                 self.say("That button is from an earlier message.");
                 self.reprompt_current();
             }
             return;
         }
-        if self.s.cart.fingerprint() != cart {
+        if current != cart {
             self.say("Your cart has changed since then. Here is your order as it is now:");
             self.confirm_prompt(id, s);
             return;
@@ -171,7 +178,7 @@ impl Run<'_> {
                 return;
             }
         };
-        self.place(id, s, method);
+        self.place(id, s, method, cart);
     }
 
     /// A payment choice counts only when the shopper is being asked how to
@@ -206,7 +213,8 @@ impl Run<'_> {
         false
     }
 
-    fn place(&mut self, id: &NodeId, s: &CheckoutSettings, method: PaymentMethod) {
+    /// Places the order for the cart, whose fingerprint is `cart`.
+    fn place(&mut self, id: &NodeId, s: &CheckoutSettings, method: PaymentMethod, cart: &str) {
         let total = match self.s.cart.total() {
             Ok(Some(t)) => t,
             Ok(None) => {
@@ -225,11 +233,12 @@ impl Run<'_> {
             self.say("This order is already placed. Thank you!");
             return;
         }
-        let cart = self.s.cart.fingerprint();
+        let cart = cart.to_string();
         self.effects.push(Effect::PlaceOrder {
             order: NewOrder {
                 key: key.clone(),
-                lines: self.s.cart.lines.clone(),
+                // The cart is emptied below: its lines move to the order.
+                lines: std::mem::take(&mut self.s.cart.lines),
                 total,
                 payment: method,
                 details: self.s.vars.clone(),
@@ -272,7 +281,7 @@ impl Run<'_> {
         let Some(placed) = self.s.placed.iter().find(|p| p.key == key).cloned() else {
             return;
         };
-        if self.flow.target(&placed.node, "paid").is_some() {
+        if self.flow.target_index(&placed.node, "paid").is_some() {
             self.s.node = Some(placed.node.clone());
             self.follow(&placed.node, "paid");
         } else {

@@ -67,7 +67,7 @@ impl Run<'_> {
     /// Asks the caller for the call and waits for its result. Past
     /// [`MAX_HTTP_PER_TURN`] calls since the shopper last wrote, it calls
     /// no more and waits for the shopper instead.
-    pub(super) fn start_http(&mut self, id: &NodeId, s: &HttpRequestSettings) -> Next {
+    pub(super) fn start_http(&mut self, id: &NodeId, s: &HttpRequestSettings) -> Next<'static> {
         if self.s.http_calls >= MAX_HTTP_PER_TURN {
             self.s.status = Status::Waiting;
             return Next::Stop;
@@ -86,7 +86,7 @@ impl Run<'_> {
     }
 
     pub(super) fn http_done(&mut self, ok: bool, body: &str) {
-        let Some(node) = self.current().cloned() else {
+        let Some(node) = self.current() else {
             return;
         };
         if let NodeKind::HttpRequest(s) = &node.kind

@@ -21,8 +21,8 @@ use serde::{Deserialize, Serialize};
 
 use super::doc::*;
 use super::number::parse_decimal;
-use super::payload::Payload;
-use super::text::{interpolate, normalize};
+use super::payload::{self, Payload};
+use super::text::{interpolate_into, normalize};
 use crate::channel::{Choice, Outbound};
 use crate::commerce::{Cart, CatalogView, Money, NewOrder, OrderStatus};
 
@@ -42,14 +42,49 @@ mod http;
 pub use answers::{check_answer, match_option};
 pub use http::{MAX_HTTP_PER_TURN, json_escape, percent_encode, request_id};
 
-/// A flow ready to run: the document with its lookups built once.
+/// A flow ready to run: the document with its lookups built once, so a
+/// step follows edges by index and matches typed text against labels folded
+/// in advance, without allocating for a lookup.
 #[derive(Debug, Clone)]
 pub struct ValidFlow {
     doc: FlowDoc,
-    by_id: HashMap<NodeId, usize>,
-    edges: HashMap<(NodeId, String), NodeId>,
+    /// Node index by id (the first node with that id).
+    by_id: HashMap<NodeId, usize, FnvBuild>,
+    /// Per node index: each connected port, in edge order (the first edge
+    /// of a port wins), with its target's index (`None` when the target is
+    /// not a node).
+    ports: Vec<Vec<(String, Option<usize>)>>,
+    /// Edges from ids that are not nodes (broken drafts only), first wins.
+    stray: Vec<(NodeId, String, NodeId)>,
+    /// Per node index: a quick reply's option labels, folded for matching.
+    labels: Vec<Vec<String>>,
     triggers: Vec<(String, NodeId)>,
     first_checkout: Option<NodeId>,
+}
+
+/// 64-bit FNV-1a for the node lookups: node ids are short, and SipHash's
+/// setup costs more than the lookup. Deterministic, with no dependency.
+#[derive(Debug, Clone, Copy, Default)]
+struct FnvBuild;
+
+struct Fnv(u64);
+
+impl std::hash::BuildHasher for FnvBuild {
+    type Hasher = Fnv;
+    fn build_hasher(&self) -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
 }
 
 impl ValidFlow {
@@ -67,16 +102,35 @@ impl ValidFlow {
     /// total on such flows (it ends the conversation where the flow is
     /// broken); this exists for previews of drafts and for tests.
     pub fn unchecked(doc: FlowDoc) -> ValidFlow {
-        let mut by_id = HashMap::new();
+        let mut by_id = HashMap::with_capacity_and_hasher(doc.nodes.len(), FnvBuild);
         for (i, n) in doc.nodes.iter().enumerate() {
             by_id.entry(n.id.clone()).or_insert(i);
         }
-        let mut edges = HashMap::new();
+        let mut ports: Vec<Vec<(String, Option<usize>)>> = vec![Vec::new(); doc.nodes.len()];
+        let mut stray: Vec<(NodeId, String, NodeId)> = Vec::new();
         for e in &doc.edges {
-            edges
-                .entry((e.from.clone(), e.port.clone()))
-                .or_insert_with(|| e.to.clone());
+            match by_id.get(&e.from) {
+                Some(&from) => {
+                    let out = &mut ports[from];
+                    if !out.iter().any(|(p, _)| *p == e.port) {
+                        out.push((e.port.clone(), by_id.get(&e.to).copied()));
+                    }
+                }
+                None => {
+                    if !stray.iter().any(|(f, p, _)| *f == e.from && *p == e.port) {
+                        stray.push((e.from.clone(), e.port.clone(), e.to.clone()));
+                    }
+                }
+            }
         }
+        let labels = doc
+            .nodes
+            .iter()
+            .map(|n| match &n.kind {
+                NodeKind::QuickReply(s) => s.options.iter().map(|o| normalize(&o.label)).collect(),
+                _ => Vec::new(),
+            })
+            .collect();
         let triggers = doc
             .triggers
             .iter()
@@ -91,7 +145,9 @@ impl ValidFlow {
         ValidFlow {
             doc,
             by_id,
-            edges,
+            ports,
+            stray,
+            labels,
             triggers,
             first_checkout,
         }
@@ -109,16 +165,34 @@ impl ValidFlow {
 
     /// Where a port leads, when connected to an existing node.
     pub fn target(&self, from: &NodeId, port: &str) -> Option<&NodeId> {
-        self.edges
-            .get(&(from.clone(), port.to_string()))
-            .filter(|to| self.by_id.contains_key(*to))
+        self.target_index(from, port).map(|i| &self.doc.nodes[i].id)
     }
 
-    fn trigger(&self, text: &str) -> Option<&NodeId> {
-        let key = normalize(text);
+    /// The index of the node a port leads to, when it is a node.
+    fn target_index(&self, from: &NodeId, port: &str) -> Option<usize> {
+        match self.by_id.get(from) {
+            Some(&i) => self.port_index(i, port),
+            None => self
+                .stray
+                .iter()
+                .find(|(f, p, _)| f == from && p == port)
+                .and_then(|(_, _, to)| self.by_id.get(to).copied()),
+        }
+    }
+
+    /// The index of the node port `port` of node `from` leads to.
+    fn port_index(&self, from: usize, port: &str) -> Option<usize> {
+        self.ports[from]
+            .iter()
+            .find(|(p, _)| p == port)
+            .and_then(|&(_, to)| to)
+    }
+
+    /// The keyword shortcut `typed` (already normalized) names.
+    fn trigger(&self, typed: &str) -> Option<&NodeId> {
         self.triggers
             .iter()
-            .find(|(k, _)| *k == key)
+            .find(|(k, _)| k == typed)
             .map(|(_, to)| to)
     }
 }
@@ -334,7 +408,7 @@ pub fn step(flow: &ValidFlow, session: Session, input: Input, ctx: &Ctx) -> Step
         flow,
         ctx,
         s: session,
-        effects: Vec::new(),
+        effects: Vec::with_capacity(8),
         budget: STEP_BUDGET,
     };
     run.handle(input);
@@ -345,11 +419,10 @@ pub fn step(flow: &ValidFlow, session: Session, input: Input, ctx: &Ctx) -> Step
 }
 
 /// What entering or answering a node leads to.
-enum Next {
-    /// Follow this output port.
-    Port(&'static str),
-    /// Follow a port named at run time (options, branches).
-    Named(String),
+enum Next<'f> {
+    /// Follow this output port: a fixed one, or one named by the flow
+    /// (options, branches).
+    Port(&'f str),
     /// Stay here and wait for the shopper.
     Wait,
     /// Stop: the state was set by the node (ended, handed off, HTTP).
@@ -364,7 +437,7 @@ struct Run<'a> {
     budget: u32,
 }
 
-impl Run<'_> {
+impl<'a> Run<'a> {
     fn send(&mut self, message: Outbound) {
         self.effects.push(Effect::Send { message });
     }
@@ -378,26 +451,73 @@ impl Run<'_> {
 
     /// Fills in variables; `order.*` placeholders stay for the caller.
     fn fill(&self, template: &str) -> String {
-        interpolate(template, |name| self.lookup(name))
+        let mut out = String::with_capacity(template.len());
+        interpolate_into(template, &mut out, |name, out| self.lookup_into(name, out));
+        out
     }
 
+    /// A variable's value, `None` when it has none.
     fn lookup(&self, name: &str) -> Option<String> {
+        let known = name.starts_with("order.")
+            || match name {
+                "cart.total" => self.cart_total().is_some(),
+                "cart.count" | "cart.items" => true,
+                _ => self.s.vars.contains_key(name),
+            };
+        known.then(|| {
+            let mut value = String::new();
+            self.lookup_into(name, &mut value);
+            value
+        })
+    }
+
+    /// Appends a variable's value to `out` (nothing when it has none).
+    fn lookup_into(&self, name: &str, out: &mut String) {
+        use std::fmt::Write as _;
         if name.starts_with("order.") {
-            return Some(format!("{{{{{name}}}}}"));
+            out.push_str("{{");
+            out.push_str(name);
+            out.push_str("}}");
+            return;
         }
         match name {
-            "cart.total" => self.cart_total().map(|m| m.to_string()),
-            "cart.count" => Some(self.s.cart.count().to_string()),
-            "cart.items" => Some(
-                self.s
-                    .cart
-                    .lines
-                    .iter()
-                    .map(|l| format!("{} × {}", l.qty, l.name))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            ),
-            _ => self.s.vars.get(name).cloned(),
+            "cart.total" => {
+                if let Some(total) = self.cart_total() {
+                    let _ = write!(out, "{total}");
+                }
+            }
+            "cart.count" => {
+                let _ = write!(out, "{}", self.s.cart.count());
+            }
+            "cart.items" => {
+                for (i, l) in self.s.cart.lines.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    let _ = write!(out, "{} × {}", l.qty, l.name);
+                }
+            }
+            _ => {
+                if let Some(value) = self.s.vars.get(name) {
+                    out.push_str(value);
+                }
+            }
+        }
+    }
+
+    /// [`Run::set_var`] for a value already owned: stored without a copy.
+    fn set_var_owned(&mut self, name: &str, mut value: String) {
+        if self.s.vars.len() >= MAX_VARS && !self.s.vars.contains_key(name) {
+            return;
+        }
+        if let Some((end, _)) = value.char_indices().nth(MAX_VAR_CHARS) {
+            value.truncate(end);
+        }
+        match self.s.vars.get_mut(name) {
+            Some(old) => *old = value,
+            None => {
+                self.s.vars.insert(name.to_string(), value);
+            }
         }
     }
 
@@ -409,12 +529,34 @@ impl Run<'_> {
         if self.s.vars.len() >= MAX_VARS && !self.s.vars.contains_key(name) {
             return;
         }
-        let value: String = value.chars().take(MAX_VAR_CHARS).collect();
-        self.s.vars.insert(name.to_string(), value);
+        let value = match value.char_indices().nth(MAX_VAR_CHARS) {
+            Some((end, _)) => &value[..end],
+            None => value,
+        };
+        match self.s.vars.get_mut(name) {
+            Some(old) => {
+                old.clear();
+                old.push_str(value);
+            }
+            None => {
+                self.s.vars.insert(name.to_string(), value.to_string());
+            }
+        }
     }
 
-    fn current(&self) -> Option<&Node> {
-        self.s.node.as_ref().and_then(|id| self.flow.node(id))
+    /// The node the conversation is at, when the flow has it.
+    fn current(&self) -> Option<&'a Node> {
+        let flow = self.flow;
+        self.s.node.as_ref().and_then(|id| flow.node(id))
+    }
+
+    /// Records `id` as the node the conversation is at, reusing the
+    /// session's buffer.
+    fn set_node(&mut self, id: &NodeId) {
+        match &mut self.s.node {
+            Some(node) => node.0.clone_from(&id.0),
+            None => self.s.node = Some(id.clone()),
+        }
     }
 
     fn handle(&mut self, input: Input) {
@@ -424,19 +566,26 @@ impl Run<'_> {
         ) {
             self.s.http_calls = 0;
         }
-        // Keyword shortcuts work from anywhere, even during a handoff.
-        if let Input::Text { text } = &input
-            && let Some(to) = self.flow.trigger(text).cloned()
-        {
-            self.goto(to);
-            return;
-        }
+        // Typed text is folded once, for the shortcuts and the answers.
+        let typed = match &input {
+            Input::Text { text } => {
+                let typed = normalize(text);
+                // Keyword shortcuts work from anywhere, even during a handoff.
+                let flow = self.flow;
+                if let Some(to) = flow.trigger(&typed) {
+                    self.goto_id(to);
+                    return;
+                }
+                typed
+            }
+            _ => String::new(),
+        };
         match input {
             Input::Start => self.restart(),
             _ if self.s.status == Status::HandedOff => {}
             Input::Text { text } => match self.s.status {
                 Status::New | Status::Ended => self.restart(),
-                Status::Waiting => self.on_text(&text),
+                Status::Waiting => self.on_text(&text, &typed),
                 Status::AwaitingHttp | Status::HandedOff => {}
             },
             Input::Payload { payload } => match Payload::decode(&payload) {
@@ -473,14 +622,21 @@ impl Run<'_> {
     }
 
     fn restart(&mut self) {
-        match self.flow.doc.start.clone() {
-            Some(start) => self.goto(start),
+        let flow = self.flow;
+        match &flow.doc.start {
+            Some(start) => self.goto_id(start),
             None => self.s.status = Status::Ended,
         }
     }
 
     fn follow(&mut self, from: &NodeId, port: &str) {
-        match self.flow.target(from, port).cloned() {
+        let to = self.flow.target_index(from, port);
+        self.go(to);
+    }
+
+    /// Enters the node at index `to`, or ends here when there is none.
+    fn go(&mut self, to: Option<usize>) {
+        match to {
             Some(next) => self.goto(next),
             None => self.end_here(),
         }
@@ -494,62 +650,61 @@ impl Run<'_> {
         self.effects.push(Effect::End);
     }
 
-    /// Enters `id` and runs on until a node waits.
-    fn goto(&mut self, mut id: NodeId) {
+    /// Enters the node `id` names and runs on until a node waits; ends the
+    /// conversation when the flow has no such node.
+    fn goto_id(&mut self, id: &NodeId) {
+        let to = self.flow.by_id.get(id).copied();
+        self.go(to);
+    }
+
+    /// Enters the node at index `ix` and runs on until a node waits.
+    fn goto(&mut self, mut ix: usize) {
+        let flow = self.flow;
         loop {
-            let Some(node) = self.flow.node(&id) else {
-                self.end_here();
-                return;
-            };
+            let node = &flow.doc.nodes[ix];
             if self.budget == 0 {
                 // A loop that never waits: stop here rather than spin.
-                self.s.node = Some(id);
+                self.set_node(&node.id);
                 self.end_here();
                 return;
             }
             self.budget -= 1;
-            self.s.node = Some(id.clone());
+            self.set_node(&node.id);
             self.s.status = Status::Waiting;
             self.s.attempts = 0;
             self.s.page = 0;
             self.s.checkout = None;
             self.s.http_request = None;
-            self.effects.push(Effect::Visit { node: id.clone() });
-            let next = self.enter(node);
-            match self.port_of(next) {
-                Ok(port) => match self.flow.target(&id, &port).cloned() {
-                    Some(to) => id = to,
+            self.effects.push(Effect::Visit {
+                node: node.id.clone(),
+            });
+            match self.enter(node) {
+                Next::Port(port) => match flow.port_index(ix, port) {
+                    Some(to) => ix = to,
                     None => {
                         self.end_here();
                         return;
                     }
                 },
-                Err(()) => return,
+                Next::Wait | Next::Stop => return,
             }
-        }
-    }
-
-    /// `Ok(port)` to follow, `Err(())` to stop here.
-    fn port_of(&self, next: Next) -> Result<String, ()> {
-        match next {
-            Next::Port(p) => Ok(p.to_string()),
-            Next::Named(p) => Ok(p),
-            Next::Wait | Next::Stop => Err(()),
         }
     }
 
     /// Follows `next` from the current node after an answer.
     fn proceed(&mut self, next: Next) {
-        let Some(id) = self.s.node.clone() else {
+        let Next::Port(port) = next else {
             return;
         };
-        if let Ok(port) = self.port_of(next) {
-            self.follow(&id, &port);
-        }
+        let Some(id) = &self.s.node else {
+            return;
+        };
+        let to = self.flow.target_index(id, port);
+        self.go(to);
     }
 
-    fn enter(&mut self, node: &Node) -> Next {
-        let id = node.id.clone();
+    fn enter(&mut self, node: &'a Node) -> Next<'a> {
+        let id = &node.id;
         match &node.kind {
             NodeKind::Message(s) => {
                 self.say(self.fill(&s.text));
@@ -562,11 +717,11 @@ impl Run<'_> {
                 Next::Port("next")
             }
             NodeKind::QuickReply(s) => {
-                self.prompt_choices(&id, s);
+                self.prompt_choices(id, s);
                 Next::Wait
             }
-            NodeKind::ProductCarousel(s) => self.show_page(&id, s, 0),
-            NodeKind::Checkout(s) => self.enter_checkout(&id, s),
+            NodeKind::ProductCarousel(s) => self.show_page(id, s, 0),
+            NodeKind::Checkout(s) => self.enter_checkout(id, s),
             NodeKind::Ask(s) => {
                 self.say(self.fill(&s.text));
                 Next::Wait
@@ -574,25 +729,25 @@ impl Run<'_> {
             NodeKind::Condition(s) => {
                 for b in &s.branches {
                     if self.holds(b) {
-                        return Next::Named(b.id.clone());
+                        return Next::Port(&b.id);
                     }
                 }
                 Next::Port("else")
             }
             NodeKind::SetVariable(s) => {
                 let value = self.fill(&s.value);
-                self.set_var(&s.name, &value);
+                self.set_var_owned(&s.name, value);
                 Next::Port("next")
             }
-            NodeKind::ShowCart(s) => self.enter_cart(&id, s),
+            NodeKind::ShowCart(s) => self.enter_cart(id, s),
             NodeKind::OrderStatus(s) => self.order_status(s),
             NodeKind::Handoff(s) => {
                 self.say(self.fill(&s.text));
-                self.effects.push(Effect::Handoff { node: id });
+                self.effects.push(Effect::Handoff { node: id.clone() });
                 self.s.status = Status::HandedOff;
                 Next::Stop
             }
-            NodeKind::HttpRequest(s) => self.start_http(&id, s),
+            NodeKind::HttpRequest(s) => self.start_http(id, s),
             NodeKind::End(s) => {
                 self.say(self.fill(&s.text));
                 self.s.status = Status::Ended;
@@ -608,11 +763,7 @@ impl Run<'_> {
             .iter()
             .map(|o| Choice {
                 label: self.fill(&o.label),
-                payload: Payload::Option {
-                    node: id.clone(),
-                    option: o.id.clone(),
-                }
-                .encode(),
+                payload: payload::encode_option(id, &o.id),
             })
             .collect();
         self.send(Outbound::Choices {
@@ -622,7 +773,7 @@ impl Run<'_> {
     }
 
     /// Lists the shopper's latest orders.
-    fn order_status(&mut self, s: &OrderStatusSettings) -> Next {
+    fn order_status(&mut self, s: &OrderStatusSettings) -> Next<'static> {
         if self.ctx.orders.is_empty() {
             let text = if s.none_text.trim().is_empty() {
                 "You have no orders with us yet.".to_string()
@@ -673,5 +824,37 @@ impl Run<'_> {
             Comparison::IsSet => !value.trim().is_empty(),
             Comparison::IsEmpty => value.trim().is_empty(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_follow_the_first_edge_of_a_port_to_an_existing_node() {
+        let mut doc = crate::flow::templates::shop();
+        let edge = |from: &str, port: &str, to: &str| Edge {
+            from: from.into(),
+            port: port.into(),
+            to: to.into(),
+        };
+        doc.edges.extend([
+            edge("welcome", "next", "catalog"),
+            edge("menu", "x", "nowhere"),
+            edge("menu", "x", "catalog"),
+            edge("ghost", "y", "catalog"),
+            edge("ghost", "y", "menu"),
+            edge("ghost", "z", "nowhere"),
+        ]);
+        let flow = ValidFlow::unchecked(doc);
+        let target = |from: &str, port: &str| flow.target(&from.into(), port).map(NodeId::as_str);
+        assert_eq!(target("welcome", "next"), Some("menu"));
+        assert_eq!(target("menu", "browse"), Some("catalog"));
+        assert_eq!(target("menu", "x"), None, "the first edge leads nowhere");
+        assert_eq!(target("menu", "nope"), None);
+        assert_eq!(target("ghost", "y"), Some("catalog"));
+        assert_eq!(target("ghost", "z"), None);
+        assert_eq!(target("nobody", "next"), None);
     }
 }
