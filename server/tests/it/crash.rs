@@ -48,6 +48,7 @@ impl Rig {
             .env("META_GRAPH_URL", &self.graph)
             .env("BOTME_WORKERS", if workers { "true" } else { "false" })
             .env("BOTME_RETRY_BASE_MS", "20")
+            .env("BOTME_SEND_RATE", "1000")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -258,5 +259,103 @@ async fn a_crash_in_the_middle_of_a_send_resumes_with_that_message() {
         .map(|e| e["status"].as_str().unwrap())
         .collect();
     assert_eq!(out, ["sent", "sent", "sent"], "{detail}");
+    crash(server);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_during_group_commit_keeps_every_acknowledged_event_once() {
+    let fake = FakeGraph::start().await;
+    let rig = Rig::new(&fake);
+    let server = rig.start(false).await;
+    rig.set_up_shop().await;
+
+    // Twenty senders deliver 200 events in a stream, so many group commits
+    // are under way when the server is killed.
+    let now = now_secs();
+    let shopper = |n: usize| format!("1555333{n:04}");
+    let acked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut senders = Vec::new();
+    for s in 0..20 {
+        let rig_http = rig.http.clone();
+        let base = rig.base.clone();
+        let acked = acked.clone();
+        senders.push(tokio::spawn(async move {
+            for i in 0..10 {
+                let n = s * 10 + i;
+                let wa = shopper(n);
+                let body = meta::whatsapp(
+                    "3000003",
+                    &wa,
+                    vec![meta::wa_text(&wa, &format!("wamid.gc{n}"), now, "hi")],
+                );
+                let raw = serde_json::to_vec(&body).unwrap();
+                let res = rig_http
+                    .post(format!("{base}/webhooks/whatsapp"))
+                    .header("content-type", "application/json")
+                    .header(
+                        "x-hub-signature-256",
+                        server::http::webhooks::sign(meta::APP_SECRET, &raw),
+                    )
+                    .body(raw)
+                    .send()
+                    .await;
+                match res {
+                    Ok(r) if r.status().as_u16() == 200 => acked.lock().unwrap().push(n),
+                    // Killed: this and the rest are not acknowledged.
+                    _ => return,
+                }
+            }
+        }));
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while acked.lock().unwrap().len() < 40 {
+        assert!(Instant::now() < deadline, "no acknowledgements");
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    crash(server);
+    for s in senders {
+        s.await.unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(
+        acked.len() < 200,
+        "the kill came after every event was acknowledged"
+    );
+
+    // Every acknowledged event survived the kill.
+    let url = format!("sqlite://{}/botme.db", rig.dir.path().display());
+    let store = server::store::Store::connect(&url).await.unwrap();
+    let stored: Vec<String> = sqlx::query_scalar("SELECT external_id FROM inbox")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    store.close().await;
+    for n in &acked {
+        assert!(
+            stored.contains(&format!("wamid.gc{n}")),
+            "acknowledged event {n} was lost"
+        );
+    }
+
+    // Meta retries what was not acknowledged, and repeats a few that were.
+    let server = rig.start(true).await;
+    for n in (0..200)
+        .filter(|n| !acked.contains(n))
+        .chain(acked[..5].iter().copied())
+    {
+        assert_eq!(rig.hi(&shopper(n), &format!("wamid.gc{n}"), now).await, 200);
+    }
+    // The order-status template answers each shopper with 3 messages.
+    fake.wait_delivered(600, Duration::from_secs(60)).await;
+    let sent = fake.settle(Duration::from_millis(700)).await;
+    assert_eq!(sent.len(), 600, "each event answered once");
+    for n in 0..200 {
+        let wa = shopper(n);
+        assert_eq!(
+            sent.iter().filter(|r| r.body["to"] == wa).count(),
+            3,
+            "{wa}"
+        );
+    }
     crash(server);
 }
