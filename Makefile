@@ -18,7 +18,7 @@ export PATH := $(CARGO_BIN):$(NODE_BIN):$(PATH)
 SUDO := $(shell if [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null; then echo sudo; fi)
 APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: help run build test test-rust test-e2e lint bench deps deps-rust deps-node deps-nodejs deps-chromium deps-postgres clean
+.PHONY: help run build test test-rust test-e2e lint bench deps deps-rust deps-node deps-nodejs deps-chromium deps-postgres deps-wrk clean
 
 help:
 	@echo "make run    build in release mode and serve at http://127.0.0.1:3000 (SQLite in data/)"
@@ -61,6 +61,12 @@ deps-chromium:
 		echo "installing Debian's chromium"; \
 		$(APT) install -y chromium || { $(APT) update && $(APT) install -y chromium; }; }
 
+# The HTTP load generator of `make bench`.
+deps-wrk:
+	@command -v wrk >/dev/null || { \
+		echo "installing Debian's wrk"; \
+		$(APT) install -y wrk || { $(APT) update && $(APT) install -y wrk; }; }
+
 deps-postgres:
 	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
 		echo "installing postgresql"; \
@@ -99,16 +105,21 @@ test-e2e: deps-rust deps-node deps-chromium
 
 ## ---------------------------------------------------------------- bench
 
-# Criterion benchmarks and the editor in Chromium on the release build;
-# each line reports a rate or ratio measured in this run.
-bench: deps-rust deps-node deps-chromium
+# Criterion benchmarks, the release server under wrk and an open-loop turn
+# generator (server pinned to core 0, load on core 1; on SQLite, then on a
+# throwaway PostgreSQL), and the editor in Chromium on the release build.
+# Each line reports a rate or ratio measured in this run.
+bench: deps-rust deps-node deps-chromium deps-wrk deps-postgres
 	cargo bench -p app --bench interpreter --locked -- --noplot 2>&1 | tee target/bench-interpreter.txt
-	cargo bench -p server --bench pipeline --locked 2>&1 | tee target/bench-pipeline.txt
 	cargo leptos build --release
+	cargo bench -p server --bench pipeline --locked 2>&1 | tee target/bench-pipeline.txt
+	BOTME_BENCH_PG=1 server/tests/support/with-postgres.sh \
+		cargo bench -p server --bench pipeline --locked 2>&1 | tee target/bench-pipeline-pg.txt
 	cd end2end && npx playwright test -c playwright.bench.config.ts
 	@echo
 	@echo "== report =="
 	@sed -n '/== pipeline benchmark/,$$p' target/bench-pipeline.txt
+	@sed -n '/== pipeline benchmark/,$$p' target/bench-pipeline-pg.txt
 	@cat target/bench-editor.txt
 	@awk '/^interpreter\/shop_purchase_steps/ {name=$$1} /thrpt:/ && name {unit=$$5; sub("Kelem/s", "thousand steps/s", unit); sub("Melem/s", "million steps/s", unit); sub("elem/s", "steps/s", unit); print "interpreter, shop template purchase: " $$4 " " unit " (median)"; name=""}' target/bench-interpreter.txt
 

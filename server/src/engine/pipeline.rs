@@ -25,7 +25,7 @@ use crate::store::{ChannelId, ChannelRow, InboxRow, InboxStatus, WorkspaceId, no
 /// Attempts at an event before it is set aside as failed.
 const MAX_ATTEMPTS: i64 = 5;
 /// Events claimed per batch: the oldest waiting, whoever they belong to.
-const BATCH: i64 = 512;
+const BATCH: i64 = 128;
 /// How long the worker sleeps when nothing is waiting (a wake-up comes
 /// sooner when an event is stored).
 const IDLE: Duration = Duration::from_secs(2);
