@@ -215,19 +215,6 @@ impl Workspace<'_> {
         .await?)
     }
 
-    /// The newest version, if the bot was ever published.
-    pub async fn latest_version(self, bot: BotId) -> Result<Option<VersionDoc>> {
-        let ws = self.ws;
-        Ok(sqlx::query_as(
-            "SELECT number, author, note, created_at, document FROM bot_versions \
-             WHERE workspace_id = $1 AND bot_id = $2 ORDER BY number DESC LIMIT 1",
-        )
-        .bind(ws)
-        .bind(bot)
-        .fetch_optional(&self.pool)
-        .await?)
-    }
-
     /// The number of a bot's newest published version, if any.
     pub async fn latest_version_number(self, bot: BotId) -> Result<Option<i64>> {
         let ws = self.ws;

@@ -66,21 +66,9 @@ impl Rig {
     /// Posts a signed "hi" from WhatsApp user `wa` to number 3000003;
     /// returns the status code.
     async fn hi(&self, wa: &str, id: &str, ts_secs: i64) -> u16 {
-        let body = meta::whatsapp("3000003", wa, vec![meta::wa_text(wa, id, ts_secs, "hi")]);
-        let raw = serde_json::to_vec(&body).unwrap();
-        self.http
-            .post(format!("{}/webhooks/whatsapp", self.base))
-            .header("content-type", "application/json")
-            .header(
-                "x-hub-signature-256",
-                server::http::webhooks::sign(meta::APP_SECRET, &raw),
-            )
-            .body(raw)
-            .send()
+        post_hi(&self.http, &self.base, wa, id, ts_secs)
             .await
             .unwrap()
-            .status()
-            .as_u16()
     }
 
     /// GETs an API path with the token; returns the JSON answer.
@@ -95,6 +83,30 @@ impl Rig {
             .await
             .unwrap()
     }
+}
+
+/// Posts a signed "hi" from WhatsApp user `wa` to number 3000003 of the
+/// server at `base`; the status code, or the error of a server that died.
+async fn post_hi(
+    http: &reqwest::Client,
+    base: &str,
+    wa: &str,
+    id: &str,
+    ts_secs: i64,
+) -> reqwest::Result<u16> {
+    let body = meta::whatsapp("3000003", wa, vec![meta::wa_text(wa, id, ts_secs, "hi")]);
+    let raw = serde_json::to_vec(&body).unwrap();
+    let res = http
+        .post(format!("{base}/webhooks/whatsapp"))
+        .header("content-type", "application/json")
+        .header(
+            "x-hub-signature-256",
+            server::http::webhooks::sign(meta::APP_SECRET, &raw),
+        )
+        .body(raw)
+        .send()
+        .await?;
+    Ok(res.status().as_u16())
 }
 
 /// Kills the server with SIGKILL and reaps it.
@@ -283,24 +295,8 @@ async fn a_crash_during_group_commit_keeps_every_acknowledged_event_once() {
             for i in 0..10 {
                 let n = s * 10 + i;
                 let wa = shopper(n);
-                let body = meta::whatsapp(
-                    "3000003",
-                    &wa,
-                    vec![meta::wa_text(&wa, &format!("wamid.gc{n}"), now, "hi")],
-                );
-                let raw = serde_json::to_vec(&body).unwrap();
-                let res = rig_http
-                    .post(format!("{base}/webhooks/whatsapp"))
-                    .header("content-type", "application/json")
-                    .header(
-                        "x-hub-signature-256",
-                        server::http::webhooks::sign(meta::APP_SECRET, &raw),
-                    )
-                    .body(raw)
-                    .send()
-                    .await;
-                match res {
-                    Ok(r) if r.status().as_u16() == 200 => acked.lock().unwrap().push(n),
+                match post_hi(&rig_http, &base, &wa, &format!("wamid.gc{n}"), now).await {
+                    Ok(200) => acked.lock().unwrap().push(n),
                     // Killed: this and the rest are not acknowledged.
                     _ => return,
                 }
