@@ -29,6 +29,7 @@ pub mod commerce;
 pub mod editor_core;
 pub mod flow;
 pub mod fold;
+pub mod hash;
 pub mod ids;
 pub mod inbound;
 pub mod model;

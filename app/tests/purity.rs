@@ -20,6 +20,7 @@ const PURE_DIRS: &[&str] = &[
     "src/channel",
     "src/editor_core",
     "src/fold.rs",
+    "src/hash.rs",
     "src/inbound.rs",
 ];
 

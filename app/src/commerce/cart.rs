@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::catalog::{CatalogView, Product};
 use super::money::{Money, MoneyError};
+use crate::hash::{FNV_OFFSET, fnv1a};
 
 /// Most units of one product a cart holds.
 pub const MAX_QTY_PER_LINE: u32 = 99;
@@ -196,19 +197,16 @@ impl Cart {
     /// message can be told from one for the cart as it is now.
     pub fn fingerprint(&self) -> String {
         // FNV-1a: stable across platforms and versions, unlike std's hasher.
-        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-        for line in &self.lines {
-            for b in line
-                .sku
-                .bytes()
-                .chain([0])
-                .chain(line.qty.to_le_bytes())
-                .chain(line.unit_price.minor.to_le_bytes())
-            {
-                hash ^= u64::from(b);
-                hash = hash.wrapping_mul(0x0100_0000_01b3);
-            }
-        }
+        let hash = self.lines.iter().fold(FNV_OFFSET, |hash, line| {
+            fnv1a(
+                hash,
+                line.sku
+                    .bytes()
+                    .chain([0])
+                    .chain(line.qty.to_le_bytes())
+                    .chain(line.unit_price.minor.to_le_bytes()),
+            )
+        });
         // `format!("{:08x}", hash as u32)`, without the formatting machinery.
         let hash = hash as u32;
         (0..8)

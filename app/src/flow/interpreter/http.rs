@@ -4,6 +4,7 @@
 
 use super::{Effect, Next, Run, Status};
 use crate::flow::doc::{HttpRequestSettings, NodeId, NodeKind};
+use crate::hash::{FNV_OFFSET, fnv1a};
 
 /// Most HTTP requests one shopper message may lead to. Validation refuses
 /// loops through HTTP steps; this bounds a flow published before it did.
@@ -17,17 +18,9 @@ pub fn request_id(conversation: &str, event_id: &str, node: &NodeId) -> String {
     let key = format!("{conversation}\u{0}{event_id}\u{0}{node}");
     format!(
         "{:016x}{:016x}",
-        fnv1a(0xcbf2_9ce4_8422_2325, &key),
-        fnv1a(0x6c62_272e_07bb_0142, &key)
+        fnv1a(FNV_OFFSET, key.bytes()),
+        fnv1a(0x6c62_272e_07bb_0142, key.bytes())
     )
-}
-
-/// 64-bit FNV-1a from `seed`: deterministic, with no dependency and no
-/// randomness, as the pure core requires (ids, not security).
-fn fnv1a(seed: u64, text: &str) -> u64 {
-    text.bytes().fold(seed, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
 }
 
 /// A value made safe inside a URL: every byte but the unreserved

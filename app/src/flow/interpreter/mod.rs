@@ -25,6 +25,7 @@ use super::payload::{self, Payload};
 use super::text::{interpolate_into, normalize};
 use crate::channel::{Choice, Outbound};
 use crate::commerce::{Cart, CatalogView, Money, NewOrder, OrderStatus};
+use crate::hash::FnvBuild;
 
 /// Most nodes one `step` may enter.
 pub const STEP_BUDGET: u32 = 64;
@@ -60,31 +61,6 @@ pub struct ValidFlow {
     labels: Vec<Vec<String>>,
     triggers: Vec<(String, NodeId)>,
     first_checkout: Option<NodeId>,
-}
-
-/// 64-bit FNV-1a for the node lookups: node ids are short, and SipHash's
-/// setup costs more than the lookup. Deterministic, with no dependency.
-#[derive(Debug, Clone, Copy, Default)]
-struct FnvBuild;
-
-struct Fnv(u64);
-
-impl std::hash::BuildHasher for FnvBuild {
-    type Hasher = Fnv;
-    fn build_hasher(&self) -> Fnv {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl std::hash::Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
 }
 
 impl ValidFlow {
