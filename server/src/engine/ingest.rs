@@ -17,7 +17,7 @@
 //! the database refuses fails alone.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::sync::Weak;
 use std::time::Duration;
 
 use app::channel::Channel;
@@ -68,7 +68,7 @@ pub struct Stored {
     pub events: usize,
 }
 
-struct Job {
+pub(super) struct Job {
     parcel: Parcel,
     done: oneshot::Sender<Result<Stored, IngestError>>,
 }
@@ -76,29 +76,18 @@ struct Job {
 /// The handle requests submit through; owned by the engine.
 pub struct Ingest {
     tx: mpsc::Sender<Job>,
-    /// The writer's end, until the first submission starts it (inside the
-    /// runtime, whoever built the engine).
-    rx: Mutex<Option<mpsc::Receiver<Job>>>,
 }
 
 impl Ingest {
-    pub(super) fn new() -> Ingest {
+    /// The handle, and the queue's far end for [`writer`].
+    pub(super) fn new() -> (Ingest, mpsc::Receiver<Job>) {
         let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
-        Ingest {
-            tx,
-            rx: Mutex::new(Some(rx)),
-        }
+        (Ingest { tx }, rx)
     }
 
-    pub(super) async fn submit(
-        &self,
-        engine: &super::Engine,
-        parcel: Parcel,
-    ) -> Result<Stored, IngestError> {
-        let rx = self.rx.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(rx) = rx {
-            tokio::spawn(writer(engine.clone(), rx));
-        }
+    /// Stores a parcel durably, together with whatever else is waiting,
+    /// and answers once it is committed.
+    pub(super) async fn submit(&self, parcel: Parcel) -> Result<Stored, IngestError> {
         let (done, answer) = oneshot::channel();
         match self
             .tx
@@ -117,10 +106,15 @@ impl Ingest {
 }
 
 /// The one writer: takes everything waiting, stores it in one transaction,
-/// answers every request of it.
-async fn writer(engine: super::Engine, mut rx: mpsc::Receiver<Job>) {
+/// answers every request of it. It holds the engine weakly and ends with
+/// it (the engine owns the queue's sending end).
+pub(super) async fn writer(engine: Weak<super::Inner>, mut rx: mpsc::Receiver<Job>) {
     let mut jobs = Vec::new();
     while let Some(first) = rx.recv().await {
+        let Some(inner) = engine.upgrade() else {
+            return;
+        };
+        let engine = super::Engine { inner };
         let mut events = parcel_len(&first.parcel);
         jobs.push(first);
         while events < MAX_EVENTS_PER_COMMIT {

@@ -72,9 +72,11 @@ pub struct Wake {
 }
 
 impl Engine {
-    /// An engine over `store`; links in messages use `public_url`.
+    /// An engine over `store`; links in messages use `public_url`. Starts
+    /// the ingest writer, so it must be called inside the Tokio runtime.
     pub fn new(store: Store, public_url: Arc<str>) -> Engine {
-        Engine {
+        let (ingest, queue) = ingest::Ingest::new();
+        let engine = Engine {
             inner: Arc::new(Inner {
                 store,
                 public_url,
@@ -82,9 +84,11 @@ impl Engine {
                 wake: Wake::default(),
                 live: LiveStreams::default(),
                 instance: format!("{:016x}", rand::random::<u64>()).into(),
-                ingest: ingest::Ingest::new(),
+                ingest,
             }),
-        }
+        };
+        tokio::spawn(ingest::writer(Arc::downgrade(&engine.inner), queue));
+        engine
     }
 
     /// The workers' wake-up calls.
@@ -109,7 +113,7 @@ impl Engine {
         &self,
         parcel: ingest::Parcel,
     ) -> Result<ingest::Stored, ingest::IngestError> {
-        self.inner.ingest.submit(self, parcel).await
+        self.inner.ingest.submit(parcel).await
     }
 
     /// The database.

@@ -88,7 +88,7 @@ async fn run_batch(
     let mut order: Vec<Shopper> = Vec::new();
     let mut by_shopper: HashMap<Shopper, Vec<InboxRow>> = HashMap::new();
     for row in rows {
-        let key = (row.channel_id, row.user_key.clone());
+        let key = (row.event.channel_id, row.event.user_key.clone());
         if backoff.get(&key).is_some_and(|at| *at > now) {
             continue;
         }
@@ -106,7 +106,7 @@ async fn run_batch(
         let Some(mut rows) = by_shopper.remove(&key) else {
             continue;
         };
-        rows.sort_by_key(|r| (r.platform_ts, r.id));
+        rows.sort_by_key(|r| (r.event.platform_ts, r.id));
         if let std::collections::hash_map::Entry::Vacant(slot) = channels.entry(key.0) {
             let ch = engine.store().queue().channel_by_id(key.0).await;
             slot.insert(ch.ok().flatten());
@@ -115,7 +115,7 @@ async fn run_batch(
         let Some(Some(ch)) = channels.get(&key.0) else {
             continue;
         };
-        let ws = rows[0].workspace_id;
+        let ws = rows[0].event.workspace_id;
         let group = match workspaces.iter_mut().find(|(w, _)| *w == ws) {
             Some((_, group)) => group,
             None => {
@@ -144,11 +144,8 @@ async fn apply_group(
     let queue = engine.store().queue();
     let started = Instant::now();
     let mut turns = Vec::with_capacity(group.len());
-    let mut users = Vec::with_capacity(group.len());
+    let users: Vec<String> = group.iter().map(|(ch, row)| user(ch, row)).collect();
     let mut handled = 0;
-    for (ch, row) in group {
-        users.push(format!("{}:{}", ch.id, row.user_key));
-    }
     for ((ch, row), user) in group.iter().zip(&users) {
         match prepare(settings, ch, row, user) {
             Ok(pair) => turns.push((row, pair)),
@@ -162,11 +159,9 @@ async fn apply_group(
     let count = rows.len();
     match engine.apply_batch(ws, pairs).await {
         Ok(results) => {
+            // A batch's turns either applied or met an unpublished bot.
             for (row, result) in rows.iter().zip(results) {
-                if let Err(TurnError::NotPublished) = result {
-                    let why = "The bot has not been published yet.";
-                    let _ = queue.close_inbox(row.id, InboxStatus::Skipped, why).await;
-                }
+                settle(engine, row, result.map(drop)).await;
             }
             metrics::histogram!("inbox_batch_seconds").record(started.elapsed().as_secs_f64());
             metrics::histogram!("inbox_batch_size").record(count as f64);
@@ -176,7 +171,7 @@ async fn apply_group(
             tracing::warn!(error = %e, events = count, "a batch of events failed; applying them one at a time");
             let mut stopped: HashSet<Shopper> = HashSet::new();
             for (ch, row) in group {
-                let key = (row.channel_id, row.user_key.clone());
+                let key = (row.event.channel_id, row.event.user_key.clone());
                 if stopped.contains(&key) {
                     continue;
                 }
@@ -203,28 +198,28 @@ fn prepare<'a>(
     user: &'a str,
 ) -> Result<(Turn<'a>, Delivery<'a>), String> {
     let input: Input =
-        serde_json::from_str(&row.input).map_err(|e| format!("unreadable event: {e}"))?;
-    let age = now_ms() - row.platform_ts;
-    let answer = row.platform_ts <= 0 || age <= settings.max_event_age_ms;
+        serde_json::from_str(&row.event.input).map_err(|e| format!("unreadable event: {e}"))?;
+    let age = now_ms() - row.event.platform_ts;
+    let answer = row.event.platform_ts <= 0 || age <= settings.max_event_age_ms;
     if !answer {
         metrics::counter!("inbox_skipped_old_total", "channel" => ch.kind.as_str()).increment(1);
-        tracing::info!(event = %row.external_id, age_s = age / 1000, "event too old to answer: recorded, not answered");
+        tracing::info!(event = %row.event.external_id, age_s = age / 1000, "event too old to answer: recorded, not answered");
     }
     let turn = Turn {
-        workspace: row.workspace_id,
+        workspace: row.event.workspace_id,
         bot: ch.bot_id,
         channel: ch.kind,
         user,
-        display_name: &row.display_name,
-        event_id: &row.external_id,
+        display_name: &row.event.display_name,
+        event_id: &row.event.external_id,
         input,
     };
     let via = Delivery {
         channel_id: ch.id,
-        recipient: &row.recipient,
-        recipient_kind: &row.recipient_kind,
+        recipient: &row.event.recipient,
+        recipient_kind: &row.event.recipient_kind,
         inbox_id: row.id,
-        platform_ts: row.platform_ts,
+        platform_ts: row.event.platform_ts,
         answer,
     };
     Ok((turn, via))
@@ -241,24 +236,42 @@ enum Next {
 /// Applies one stored event alone, or closes its inbox row when it cannot
 /// be.
 async fn apply_row(engine: &Engine, settings: &Settings, ch: &ChannelRow, row: &InboxRow) -> Next {
-    let queue = engine.store().queue();
-    let user = format!("{}:{}", ch.id, row.user_key);
+    let user = user(ch, row);
     let (turn, via) = match prepare(settings, ch, row, &user) {
         Ok(pair) => pair,
         Err(why) => {
+            let queue = engine.store().queue();
             let _ = queue.close_inbox(row.id, InboxStatus::Failed, &why).await;
             return Next::Go;
         }
     };
-    match engine.apply_delivered(turn, via).await {
-        Ok(_) => Next::Go,
+    settle(
+        engine,
+        row,
+        engine.apply_delivered(turn, via).await.map(drop),
+    )
+    .await
+}
+
+/// The conversation's user id of a stored event: its channel and shopper.
+fn user(ch: &ChannelRow, row: &InboxRow) -> String {
+    format!("{}:{}", ch.id, row.event.user_key)
+}
+
+/// Records how applying a stored event went: done, skipped for a bot that
+/// was never published, or a failed attempt (set aside after
+/// [`MAX_ATTEMPTS`]; before that the shopper's later events wait).
+async fn settle(engine: &Engine, row: &InboxRow, result: Result<(), TurnError>) -> Next {
+    let queue = engine.store().queue();
+    match result {
+        Ok(()) => Next::Go,
         Err(TurnError::NotPublished) => {
             let why = "The bot has not been published yet.";
             let _ = queue.close_inbox(row.id, InboxStatus::Skipped, why).await;
             Next::Go
         }
         Err(e) => {
-            tracing::warn!(error = %e, event = %row.external_id, "could not apply an event; will retry");
+            tracing::warn!(error = %e, event = %row.event.external_id, "could not apply an event; will retry");
             let attempts = queue
                 .inbox_attempt_failed(row.id, &e.to_string())
                 .await

@@ -9,9 +9,10 @@ use super::Queue;
 use super::{ChannelId, InboxStatus, MessageStatus, Result, WorkspaceId, now_ms};
 
 /// A new inbound event for the inbox.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromRow)]
 pub struct NewInbound {
     /// `messenger`, `whatsapp` or `web`.
+    #[sqlx(try_from = "String")]
     pub channel: Channel,
     /// The platform's id of the event: the deduplication key.
     pub external_id: String,
@@ -62,32 +63,15 @@ pub struct NewWatermark {
     pub watermark_ms: i64,
 }
 
-/// An inbox row waiting to be applied.
+/// An inbox row waiting to be applied: the stored event, its id and the
+/// attempts made at it.
 #[derive(Debug, Clone, FromRow)]
 pub struct InboxRow {
     /// Id.
     pub id: i64,
-    /// `messenger`, `whatsapp` or `web`.
-    #[sqlx(try_from = "String")]
-    pub channel: Channel,
-    /// The platform's id.
-    pub external_id: String,
-    /// The channel.
-    pub channel_id: ChannelId,
-    /// The tenant.
-    pub workspace_id: WorkspaceId,
-    /// The shopper's key.
-    pub user_key: String,
-    /// Where replies go.
-    pub recipient: String,
-    /// How to address it.
-    pub recipient_kind: String,
-    /// The shopper's name.
-    pub display_name: String,
-    /// Platform time, milliseconds.
-    pub platform_ts: i64,
-    /// The input, as JSON.
-    pub input: String,
+    /// The event as it was stored.
+    #[sqlx(flatten)]
+    pub event: NewInbound,
     /// Failed attempts so far.
     pub attempts: i64,
 }

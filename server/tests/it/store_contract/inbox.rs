@@ -19,7 +19,7 @@ pub(super) async fn the_inbox_skips_an_event_it_already_holds(db: Db) {
 
     // Still skipped once applied: the key outlives the pending state.
     let row = pending(s, shop.channel, "psid-1", 10).await[0].clone();
-    assert_eq!(row.external_id, "mid.1");
+    assert_eq!(row.event.external_id, "mid.1");
     assert!(finish(s, shop.ws, row.id, InboxStatus::Done).await);
     assert_eq!(insert(s, std::slice::from_ref(&first)).await, 0);
     assert_eq!(status(s, "inbox", row.id).await, "done");
@@ -62,7 +62,9 @@ pub(super) async fn the_inbox_hands_out_each_shoppers_events_in_platform_order(d
     )
     .await;
     let ids = |rows: Vec<server::store::InboxRow>| {
-        rows.into_iter().map(|r| r.external_id).collect::<Vec<_>>()
+        rows.into_iter()
+            .map(|r| r.event.external_id)
+            .collect::<Vec<_>>()
     };
     // The worker claims the oldest waiting events in arrival order, all
     // shoppers together, as many as it asks for.
