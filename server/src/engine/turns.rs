@@ -213,12 +213,11 @@ impl Engine {
         }
         let catalog = tenant.catalog().await?;
         let mut txn = tenant.transaction().await?;
-        let mut results = Vec::with_capacity(turns.len());
         let mut done = Vec::with_capacity(turns.len());
         for (turn, via) in turns {
             debug_assert_eq!(turn.workspace, workspace);
             let Some(version) = latest.get(&turn.bot).copied().flatten() else {
-                results.push(Err(TurnError::NotPublished));
+                done.push(Err(TurnError::NotPublished));
                 continue;
             };
             // An event applied before writes nothing worth keeping (its
@@ -226,14 +225,19 @@ impl Engine {
             let one = self
                 .step_in(&mut txn, turn, Some(via), version, &catalog)
                 .await?;
-            results.push(Ok(one.applied.clone()));
-            done.push(one);
+            done.push(Ok(one));
         }
         txn.commit().await?;
-        for one in done.iter().filter(|d| d.commit) {
-            self.committed(one);
-        }
-        Ok(results)
+        Ok(done
+            .into_iter()
+            .map(|one| {
+                let one = one?;
+                if one.commit {
+                    self.committed(&one);
+                }
+                Ok(one.applied)
+            })
+            .collect())
     }
 
     /// Wakes what a committed turn concerns: the conversation's live

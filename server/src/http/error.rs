@@ -1,11 +1,16 @@
 //! How an [`ApiError`] is answered over HTTP:
 //! `{"error": {"code": "snake_case", "message": "human sentence"}}` with its
 //! status, plus any extra fields such as `problems`; and that body's shape
-//! for the OpenAPI document.
+//! for the OpenAPI document. Also the answer when received events could
+//! not be stored.
 
+use app::model::ErrorCode;
 use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+
+use crate::engine::ingest::IngestError;
 
 pub use crate::error::{ApiError, ApiResult};
 
@@ -34,5 +39,40 @@ impl IntoResponse for ApiError {
             body[key] = value;
         }
         (self.status, Json(body)).into_response()
+    }
+}
+
+/// The answer when events could not be stored: 503 with `Retry-After`
+/// while the writer's queue is full, 500 when the database failed.
+/// Nothing was acknowledged, so the sender retries.
+pub fn ingest_refused(e: IngestError) -> Response {
+    match e {
+        IngestError::Busy => {
+            let mut res = ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Busy,
+                "Too many events are waiting to be stored. Try again in a second.",
+            )
+            .into_response();
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            res
+        }
+        IngestError::Failed => ApiError::internal(&e).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refused_events_are_retried_later_not_lost() {
+        let busy = ingest_refused(IngestError::Busy);
+        assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(busy.headers()[header::RETRY_AFTER], "1");
+        let failed = ingest_refused(IngestError::Failed);
+        assert_eq!(failed.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(failed.headers().get(header::RETRY_AFTER).is_none());
     }
 }

@@ -19,15 +19,15 @@ use app::inbound::{InboundError, InboundEvent, parse_messenger, parse_whatsapp};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-use crate::engine::ingest::{IngestError, Parcel};
-use crate::http::error::ApiError;
+use crate::engine::ingest::Parcel;
+use crate::http::error::{ApiError, ingest_refused};
 use crate::state::AppState;
 
 /// WhatsApp payloads can be up to 3 MB.
@@ -135,8 +135,7 @@ async fn receive(
             return ack();
         }
     };
-    let total = events.len();
-    metrics::counter!("webhook_events_total", "channel" => kind).increment(total as u64);
+    metrics::counter!("webhook_events_total", "channel" => kind).increment(events.len() as u64);
     match state
         .engine
         .ingest(Parcel::Webhook { channel, events })
@@ -145,26 +144,6 @@ async fn receive(
         Ok(_) => ack(),
         // Not acknowledged: Meta retries, and the inbox deduplicates.
         Err(e) => ingest_refused(e),
-    }
-}
-
-/// The answer when events could not be stored: 503 with `Retry-After`
-/// while the writer's queue is full, 500 when the database failed.
-/// Nothing was acknowledged, so the sender retries.
-pub fn ingest_refused(e: IngestError) -> Response {
-    match e {
-        IngestError::Busy => {
-            let mut res = ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                ErrorCode::Busy,
-                "Too many events are waiting to be stored. Try again in a second.",
-            )
-            .into_response();
-            res.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            res
-        }
-        IngestError::Failed => ApiError::internal(&e).into_response(),
     }
 }
 

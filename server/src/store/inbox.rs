@@ -3,6 +3,8 @@
 //! read watermarks, and the pending events the pipeline applies in order.
 
 use app::channel::Channel;
+use std::sync::LazyLock;
+
 use sqlx::FromRow;
 
 use super::Queue;
@@ -76,18 +78,35 @@ pub struct InboxRow {
     pub attempts: i64,
 }
 
-/// How many rows the next multi-row insert takes out of `left`: the
-/// largest of a few fixed sizes, so each connection prepares (and caches)
-/// at most that many statements, whatever the batch sizes.
-pub(super) fn chunk_len(left: usize) -> usize {
-    [128, 32, 8, 1]
-        .into_iter()
-        .find(|&n| n <= left)
-        .unwrap_or(left)
+/// The row counts of the inbox's multi-row inserts: a batch goes in as
+/// the largest that fit, so each connection prepares (and caches) at most
+/// this many statements, whatever the batch sizes.
+const CHUNKS: [usize; 4] = [128, 32, 8, 1];
+
+/// The inbox insert for each of [`CHUNKS`], written once.
+static INBOX_INSERTS: LazyLock<[String; 4]> = LazyLock::new(|| {
+    CHUNKS.map(|rows| {
+        format!(
+            "INSERT INTO inbox (channel, external_id, channel_id, workspace_id, user_key, recipient, recipient_kind, \
+             display_name, platform_ts, input, received_at) VALUES {} \
+             ON CONFLICT (channel, external_id) DO NOTHING RETURNING channel, external_id",
+            placeholders(rows, 11)
+        )
+    })
+});
+
+/// How many of `left` (at least one) events the next insert takes, and
+/// its statement.
+fn inbox_insert(left: usize) -> (usize, &'static str) {
+    let i = CHUNKS
+        .iter()
+        .position(|&n| n <= left)
+        .unwrap_or(CHUNKS.len() - 1);
+    (CHUNKS[i], &INBOX_INSERTS[i])
 }
 
 /// `($1, …, $cols), ($cols+1, …)` for `rows` rows.
-pub(super) fn placeholders(rows: usize, cols: usize) -> String {
+fn placeholders(rows: usize, cols: usize) -> String {
     let mut out = String::with_capacity(rows * cols * 5);
     for r in 0..rows {
         if r > 0 {
@@ -171,16 +190,10 @@ impl Queue<'_> {
         let mut new = Vec::new();
         let mut rest = events;
         while !rest.is_empty() {
-            let n = chunk_len(rest.len());
+            let (n, sql) = inbox_insert(rest.len());
             let (chunk, tail) = rest.split_at(n);
             rest = tail;
-            let sql = format!(
-                "INSERT INTO inbox (channel, external_id, channel_id, workspace_id, user_key, recipient, recipient_kind, \
-                 display_name, platform_ts, input, received_at) VALUES {} \
-                 ON CONFLICT (channel, external_id) DO NOTHING RETURNING channel, external_id",
-                placeholders(n, 11)
-            );
-            let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+            let mut q = sqlx::query_as::<_, (String, String)>(sql);
             for e in chunk {
                 q = q
                     .bind(e.channel.as_str())

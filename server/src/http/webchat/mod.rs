@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::hash_token;
 use crate::engine::ingest::Parcel;
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult, ingest_refused};
 use crate::http::extract::ApiJson;
 use crate::service::{allowed_origins, transcript_entries};
 use crate::state::AppState;
@@ -311,7 +311,7 @@ async fn send(
     };
     let new = match state.engine.ingest(Parcel::Resolved(vec![event])).await {
         Ok(stored) => stored.new,
-        Err(e) => return Ok(crate::http::webhooks::ingest_refused(e)),
+        Err(e) => return Ok(ingest_refused(e)),
     };
     Ok((
         StatusCode::ACCEPTED,
