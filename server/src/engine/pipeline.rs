@@ -14,6 +14,7 @@
 //! answered as if it were fresh.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use app::flow::interpreter::Input;
@@ -39,6 +40,9 @@ pub struct Settings {
 
 /// A shopper on a channel: their events apply one at a time, in order.
 type Shopper = (ChannelId, String);
+
+/// Stored events with the channel each arrived on.
+type Events = Vec<(Arc<ChannelRow>, InboxRow)>;
 
 /// Starts the worker.
 pub fn spawn(engine: Engine, settings: Settings) {
@@ -100,8 +104,8 @@ async fn run_batch(
             })
             .push(row);
     }
-    let mut channels: HashMap<ChannelId, Option<ChannelRow>> = HashMap::new();
-    let mut workspaces: Vec<(WorkspaceId, Vec<(ChannelRow, InboxRow)>)> = Vec::new();
+    let mut channels: HashMap<ChannelId, Option<Arc<ChannelRow>>> = HashMap::new();
+    let mut workspaces: Vec<(WorkspaceId, Events)> = Vec::new();
     for key in order {
         let Some(mut rows) = by_shopper.remove(&key) else {
             continue;
@@ -109,7 +113,7 @@ async fn run_batch(
         rows.sort_by_key(|r| (r.event.platform_ts, r.id));
         if let std::collections::hash_map::Entry::Vacant(slot) = channels.entry(key.0) {
             let ch = engine.store().queue().channel_by_id(key.0).await;
-            slot.insert(ch.ok().flatten());
+            slot.insert(ch.ok().flatten().map(Arc::new));
         }
         // The channel was removed meanwhile: its events went with it.
         let Some(Some(ch)) = channels.get(&key.0) else {
@@ -138,7 +142,7 @@ async fn apply_group(
     engine: &Engine,
     settings: &Settings,
     ws: WorkspaceId,
-    group: &[(ChannelRow, InboxRow)],
+    group: &Events,
     backoff: &mut HashMap<Shopper, Instant>,
 ) -> usize {
     let queue = engine.store().queue();
@@ -148,19 +152,19 @@ async fn apply_group(
     let mut handled = 0;
     for ((ch, row), user) in group.iter().zip(&users) {
         match prepare(settings, ch, row, user) {
-            Ok(pair) => turns.push((row, pair)),
+            Ok(pair) => turns.push(((&**ch, row), pair)),
             Err(why) => {
                 let _ = queue.close_inbox(row.id, InboxStatus::Failed, &why).await;
                 handled += 1;
             }
         }
     }
-    let (rows, pairs): (Vec<&InboxRow>, Vec<_>) = turns.into_iter().unzip();
+    let (rows, pairs): (Vec<(&ChannelRow, &InboxRow)>, Vec<_>) = turns.into_iter().unzip();
     let count = rows.len();
     match engine.apply_batch(ws, pairs).await {
         Ok(results) => {
             // A batch's turns either applied or met an unpublished bot.
-            for (row, result) in rows.iter().zip(results) {
+            for ((_, row), result) in rows.iter().zip(results) {
                 settle(engine, row, result.map(drop)).await;
             }
             metrics::histogram!("inbox_batch_seconds").record(started.elapsed().as_secs_f64());
@@ -170,7 +174,7 @@ async fn apply_group(
         Err(e) => {
             tracing::warn!(error = %e, events = count, "a batch of events failed; applying them one at a time");
             let mut stopped: HashSet<Shopper> = HashSet::new();
-            for (ch, row) in group {
+            for (ch, row) in rows {
                 let key = (row.event.channel_id, row.event.user_key.clone());
                 if stopped.contains(&key) {
                     continue;
