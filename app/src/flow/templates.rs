@@ -73,11 +73,7 @@ impl Builder {
     }
 
     fn edge(&mut self, from: &str, port: &str, to: &str) -> &mut Self {
-        self.doc.edges.push(Edge {
-            from: from.into(),
-            port: port.into(),
-            to: to.into(),
-        });
+        self.doc.edges.push(Edge::new(from, port, to));
         self
     }
 

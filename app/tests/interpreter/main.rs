@@ -222,11 +222,7 @@ fn qr(id: &str, text: &str, options: &[(&str, &str)]) -> Node {
 }
 
 fn e(from: &str, port: &str, to: &str) -> Edge {
-    Edge {
-        from: from.into(),
-        port: port.into(),
-        to: to.into(),
-    }
+    Edge::new(from, port, to)
 }
 
 fn flow(nodes: Vec<Node>, edges: Vec<Edge>) -> FlowDoc {

@@ -199,11 +199,8 @@ fn connect(d: &mut FlowDoc, from: &NodeId, port: &str, to: &NodeId) -> Result<()
         return Err(EditError::UnknownNode(to.0.clone()));
     }
     d.edges.retain(|e| !(&e.from == from && e.port == port));
-    d.edges.push(crate::flow::doc::Edge {
-        from: from.clone(),
-        port: port.to_string(),
-        to: to.clone(),
-    });
+    d.edges
+        .push(crate::flow::doc::Edge::new(from.clone(), port, to.clone()));
     Ok(())
 }
 
@@ -344,14 +341,7 @@ mod tests {
         let (d, c) = add(&d, "end");
         let d = connect(&d, &a, "next", &b);
         let d = connect(&d, &a, "next", &c);
-        assert_eq!(
-            d.edges,
-            [Edge {
-                from: a.clone(),
-                port: "next".into(),
-                to: c.clone()
-            }]
-        );
+        assert_eq!(d.edges, [Edge::new(a.clone(), "next", c.clone())]);
         assert_eq!(
             apply(
                 &d,

@@ -161,6 +161,17 @@ pub struct Edge {
     pub to: NodeId,
 }
 
+impl Edge {
+    /// The edge from `from`'s port `port` to `to`.
+    pub fn new(from: impl Into<NodeId>, port: impl Into<String>, to: impl Into<NodeId>) -> Edge {
+        Edge {
+            from: from.into(),
+            port: port.into(),
+            to: to.into(),
+        }
+    }
+}
+
 /// Keywords that jump to a node from anywhere in the conversation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]

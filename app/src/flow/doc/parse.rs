@@ -192,14 +192,7 @@ mod tests {
         let err = long.check_limits().unwrap_err().to_string();
         assert!(err.contains("“n0” has 4097"), "{err}");
         let edges = FlowDoc {
-            edges: vec![
-                Edge {
-                    from: "a".into(),
-                    port: "next".into(),
-                    to: "b".into(),
-                };
-                MAX_EDGES + 1
-            ],
+            edges: vec![Edge::new("a", "next", "b"); MAX_EDGES + 1],
             ..FlowDoc::default()
         };
         assert!(

@@ -810,18 +810,13 @@ mod tests {
     #[test]
     fn targets_follow_the_first_edge_of_a_port_to_an_existing_node() {
         let mut doc = crate::flow::templates::shop();
-        let edge = |from: &str, port: &str, to: &str| Edge {
-            from: from.into(),
-            port: port.into(),
-            to: to.into(),
-        };
         doc.edges.extend([
-            edge("welcome", "next", "catalog"),
-            edge("menu", "x", "nowhere"),
-            edge("menu", "x", "catalog"),
-            edge("ghost", "y", "catalog"),
-            edge("ghost", "y", "menu"),
-            edge("ghost", "z", "nowhere"),
+            Edge::new("welcome", "next", "catalog"),
+            Edge::new("menu", "x", "nowhere"),
+            Edge::new("menu", "x", "catalog"),
+            Edge::new("ghost", "y", "catalog"),
+            Edge::new("ghost", "y", "menu"),
+            Edge::new("ghost", "z", "nowhere"),
         ]);
         let flow = ValidFlow::unchecked(doc);
         let target = |from: &str, port: &str| flow.target(&from.into(), port).map(NodeId::as_str);

@@ -42,11 +42,7 @@ fn qr(id: &str, options: &[&str]) -> Node {
 }
 
 fn edge(from: &str, port: &str, to: &str) -> Edge {
-    Edge {
-        from: from.into(),
-        port: port.into(),
-        to: to.into(),
-    }
+    Edge::new(from, port, to)
 }
 
 fn codes(r: &Report) -> Vec<(&str, Option<&str>)> {
