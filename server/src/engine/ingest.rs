@@ -17,6 +17,7 @@
 //! the database refuses fails alone.
 
 use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 use std::sync::Weak;
 use std::time::Duration;
 
@@ -109,90 +110,137 @@ impl Ingest {
 /// answers every request of it. It holds the engine weakly and ends with
 /// it (the engine owns the queue's sending end).
 pub(super) async fn writer(engine: Weak<super::Inner>, mut rx: mpsc::Receiver<Job>) {
-    let mut jobs = Vec::new();
+    let mut parcels = Vec::new();
+    let mut waiting = Vec::new();
     while let Some(first) = rx.recv().await {
         let Some(inner) = engine.upgrade() else {
             return;
         };
         let engine = super::Engine { inner };
-        let mut events = parcel_len(&first.parcel);
-        jobs.push(first);
-        while events < MAX_EVENTS_PER_COMMIT {
-            let Ok(job) = rx.try_recv() else { break };
-            events += parcel_len(&job.parcel);
-            jobs.push(job);
+        let mut events = 0;
+        let mut next = Some(first);
+        while let Some(job) = next.take() {
+            events += match &job.parcel {
+                Parcel::Webhook { events, .. } => events.len(),
+                Parcel::Resolved(events) => events.len(),
+            };
+            parcels.push(job.parcel);
+            waiting.push(job.done);
+            if events < MAX_EVENTS_PER_COMMIT {
+                next = rx.try_recv().ok();
+            }
         }
-        metrics::histogram!("ingest_group_size").record(jobs.len() as f64);
-        let store = engine.store();
-        let answers = match commit(store, &jobs).await {
-            Ok(answers) => answers,
-            Err(e) if jobs.len() == 1 => {
-                tracing::error!(error = %e, "could not store inbound events; the platform will retry");
-                vec![Err(IngestError::Failed)]
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, deliveries = jobs.len(), "group commit failed; storing each delivery alone");
-                let mut answers = Vec::with_capacity(jobs.len());
-                for job in &jobs {
-                    answers.push(match commit(store, std::slice::from_ref(job)).await {
-                        Ok(mut one) => one.pop().unwrap_or(Err(IngestError::Failed)),
-                        Err(e) => {
-                            tracing::error!(error = %e, "could not store inbound events; the platform will retry");
-                            Err(IngestError::Failed)
-                        }
-                    });
-                }
-                answers
-            }
-        };
+        metrics::histogram!("ingest_group_size").record(waiting.len() as f64);
+        let answers = store_group(engine.store(), parcels.drain(..)).await;
         if answers.iter().any(|a| matches!(a, Ok(s) if s.new > 0)) {
             engine.wake().inbox.notify_one();
         }
-        for (job, answer) in jobs.drain(..).zip(answers) {
+        for (done, answer) in waiting.drain(..).zip(answers) {
             // A request that gave up waiting no longer listens; what it
             // sent is stored all the same, and its retry is a duplicate.
-            let _ = job.done.send(answer);
+            let _ = done.send(answer);
         }
     }
 }
 
-fn parcel_len(parcel: &Parcel) -> usize {
-    match parcel {
-        Parcel::Webhook { events, .. } => events.len(),
-        Parcel::Resolved(events) => events.len(),
+/// Resolves the parcels and stores them in one transaction, or, when that
+/// fails, each parcel in its own; one answer per parcel.
+async fn store_group(
+    store: &Store,
+    parcels: impl ExactSizeIterator<Item = Parcel>,
+) -> Vec<Result<Stored, IngestError>> {
+    let count = parcels.len();
+    let failed = |e: &dyn std::fmt::Display| {
+        tracing::error!(error = %e, "could not store inbound events; the platform will retry");
+        Err(IngestError::Failed)
+    };
+    let (all, spans) = match resolve(store, parcels).await {
+        Ok(resolved) => resolved,
+        Err(e) => return (0..count).map(|_| failed(&e)).collect(),
+    };
+    match commit(store, &all, &spans).await {
+        Ok(answers) => answers,
+        Err(e) if spans.len() == 1 => vec![failed(&e)],
+        Err(e) => {
+            tracing::warn!(error = %e, deliveries = spans.len(), "group commit failed; storing each delivery alone");
+            let mut answers = Vec::with_capacity(spans.len());
+            for span in spans {
+                let one = span.clone().rebased();
+                let alone = Batch {
+                    events: all.events[span.events].to_vec(),
+                    receipts: all.receipts[span.receipts].to_vec(),
+                    watermarks: all.watermarks[span.watermarks].to_vec(),
+                };
+                answers.push(match commit(store, &alone, &[one]).await {
+                    Ok(mut one) => one.pop().unwrap_or(Err(IngestError::Failed)),
+                    Err(e) => failed(&e),
+                });
+            }
+            answers
+        }
     }
 }
 
-/// Resolves and stores `jobs` in one transaction; one answer per job.
-async fn commit(
+/// Where one parcel's rows sit in a group's [`Batch`].
+#[derive(Debug, Clone)]
+struct Span {
+    events: Range<usize>,
+    receipts: Range<usize>,
+    watermarks: Range<usize>,
+}
+
+impl Span {
+    /// The same lengths from the start: the span of a batch of this parcel
+    /// alone.
+    fn rebased(self) -> Span {
+        Span {
+            events: 0..self.events.len(),
+            receipts: 0..self.receipts.len(),
+            watermarks: 0..self.watermarks.len(),
+        }
+    }
+}
+
+/// Resolves each parcel's events to their channels (each account once) and
+/// gathers everything into one batch, noting where each parcel's rows are.
+async fn resolve(
     store: &Store,
-    jobs: &[Job],
-) -> Result<Vec<Result<Stored, IngestError>>, crate::store::StoreError> {
+    parcels: impl Iterator<Item = Parcel>,
+) -> Result<(Batch, Vec<Span>), crate::store::StoreError> {
     let mut channels: HashMap<(Channel, String), Option<ChannelRow>> = HashMap::new();
     let mut all = Batch::default();
-    // Where each job's events sit in `all.events`.
-    let mut spans = Vec::with_capacity(jobs.len());
-    for job in jobs {
-        let start = all.events.len();
-        match &job.parcel {
+    let mut spans = Vec::new();
+    for parcel in parcels {
+        let start = (all.events.len(), all.receipts.len(), all.watermarks.len());
+        match parcel {
             Parcel::Webhook { channel, events } => {
                 for event in events {
-                    let key = (*channel, event.account.clone());
-                    let row = match channels.get(&key) {
-                        Some(row) => row.clone(),
-                        None => {
-                            let row = store.channel_by_external(*channel, &event.account).await?;
-                            channels.insert(key, row.clone());
-                            row
-                        }
-                    };
-                    all.add(*channel, &event.account, row.as_ref(), event.kind.clone());
+                    let key = (channel, event.account);
+                    if !channels.contains_key(&key) {
+                        let row = store.channel_by_external(channel, &key.1).await?;
+                        channels.insert(key.clone(), row);
+                    }
+                    let row = channels.get(&key).and_then(Option::as_ref);
+                    all.add(channel, &key.1, row, event.kind);
                 }
             }
-            Parcel::Resolved(events) => all.events.extend(events.iter().cloned()),
+            Parcel::Resolved(events) => all.events.extend(events),
         }
-        spans.push(start..all.events.len());
+        spans.push(Span {
+            events: start.0..all.events.len(),
+            receipts: start.1..all.receipts.len(),
+            watermarks: start.2..all.watermarks.len(),
+        });
     }
+    Ok((all, spans))
+}
+
+/// Stores a resolved batch in one transaction; one answer per span.
+async fn commit(
+    store: &Store,
+    all: &Batch,
+    spans: &[Span],
+) -> Result<Vec<Result<Stored, IngestError>>, crate::store::StoreError> {
     let inserted = store
         .queue()
         .ingest_keys(&all.events, &all.receipts, &all.watermarks)
@@ -203,14 +251,17 @@ async fn commit(
         .map(|(c, id)| (c.as_str(), id.as_str()))
         .collect();
     let answers = spans
-        .into_iter()
+        .iter()
         .map(|span| {
-            let events = span.len();
-            let new = all.events[span]
+            let events = &all.events[span.events.clone()];
+            let new = events
                 .iter()
                 .filter(|e| fresh.remove(&(e.channel.as_str(), e.external_id.as_str())))
                 .count();
-            Ok(Stored { new, events })
+            Ok(Stored {
+                new,
+                events: events.len(),
+            })
         })
         .collect();
     metrics::counter!("ingest_events_total").increment(all.events.len() as u64);

@@ -21,6 +21,7 @@ mod http_editor;
 mod http_flows;
 mod http_pages;
 mod http_tenancy;
+mod ingest;
 mod instances;
 mod runner_orders;
 mod store_contract;
