@@ -18,7 +18,8 @@
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
-use std::sync::Weak;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use app::channel::Channel;
@@ -77,19 +78,30 @@ pub(super) struct Job {
 /// The handle requests submit through; owned by the engine.
 pub struct Ingest {
     tx: mpsc::Sender<Job>,
+    /// Parcels handed in and not yet answered.
+    pending: Arc<AtomicUsize>,
 }
 
 impl Ingest {
     /// The handle, and the queue's far end for [`writer`].
     pub(super) fn new() -> (Ingest, mpsc::Receiver<Job>) {
         let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
-        (Ingest { tx }, rx)
+        let pending = Arc::new(AtomicUsize::new(0));
+        (Ingest { tx, pending }, rx)
+    }
+
+    /// True while a request waits for its events to be stored: the turn
+    /// worker then gives the database's writer up between turns, so an
+    /// acknowledgement never waits behind a whole batch of turns.
+    pub(super) fn pending(&self) -> bool {
+        self.pending.load(Ordering::Relaxed) > 0
     }
 
     /// Stores a parcel durably, together with whatever else is waiting,
     /// and answers once it is committed.
     pub(super) async fn submit(&self, parcel: Parcel) -> Result<Stored, IngestError> {
         let (done, answer) = oneshot::channel();
+        let _waiting = Waiting::new(&self.pending);
         match self
             .tx
             .send_timeout(Job { parcel, done }, WAIT_FOR_ROOM)
@@ -103,6 +115,22 @@ impl Ingest {
             Err(mpsc::error::SendTimeoutError::Closed(_)) => return Err(IngestError::Failed),
         }
         answer.await.unwrap_or(Err(IngestError::Failed))
+    }
+}
+
+/// Counts a request as pending for as long as it lives.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn new(count: &'a AtomicUsize) -> Waiting<'a> {
+        count.fetch_add(1, Ordering::Relaxed);
+        Waiting(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

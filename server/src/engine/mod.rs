@@ -116,6 +116,12 @@ impl Engine {
         self.inner.ingest.submit(parcel).await
     }
 
+    /// True while a request waits for the ingest writer (see
+    /// [`ingest::Ingest`]).
+    pub(crate) fn ingest_pending(&self) -> bool {
+        self.inner.ingest.pending()
+    }
+
     /// The database.
     pub fn store(&self) -> &Store {
         &self.inner.store

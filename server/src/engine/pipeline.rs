@@ -52,7 +52,12 @@ pub fn spawn(engine: Engine, settings: Settings) {
         let mut backoff: HashMap<Shopper, Instant> = HashMap::new();
         loop {
             let woken = engine.wake().inbox.notified();
-            let applied = match engine.store().queue().claim_inbox(BATCH).await {
+            let applied = match engine
+                .store()
+                .queue()
+                .claim_inbox(engine.instance(), BATCH)
+                .await
+            {
                 Ok(rows) => run_batch(&engine, &settings, rows, &mut backoff).await,
                 Err(e) => {
                     tracing::warn!(error = %e, "could not read the inbox");

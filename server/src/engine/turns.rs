@@ -197,8 +197,12 @@ impl Engine {
     /// The catalog and each bot's newest version are read once for all of
     /// them. Turns of a bot with no published version come back as
     /// [`TurnError::NotPublished`] without touching anything; any other
-    /// failure rolls the whole batch back and is returned, and the caller
-    /// applies the events one at a time to find the one that fails.
+    /// failure rolls the open transaction back and is returned, and the
+    /// caller applies the events one at a time to find the one that fails.
+    ///
+    /// While webhooks wait to be stored, the batch commits after each turn
+    /// and lets them have the writer first; the turns committed by then
+    /// are duplicates when applied again.
     pub async fn apply_batch(
         &self,
         workspace: WorkspaceId,
@@ -213,31 +217,47 @@ impl Engine {
         }
         let catalog = tenant.catalog().await?;
         let mut txn = tenant.transaction().await?;
-        let mut done = Vec::with_capacity(turns.len());
-        for (turn, via) in turns {
+        let total = turns.len();
+        let mut done = Vec::with_capacity(total);
+        // The turns `done[open..]` are in the open transaction.
+        let mut open = 0;
+        for (i, (turn, via)) in turns.into_iter().enumerate() {
             debug_assert_eq!(turn.workspace, workspace);
-            let Some(version) = latest.get(&turn.bot).copied().flatten() else {
+            if let Some(version) = latest.get(&turn.bot).copied().flatten() {
+                // An event applied before writes nothing worth keeping (its
+                // conversation exists already), so the batch goes on.
+                let one = self
+                    .step_in(&mut txn, turn, Some(via), version, &catalog)
+                    .await?;
+                done.push(Ok(one));
+            } else {
                 done.push(Err(TurnError::NotPublished));
-                continue;
-            };
-            // An event applied before writes nothing worth keeping (its
-            // conversation exists already), so the batch goes on.
-            let one = self
-                .step_in(&mut txn, turn, Some(via), version, &catalog)
-                .await?;
-            done.push(Ok(one));
+            }
+            // Webhooks waiting to be acknowledged go first: commit what is
+            // done and give them the database's one writer.
+            if i + 1 < total && self.ingest_pending() {
+                txn.commit().await?;
+                self.all_committed(&done[open..]);
+                open = done.len();
+                tokio::task::yield_now().await;
+                txn = tenant.transaction().await?;
+            }
         }
         txn.commit().await?;
+        self.all_committed(&done[open..]);
         Ok(done
             .into_iter()
-            .map(|one| {
-                let one = one?;
-                if one.commit {
-                    self.committed(&one);
-                }
-                Ok(one.applied)
-            })
+            .map(|one| one.map(|one| one.applied))
             .collect())
+    }
+
+    /// [`Engine::committed`] for each turn of a committed transaction.
+    fn all_committed(&self, turns: &[Result<Done, TurnError>]) {
+        for one in turns.iter().flatten() {
+            if one.commit {
+                self.committed(one);
+            }
+        }
     }
 
     /// Wakes what a committed turn concerns: the conversation's live

@@ -148,7 +148,7 @@ impl Store {
             "SELECT id, email, password_hash, last_workspace_id FROM users WHERE email = $1",
         )
         .bind(email)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.readers)
         .await?)
     }
 
@@ -158,7 +158,7 @@ impl Store {
             "SELECT id, email, password_hash, last_workspace_id FROM users WHERE id = $1",
         )
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.readers)
         .await?)
     }
 
@@ -167,7 +167,7 @@ impl Store {
         sqlx::query("UPDATE users SET last_workspace_id = $1 WHERE id = $2")
             .bind(ws)
             .bind(user)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -181,7 +181,7 @@ impl Store {
         )
         .bind(user)
         .bind(ws)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.readers)
         .await?)
     }
 
@@ -193,7 +193,7 @@ impl Store {
              WHERE m.user_id = $1 ORDER BY w.name, w.id",
         )
         .bind(user)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.readers)
         .await?)
     }
 
@@ -222,7 +222,7 @@ impl Store {
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
         )
         .bind(token_hash)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.readers)
         .await?)
     }
 }
@@ -237,7 +237,7 @@ impl Workspace<'_> {
              WHERE m.workspace_id = $1 ORDER BY u.email",
         )
         .bind(ws)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.readers)
         .await?)
     }
 
@@ -340,7 +340,7 @@ impl Workspace<'_> {
              WHERE workspace_id = $1 AND revoked_at IS NULL ORDER BY id DESC"
         ))
         .bind(ws)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.readers)
         .await?)
     }
 
@@ -354,7 +354,7 @@ impl Workspace<'_> {
         .bind(now_ms())
         .bind(id)
         .bind(ws)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -366,7 +366,7 @@ impl Workspace<'_> {
             .bind(now_ms())
             .bind(id)
             .bind(ws)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }

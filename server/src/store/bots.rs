@@ -38,7 +38,7 @@ impl Workspace<'_> {
         .bind(name)
         .bind(draft)
         .bind(now)
-        .fetch_one(&self.pool)
+        .fetch_one(&self.writer)
         .await?;
         self.bot(id)
             .await?
@@ -52,7 +52,7 @@ impl Workspace<'_> {
             "SELECT {BOT_COLUMNS} FROM bots WHERE workspace_id = $1 ORDER BY updated_at DESC, id DESC"
         ))
         .bind(ws)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.readers)
         .await?)
     }
 
@@ -71,7 +71,7 @@ impl Workspace<'_> {
         .bind(now_ms())
         .bind(ws)
         .bind(id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         if done.rows_affected() == 0 {
             return Ok(None);
@@ -85,7 +85,7 @@ impl Workspace<'_> {
         let done = sqlx::query("DELETE FROM bots WHERE workspace_id = $1 AND id = $2")
             .bind(ws)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected() == 1)
     }

@@ -79,7 +79,7 @@ impl Workspace<'_> {
             "SELECT {COLUMNS} FROM products WHERE workspace_id = $1 ORDER BY LOWER(name), id"
         ))
         .bind(ws)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.readers)
         .await?;
         // Collections live in a JSON array; filtering here keeps one SQL for both backends.
         Ok(rows
@@ -131,7 +131,7 @@ impl Workspace<'_> {
         .bind(i64::from(p.active))
         .bind(serde_json::to_string(&p.collections).unwrap_or_else(|_| "[]".into()))
         .bind(now)
-        .fetch_one(&self.pool)
+        .fetch_one(&self.writer)
         .await
         .map_err(|e| conflict_on_unique(e, "sku"))
     }
@@ -157,7 +157,7 @@ impl Workspace<'_> {
         .bind(now_ms())
         .bind(ws)
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await
         .map_err(|e| conflict_on_unique(e, "sku"))
     }
@@ -168,7 +168,7 @@ impl Workspace<'_> {
         let done = sqlx::query("DELETE FROM products WHERE workspace_id = $1 AND id = $2")
             .bind(ws)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -237,7 +237,7 @@ impl Workspace<'_> {
         let code: Option<String> =
             sqlx::query_scalar("SELECT currency FROM workspaces WHERE id = $1")
                 .bind(ws)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.readers)
                 .await?;
         code.as_deref()
             .and_then(Currency::parse)

@@ -50,7 +50,7 @@ impl Store {
         ))
         .bind(kind.as_str())
         .bind(external_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.readers)
         .await?)
     }
 }
@@ -80,7 +80,7 @@ impl Workspace<'_> {
         .bind(token_ciphertext)
         .bind(settings)
         .bind(now_ms())
-        .fetch_one(&self.pool)
+        .fetch_one(&self.writer)
         .await
         .map_err(|e| conflict_on_unique(e, "channel"))
     }
@@ -92,7 +92,7 @@ impl Workspace<'_> {
             "SELECT {CHANNEL_COLUMNS} FROM channels WHERE workspace_id = $1 ORDER BY id"
         ))
         .bind(ws)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.readers)
         .await?)
     }
 
@@ -152,7 +152,7 @@ impl Workspace<'_> {
         .bind(settings)
         .bind(ws)
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await?)
     }
 }
@@ -164,7 +164,7 @@ impl Queue<'_> {
             "SELECT {CHANNEL_COLUMNS} FROM channels WHERE id = $1"
         ))
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.readers)
         .await?)
     }
 
@@ -173,7 +173,7 @@ impl Queue<'_> {
         sqlx::query("UPDATE channels SET health = $1 WHERE id = $2")
             .bind(health)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }

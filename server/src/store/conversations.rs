@@ -111,7 +111,7 @@ impl Workspace<'_> {
         .bind(id)
         .bind(after)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.readers)
         .await?)
     }
 
@@ -450,7 +450,7 @@ impl Queue<'_> {
         )
         .bind(HttpCallStatus::Pending.as_str())
         .bind(id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -460,7 +460,7 @@ impl Queue<'_> {
         sqlx::query("UPDATE http_calls SET status = $1 WHERE id = $2")
             .bind(HttpCallStatus::Done.as_str())
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -487,7 +487,7 @@ impl Workspace<'_> {
         ))
         .bind(ws)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.readers)
         .await?;
         Ok(rows
             .into_iter()
@@ -511,7 +511,7 @@ impl Workspace<'_> {
         .bind(bot)
         .bind(channel.as_str())
         .bind(external_user)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.readers)
         .await?)
     }
 }

@@ -130,7 +130,7 @@ impl Workspace<'_> {
         )
         .bind(ws)
         .bind(bot)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.readers)
         .await?)
     }
 
@@ -147,7 +147,7 @@ impl Workspace<'_> {
         .bind(ws)
         .bind(bot)
         .bind(expected)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await?;
         if let Some(rev) = saved {
             return Ok(DraftSave::Saved(rev));
@@ -197,7 +197,7 @@ impl Workspace<'_> {
         )
         .bind(ws)
         .bind(bot)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.readers)
         .await?)
     }
 
@@ -211,7 +211,7 @@ impl Workspace<'_> {
         .bind(ws)
         .bind(bot)
         .bind(number)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.readers)
         .await?)
     }
 
@@ -223,7 +223,7 @@ impl Workspace<'_> {
         )
         .bind(ws)
         .bind(bot)
-        .fetch_one(&self.pool)
+        .fetch_one(&self.readers)
         .await?)
     }
 }

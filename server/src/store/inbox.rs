@@ -5,9 +5,9 @@
 use app::channel::Channel;
 use std::sync::LazyLock;
 
-use sqlx::FromRow;
+use sqlx::{Connection, Executor, FromRow};
 
-use super::Queue;
+use super::{Backend, Queue};
 use super::{ChannelId, InboxStatus, MessageStatus, Result, WorkspaceId, now_ms};
 
 /// A new inbound event for the inbox.
@@ -135,7 +135,7 @@ pub(super) const RANK: &str = "CASE status WHEN 'pending' THEN 0 WHEN 'sending' 
 /// receipts in `receipts` until `outbox_sent`, or it would never finish
 /// sending. Statuses never move backwards.
 pub(super) async fn apply_receipt(
-    tx: &mut super::SqlTx,
+    tx: &mut sqlx::AnyConnection,
     message_id: &str,
     status: MessageStatus,
     error: Option<&str>,
@@ -148,7 +148,7 @@ pub(super) async fn apply_receipt(
     .bind(error)
     .bind(message_id)
     .bind(status.rank())
-    .execute(&mut **tx)
+    .execute(tx)
     .await?;
     Ok(())
 }
@@ -185,7 +185,34 @@ impl Queue<'_> {
         if events.is_empty() && receipts.is_empty() && watermarks.is_empty() {
             return Ok(Vec::new());
         }
-        let mut tx = self.begin().await?;
+        // An acknowledged event survives a power cut, not just a crash: on
+        // SQLite this commit waits for the disk (`synchronous = FULL`),
+        // which also makes every earlier commit durable. The others skip
+        // that wait; what they write can be made again from the inbox.
+        let mut conn = self.writer.acquire().await?;
+        if self.backend == Backend::Sqlite {
+            conn.execute("PRAGMA synchronous = FULL").await?;
+        }
+        let stored = self
+            .ingest_on(&mut conn, events, receipts, watermarks)
+            .await;
+        if self.backend == Backend::Sqlite {
+            conn.execute("PRAGMA synchronous = NORMAL").await?;
+        }
+        stored
+    }
+
+    async fn ingest_on(
+        self,
+        conn: &mut sqlx::AnyConnection,
+        events: &[NewInbound],
+        receipts: &[NewReceipt],
+        watermarks: &[NewWatermark],
+    ) -> Result<Vec<(String, String)>> {
+        let mut tx = match self.backend {
+            Backend::Sqlite => conn.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => conn.begin().await?,
+        };
         let now = now_ms();
         let mut new = Vec::new();
         let mut rest = events;
@@ -242,18 +269,51 @@ impl Queue<'_> {
         Ok(new)
     }
 
-    /// The oldest `limit` events waiting to be applied, in arrival order.
-    /// Walks a partial index of waiting rows, so it costs the same with a
-    /// backlog of a million events as with none.
-    pub async fn claim_inbox(self, limit: i64) -> Result<Vec<InboxRow>> {
-        Ok(sqlx::query_as(
-            "SELECT id, channel, external_id, channel_id, workspace_id, user_key, recipient, recipient_kind, \
-             display_name, platform_ts, input, attempts FROM inbox \
-             WHERE status = 'pending' ORDER BY id LIMIT $1",
+    /// The oldest `limit` events waiting to be applied, for `instance` to
+    /// apply. Walks a partial index of waiting rows, so it costs the same
+    /// with a backlog of a million events as with none.
+    ///
+    /// On PostgreSQL several instances share the inbox. The claim takes
+    /// rows no live instance holds (`FOR UPDATE SKIP LOCKED`, so two
+    /// claims never wait for each other) and marks them with `instance`
+    /// for [`CLAIM_LEASE_MS`]. A shopper whose earlier event another
+    /// instance holds is left out, so each shopper's events are applied by
+    /// one instance at a time, in order. Claiming again renews the claim.
+    ///
+    /// [`CLAIM_LEASE_MS`]: super::CLAIM_LEASE_MS
+    pub async fn claim_inbox(self, instance: &str, limit: i64) -> Result<Vec<InboxRow>> {
+        if self.backend == Backend::Sqlite {
+            // One process serves the database: nobody to share with.
+            return Ok(sqlx::query_as(
+                "SELECT id, channel, external_id, channel_id, workspace_id, user_key, recipient, recipient_kind, \
+                 display_name, platform_ts, input, attempts FROM inbox \
+                 WHERE status = 'pending' ORDER BY id LIMIT $1",
+            )
+            .bind(limit)
+            .fetch_all(&self.readers)
+            .await?);
+        }
+        let now = now_ms();
+        let mut rows: Vec<InboxRow> = sqlx::query_as(
+            "WITH picked AS ( \
+                 SELECT id FROM inbox WHERE status = 'pending' \
+                 AND (claimed_by IS NULL OR claimed_by = $1 OR claimed_at < $2) \
+                 ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+             UPDATE inbox i SET claimed_by = $1, claimed_at = $4 FROM picked \
+             WHERE i.id = picked.id AND NOT EXISTS ( \
+                 SELECT 1 FROM inbox o WHERE o.status = 'pending' AND o.channel_id = i.channel_id \
+                 AND o.user_key = i.user_key AND o.id < i.id AND o.id NOT IN (SELECT id FROM picked)) \
+             RETURNING i.id, i.channel, i.external_id, i.channel_id, i.workspace_id, i.user_key, \
+             i.recipient, i.recipient_kind, i.display_name, i.platform_ts, i.input, i.attempts",
         )
+        .bind(instance)
+        .bind(now - super::CLAIM_LEASE_MS)
         .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
+        .bind(now)
+        .fetch_all(&self.writer)
+        .await?;
+        rows.sort_by_key(|r| r.id);
+        Ok(rows)
     }
 
     /// One shopper's waiting events, in platform-timestamp order.
@@ -271,7 +331,7 @@ impl Queue<'_> {
         .bind(channel)
         .bind(user_key)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.readers)
         .await?)
     }
 
@@ -285,7 +345,7 @@ impl Queue<'_> {
         .bind(error)
         .bind(now_ms())
         .bind(id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -299,11 +359,11 @@ impl Queue<'_> {
             "DELETE FROM inbox WHERE status <> 'pending' AND COALESCE(processed_at, received_at) < $1",
         )
         .bind(before)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         let receipts = sqlx::query("DELETE FROM receipts WHERE platform_ts < $1")
             .bind(before)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(inbox.rows_affected() + receipts.rows_affected())
     }
@@ -315,7 +375,7 @@ impl Queue<'_> {
         )
         .bind(error)
         .bind(id)
-        .fetch_one(&self.pool)
+        .fetch_one(&self.writer)
         .await?)
     }
 }

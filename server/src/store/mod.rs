@@ -80,9 +80,17 @@ static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migration
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
 /// The handle to the database; cheap to clone.
+///
+/// On SQLite every write goes through one connection (`writer`), so writers
+/// queue in the pool, in order, instead of sleeping on the busy timeout, and
+/// the `readers`, which cannot write, never block it. On PostgreSQL
+/// both are the same pool.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: AnyPool,
+    /// Reads.
+    readers: AnyPool,
+    /// Writes and transactions.
+    writer: AnyPool,
     backend: Backend,
     url: Url,
 }
@@ -166,7 +174,7 @@ impl Workspace<'_> {
         ))
         .bind(self.ws)
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.readers)
         .await?)
     }
 }
@@ -213,34 +221,34 @@ impl Store {
         };
         let options =
             AnyConnectOptions::from_str(&url).map_err(|e| StoreError::Config(e.to_string()))?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(match backend {
-                Backend::Sqlite => 8,
-                Backend::Postgres => 16,
-            })
-            .acquire_timeout(Duration::from_secs(10))
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        // WAL lets readers run beside the one writer; the busy
-                        // timeout makes writers queue instead of failing.
-                        conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-                             PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;",
-                        )
-                        .await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(options)
-            .await?;
-        match backend {
-            Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
-            Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
-        }
+        let (readers, writer) = match backend {
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?;
+                POSTGRES_MIGRATIONS.run(&pool).await?;
+                (pool.clone(), pool)
+            }
+            Backend::Sqlite => {
+                // WAL lets the readers run beside the one writer. The busy
+                // timeout covers another process (a backup, the sqlite3
+                // shell) holding the file.
+                let writer = sqlite_pool(1, &options, "PRAGMA journal_mode = WAL;").await?;
+                SQLITE_MIGRATIONS.run(&writer).await?;
+                let readers = if in_memory(&url) {
+                    // Each connection would open its own empty database.
+                    writer.clone()
+                } else {
+                    sqlite_pool(8, &options, "PRAGMA query_only = ON;").await?
+                };
+                (readers, writer)
+            }
+        };
         Ok(Store {
-            pool,
+            readers,
+            writer,
             backend,
             url: Url(url.into()),
         })
@@ -262,30 +270,38 @@ impl Store {
         self.backend
     }
 
-    /// The connection pool, for tests that inspect rows directly.
+    /// The writing connection pool, for tests that inspect or change rows
+    /// directly.
     #[doc(hidden)]
     pub fn pool(&self) -> &AnyPool {
-        &self.pool
+        &self.writer
+    }
+
+    /// The reading connection pool, for tests of how it is set up.
+    #[doc(hidden)]
+    pub fn readers(&self) -> &AnyPool {
+        &self.readers
     }
 
     /// Answers when the database does.
     pub async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        sqlx::query("SELECT 1").execute(&self.readers).await?;
         Ok(())
     }
 
     /// Closes every connection; used at shutdown.
     pub async fn close(&self) {
-        self.pool.close().await;
+        self.readers.close().await;
+        self.writer.close().await;
     }
 
     /// Starts a write transaction. On SQLite it takes the write lock at once
-    /// (`BEGIN IMMEDIATE`), so two writers queue on the busy timeout instead
-    /// of failing when a read lock cannot be upgraded.
+    /// (`BEGIN IMMEDIATE`), so another process's writer cannot make it fail
+    /// halfway when its read lock cannot be upgraded.
     pub async fn begin(&self) -> Result<SqlTx> {
         Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.writer.begin().await?,
         })
     }
 
@@ -300,6 +316,36 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// A pool of SQLite connections, each set up with `setup` and the settings
+/// every connection shares.
+async fn sqlite_pool(
+    size: u32,
+    options: &AnyConnectOptions,
+    setup: &'static str,
+) -> Result<AnyPool> {
+    Ok(AnyPoolOptions::new()
+        .max_connections(size)
+        .acquire_timeout(Duration::from_secs(10))
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                conn.execute(setup).await?;
+                conn.execute(
+                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                     PRAGMA synchronous = NORMAL;",
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .connect_with(options.clone())
+        .await?)
+}
+
+/// Whether a SQLite URL names an in-memory database.
+fn in_memory(url: &str) -> bool {
+    url.contains(":memory:") || url.contains("mode=memory")
 }
 
 /// Normalises a SQLite URL so the file (and its directory) are created on

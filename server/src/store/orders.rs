@@ -143,7 +143,7 @@ impl Store {
         let ws: Option<WorkspaceId> =
             sqlx::query_scalar("SELECT workspace_id FROM orders WHERE page_token = $1")
                 .bind(token)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.readers)
                 .await?;
         let Some(ws) = ws else { return Ok(None) };
         let row: Option<OrderRow> = sqlx::query_as(&format!(
@@ -151,7 +151,7 @@ impl Store {
         ))
         .bind(ws)
         .bind(token)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.readers)
         .await?;
         Ok(row.map(|r| (ws, r)))
     }
@@ -169,7 +169,7 @@ impl Workspace<'_> {
                 .bind(ws)
                 .bind(s.as_str())
                 .bind(limit)
-                .fetch_all(&self.pool)
+                .fetch_all(&self.readers)
                 .await?
             }
             None => {
@@ -178,7 +178,7 @@ impl Workspace<'_> {
                 ))
                 .bind(ws)
                 .bind(limit)
-                .fetch_all(&self.pool)
+                .fetch_all(&self.readers)
                 .await?
             }
         };
@@ -199,7 +199,7 @@ impl Workspace<'_> {
         )
         .bind(ws)
         .bind(id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.readers)
         .await?)
     }
 

@@ -116,7 +116,7 @@ impl Queue<'_> {
              JOIN channels ch ON ch.id = c.channel_id \
              WHERE {SENDABLE}"
         ))
-        .fetch_one(&self.pool)
+        .fetch_one(&self.readers)
         .await?)
     }
 
@@ -127,7 +127,7 @@ impl Queue<'_> {
             .bind(parts)
             .bind(external_id)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -141,14 +141,14 @@ impl Queue<'_> {
             .bind(MessageStatus::Sent.as_str())
             .bind(now_ms())
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         let early: Vec<EarlyReceipt> = sqlx::query_as(
             "SELECT r.message_id, r.status, r.error FROM receipts r JOIN messages m ON m.external_id = r.message_id \
              WHERE m.id = $1",
         )
         .bind(id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.readers)
         .await?;
         if !early.is_empty() {
             let mut tx = self.begin().await?;
@@ -169,7 +169,7 @@ impl Queue<'_> {
         .bind(status.as_str())
         .bind(error)
         .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -185,7 +185,7 @@ impl Queue<'_> {
         .bind(at)
         .bind(error)
         .bind(id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -200,7 +200,7 @@ impl Queue<'_> {
             ))
             .bind(now)
             .bind(instance)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         }
         Ok(())
@@ -243,7 +243,7 @@ impl Queue<'_> {
             .bind(instance)
             .bind(before)
             .bind(waiting)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
             released += done.rows_affected();
         }

@@ -42,7 +42,7 @@ impl Store {
     pub async fn delete_expired_sessions(&self) -> Result<u64> {
         let done = sqlx::query("DELETE FROM web_sessions WHERE expires_at <= $1")
             .bind(now_ms())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected())
     }
@@ -63,7 +63,7 @@ impl SessionStore for SessionStoreImpl {
             .bind(key(&record.id))
             .bind(data)
             .bind(expiry_ms(record))
-            .execute(&self.store.pool)
+            .execute(&self.store.writer)
             .await
             .map_err(backend)?;
             if done.rows_affected() == 1 {
@@ -84,7 +84,7 @@ impl SessionStore for SessionStoreImpl {
         .bind(key(&record.id))
         .bind(data)
         .bind(expiry_ms(record))
-        .execute(&self.store.pool)
+        .execute(&self.store.writer)
         .await
         .map_err(backend)?;
         Ok(())
@@ -96,7 +96,7 @@ impl SessionStore for SessionStoreImpl {
         )
         .bind(key(id))
         .bind(now_ms())
-        .fetch_optional(&self.store.pool)
+        .fetch_optional(&self.store.readers)
         .await
         .map_err(backend)?;
         let Some((data, expires_at)) = row else {
@@ -117,7 +117,7 @@ impl SessionStore for SessionStoreImpl {
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         sqlx::query("DELETE FROM web_sessions WHERE id = $1")
             .bind(key(id))
-            .execute(&self.store.pool)
+            .execute(&self.store.writer)
             .await
             .map_err(backend)?;
         Ok(())

@@ -11,7 +11,7 @@ impl Store {
         .bind(channel)
         .bind(token_hash)
         .bind(now_ms())
-        .fetch_one(&self.pool)
+        .fetch_one(&self.writer)
         .await?)
     }
 
@@ -22,7 +22,7 @@ impl Store {
         )
         .bind(channel)
         .bind(token_hash)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.readers)
         .await?)
     }
 }

@@ -602,31 +602,51 @@ async fn every_route_refuses_a_body_past_the_ceiling() {
 }
 
 #[tokio::test]
-async fn sqlite_connections_use_wal_and_enforce_foreign_keys() {
+async fn sqlite_has_one_writer_and_readers_that_cannot_write() {
     let app = TestApp::sqlite().await;
-    // Every connection of the pool, not just the first, is set up so.
-    let mut conns = Vec::new();
+    let store = &app.db.store;
+    let mut writer = store.pool().acquire().await.unwrap();
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&mut *writer)
+        .await
+        .unwrap();
+    assert_eq!(mode.to_lowercase(), "wal");
+    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+        .fetch_one(&mut *writer)
+        .await
+        .unwrap();
+    assert_eq!(fk, 1);
+    let orphan = sqlx::query(
+        "INSERT INTO memberships (workspace_id, user_id, role, created_at) \
+         VALUES (987654, 987654, 'owner', 0)",
+    )
+    .execute(&mut *writer)
+    .await;
+    assert!(orphan.is_err(), "a row pointing at nothing is refused");
+    // There is one writing connection: while it is held, no other is made.
+    assert!(store.pool().try_acquire().is_none());
+    assert_eq!(store.pool().size(), 1);
+    drop(writer);
+
+    // Every reading connection, not just the first, reads the same
+    // database and refuses to write.
+    let mut readers = Vec::new();
     for _ in 0..3 {
-        conns.push(app.db.store.pool().acquire().await.unwrap());
+        readers.push(store.readers().acquire().await.unwrap());
     }
-    for conn in &mut conns {
-        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+    for conn in &mut readers {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
             .fetch_one(&mut **conn)
             .await
             .unwrap();
-        assert_eq!(mode.to_lowercase(), "wal");
-        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
-            .fetch_one(&mut **conn)
-            .await
-            .unwrap();
-        assert_eq!(fk, 1);
-        let orphan = sqlx::query(
-            "INSERT INTO memberships (workspace_id, user_id, role, created_at) \
-             VALUES (987654, 987654, 'owner', 0)",
+        assert_eq!(n, 0);
+        let write = sqlx::query(
+            "INSERT INTO users (email, password_hash, created_at) VALUES ('a@b.c', 'x', 0)",
         )
         .execute(&mut **conn)
-        .await;
-        assert!(orphan.is_err(), "a row pointing at nothing is refused");
+        .await
+        .expect_err("a reader refuses to write");
+        assert!(write.to_string().contains("readonly"), "{write}");
     }
-    assert_eq!(app.count("memberships").await, 0);
+    assert_eq!(app.count("users").await, 0);
 }

@@ -3,7 +3,9 @@
 
 use super::{event, fresh_shop, open_shop, status};
 use crate::common::{Db, count, now_ms};
-use server::store::{ChannelId, InboxRow, InboxStatus, NewInbound, Store, WorkspaceId};
+use server::store::{
+    Backend, CLAIM_LEASE_MS, ChannelId, InboxRow, InboxStatus, NewInbound, Store, WorkspaceId,
+};
 
 pub(super) async fn the_inbox_skips_an_event_it_already_holds(db: Db) {
     let (db, shop) = fresh_shop(db).await;
@@ -69,11 +71,11 @@ pub(super) async fn the_inbox_hands_out_each_shoppers_events_in_platform_order(d
     // The worker claims the oldest waiting events in arrival order, all
     // shoppers together, as many as it asks for.
     assert_eq!(
-        ids(s.queue().claim_inbox(10).await.unwrap()),
+        ids(s.queue().claim_inbox("test", 10).await.unwrap()),
         vec!["a-300", "a-100", "b-50", "a-200"]
     );
     assert_eq!(
-        ids(s.queue().claim_inbox(2).await.unwrap()),
+        ids(s.queue().claim_inbox("test", 2).await.unwrap()),
         vec!["a-300", "a-100"]
     );
     // One shopper's events by platform time, whatever the arrival order.
@@ -114,7 +116,7 @@ pub(super) async fn an_inbox_row_is_finished_once(db: Db) {
     assert!(!finish(s, shop.ws, id, InboxStatus::Failed).await);
     assert_eq!(status(s, "inbox", id).await, "done");
     assert!(pending(s, shop.channel, "ana", 10).await.is_empty());
-    assert!(s.queue().claim_inbox(10).await.unwrap().is_empty());
+    assert!(s.queue().claim_inbox("test", 10).await.unwrap().is_empty());
 }
 
 pub(super) async fn closed_inbox_rows_leave_the_line_and_are_pruned(db: Db) {
@@ -152,6 +154,56 @@ pub(super) async fn closed_inbox_rows_leave_the_line_and_are_pruned(db: Db) {
 }
 
 /// Stores a batch of inbound events; returns how many were new.
+pub(super) async fn instances_share_the_inbox_and_a_shopper_stays_with_one(db: Db) {
+    let (db, shop) = fresh_shop(db).await;
+    let s = &db.store;
+    insert(
+        s,
+        &[
+            event(&shop, "a-1", "ana", 100),
+            event(&shop, "b-1", "bob", 50),
+            event(&shop, "a-2", "ana", 200),
+            event(&shop, "c-1", "cid", 70),
+        ],
+    )
+    .await;
+    let claim = |instance: &'static str, limit| async move {
+        let rows = s.queue().claim_inbox(instance, limit).await.unwrap();
+        rows.into_iter()
+            .map(|r| r.event.external_id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(claim("a", 1).await, vec!["a-1"]);
+    if s.backend() == Backend::Sqlite {
+        // One process serves a SQLite database: there is no one to share
+        // with, and a claim marks nothing.
+        assert_eq!(claim("b", 10).await, vec!["a-1", "b-1", "a-2", "c-1"]);
+        return;
+    }
+    // Another instance takes what nobody holds, but not Ana's second
+    // event while her first is with instance a: her events stay in order.
+    assert_eq!(claim("b", 10).await, vec!["b-1", "c-1"]);
+    // Instance a claims its own again (renewing it) with Ana's next.
+    assert_eq!(claim("a", 10).await, vec!["a-1", "a-2"]);
+    assert_eq!(claim("b", 10).await, vec!["b-1", "c-1"]);
+    // An instance that stopped renewing its claims loses them.
+    sqlx::query("UPDATE inbox SET claimed_at = claimed_at - $1 WHERE claimed_by = 'b'")
+        .bind(CLAIM_LEASE_MS + 1)
+        .execute(s.pool())
+        .await
+        .unwrap();
+    assert_eq!(claim("a", 10).await, vec!["a-1", "b-1", "a-2", "c-1"]);
+
+    // Two instances claiming at the same moment never get the same event.
+    let many: Vec<NewInbound> = (0..100)
+        .map(|i| event(&shop, &format!("m-{i}"), &format!("shopper-{i}"), 1_000 + i))
+        .collect();
+    insert(s, &many).await;
+    let (x, y) = tokio::join!(claim("x", 60), claim("y", 60));
+    assert_eq!(x.len() + y.len(), 100, "x {x:?}, y {y:?}");
+    assert!(x.iter().all(|id| !y.contains(id)), "x {x:?}, y {y:?}");
+}
+
 async fn insert(s: &Store, events: &[NewInbound]) -> usize {
     s.queue().insert_inbound(events).await.unwrap()
 }

@@ -35,6 +35,7 @@ on_both_dbs!(
     the_inbox_hands_out_each_shoppers_events_in_platform_order,
     an_inbox_row_is_finished_once,
     closed_inbox_rows_leave_the_line_and_are_pruned,
+    instances_share_the_inbox_and_a_shopper_stays_with_one,
     the_outbox_sends_one_message_at_a_time_per_conversation,
     outbox_retries_wait_until_they_are_due,
     outbox_statuses_never_go_back,
