@@ -22,6 +22,10 @@ use crate::store::{
 /// stale. Bounded so a busy server cannot grow without end.
 const FLOW_CACHE_MAX: usize = 512;
 
+/// How long a batch of turns keeps the database's writer while webhooks
+/// wait for it: what an acknowledgement may wait behind the turn worker.
+const SLICE: std::time::Duration = std::time::Duration::from_millis(2);
+
 /// Why a turn could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum TurnError {
@@ -200,7 +204,7 @@ impl Engine {
     /// failure rolls the open transaction back and is returned, and the
     /// caller applies the events one at a time to find the one that fails.
     ///
-    /// While webhooks wait to be stored, the batch commits after each turn
+    /// While webhooks wait to be stored, the batch commits every [`SLICE`]
     /// and lets them have the writer first; the turns committed by then
     /// are duplicates when applied again.
     pub async fn apply_batch(
@@ -219,8 +223,10 @@ impl Engine {
         let mut txn = tenant.transaction().await?;
         let total = turns.len();
         let mut done = Vec::with_capacity(total);
-        // The turns `done[open..]` are in the open transaction.
+        // The turns `done[open..]` are in the open transaction, begun at
+        // `since`.
         let mut open = 0;
+        let mut since = std::time::Instant::now();
         for (i, (turn, via)) in turns.into_iter().enumerate() {
             debug_assert_eq!(turn.workspace, workspace);
             if let Some(version) = latest.get(&turn.bot).copied().flatten() {
@@ -233,14 +239,18 @@ impl Engine {
             } else {
                 done.push(Err(TurnError::NotPublished));
             }
-            // Webhooks waiting to be acknowledged go first: commit what is
-            // done and give them the database's one writer.
-            if i + 1 < total && self.ingest_pending() {
+            // Webhooks waiting to be acknowledged go first: after a short
+            // slice, commit what is done and give them the database's one
+            // writer.
+            if i + 1 < total && self.ingest_pending() && since.elapsed() >= SLICE {
                 txn.commit().await?;
                 self.all_committed(&done[open..]);
                 open = done.len();
-                tokio::task::yield_now().await;
+                // As long again for the requests: a flood of webhooks gets
+                // at least half the time, and turns go on.
+                tokio::time::sleep(SLICE).await;
                 txn = tenant.transaction().await?;
+                since = std::time::Instant::now();
             }
         }
         txn.commit().await?;

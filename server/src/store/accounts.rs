@@ -167,7 +167,7 @@ impl Store {
         sqlx::query("UPDATE users SET last_workspace_id = $1 WHERE id = $2")
             .bind(ws)
             .bind(user)
-            .execute(&self.writer)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(())
     }
@@ -354,7 +354,7 @@ impl Workspace<'_> {
         .bind(now_ms())
         .bind(id)
         .bind(ws)
-        .execute(&self.writer)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -366,7 +366,7 @@ impl Workspace<'_> {
             .bind(now_ms())
             .bind(id)
             .bind(ws)
-            .execute(&self.writer)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(())
     }

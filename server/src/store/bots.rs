@@ -38,7 +38,7 @@ impl Workspace<'_> {
         .bind(name)
         .bind(draft)
         .bind(now)
-        .fetch_one(&self.writer)
+        .fetch_one(&mut *self.write().await?)
         .await?;
         self.bot(id)
             .await?
@@ -71,7 +71,7 @@ impl Workspace<'_> {
         .bind(now_ms())
         .bind(ws)
         .bind(id)
-        .execute(&self.writer)
+        .execute(&mut *self.write().await?)
         .await?;
         if done.rows_affected() == 0 {
             return Ok(None);
@@ -85,7 +85,7 @@ impl Workspace<'_> {
         let done = sqlx::query("DELETE FROM bots WHERE workspace_id = $1 AND id = $2")
             .bind(ws)
             .bind(id)
-            .execute(&self.writer)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(done.rows_affected() == 1)
     }

@@ -131,7 +131,7 @@ impl Workspace<'_> {
         .bind(i64::from(p.active))
         .bind(serde_json::to_string(&p.collections).unwrap_or_else(|_| "[]".into()))
         .bind(now)
-        .fetch_one(&self.writer)
+        .fetch_one(&mut *self.write().await?)
         .await
         .map_err(|e| conflict_on_unique(e, "sku"))
     }
@@ -157,7 +157,7 @@ impl Workspace<'_> {
         .bind(now_ms())
         .bind(ws)
         .bind(id)
-        .fetch_optional(&self.writer)
+        .fetch_optional(&mut *self.write().await?)
         .await
         .map_err(|e| conflict_on_unique(e, "sku"))
     }
@@ -168,7 +168,7 @@ impl Workspace<'_> {
         let done = sqlx::query("DELETE FROM products WHERE workspace_id = $1 AND id = $2")
             .bind(ws)
             .bind(id)
-            .execute(&self.writer)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(done.rows_affected() == 1)
     }

@@ -80,7 +80,7 @@ impl Workspace<'_> {
         .bind(token_ciphertext)
         .bind(settings)
         .bind(now_ms())
-        .fetch_one(&self.writer)
+        .fetch_one(&mut *self.write().await?)
         .await
         .map_err(|e| conflict_on_unique(e, "channel"))
     }
@@ -152,7 +152,7 @@ impl Workspace<'_> {
         .bind(settings)
         .bind(ws)
         .bind(id)
-        .fetch_optional(&self.writer)
+        .fetch_optional(&mut *self.write().await?)
         .await?)
     }
 }
@@ -173,7 +173,7 @@ impl Queue<'_> {
         sqlx::query("UPDATE channels SET health = $1 WHERE id = $2")
             .bind(health)
             .bind(id)
-            .execute(&self.writer)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(())
     }

@@ -450,7 +450,7 @@ impl Queue<'_> {
         )
         .bind(HttpCallStatus::Pending.as_str())
         .bind(id)
-        .execute(&self.writer)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(())
     }
@@ -460,7 +460,7 @@ impl Queue<'_> {
         sqlx::query("UPDATE http_calls SET status = $1 WHERE id = $2")
             .bind(HttpCallStatus::Done.as_str())
             .bind(id)
-            .execute(&self.writer)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(())
     }

@@ -147,7 +147,7 @@ impl Workspace<'_> {
         .bind(ws)
         .bind(bot)
         .bind(expected)
-        .fetch_optional(&self.writer)
+        .fetch_optional(&mut *self.write().await?)
         .await?;
         if let Some(rev) = saved {
             return Ok(DraftSave::Saved(rev));

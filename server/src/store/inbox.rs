@@ -189,6 +189,7 @@ impl Queue<'_> {
         // SQLite this commit waits for the disk (`synchronous = FULL`),
         // which also makes every earlier commit durable. The others skip
         // that wait; what they write can be made again from the inbox.
+        let _first = (self.backend == Backend::Sqlite).then(|| self.gate.urgent());
         let mut conn = self.writer.acquire().await?;
         if self.backend == Backend::Sqlite {
             conn.execute("PRAGMA synchronous = FULL").await?;
@@ -310,7 +311,7 @@ impl Queue<'_> {
         .bind(now - super::CLAIM_LEASE_MS)
         .bind(limit)
         .bind(now)
-        .fetch_all(&self.writer)
+        .fetch_all(&mut *self.write().await?)
         .await?;
         rows.sort_by_key(|r| r.id);
         Ok(rows)
@@ -345,7 +346,7 @@ impl Queue<'_> {
         .bind(error)
         .bind(now_ms())
         .bind(id)
-        .execute(&self.writer)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(())
     }
@@ -359,11 +360,11 @@ impl Queue<'_> {
             "DELETE FROM inbox WHERE status <> 'pending' AND COALESCE(processed_at, received_at) < $1",
         )
         .bind(before)
-        .execute(&self.writer)
+        .execute(&mut *self.write().await?)
         .await?;
         let receipts = sqlx::query("DELETE FROM receipts WHERE platform_ts < $1")
             .bind(before)
-            .execute(&self.writer)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(inbox.rows_affected() + receipts.rows_affected())
     }
@@ -375,7 +376,7 @@ impl Queue<'_> {
         )
         .bind(error)
         .bind(id)
-        .fetch_one(&self.writer)
+        .fetch_one(&mut *self.write().await?)
         .await?)
     }
 }

@@ -91,6 +91,8 @@ pub struct Store {
     readers: AnyPool,
     /// Writes and transactions.
     writer: AnyPool,
+    /// Who takes the SQLite writer first.
+    gate: std::sync::Arc<Gate>,
     backend: Backend,
     url: Url,
 }
@@ -249,6 +251,7 @@ impl Store {
         Ok(Store {
             readers,
             writer,
+            gate: Default::default(),
             backend,
             url: Url(url.into()),
         })
@@ -299,10 +302,18 @@ impl Store {
     /// (`BEGIN IMMEDIATE`), so another process's writer cannot make it fail
     /// halfway when its read lock cannot be upgraded.
     pub async fn begin(&self) -> Result<SqlTx> {
+        self.gate.pass().await;
         Ok(match self.backend {
             Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.writer.begin().await?,
         })
+    }
+
+    /// A connection for one write outside a transaction, taken after any
+    /// urgent writer (see [`Gate`]).
+    async fn write(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>> {
+        self.gate.pass().await;
+        Ok(self.writer.acquire().await?)
     }
 
     /// Serialises writers of one workspace until `tx` ends. SQLite's
@@ -315,6 +326,53 @@ impl Store {
                 .await?;
         }
         Ok(())
+    }
+}
+
+/// The order in which work takes SQLite's one writer. Storing webhook
+/// events, which their senders wait for, is urgent: while it waits for the
+/// writer, other writers wait before they join the line, so an
+/// acknowledgement waits for at most the writes already in line, not for
+/// every send and turn that arrives meanwhile. Between two urgent commits
+/// the others go, so none of them starves.
+#[derive(Debug, Default)]
+struct Gate {
+    urgent: std::sync::atomic::AtomicUsize,
+    open: tokio::sync::Notify,
+}
+
+impl Gate {
+    /// Waits until the urgent writers waiting now are done (not for
+    /// those that come after: the next urgent commit waits for this one).
+    async fn pass(&self) {
+        // Created before the check, so a release in between is seen.
+        let open = self.open.notified();
+        if self.urgent.load(std::sync::atomic::Ordering::Acquire) > 0 {
+            open.await;
+        }
+    }
+
+    /// Marks an urgent writer until the guard is dropped.
+    fn urgent(&self) -> Urgent<'_> {
+        self.urgent
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        Urgent(self)
+    }
+}
+
+/// An urgent writer's place in line; see [`Gate`].
+struct Urgent<'a>(&'a Gate);
+
+impl Drop for Urgent<'_> {
+    fn drop(&mut self) {
+        if self
+            .0
+            .urgent
+            .fetch_sub(1, std::sync::atomic::Ordering::AcqRel)
+            == 1
+        {
+            self.0.open.notify_waiters();
+        }
     }
 }
 
@@ -383,7 +441,32 @@ fn conflict_on_unique(err: sqlx::Error, what: &'static str) -> StoreError {
 
 #[cfg(test)]
 mod tests {
-    use super::sqlite_url;
+    use super::{Gate, sqlite_url};
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn writers_wait_for_an_urgent_one_but_not_for_the_next() {
+        let gate = Gate::default();
+        // Nobody urgent: straight through.
+        tokio::time::timeout(Duration::from_secs(1), gate.pass())
+            .await
+            .expect("an open gate lets writers by");
+        let first = gate.urgent();
+        let waiting = gate.pass();
+        tokio::pin!(waiting);
+        assert!(
+            tokio::time::timeout(Duration::from_millis(50), waiting.as_mut())
+                .await
+                .is_err(),
+            "a writer waits while an urgent one does"
+        );
+        drop(first);
+        // A second urgent writer coming after does not keep it waiting.
+        let _second = gate.urgent();
+        tokio::time::timeout(Duration::from_secs(1), waiting)
+            .await
+            .expect("released when the urgent writer it waited for is done");
+    }
 
     #[test]
     fn sqlite_urls_create_the_file() {

@@ -127,7 +127,7 @@ impl Queue<'_> {
             .bind(parts)
             .bind(external_id)
             .bind(id)
-            .execute(&self.writer)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(())
     }
@@ -141,7 +141,7 @@ impl Queue<'_> {
             .bind(MessageStatus::Sent.as_str())
             .bind(now_ms())
             .bind(id)
-            .execute(&self.writer)
+            .execute(&mut *self.write().await?)
             .await?;
         let early: Vec<EarlyReceipt> = sqlx::query_as(
             "SELECT r.message_id, r.status, r.error FROM receipts r JOIN messages m ON m.external_id = r.message_id \
@@ -169,7 +169,7 @@ impl Queue<'_> {
         .bind(status.as_str())
         .bind(error)
         .bind(id)
-            .execute(&self.writer)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(())
     }
@@ -185,7 +185,7 @@ impl Queue<'_> {
         .bind(at)
         .bind(error)
         .bind(id)
-        .execute(&self.writer)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(())
     }
@@ -200,7 +200,7 @@ impl Queue<'_> {
             ))
             .bind(now)
             .bind(instance)
-            .execute(&self.writer)
+            .execute(&mut *self.write().await?)
             .await?;
         }
         Ok(())
@@ -243,7 +243,7 @@ impl Queue<'_> {
             .bind(instance)
             .bind(before)
             .bind(waiting)
-            .execute(&self.writer)
+            .execute(&mut *self.write().await?)
             .await?;
             released += done.rows_affected();
         }

@@ -42,7 +42,7 @@ impl Store {
     pub async fn delete_expired_sessions(&self) -> Result<u64> {
         let done = sqlx::query("DELETE FROM web_sessions WHERE expires_at <= $1")
             .bind(now_ms())
-            .execute(&self.writer)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(done.rows_affected())
     }
@@ -63,7 +63,7 @@ impl SessionStore for SessionStoreImpl {
             .bind(key(&record.id))
             .bind(data)
             .bind(expiry_ms(record))
-            .execute(&self.store.writer)
+            .execute(&mut *self.store.write().await.map_err(backend)?)
             .await
             .map_err(backend)?;
             if done.rows_affected() == 1 {
@@ -84,7 +84,7 @@ impl SessionStore for SessionStoreImpl {
         .bind(key(&record.id))
         .bind(data)
         .bind(expiry_ms(record))
-        .execute(&self.store.writer)
+        .execute(&mut *self.store.write().await.map_err(backend)?)
         .await
         .map_err(backend)?;
         Ok(())
@@ -117,7 +117,7 @@ impl SessionStore for SessionStoreImpl {
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         sqlx::query("DELETE FROM web_sessions WHERE id = $1")
             .bind(key(id))
-            .execute(&self.store.writer)
+            .execute(&mut *self.store.write().await.map_err(backend)?)
             .await
             .map_err(backend)?;
         Ok(())

@@ -11,7 +11,7 @@ impl Store {
         .bind(channel)
         .bind(token_hash)
         .bind(now_ms())
-        .fetch_one(&self.writer)
+        .fetch_one(&mut *self.write().await?)
         .await?)
     }
 
