@@ -142,6 +142,8 @@ pub enum ErrorCode {
     LastOwner,
     /// `malformed_json`.
     MalformedJson,
+    /// `meta_unavailable`: Meta's Graph API did not answer a check.
+    MetaUnavailable,
     /// `method_not_allowed`.
     MethodNotAllowed,
     /// `network`.
@@ -203,6 +205,7 @@ impl ErrorCode {
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::LastOwner => "last_owner",
             ErrorCode::MalformedJson => "malformed_json",
+            ErrorCode::MetaUnavailable => "meta_unavailable",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::Network => "network",
             ErrorCode::NotFound => "not_found",

@@ -121,26 +121,33 @@ async fn run(pinned: bool) -> i32 {
     // each shopper's first reply arrived.
     let arrivals = Arc::new(Arrivals::default());
     let seen = arrivals.clone();
-    let fake = axum::Router::new().route(
-        "/{account}/messages",
-        axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
-            let seen = seen.clone();
-            async move {
-                let to = body["recipient"]["id"]
-                    .as_str()
-                    .or(body["to"].as_str())
-                    .unwrap_or_default()
-                    .to_string();
-                let n = seen.sends.fetch_add(1, Ordering::Relaxed);
-                seen.first
-                    .lock()
-                    .expect("lock")
-                    .entry(to.clone())
-                    .or_insert_with(Instant::now);
-                axum::Json(json!({"recipient_id": to, "message_id": format!("m_bench_{n}")}))
-            }
-        }),
-    );
+    let fake = axum::Router::new()
+        // The ownership check made when the page is connected: the bench's
+        // token is the page's.
+        .route(
+            "/me",
+            axum::routing::get(|| async { axum::Json(json!({"id": PAGE, "name": "Bench Shop"})) }),
+        )
+        .route(
+            "/{account}/messages",
+            axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
+                let seen = seen.clone();
+                async move {
+                    let to = body["recipient"]["id"]
+                        .as_str()
+                        .or(body["to"].as_str())
+                        .unwrap_or_default()
+                        .to_string();
+                    let n = seen.sends.fetch_add(1, Ordering::Relaxed);
+                    seen.first
+                        .lock()
+                        .expect("lock")
+                        .entry(to.clone())
+                        .or_insert_with(Instant::now);
+                    axum::Json(json!({"recipient_id": to, "message_id": format!("m_bench_{n}")}))
+                }
+            }),
+        );
     let fake_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind fake");

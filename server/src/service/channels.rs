@@ -9,6 +9,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::order_summary;
+use super::ownership::prove_owner;
 use super::{require, tenant, workspace};
 use crate::crypto::token_context;
 use crate::error::{ApiError, ApiResult};
@@ -150,11 +151,27 @@ pub async fn connect(
 ) -> ApiResult<ChannelView> {
     require(p, Role::Editor, "connect channels")?;
     let new = NewChannel::parse(req)?;
-    let name = app::account::parse_name(&new.name, "channel name")?;
+    let given = new
+        .name
+        .as_deref()
+        .map(|n| app::account::parse_name(n, "channel name"))
+        .transpose()?;
     tenant(state, p)
         .bot(new.bot)
         .await?
         .ok_or_else(|| ApiError::not_found("bot"))?;
+    // Only a token that acts for the page or number connects it. This is
+    // checked before anything else is said about the id, even whether
+    // another workspace has it.
+    let mut meta_name = None;
+    if let Some(secret) = &new.secret {
+        meta_name = prove_owner(state, new.kind, &new.external_id, secret).await?;
+    }
+    // Unnamed, it takes the name Meta shows for it (when that is a usable
+    // name), or a plain one.
+    let name = given
+        .or_else(|| meta_name.and_then(|n| app::account::parse_name(&n, "channel name").ok()))
+        .unwrap_or_else(|| new.default_name());
     let sealed = new.secret.map(|t| {
         state
             .sealer
@@ -186,13 +203,23 @@ struct NewChannel {
     kind: Channel,
     /// The page id, phone number id or widget key.
     external_id: String,
-    name: String,
+    /// The name the merchant gave, if any.
+    name: Option<String>,
     /// The access token to seal (Meta's channels only).
     secret: Option<String>,
     settings: serde_json::Value,
 }
 
 impl NewChannel {
+    /// The name of a channel nobody named.
+    fn default_name(&self) -> String {
+        match self.kind {
+            Channel::Messenger => format!("Facebook page {}", self.external_id),
+            Channel::Whatsapp => format!("WhatsApp number {}", self.external_id),
+            Channel::Web => "Web chat".into(),
+        }
+    }
+
     fn parse(req: ConnectRequest) -> ApiResult<NewChannel> {
         Ok(match req {
             ConnectRequest::Messenger {
@@ -205,7 +232,7 @@ impl NewChannel {
                 NewChannel {
                     bot: bot_id,
                     kind: Channel::Messenger,
-                    name: name.unwrap_or_else(|| format!("Facebook page {page}")),
+                    name,
                     external_id: page,
                     secret: Some(token(&access_token)?),
                     settings: serde_json::json!({}),
@@ -223,7 +250,7 @@ impl NewChannel {
                 NewChannel {
                     bot: bot_id,
                     kind: Channel::Whatsapp,
-                    name: name.unwrap_or_else(|| format!("WhatsApp number {number}")),
+                    name,
                     external_id: number,
                     secret: Some(token(&access_token)?),
                     settings: serde_json::json!({"waba_id": waba_id, "catalog_id": catalog_id}),
@@ -243,7 +270,7 @@ impl NewChannel {
                         "wk_{}",
                         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key_bytes)
                     ),
-                    name: name.unwrap_or_else(|| "Web chat".into()),
+                    name,
                     secret: None,
                     settings: serde_json::json!({"allowed_origins": origins}),
                 }
@@ -325,16 +352,15 @@ pub async fn update_channel(
         .as_deref()
         .map(|n| app::account::parse_name(n, "channel name"))
         .transpose()?;
-    let sealed = req
-        .access_token
-        .as_deref()
-        .map(token)
-        .transpose()?
-        .map(|t| {
-            state
-                .sealer
-                .seal(&t, &token_context(row.kind, &row.external_id))
-        });
+    let new_token = req.access_token.as_deref().map(token).transpose()?;
+    if let Some(t) = &new_token {
+        prove_owner(state, row.kind, &row.external_id, t).await?;
+    }
+    let sealed = new_token.map(|t| {
+        state
+            .sealer
+            .seal(&t, &token_context(row.kind, &row.external_id))
+    });
     let settings = match req.allowed_origins {
         Some(raw) => {
             let mut settings = settings_json(&row);

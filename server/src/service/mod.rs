@@ -15,6 +15,7 @@ mod catalog;
 mod channels;
 mod flows;
 mod orders;
+mod ownership;
 
 pub use accounts::*;
 pub use bots::*;

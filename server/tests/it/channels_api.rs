@@ -1,7 +1,7 @@
 //! Channel connections and the webhooks' front door: the handshake,
 //! signatures, bodies that cannot be used, and tenant resolution.
 
-use crate::common::meta::{self, FakeGraph};
+use crate::common::meta::{self, FakeGraph, Fault};
 use crate::common::{Db, TestApp, count};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
@@ -10,6 +10,9 @@ use serde_json::json;
 #[tokio::test]
 async fn channels_connect_validate_and_encrypt_tokens() {
     let fake = FakeGraph::start().await;
+    fake.grant("EAAB-secret-page-token", "1234567890", "Ana's Shop");
+    fake.grant("EAAB-another-token", "1234567890", "Ana's Shop");
+    fake.grant("EAAG-system-user-token", "106540352242922", "Ana's Shop");
     let app = TestApp::with_meta(Db::Sqlite, &fake).await;
     let (mut c, _, bot) = app.shop("ana@example.com").await;
 
@@ -117,6 +120,169 @@ async fn channels_connect_validate_and_encrypt_tokens() {
 }
 
 #[tokio::test]
+async fn a_page_or_number_connects_only_with_a_token_that_acts_for_it() {
+    let fake = FakeGraph::start().await;
+    fake.grant("EAAB-mallory-own-page", "9999999", "Mallory's page");
+    let app = TestApp::with_meta(Db::Sqlite, &fake).await;
+    let (mut shop, _, shop_bot) = app.shop("shop@example.com").await;
+    let (mut mallory, _, mallory_bot) = app.shop("mallory@example.com").await;
+    let connect = |bot: i64, page: &str, token: &str| json!({"kind": "messenger", "bot_id": bot, "page_id": page, "access_token": token});
+
+    // Page ids are public. Typing the shop's id with a token of another
+    // page, or with a made-up token, connects nothing.
+    for token in ["EAAB-mallory-own-page", "EAAB-made-up-token"] {
+        let res = mallory
+            .post_json("/api/v1/channels", connect(mallory_bot, meta::PAGE, token))
+            .await;
+        assert_eq!(
+            res.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            res.text()
+        );
+        assert_eq!(res.error_code(), "invalid_channel");
+    }
+    let refused = mallory
+        .post_json(
+            "/api/v1/channels",
+            connect(mallory_bot, meta::PAGE, "EAAB-mallory-own-page"),
+        )
+        .await;
+    assert!(
+        refused.text().contains("another Facebook page"),
+        "{}",
+        refused.text()
+    );
+    let made_up = mallory
+        .post_json(
+            "/api/v1/channels",
+            connect(mallory_bot, meta::PAGE, "EAAB-made-up-token"),
+        )
+        .await;
+    assert!(
+        made_up.text().contains("invalid or has expired"),
+        "{}",
+        made_up.text()
+    );
+    assert_eq!(count(&app.db.store, "channels").await, 0);
+    // Meta was asked with the token that was pasted.
+    assert!(
+        fake.checks().iter().all(|(path, _)| path == "/me"),
+        "{:?}",
+        fake.checks()
+    );
+    assert!(
+        fake.checks()
+            .iter()
+            .any(|(_, token)| token == "EAAB-made-up-token")
+    );
+
+    // The owner's token connects the page; unnamed, it takes Meta's name.
+    let res = shop
+        .post_json(
+            "/api/v1/channels",
+            connect(shop_bot, meta::PAGE, meta::PAGE_TOKEN),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+    assert_eq!(res.json()["name"], "Test Shop");
+    let channel = res.json()["id"].as_i64().unwrap();
+
+    // Even with a valid token of the page (a former employee's), another
+    // workspace is told only that it is taken, not by whom.
+    fake.grant("EAAB-former-employee", meta::PAGE, "Test Shop");
+    let res = mallory
+        .post_json(
+            "/api/v1/channels",
+            connect(mallory_bot, meta::PAGE, "EAAB-former-employee"),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CONFLICT, "{}", res.text());
+    assert_eq!(res.error_code(), "channel_taken");
+    for secret in ["shop@example.com", "Ana", "workspace 1", "\"workspace\""] {
+        assert!(!res.text().contains(secret), "{secret}: {}", res.text());
+    }
+
+    // A WhatsApp number answers only to its business's token.
+    let res = mallory
+        .post_json(
+            "/api/v1/channels",
+            json!({"kind": "whatsapp", "bot_id": mallory_bot, "phone_number_id": meta::PHONE, "access_token": "EAAB-mallory-own-page"}),
+        )
+        .await;
+    assert_eq!(
+        res.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        res.text()
+    );
+    assert!(res.text().contains(meta::PHONE), "{}", res.text());
+    let res = shop
+        .post_json(
+            "/api/v1/channels",
+            json!({"kind": "whatsapp", "bot_id": shop_bot, "phone_number_id": meta::PHONE, "access_token": meta::PHONE_TOKEN}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+    assert_eq!(res.json()["name"], "Test Shop (+1 555-010-0000)");
+    assert!(fake.checks().iter().any(|(path, token)| path == &format!("/{}", meta::PHONE) && token == meta::PHONE_TOKEN));
+
+    // A new token is checked too; a wrong one leaves the old one working.
+    let sealed = || async {
+        sqlx::query_scalar::<_, String>("SELECT token_ciphertext FROM channels WHERE id = $1")
+            .bind(channel)
+            .fetch_one(app.db.store.pool())
+            .await
+            .unwrap()
+    };
+    let before = sealed().await;
+    let res = shop
+        .patch_json(
+            &format!("/api/v1/channels/{channel}"),
+            json!({"access_token": "EAAB-mallory-own-page"}),
+        )
+        .await;
+    assert_eq!(
+        res.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        res.text()
+    );
+    assert_eq!(sealed().await, before);
+    let res = shop
+        .patch_json(
+            &format!("/api/v1/channels/{channel}"),
+            json!({"access_token": "EAAB-former-employee"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    assert_ne!(sealed().await, before);
+
+    // When Meta cannot answer, nothing is connected, and the merchant is
+    // told to try again.
+    fake.grant("EAAB-second-page", "7777777", "Second page");
+    for fault in [Fault::Status(503), Fault::Error(500, 2)] {
+        fake.inject_check([fault]);
+        let res = shop
+            .post_json(
+                "/api/v1/channels",
+                connect(shop_bot, "7777777", "EAAB-second-page"),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::BAD_GATEWAY, "{}", res.text());
+        assert_eq!(res.error_code(), "meta_unavailable");
+    }
+    assert_eq!(count(&app.db.store, "channels").await, 2);
+    let res = shop
+        .post_json(
+            "/api/v1/channels",
+            connect(shop_bot, "7777777", "EAAB-second-page"),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+}
+
+#[tokio::test]
 async fn the_handshake_echoes_the_challenge_only_for_our_token() {
     let fake = FakeGraph::start().await;
     let app = TestApp::with_meta(Db::Sqlite, &fake).await;
@@ -149,6 +315,7 @@ async fn the_handshake_echoes_the_challenge_only_for_our_token() {
 #[tokio::test]
 async fn bad_signatures_malformed_bodies_and_unknown_pages_store_nothing() {
     let fake = FakeGraph::start().await;
+    fake.grant("EAAB-secret-page-token", "111", "Ana's Shop");
     let app = TestApp::with_meta(Db::Sqlite, &fake).await;
     let (mut c, _, bot) = app.shop("ana@example.com").await;
     c.post_json("/api/v1/channels", json!({"kind": "messenger", "bot_id": bot, "page_id": "111", "access_token": "EAAB-secret-page-token"}))

@@ -120,6 +120,7 @@ async fn an_invalid_token_parks_the_channel_until_the_token_is_replaced(db: Db) 
     );
     // The merchant pastes a fresh token: everything waiting goes out, in
     // order per shopper, with the new token.
+    fake.grant("EAAB-fresh-token-789", PAGE, "Test Shop");
     let res = c
         .patch_json(
             &format!("/api/v1/channels/{page}"),
@@ -254,7 +255,7 @@ async fn sends_keep_within_the_configured_rate(db: Db) {
 /// queued, without workers; returns the app, the message id, the owner's
 /// client and the WhatsApp channel's id.
 async fn queued_message(db: Db) -> (TestApp, i64, common::Client, i64) {
-    let app = TestApp::new(db).await;
+    let app = TestApp::with_graph(db, &FakeGraph::start().await).await;
     let (c, _page, phone, bot) = shop_bot(&app).await;
     let store = &app.db.store;
     let ws = WorkspaceId(1);

@@ -23,6 +23,7 @@ struct Rig {
 
 impl Rig {
     fn new(fake: &FakeGraph) -> Rig {
+        fake.grant("EAAG-crash-token", "3000003", "Crash Shop");
         let port = free_port();
         Rig {
             dir: tempfile::tempdir().unwrap(),

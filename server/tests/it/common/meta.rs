@@ -1,9 +1,12 @@
 //! A local fake of Meta's Graph API send endpoints, behaving as
 //! `platforms.md` describes: it records every request and answers like
 //! Messenger or WhatsApp, and can be told to answer with 429s, 5xx, Meta
-//! error codes or not at all. Plus helpers to sign and post webhooks.
+//! error codes or not at all. It also knows which page or number each
+//! access token belongs to, and answers the ownership checks made when a
+//! channel is connected (`GET /me`, `GET /{phone_number_id}`) as Meta
+//! does. Plus helpers to sign and post webhooks.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -44,6 +47,11 @@ struct Inner {
     requests: Vec<Recorded>,
     faults: VecDeque<Fault>,
     next_id: u64,
+    /// Access token -> (page or phone number id, its name).
+    owners: HashMap<String, (String, String)>,
+    /// Ownership checks received: (path, token).
+    checks: Vec<(String, String)>,
+    check_faults: VecDeque<Fault>,
 }
 
 /// The fake server.
@@ -60,9 +68,35 @@ impl FakeGraph {
         let inner: Arc<Mutex<Inner>> = Arc::default();
         let app = axum::Router::new()
             .route("/{account}/messages", axum::routing::post(messages))
+            .route("/me", axum::routing::get(me))
+            .route("/{account}", axum::routing::get(phone_number))
             .with_state(inner.clone());
         let url = format!("http://{}", super::serve_local(app).await);
-        FakeGraph { url, inner }
+        let fake = FakeGraph { url, inner };
+        // The tokens of the page and number most tests connect.
+        fake.grant(PAGE_TOKEN, PAGE, "Test Shop");
+        fake.grant(PHONE_TOKEN, PHONE, "Test Shop");
+        fake
+    }
+
+    /// Makes `token` an access token of `account` (a page or phone number
+    /// id) named `name`.
+    pub fn grant(&self, token: &str, account: &str, name: &str) {
+        self.inner
+            .lock()
+            .unwrap()
+            .owners
+            .insert(token.into(), (account.into(), name.into()));
+    }
+
+    /// Queues faults for the next ownership checks, in order.
+    pub fn inject_check(&self, faults: impl IntoIterator<Item = Fault>) {
+        self.inner.lock().unwrap().check_faults.extend(faults);
+    }
+
+    /// The ownership checks received, as (path, token).
+    pub fn checks(&self) -> Vec<(String, String)> {
+        self.inner.lock().unwrap().checks.clone()
     }
 
     /// Queues faults for the next requests, in order.
@@ -113,18 +147,101 @@ impl FakeGraph {
     }
 }
 
+/// The bearer token of a request.
+fn bearer(headers: &HeaderMap) -> String {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A Graph API error as Meta sends it.
+fn graph_error(status: u16, code: i64, message: &str) -> Response {
+    (
+        StatusCode::from_u16(status).unwrap(),
+        Json(json!({"error": {"message": message, "type": "OAuthException", "code": code, "fbtrace_id": "T"}})),
+    )
+        .into_response()
+}
+
+/// Records an ownership check and returns the token's account, or the
+/// answer to give instead (an injected fault, or Meta's error 190 for a
+/// token it does not know).
+async fn check(
+    inner: &Mutex<Inner>,
+    path: String,
+    headers: &HeaderMap,
+) -> Result<(String, String), Response> {
+    let token = bearer(headers);
+    let (fault, owner) = {
+        let mut g = inner.lock().unwrap();
+        g.checks.push((path, token.clone()));
+        (g.check_faults.pop_front(), g.owners.get(&token).cloned())
+    };
+    match fault {
+        Some(Fault::Error(status, code)) => {
+            return Err(graph_error(status, code, "Injected by the test"));
+        }
+        Some(Fault::Status(status)) => {
+            return Err(StatusCode::from_u16(status).unwrap().into_response());
+        }
+        Some(Fault::Hang(d)) => {
+            tokio::time::sleep(d).await;
+            return Err(StatusCode::GATEWAY_TIMEOUT.into_response());
+        }
+        None => {}
+    }
+    owner.ok_or_else(|| {
+        graph_error(
+            400,
+            190,
+            "Invalid OAuth access token - Cannot parse access token",
+        )
+    })
+}
+
+/// `GET /me?fields=id,name` with a page token: the page.
+async fn me(State(inner): State<Arc<Mutex<Inner>>>, headers: HeaderMap) -> Response {
+    match check(&inner, "/me".into(), &headers).await {
+        Ok((account, name)) => Json(json!({"id": account, "name": name})).into_response(),
+        Err(res) => res,
+    }
+}
+
+/// `GET /{phone_number_id}`: the number, to a token of its business only.
+async fn phone_number(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    match check(&inner, format!("/{id}"), &headers).await {
+        Ok((account, name)) if account == id => Json(json!({
+            "verified_name": name,
+            "display_phone_number": "+1 555-010-0000",
+            "id": id,
+            "quality_rating": "GREEN"
+        }))
+        .into_response(),
+        Ok(_) => graph_error(
+            400,
+            100,
+            &format!(
+                "Unsupported get request. Object with ID '{id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation."
+            ),
+        ),
+        Err(res) => res,
+    }
+}
+
 async fn messages(
     State(inner): State<Arc<Mutex<Inner>>>,
     Path(account): Path<String>,
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
-    let token = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default()
-        .to_string();
+    let token = bearer(&headers);
     let (fault, id) = {
         let mut g = inner.lock().unwrap();
         let fault = g.faults.pop_front();
@@ -139,21 +256,23 @@ async fn messages(
         (fault, g.next_id)
     };
     match fault {
-        Some(Fault::Error(status, code)) => (
-            StatusCode::from_u16(status).unwrap(),
-            Json(json!({"error": {"message": "Injected by the test", "type": "OAuthException", "code": code, "fbtrace_id": "T"}})),
-        )
-            .into_response(),
+        Some(Fault::Error(status, code)) => graph_error(status, code, "Injected by the test"),
         Some(Fault::Status(status)) => StatusCode::from_u16(status).unwrap().into_response(),
         Some(Fault::Hang(d)) => {
             tokio::time::sleep(d).await;
             StatusCode::GATEWAY_TIMEOUT.into_response()
         }
         None if body.get("messaging_product").is_some() => {
-            let to = body["to"].as_str().or(body["recipient"].as_str()).unwrap_or_default();
+            let to = body["to"]
+                .as_str()
+                .or(body["recipient"].as_str())
+                .unwrap_or_default();
             Json(json!({"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": to}], "messages": [{"id": format!("wamid.OUT{id}")}]})).into_response()
         }
-        None => Json(json!({"recipient_id": body["recipient"]["id"], "message_id": format!("m_out_{id}")})).into_response(),
+        None => Json(
+            json!({"recipient_id": body["recipient"]["id"], "message_id": format!("m_out_{id}")}),
+        )
+        .into_response(),
     }
 }
 
@@ -161,6 +280,10 @@ async fn messages(
 pub const PAGE: &str = "1000001";
 /// The WhatsApp phone_number_id the channel tests connect.
 pub const PHONE: &str = "2000002";
+/// The access token of [`PAGE`], known to every fake.
+pub const PAGE_TOKEN: &str = "EAAB-page-token-123";
+/// The access token of [`PHONE`], known to every fake.
+pub const PHONE_TOKEN: &str = "EAAG-wa-token-456";
 /// How long a channel test waits for the workers to deliver.
 pub const WAIT: Duration = Duration::from_secs(15);
 

@@ -222,6 +222,15 @@ impl TestApp {
         TestApp::new(Db::Sqlite).await
     }
 
+    /// An app that checks channel tokens with `fake` but runs no workers,
+    /// for tests that stage the queues themselves.
+    pub async fn with_graph(db: Db, fake: &meta::FakeGraph) -> TestApp {
+        let mut app = TestApp::new(db).await;
+        app.state.workers.sender.graph_url = fake.url.as_str().into();
+        app.router = server::router(app.state.clone());
+        app
+    }
+
     /// An app whose channels talk to `fake`, with webhook secrets set, quick
     /// retries, and the workers running.
     pub async fn with_meta(db: Db, fake: &meta::FakeGraph) -> TestApp {
