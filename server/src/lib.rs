@@ -48,6 +48,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("opening the database at {}", redact(&config.database_url)))?;
     let state = AppState::new(&config, store.clone())?;
+    check_server_key(&store, &state.sealer).await?;
     ops::spawn_housekeeping(store.clone());
     engine::live::spawn_announcements(state.engine.clone());
     if config.workers {
@@ -70,6 +71,46 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The server setting holding a value sealed with the server key.
+const KEY_CHECK: &str = "secret_key_check";
+/// What that value is sealed for.
+const KEY_CHECK_CONTEXT: &str = "server:secret-key-check";
+
+/// Checks that the server key is the one the database's secrets are sealed
+/// with; the first start records it.
+///
+/// On PostgreSQL, an instance started with another `BOTME_SECRET_KEY`
+/// refuses to start: it could open none of the channel tokens the others
+/// sealed, and would mark every channel broken for every instance. On
+/// SQLite one process owns the database, and a replaced key (a lost
+/// `secret.key`) is logged as an error: the channels connected before
+/// must be given their tokens again, which the Channels page shows.
+pub async fn check_server_key(store: &Store, sealer: &crypto::Sealer) -> anyhow::Result<()> {
+    let mine = sealer.seal("botme", KEY_CHECK_CONTEXT);
+    let recorded = store.init_server_setting(KEY_CHECK, &mine).await?;
+    if sealer.open(&recorded, KEY_CHECK_CONTEXT).is_ok() {
+        return Ok(());
+    }
+    match store.backend() {
+        store::Backend::Postgres => anyhow::bail!(
+            "BOTME_SECRET_KEY is not the key this database's secrets are sealed with: another \
+             instance, or an earlier start, used a different one. Give every instance the same \
+             BOTME_SECRET_KEY (the one that was used first); this instance does not start, so \
+             that it does not mark every channel broken."
+        ),
+        store::Backend::Sqlite => {
+            tracing::error!(
+                "the server key changed since the last start (BOTME_SECRET_KEY, or a lost \
+                 secret.key): the access tokens of the Messenger and WhatsApp channels connected \
+                 before cannot be opened. Restore the old key, or paste each channel's token again \
+                 on the Channels page."
+            );
+            store.set_server_setting(KEY_CHECK, &mine).await?;
+            Ok(())
+        }
+    }
 }
 
 /// Starts the background workers: work claims, the inbox pipeline, the

@@ -20,6 +20,7 @@ mod inbox;
 mod orders;
 mod outbox;
 mod sessions;
+mod settings;
 mod status;
 mod visitors;
 

@@ -169,3 +169,33 @@ async fn each_event_is_answered_once_whichever_instance_receives_it() {
     assert_eq!(count(&a.db.store, "inbox").await, 6);
     assert_eq!(count(&a.db.store, "conversations").await, 6);
 }
+
+#[tokio::test]
+async fn an_instance_with_another_server_key_does_not_start() {
+    use server::crypto::Sealer;
+    for db in [Db::Sqlite, Db::Postgres] {
+        let t = crate::common::TestDb::new(db).await;
+        let (first, other) = (Sealer::new(&[7; 32]), Sealer::new(&[8; 32]));
+        // The first start records the key; the same key starts again.
+        server::check_server_key(&t.store, &first).await.unwrap();
+        server::check_server_key(&t.store, &first).await.unwrap();
+        match db {
+            Db::Postgres => {
+                // Another key would open none of the tokens the others
+                // sealed: this instance refuses, and says what to do.
+                let err = server::check_server_key(&t.store, &other)
+                    .await
+                    .expect_err("another key is refused");
+                assert!(err.to_string().contains("BOTME_SECRET_KEY"), "{err}");
+                // It changed nothing: the first key still starts.
+                server::check_server_key(&t.store, &first).await.unwrap();
+            }
+            Db::Sqlite => {
+                // One process owns a SQLite database: a replaced key is
+                // logged, and becomes the key from then on.
+                server::check_server_key(&t.store, &other).await.unwrap();
+                server::check_server_key(&t.store, &other).await.unwrap();
+            }
+        }
+    }
+}
