@@ -244,7 +244,7 @@ impl Store {
                     // Each connection would open its own empty database.
                     writer.clone()
                 } else {
-                    sqlite_pool(8, &options, "PRAGMA query_only = ON;").await?
+                    sqlite_pool(4, &options, "PRAGMA query_only = ON;").await?
                 };
                 (readers, writer)
             }
