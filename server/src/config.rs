@@ -96,6 +96,14 @@ pub struct Config {
     #[arg(long, env = "BOTME_METRICS_TOKEN")]
     pub metrics_token: Option<String>,
 
+    /// Reverse proxies in front of the server, as addresses or networks
+    /// (`10.0.0.0/8,192.0.2.7`). Only for a request from one of them is
+    /// the client's address read from `X-Forwarded-For` (for the sign-up
+    /// and login limits); otherwise anyone could claim any address. Empty:
+    /// the peer's address is the client's.
+    #[arg(long, env = "BOTME_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<String>,
+
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "BOTME_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
@@ -106,6 +114,25 @@ pub struct Config {
 }
 
 impl Config {
+    /// [`Config::trusted_proxies`] as networks; a plain address is a
+    /// network of one.
+    pub fn trusted_proxy_networks(&self) -> anyhow::Result<Vec<ipnet::IpNet>> {
+        self.trusted_proxies
+            .iter()
+            .map(|raw| raw.trim())
+            .filter(|raw| !raw.is_empty())
+            .map(|raw| {
+                raw.parse::<ipnet::IpNet>()
+                    .or_else(|_| raw.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        anyhow::anyhow!(
+                            "BOTME_TRUSTED_PROXIES: “{raw}” is not an address or a network like 10.0.0.0/8"
+                        )
+                    })
+            })
+            .collect()
+    }
+
     /// The public base URL without a trailing slash.
     pub fn public_url(&self) -> String {
         match &self.public_url {
@@ -230,6 +257,7 @@ mod tests {
             "BOTME_PAIR_RATE_PER_MIN",
             "BOTME_RETRY_BASE_MS",
             "BOTME_WORKERS",
+            "BOTME_TRUSTED_PROXIES",
             "RUST_LOG",
         ] {
             assert!(help.contains(var), "{var} missing from --help");

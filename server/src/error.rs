@@ -18,6 +18,8 @@ pub struct ApiError {
     pub error: AppError,
     /// More fields for the body beside `error`, such as `problems`.
     pub extra: Vec<(&'static str, serde_json::Value)>,
+    /// Seconds after which a retry may succeed (`Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 /// Handler result.
@@ -30,7 +32,14 @@ impl ApiError {
             status,
             error: AppError::new(code, message),
             extra: Vec::new(),
+            retry_after: None,
         }
+    }
+
+    /// Says when to try again: `Retry-After`, in whole seconds rounded up.
+    pub fn retry_after(mut self, wait: std::time::Duration) -> Self {
+        self.retry_after = Some(wait.as_secs() + u64::from(wait.subsec_nanos() > 0));
+        self
     }
 
     /// Adds a field beside `error` in the body.
@@ -70,6 +79,7 @@ impl ApiError {
             status: StatusCode::UNAUTHORIZED,
             error: AppError::unauthenticated(),
             extra: Vec::new(),
+            retry_after: None,
         }
     }
 
@@ -85,6 +95,7 @@ impl ApiError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             error: AppError::internal(),
             extra: Vec::new(),
+            retry_after: None,
         }
     }
 }
@@ -102,6 +113,7 @@ impl From<AppError> for ApiError {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             error,
             extra: Vec::new(),
+            retry_after: None,
         }
     }
 }

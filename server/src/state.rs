@@ -46,6 +46,10 @@ pub struct AppState {
     pub meta_verify_token: Option<Arc<str>>,
     /// The bearer token `/metrics` asks for, if any.
     pub metrics_token: Option<Arc<str>>,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Arc<[ipnet::IpNet]>,
+    /// Sign-ups per client address.
+    pub signups: Arc<crate::engine::ratelimit::Buckets>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -75,9 +79,21 @@ impl AppState {
             meta_app_secret: non_empty(config.meta_app_secret.as_deref()),
             meta_verify_token: non_empty(config.meta_verify_token.as_deref()),
             metrics_token: non_empty(config.metrics_token.as_deref()),
+            trusted_proxies: config.trusted_proxy_networks()?.into(),
+            // Five at once, then one every twelve minutes, per address.
+            signups: Arc::new(crate::engine::ratelimit::Buckets::new(
+                SIGNUPS_PER_HOUR / 3600.0,
+                SIGNUP_BURST,
+            )),
         })
     }
 }
+
+/// Accounts one client address may create an hour, after a burst of
+/// [`SIGNUP_BURST`].
+pub const SIGNUPS_PER_HOUR: f64 = 5.0;
+/// Accounts one client address may create at once.
+pub const SIGNUP_BURST: f64 = 5.0;
 
 fn non_empty(s: Option<&str>) -> Option<Arc<str>> {
     s.filter(|s| !s.is_empty()).map(Into::into)

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
-/// Limits repeated failed logins per email and per client address.
+/// Limits repeated failed logins per email (from one client address) and
+/// per client address.
 ///
 /// Every attempt is counted as a failure *before* its password is checked
 /// ([`LoginThrottle::reserve`]) and taken back only when it succeeds, so
@@ -72,9 +73,6 @@ impl LoginThrottle {
     }
 
     fn keys(email: &str, ip: Option<IpAddr>) -> (ThrottleKey, Option<ThrottleKey>) {
-        let digest = Sha256::digest(email.as_bytes());
-        let mut email_key = [0; 16];
-        email_key.copy_from_slice(&digest[..16]);
         let client = ip.map(|ip| match ip {
             IpAddr::V4(_) => ip,
             IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
@@ -84,6 +82,19 @@ impl LoginThrottle {
                 )),
             },
         });
+        // An email's failures count per client address: guessing from one
+        // address locks that address out of the account, not the merchant
+        // logging in from theirs (the per-address limit bounds guessing
+        // across accounts).
+        let mut hasher = Sha256::new();
+        hasher.update(email.as_bytes());
+        if let Some(client) = client {
+            hasher.update(b"\0");
+            hasher.update(client.to_string().as_bytes());
+        }
+        let digest = hasher.finalize();
+        let mut email_key = [0; 16];
+        email_key.copy_from_slice(&digest[..16]);
         (
             ThrottleKey::Email(email_key),
             client.map(ThrottleKey::Client),
@@ -258,8 +269,15 @@ mod tests {
             t.reserve("a@x.io", ip, start + Duration::from_secs(3))
                 .is_err()
         );
-        // Another email from the same address is still allowed.
+        // Another email from the same address is still allowed, and the
+        // same email from another address: guessing from one address does
+        // not lock the owner out from theirs.
         assert!(t.check("b@x.io", ip, start).is_ok());
+        let owner: Option<IpAddr> = Some("192.0.2.44".parse().unwrap());
+        assert!(
+            t.check("a@x.io", owner, start + Duration::from_secs(3))
+                .is_ok()
+        );
         // The oldest failure leaves the window after 60 s.
         assert!(
             t.check("a@x.io", ip, start + Duration::from_secs(60))

@@ -22,11 +22,67 @@ use crate::service::workspace_for_login;
 use crate::state::AppState;
 use crate::store::{UserId, WorkspaceId, now_ms};
 
-/// The client address of a request, when the server knows it.
-pub fn client_ip(parts_extensions: &axum::http::Extensions) -> Option<IpAddr> {
-    parts_extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ci| ci.0.ip())
+/// The client's address, when the server knows it: the peer's, or, when
+/// the peer is a trusted proxy (`BOTME_TRUSTED_PROXIES`), the address it
+/// forwarded (see [`forwarded_client`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ci| ci.0.ip());
+        Ok(ClientIp(peer.map(|peer| {
+            forwarded_client(peer, &parts.headers, &state.trusted_proxies)
+        })))
+    }
+}
+
+/// The client behind `peer`. A proxy appends the address it received from
+/// to `X-Forwarded-For`, so the list is read from the right: each entry
+/// added by a trusted proxy is believed, and the first address that is not
+/// a trusted proxy is the client. What the client itself wrote at the left
+/// is never believed. A request that did not come from a trusted proxy is
+/// from its peer, whatever it says.
+pub fn forwarded_client(peer: IpAddr, headers: &HeaderMap, trusted: &[ipnet::IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    let canonical = |ip: IpAddr| ip.to_canonical();
+    let mut client = canonical(peer);
+    if !is_trusted(&client) {
+        return client;
+    }
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    for hop in hops.iter().rev() {
+        let Some(ip) = parse_hop(hop) else {
+            // Unreadable: nothing left of it can be believed.
+            break;
+        };
+        client = canonical(ip);
+        if !is_trusted(&client) {
+            break;
+        }
+    }
+    client
+}
+
+/// An `X-Forwarded-For` entry: an address, maybe with a port.
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    hop.parse::<IpAddr>()
+        .ok()
+        .or_else(|| hop.parse::<SocketAddr>().ok().map(|s| s.ip()))
 }
 
 /// Middleware: resolves the principal and stores it in the request's
@@ -193,4 +249,61 @@ pub async fn check_origin(State(state): State<AppState>, req: Request, next: Nex
         }
     }
     next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::forwarded_client;
+    use axum::http::HeaderMap;
+    use std::net::IpAddr;
+
+    fn client(peer: &str, forwarded: &[&str], trusted: &[&str]) -> String {
+        let mut headers = HeaderMap::new();
+        for f in forwarded {
+            headers.append("x-forwarded-for", f.parse().unwrap());
+        }
+        let trusted: Vec<ipnet::IpNet> = trusted.iter().map(|t| t.parse().unwrap()).collect();
+        forwarded_client(peer.parse::<IpAddr>().unwrap(), &headers, &trusted).to_string()
+    }
+
+    #[test]
+    fn only_trusted_proxies_name_the_client() {
+        // Nobody trusted: the peer, whatever it claims.
+        assert_eq!(client("203.0.113.7", &["198.51.100.1"], &[]), "203.0.113.7");
+        // An untrusted peer claiming to forward.
+        assert_eq!(
+            client("203.0.113.7", &["198.51.100.1"], &["10.0.0.0/8"]),
+            "203.0.113.7"
+        );
+        // A trusted proxy: the address it appended.
+        assert_eq!(
+            client("10.0.0.2", &["198.51.100.1"], &["10.0.0.0/8"]),
+            "198.51.100.1"
+        );
+        // What the client wrote at the left is not believed.
+        assert_eq!(
+            client("10.0.0.2", &["1.2.3.4, 198.51.100.1"], &["10.0.0.0/8"]),
+            "198.51.100.1"
+        );
+        // A chain of trusted proxies, across several header lines.
+        assert_eq!(
+            client(
+                "10.0.0.2",
+                &["1.2.3.4, 198.51.100.1", "10.0.0.9"],
+                &["10.0.0.0/8"]
+            ),
+            "198.51.100.1"
+        );
+        // Ports and IPv4 in IPv6 are read; garbage stops the walk.
+        assert_eq!(
+            client("::ffff:10.0.0.2", &["198.51.100.1:5555"], &["10.0.0.0/8"]),
+            "198.51.100.1"
+        );
+        assert_eq!(
+            client("10.0.0.2", &["198.51.100.1, nonsense"], &["10.0.0.0/8"]),
+            "10.0.0.2"
+        );
+        // A trusted proxy that forwarded nothing is the client.
+        assert_eq!(client("10.0.0.2", &[], &["10.0.0.0/8"]), "10.0.0.2");
+    }
 }

@@ -38,7 +38,12 @@ impl IntoResponse for ApiError {
         for (key, value) in self.extra {
             body[key] = value;
         }
-        (self.status, Json(body)).into_response()
+        let mut res = (self.status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        res
     }
 }
 
@@ -47,17 +52,13 @@ impl IntoResponse for ApiError {
 /// Nothing was acknowledged, so the sender retries.
 pub fn ingest_refused(e: IngestError) -> Response {
     match e {
-        IngestError::Busy => {
-            let mut res = ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                ErrorCode::Busy,
-                "Too many events are waiting to be stored. Try again in a second.",
-            )
-            .into_response();
-            res.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            res
-        }
+        IngestError::Busy => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Busy,
+            "Too many events are waiting to be stored. Try again in a second.",
+        )
+        .retry_after(std::time::Duration::from_secs(1))
+        .into_response(),
         IngestError::Failed => ApiError::internal(&e).into_response(),
     }
 }

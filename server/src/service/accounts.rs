@@ -40,10 +40,38 @@ pub struct SignupResponse {
 }
 
 /// Creates a user, their workspace and a first API token.
-pub async fn signup(state: &AppState, req: SignupRequest) -> ApiResult<SignupResponse> {
+///
+/// One client address creates at most [`SIGNUP_BURST`] accounts at once and
+/// [`SIGNUPS_PER_HOUR`] an hour after that; an IPv6 client counts by its
+/// /64, like the login throttle.
+///
+/// [`SIGNUP_BURST`]: crate::state::SIGNUP_BURST
+/// [`SIGNUPS_PER_HOUR`]: crate::state::SIGNUPS_PER_HOUR
+pub async fn signup(
+    state: &AppState,
+    req: SignupRequest,
+    ip: Option<std::net::IpAddr>,
+) -> ApiResult<SignupResponse> {
     let email = Email::parse(&req.email)?;
     check_password(&req.password, Some(email.as_str()))?;
     let workspace_name = parse_name(&req.workspace, "workspace name")?;
+    if let Some(ip) = ip {
+        let wait = state
+            .signups
+            .try_take(&client_key(ip), tokio::time::Instant::now());
+        if !wait.is_zero() {
+            let minutes = wait.as_secs().div_ceil(60).max(1);
+            return Err(ApiError::new(
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::TooManyAttempts,
+                format!(
+                    "Too many accounts were created from your network. Try again in {minutes} minute{}.",
+                    if minutes == 1 { "" } else { "s" }
+                ),
+            )
+            .retry_after(wait));
+        }
+    }
     let hash = state.passwords.hash(req.password).await?;
     let token = NewToken::generate();
     let created = state
@@ -137,6 +165,21 @@ pub async fn check_login(
     }
 }
 
+/// A client address as the limits count it: IPv4, or the /64 of IPv6
+/// (one host usually holds the whole block).
+fn client_key(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+            format!("{:x}", u128::from(v6) >> 64)
+        }
+        std::net::IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map(|v4| v4.to_string())
+            .unwrap_or_default(),
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+    }
+}
+
 fn too_many_attempts(wait: std::time::Duration) -> ApiError {
     let minutes = wait.as_secs().div_ceil(60).max(1);
     ApiError::new(
@@ -147,6 +190,7 @@ fn too_many_attempts(wait: std::time::Duration) -> ApiError {
             if minutes == 1 { "" } else { "s" }
         ),
     )
+    .retry_after(wait)
 }
 
 /// Signs the session in as `user`: a fresh session id (against fixation) and

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 use utoipa::ToSchema;
 
-use crate::http::auth::{Auth, client_ip};
+use crate::http::auth::{Auth, ClientIp};
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, PathId};
 use crate::service::{
@@ -26,13 +26,15 @@ use crate::store::{TokenId, UserId, WorkspaceId};
         (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 409, description = "The email is taken", body = ErrorBody),
         (status = 422, description = "Invalid email, weak password or missing field", body = ErrorBody),
+        (status = 429, description = "Too many accounts created from this address; see Retry-After", body = ErrorBody),
     ))]
 pub(super) async fn signup(
     State(state): State<AppState>,
     session: Session,
+    ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<SignupRequest>,
 ) -> ApiResult<Response> {
-    let created = service::signup(&state, req).await?;
+    let created = service::signup(&state, req, ip).await?;
     if let Some(user) = state
         .store
         .user(crate::store::UserId(created.user_id))
@@ -53,10 +55,10 @@ pub(super) async fn signup(
 pub(super) async fn login(
     State(state): State<AppState>,
     session: Session,
-    req_parts: axum::http::Extensions,
+    ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
-    let user = service::check_login(&state, req, client_ip(&req_parts)).await?;
+    let user = service::check_login(&state, req, ip).await?;
     Ok(Json(service::start_session(&state, &session, &user).await?))
 }
 

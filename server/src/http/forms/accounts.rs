@@ -2,28 +2,32 @@
 //! members and workspaces.
 
 use axum::extract::State;
-use axum::http::Extensions;
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
 use app::model::Flash;
 
 use super::{Fields, Next, Post, done, finish, reply};
-use crate::http::auth::client_ip;
+use crate::http::auth::ClientIp;
 use crate::http::error::ApiError;
 use crate::http::extract::PathId;
 use crate::service::{self, LoginRequest, SignupRequest};
 use crate::state::AppState;
 use crate::store::{TokenId, UserId, WorkspaceId};
 
-pub(super) async fn signup(State(state): State<AppState>, session: Session, f: Fields) -> Response {
+pub(super) async fn signup(
+    State(state): State<AppState>,
+    session: Session,
+    ClientIp(ip): ClientIp,
+    f: Fields,
+) -> Response {
     let email = f.get("email");
     let req = SignupRequest {
         email: email.clone(),
         password: f.get("password"),
         workspace: f.get("workspace"),
     };
-    let outcome = match service::signup(&state, req).await {
+    let outcome = match service::signup(&state, req, ip).await {
         Ok(created) => match state
             .store
             .user(crate::store::UserId(created.user_id))
@@ -47,7 +51,7 @@ pub(super) async fn signup(State(state): State<AppState>, session: Session, f: F
 pub(super) async fn login(
     State(state): State<AppState>,
     session: Session,
-    ext: Extensions,
+    ClientIp(ip): ClientIp,
     f: Fields,
 ) -> Response {
     let email = f.get("email");
@@ -56,7 +60,7 @@ pub(super) async fn login(
         email: email.clone(),
         password: f.get("password"),
     };
-    let outcome = match service::check_login(&state, req, client_ip(&ext)).await {
+    let outcome = match service::check_login(&state, req, ip).await {
         Ok(user) => match service::start_session(&state, &session, &user).await {
             Ok(_) => return Redirect::to(safe_next(&next)).into_response(),
             Err(e) => Next::Failed("/login".into(), e, Some(email)),
