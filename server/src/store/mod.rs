@@ -40,7 +40,7 @@ pub use flows::{DraftRow, DraftSave, VersionDoc, VersionRow};
 pub use inbox::{InboxRow, NewInbound, NewReceipt, NewWatermark};
 pub use orders::{OrderEventRow, OrderRow, StatusChange};
 pub use outbox::{CLAIM_LEASE_MS, OutboxRow};
-pub use sessions::SessionStoreImpl;
+pub use sessions::{ABSOLUTE_LIFETIME_MS, SessionStoreImpl};
 pub use status::{Direction, HttpCallStatus, InboxStatus, MessageStatus, UnknownName};
 
 /// Which database the store talks to.

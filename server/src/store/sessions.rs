@@ -3,6 +3,11 @@
 //!
 //! Rows are keyed by the SHA-256 of the session id: a copy of the database
 //! does not hand out working session cookies.
+//!
+//! A session lasts at most [`ABSOLUTE_LIFETIME_MS`] from sign-in, however
+//! active it stays, and a request still in flight when its session is
+//! deleted (logout) cannot bring it back: saving only updates a row that
+//! still exists.
 
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
@@ -25,6 +30,9 @@ impl SessionStoreImpl {
     }
 }
 
+/// The longest a session lasts from when it began: 30 days.
+pub const ABSOLUTE_LIFETIME_MS: i64 = 30 * 24 * 60 * 60 * 1000;
+
 fn key(id: &Id) -> String {
     hex::encode(Sha256::digest(id.to_string().as_bytes()))
 }
@@ -40,10 +48,12 @@ fn backend(err: impl std::fmt::Display) -> session_store::Error {
 impl Store {
     /// Deletes sessions that have expired; returns how many.
     pub async fn delete_expired_sessions(&self) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM web_sessions WHERE expires_at <= $1")
-            .bind(now_ms())
-            .execute(&mut *self.write().await?)
-            .await?;
+        let done =
+            sqlx::query("DELETE FROM web_sessions WHERE expires_at <= $1 OR created_at <= $2")
+                .bind(now_ms())
+                .bind(now_ms() - ABSOLUTE_LIFETIME_MS)
+                .execute(&mut *self.write().await?)
+                .await?;
         Ok(done.rows_affected())
     }
 }
@@ -57,12 +67,13 @@ impl SessionStore for SessionStoreImpl {
             let data = serde_json::to_string(&record.data)
                 .map_err(|e| session_store::Error::Encode(e.to_string()))?;
             let done = sqlx::query(
-                "INSERT INTO web_sessions (id, data, expires_at) VALUES ($1, $2, $3) \
+                "INSERT INTO web_sessions (id, data, expires_at, created_at) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (id) DO NOTHING",
             )
             .bind(key(&record.id))
             .bind(data)
             .bind(expiry_ms(record))
+            .bind(now_ms())
             .execute(&mut *self.store.write().await.map_err(backend)?)
             .await
             .map_err(backend)?;
@@ -77,25 +88,26 @@ impl SessionStore for SessionStoreImpl {
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let data = serde_json::to_string(&record.data)
             .map_err(|e| session_store::Error::Encode(e.to_string()))?;
-        sqlx::query(
-            "INSERT INTO web_sessions (id, data, expires_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
-        )
-        .bind(key(&record.id))
-        .bind(data)
-        .bind(expiry_ms(record))
-        .execute(&mut *self.store.write().await.map_err(backend)?)
-        .await
-        .map_err(backend)?;
+        // Only a session that still exists is saved: one deleted meanwhile
+        // (a logout) stays deleted.
+        sqlx::query("UPDATE web_sessions SET data = $2, expires_at = $3 WHERE id = $1")
+            .bind(key(&record.id))
+            .bind(data)
+            .bind(expiry_ms(record))
+            .execute(&mut *self.store.write().await.map_err(backend)?)
+            .await
+            .map_err(backend)?;
         Ok(())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let row: Option<(String, i64)> = sqlx::query_as(
-            "SELECT data, expires_at FROM web_sessions WHERE id = $1 AND expires_at > $2",
+            "SELECT data, expires_at FROM web_sessions WHERE id = $1 AND expires_at > $2 \
+             AND created_at > $3",
         )
         .bind(key(id))
         .bind(now_ms())
+        .bind(now_ms() - ABSOLUTE_LIFETIME_MS)
         .fetch_optional(&self.store.readers)
         .await
         .map_err(backend)?;

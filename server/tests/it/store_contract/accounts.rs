@@ -283,6 +283,28 @@ pub(super) async fn sessions_round_trip_and_expire(db: Db) {
 
     sessions.delete(&record.id).await.unwrap();
     assert!(sessions.load(&record.id).await.unwrap().is_none());
+    // A request still in flight when the session was deleted (a logout)
+    // saves it: it stays deleted.
+    sessions.save(&record).await.unwrap();
+    assert!(sessions.load(&record.id).await.unwrap().is_none());
+
+    // However active, a session ends 30 days after it began.
+    let mut old = Record {
+        id: Id::default(),
+        data: [("user_id".to_string(), serde_json::json!(8))].into(),
+        expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+    };
+    sessions.create(&mut old).await.unwrap();
+    assert!(sessions.load(&old.id).await.unwrap().is_some());
+    sqlx::query("UPDATE web_sessions SET created_at = created_at - $1")
+        .bind(server::store::ABSOLUTE_LIFETIME_MS)
+        .execute(db.store.pool())
+        .await
+        .unwrap();
+    assert!(sessions.load(&old.id).await.unwrap().is_none());
+    sessions.save(&old).await.unwrap();
+    assert!(sessions.load(&old.id).await.unwrap().is_none());
+    assert_eq!(db.store.delete_expired_sessions().await.unwrap(), 1);
 }
 
 pub(super) async fn concurrent_owner_removals_keep_one_owner(db: Db) {
