@@ -54,6 +54,8 @@ export default defineConfig({
       BOTME_DATA_DIR: data,
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       LEPTOS_SITE_ROOT: path.join(root, 'target/site'),
+      // Every test signs up from 127.0.0.1.
+      BOTME_SIGNUPS_PER_HOUR: '10000',
       RUST_LOG: 'warn',
     },
   },

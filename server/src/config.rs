@@ -104,6 +104,11 @@ pub struct Config {
     #[arg(long, env = "BOTME_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<String>,
 
+    /// Accounts one client address may create an hour (and at once). Raise
+    /// it for a test suite that signs up from one address.
+    #[arg(long, env = "BOTME_SIGNUPS_PER_HOUR", default_value_t = 5.0)]
+    pub signups_per_hour: f64,
+
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "BOTME_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
@@ -258,6 +263,7 @@ mod tests {
             "BOTME_RETRY_BASE_MS",
             "BOTME_WORKERS",
             "BOTME_TRUSTED_PROXIES",
+            "BOTME_SIGNUPS_PER_HOUR",
             "RUST_LOG",
         ] {
             assert!(help.contains(var), "{var} missing from --help");

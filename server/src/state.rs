@@ -80,20 +80,14 @@ impl AppState {
             meta_verify_token: non_empty(config.meta_verify_token.as_deref()),
             metrics_token: non_empty(config.metrics_token.as_deref()),
             trusted_proxies: config.trusted_proxy_networks()?.into(),
-            // Five at once, then one every twelve minutes, per address.
+            // By default five at once, then one every twelve minutes.
             signups: Arc::new(crate::engine::ratelimit::Buckets::new(
-                SIGNUPS_PER_HOUR / 3600.0,
-                SIGNUP_BURST,
+                config.signups_per_hour / 3600.0,
+                config.signups_per_hour,
             )),
         })
     }
 }
-
-/// Accounts one client address may create an hour, after a burst of
-/// [`SIGNUP_BURST`].
-pub const SIGNUPS_PER_HOUR: f64 = 5.0;
-/// Accounts one client address may create at once.
-pub const SIGNUP_BURST: f64 = 5.0;
 
 fn non_empty(s: Option<&str>) -> Option<Arc<str>> {
     s.filter(|s| !s.is_empty()).map(Into::into)

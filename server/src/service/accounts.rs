@@ -41,12 +41,9 @@ pub struct SignupResponse {
 
 /// Creates a user, their workspace and a first API token.
 ///
-/// One client address creates at most [`SIGNUP_BURST`] accounts at once and
-/// [`SIGNUPS_PER_HOUR`] an hour after that; an IPv6 client counts by its
+/// One client address creates at most `BOTME_SIGNUPS_PER_HOUR` accounts
+/// at once and as many an hour after that; an IPv6 client counts by its
 /// /64, like the login throttle.
-///
-/// [`SIGNUP_BURST`]: crate::state::SIGNUP_BURST
-/// [`SIGNUPS_PER_HOUR`]: crate::state::SIGNUPS_PER_HOUR
 pub async fn signup(
     state: &AppState,
     req: SignupRequest,
