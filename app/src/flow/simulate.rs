@@ -175,20 +175,22 @@ impl Simulation {
         };
         let out = step(flow, std::mem::take(&mut self.session), input, &ctx);
         self.session = out.session;
-        let mut number: Option<String> = None;
+        let mut number: Option<(String, String)> = None;
         let mut call = None;
         for e in out.effects {
             match e {
                 Effect::PlaceOrder { order } => {
+                    let total = order.total.to_string();
                     self.orders.push(order);
-                    number = Some(format!("TEST-{}", self.orders.len()));
+                    number = Some((format!("TEST-{}", self.orders.len()), total));
                 }
                 Effect::Visit { node } => self.visited.push(node),
                 Effect::Send { message } => {
                     let message = match &number {
-                        Some(n) => map_texts(message, &|t: &str| {
+                        Some((n, total)) => map_texts(message, &|t: &str| {
                             t.replace("{{order.number}}", n)
                                 .replace("{{order.url}}", order_url)
+                                .replace("{{order.total}}", total)
                         }),
                         None => message,
                     };

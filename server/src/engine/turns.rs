@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use app::channel::{Channel, Outbound};
-use app::commerce::CatalogView;
+use app::commerce::{CatalogView, OrderStatus};
 use app::flow::interpreter::{Ctx, Effect, Input, OrderInfo, Session, Status, ValidFlow, step};
 use app::flow::simulate::map_texts;
 use app::flow::{FlowDoc, text};
@@ -390,9 +390,30 @@ impl Engine {
                         metrics::counter!("orders_placed_total").increment(1);
                         applied.orders.push(row.clone());
                     }
+                    // Stock ran out since the shopper filled the cart: say
+                    // so before anything else about the order.
+                    if let Some(text) = shortfall_notice(&row) {
+                        let message = Outbound::Text { text };
+                        let body = serde_json::to_string(&message).unwrap_or_default();
+                        let id = txn
+                            .record_outbound(conv, &body, &message.summary(), status)
+                            .await?;
+                        applied.sent.push((id, message));
+                        wake.outbox |= status == MessageStatus::Pending;
+                    }
                     current = Some(row);
                 }
                 Effect::Send { message } => {
+                    // An order stock ran out of entirely was not placed:
+                    // what the flow says about it (its number, its page)
+                    // is not sent.
+                    if current
+                        .as_ref()
+                        .is_some_and(|o| o.status == OrderStatus::Cancelled)
+                        && mentions_order(&message)
+                    {
+                        continue;
+                    }
                     let message = fill_order(message, current.as_ref(), &self.inner.public_url);
                     let body = serde_json::to_string(&message).unwrap_or_default();
                     let id = txn
@@ -526,14 +547,46 @@ pub fn order_url(public_url: &str, token: &str) -> String {
 pub fn fill_order(message: Outbound, order: Option<&OrderRow>, public_url: &str) -> Outbound {
     let Some(order) = order else { return message };
     let number = order.number.to_string();
+    let total = order.total().to_string();
     let url = order_url(public_url, &order.page_token);
     map_texts(message, &|t: &str| {
         text::interpolate(t, |name| match name {
             "order.number" => Some(number.clone()),
+            "order.total" => Some(total.clone()),
             "order.url" => Some(url.clone()),
             other => Some(format!("{{{{{other}}}}}")),
         })
     })
+}
+
+/// What the shopper is told when stock ran short of an order's lines, if
+/// it did.
+fn shortfall_notice(order: &OrderRow) -> Option<String> {
+    let short = order.shortfalls();
+    if short.is_empty() {
+        return None;
+    }
+    if order.status == OrderStatus::Cancelled {
+        let names: Vec<&str> = short.iter().map(|(name, _, _)| name.as_str()).collect();
+        return Some(format!(
+            "Sorry, {} sold out just before your order went through, so it could not be placed. Nothing is charged.",
+            names.join(", ")
+        ));
+    }
+    let lines: Vec<String> = short
+        .iter()
+        .map(|(name, ordered, got)| format!("{got} of the {ordered} × {name} you asked for"))
+        .collect();
+    Some(format!(
+        "Sorry, stock ran short just before your order went through: we have {}. Your order has what we have, and its total is now {}.",
+        lines.join(", "),
+        order.total()
+    ))
+}
+
+/// Whether a message speaks of the order just placed.
+fn mentions_order(message: &Outbound) -> bool {
+    serde_json::to_string(message).is_ok_and(|json| json.contains("{{order."))
 }
 
 /// Readable text for an inbound event.

@@ -52,9 +52,20 @@ impl OrderRow {
         )
     }
 
-    /// The lines.
+    /// The lines (without those stock ran out of entirely).
     pub fn lines(&self) -> Vec<CartLine> {
-        serde_json::from_str(&self.lines).unwrap_or_default()
+        let lines: Vec<CartLine> = serde_json::from_str(&self.lines).unwrap_or_default();
+        lines.into_iter().filter(|l| l.qty > 0).collect()
+    }
+
+    /// The lines that got fewer units than the shopper ordered because
+    /// tracked stock ran out: (name, ordered, got).
+    pub fn shortfalls(&self) -> Vec<(String, u32, u32)> {
+        let lines: Vec<StoredLine> = serde_json::from_str(&self.lines).unwrap_or_default();
+        lines
+            .into_iter()
+            .filter_map(|l| l.ordered.map(|ordered| (l.line.name, ordered, l.line.qty)))
+            .collect()
     }
 
     /// The collected details.
@@ -74,15 +85,17 @@ impl OrderRow {
     }
 }
 
-/// An order line as stored: the cart line, and the units actually taken
-/// from tracked stock (fewer than ordered when stock ran out meanwhile,
-/// none when the product's stock is not tracked).
+/// An order line as stored: the cart line (its quantity what the shopper
+/// gets), the units taken from tracked stock (none when the product's
+/// stock is not tracked), and, when stock ran out, what was ordered.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct StoredLine {
     #[serde(flatten)]
     line: CartLine,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     stock_taken: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ordered: Option<u32>,
 }
 
 /// One status change.
@@ -299,9 +312,13 @@ async fn insert_event(
 }
 
 /// Stores an order once per idempotency key, inside the caller's
-/// transaction. Returns the order and whether this call created it. Tracked
-/// stock is taken; if it ran out meanwhile, the order notes it for the
-/// merchant instead of failing the conversation.
+/// transaction. Returns the order and whether this call created it.
+///
+/// Tracked stock is taken. A line stock ran short of gets what is left,
+/// and the total is what the shopper gets, so nobody pays for what they
+/// will not receive; when nothing at all is left the order is stored
+/// cancelled. Either way the order's history says what happened, and
+/// [`OrderRow::shortfalls`] tells the conversation.
 pub(super) async fn place_order(
     tx: &mut SqlTx,
     ws: WorkspaceId,
@@ -329,6 +346,25 @@ pub(super) async fn place_order(
     .await?;
     let now = now_ms();
     let (stored, short) = take_stock(tx, ws, &order.lines).await?;
+    let (status, total) = if short.is_empty() {
+        (OrderStatus::Placed, order.total)
+    } else {
+        let mut minor = 0i64;
+        for l in &stored {
+            minor = minor.saturating_add(
+                l.line
+                    .unit_price
+                    .minor
+                    .saturating_mul(i64::from(l.line.qty)),
+            );
+        }
+        let status = if stored.iter().all(|l| l.line.qty == 0) {
+            OrderStatus::Cancelled
+        } else {
+            OrderStatus::Placed
+        };
+        (status, Money::new(minor, order.total.currency))
+    };
     let lines = serde_json::to_string(&stored).map_err(|e| StoreError::Config(e.to_string()))?;
     let details =
         serde_json::to_string(&order.details).map_err(|e| StoreError::Config(e.to_string()))?;
@@ -342,10 +378,10 @@ pub(super) async fn place_order(
     .bind(&order.key)
     .bind(bot)
     .bind(conversation)
-    .bind(OrderStatus::Placed.as_str())
+    .bind(status.as_str())
     .bind(order.payment.as_str())
-    .bind(order.total.minor)
-    .bind(order.total.currency.code())
+    .bind(total.minor)
+    .bind(total.currency.code())
     .bind(lines)
     .bind(details)
     .bind(page_token)
@@ -354,19 +390,27 @@ pub(super) async fn place_order(
     .await?;
     let note = if short.is_empty() {
         String::new()
-    } else {
+    } else if status == OrderStatus::Cancelled {
         format!(
-            "Stock ran out for {} while this order was placed; check availability.",
+            "Nothing was left of {} when this order was placed: it was not placed, and nothing is owed.",
             short.join(", ")
         )
+    } else {
+        format!(
+            "Stock ran short of {} when this order was placed: the order has what was left, and its total was reduced from {} to {}.",
+            short.join(", "),
+            order.total,
+            total
+        )
     };
-    insert_event(tx, ws, row.id, None, OrderStatus::Placed, "bot", &note, now).await?;
+    insert_event(tx, ws, row.id, None, status, "bot", &note, now).await?;
     Ok((row, true))
 }
 
 /// Takes tracked stock for each line, as much as there is, and remembers
-/// how much; answers the lines to store and the names of those that ran
-/// short. Products not tracked, or gone from the catalog, take nothing.
+/// how much; answers the lines to store (a short line reduced to what was
+/// taken, with what was ordered) and the names of those that ran short.
+/// Products not tracked, or gone from the catalog, take nothing.
 async fn take_stock(
     tx: &mut SqlTx,
     ws: WorkspaceId,
@@ -384,6 +428,8 @@ async fn take_stock(
         .bind(&line.sku)
         .fetch_optional(&mut **tx)
         .await?;
+        let mut line = line.clone();
+        let mut ordered = None;
         let taken = match stock {
             Some(Some(on_hand)) => {
                 let taken = on_hand.clamp(0, i64::from(line.qty));
@@ -395,16 +441,20 @@ async fn take_stock(
                 .bind(&line.sku)
                 .execute(&mut **tx)
                 .await?;
-                if taken < i64::from(line.qty) {
+                let taken = u32::try_from(taken).unwrap_or(0);
+                if taken < line.qty {
                     short.push(line.name.clone());
+                    ordered = Some(line.qty);
+                    line.qty = taken;
                 }
-                u32::try_from(taken).unwrap_or(0)
+                taken
             }
             _ => 0,
         };
         stored.push(StoredLine {
-            line: line.clone(),
+            line,
             stock_taken: Some(taken),
+            ordered,
         });
     }
     Ok((stored, short))

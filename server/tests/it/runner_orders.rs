@@ -462,18 +462,37 @@ async fn cancelling_gives_back_only_the_stock_taken(db: Db) {
     assert_eq!(res.status, StatusCode::OK);
     let done = s.text("u", "5", "cash").await;
     assert_eq!(done.orders.len(), 1, "{:?}", said(&done));
-    let order = done.orders[0].id.0;
+    let placed = &done.orders[0];
+    let order = placed.id.0;
     assert_eq!(stock(&mut c, run).await, json!(0), "the one left was taken");
+    // The shopper gets, and pays for, the one runner left and the socks.
+    let lines = placed.lines();
+    assert_eq!(lines[0].qty, 1, "{lines:?}");
+    let expected = lines
+        .iter()
+        .map(|l| l.unit_price.minor * i64::from(l.qty))
+        .sum::<i64>();
+    assert_eq!(placed.total().minor, expected);
+    assert_eq!(placed.status, app::commerce::OrderStatus::Placed);
+    let total = placed.total().to_string();
+    // They are told before the confirmation, which gives the new total.
+    let told = said(&done);
+    let notice = told
+        .iter()
+        .position(|t| t.contains("1 of the 2 × Runner <Pro>") && t.contains(&total))
+        .unwrap_or_else(|| panic!("{told:?}"));
+    let confirmation = told
+        .iter()
+        .position(|t| t.contains("is placed") && t.contains(&total))
+        .unwrap_or_else(|| panic!("{told:?}"));
+    assert!(notice < confirmation, "{told:?}");
     let detail = c.get(&format!("/api/v1/orders/{order}")).await.json();
-    assert_eq!(
-        detail["lines"][0]["qty"], 2,
-        "the order still says what was asked"
-    );
+    assert_eq!(detail["lines"][0]["qty"], 1, "{detail}");
     assert!(
         detail["history"][0]["note"]
             .as_str()
             .unwrap()
-            .contains("Stock ran out for Runner <Pro>"),
+            .contains("Stock ran short of Runner <Pro>"),
         "{detail}"
     );
 
@@ -497,6 +516,49 @@ async fn cancelling_gives_back_only_the_stock_taken(db: Db) {
         json!(10),
         "no socks were taken, so none come back"
     );
+
+    // Another shopper fills a cart with runners, and they all sell
+    // elsewhere before the order goes through.
+    s.text("w", "1", "hi").await;
+    s.text("w", "2", "Browse products").await;
+    s.turn(
+        "w",
+        "3",
+        Input::Payload {
+            payload: "b1|a|catalog|RUN-1".into(),
+        },
+    )
+    .await;
+    for (i, t) in [
+        "Checkout",
+        "Bo Lima",
+        "Rua Augusta 100, 1100-053 Lisboa",
+        "+351 912 345 679",
+        "yes",
+    ]
+    .iter()
+    .enumerate()
+    {
+        s.text("w", &format!("4-{i}"), t).await;
+    }
+    c.patch_json(&format!("/api/v1/products/{run}"), json!({"stock": 0}))
+        .await;
+    let done = s.text("w", "5", "cash").await;
+    let told = said(&done);
+    assert!(
+        told.iter()
+            .any(|t| t.contains("Runner <Pro> sold out") && t.contains("Nothing is charged")),
+        "{told:?}"
+    );
+    assert!(
+        !told.iter().any(|t| t.contains("is placed")),
+        "no confirmation for an order that was not placed: {told:?}"
+    );
+    assert_eq!(done.orders.len(), 1);
+    assert_eq!(done.orders[0].status, app::commerce::OrderStatus::Cancelled);
+    assert_eq!(done.orders[0].total().minor, 0);
+    assert!(done.orders[0].lines().is_empty());
+    assert_eq!(stock(&mut c, run).await, json!(0));
 }
 
 async fn http_steps_call_out_and_come_back(db: Db) {

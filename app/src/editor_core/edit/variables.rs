@@ -18,7 +18,7 @@ pub fn known_variables(doc: &FlowDoc) -> Vec<String> {
             NodeKind::SetVariable(s) => Some(s.name.clone()),
             NodeKind::HttpRequest(s) => s.save_as.clone(),
             NodeKind::Checkout(_) => {
-                vars.extend(["order.number", "order.url"].map(String::from));
+                vars.extend(["order.number", "order.total", "order.url"].map(String::from));
                 None
             }
             _ => None,

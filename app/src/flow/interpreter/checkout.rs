@@ -256,12 +256,8 @@ impl Run<'_> {
         self.s.checkout = None;
         let confirmation = if s.confirmation.trim().is_empty() {
             match method {
-                PaymentMethod::CashOnDelivery => format!(
-                    "Thank you! Your order {{{{order.number}}}} is placed. Please have {total} ready when it arrives."
-                ),
-                PaymentMethod::OrderPage => format!(
-                    "Thank you! Your order {{{{order.number}}}} is placed. The total is {total}."
-                ),
+                PaymentMethod::CashOnDelivery => "Thank you! Your order {{order.number}} is placed. Please have {{order.total}} ready when it arrives.".to_string(),
+                PaymentMethod::OrderPage => "Thank you! Your order {{order.number}} is placed. The total is {{order.total}}.".to_string(),
             }
         } else {
             self.fill(&s.confirmation)

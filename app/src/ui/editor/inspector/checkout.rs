@@ -33,7 +33,7 @@ pub(super) fn checkout_form(ed: Ed, id: &NodeId, node: Memo<Option<Node>>) -> An
             vars=true
             value=get!(node, Checkout, |s| s.confirmation.clone())
             on_change=set!(ed, id, "confirmation", Checkout, |s, v: String| s.confirmation = v)
-            hint="{{order.number}} and {{order.url}} are filled in with the order's number and its page."
+            hint="{{order.number}}, {{order.total}} and {{order.url}} are filled in with the order's number, what it costs and its page."
         />
     }
     .into_any()
