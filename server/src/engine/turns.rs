@@ -393,12 +393,7 @@ impl Engine {
                     // Stock ran out since the shopper filled the cart: say
                     // so before anything else about the order.
                     if let Some(text) = shortfall_notice(&row) {
-                        let message = Outbound::Text { text };
-                        let body = serde_json::to_string(&message).unwrap_or_default();
-                        let id = txn
-                            .record_outbound(conv, &body, &message.summary(), status)
-                            .await?;
-                        applied.sent.push((id, message));
+                        record_message(txn, conv, status, Outbound::Text { text }, applied).await?;
                         wake.outbox |= status == MessageStatus::Pending;
                     }
                     current = Some(row);
@@ -415,11 +410,7 @@ impl Engine {
                         continue;
                     }
                     let message = fill_order(message, current.as_ref(), &self.inner.public_url);
-                    let body = serde_json::to_string(&message).unwrap_or_default();
-                    let id = txn
-                        .record_outbound(conv, &body, &message.summary(), status)
-                        .await?;
-                    applied.sent.push((id, message));
+                    record_message(txn, conv, status, message, applied).await?;
                     wake.outbox |= status == MessageStatus::Pending;
                 }
                 Effect::CallHttp {
@@ -557,6 +548,22 @@ pub fn fill_order(message: Outbound, order: Option<&OrderRow>, public_url: &str)
             other => Some(format!("{{{{{other}}}}}")),
         })
     })
+}
+
+/// Stores one outbound message of a turn, in its transaction.
+async fn record_message(
+    txn: &mut WorkspaceTx,
+    conv: ConversationId,
+    status: MessageStatus,
+    message: Outbound,
+    applied: &mut Applied,
+) -> Result<(), TurnError> {
+    let body = serde_json::to_string(&message).unwrap_or_default();
+    let id = txn
+        .record_outbound(conv, &body, &message.summary(), status)
+        .await?;
+    applied.sent.push((id, message));
+    Ok(())
 }
 
 /// What the shopper is told when stock ran short of an order's lines, if
