@@ -152,6 +152,8 @@ pub enum ErrorCode {
     NotFound,
     /// `payload_too_large`.
     PayloadTooLarge,
+    /// `rate_limited`: too many requests; retry after `Retry-After`.
+    RateLimited,
     /// `sku_taken`.
     SkuTaken,
     /// `stale_revision`.
@@ -206,6 +208,7 @@ impl ErrorCode {
             ErrorCode::LastOwner => "last_owner",
             ErrorCode::MalformedJson => "malformed_json",
             ErrorCode::MetaUnavailable => "meta_unavailable",
+            ErrorCode::RateLimited => "rate_limited",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::Network => "network",
             ErrorCode::NotFound => "not_found",

@@ -50,6 +50,35 @@ pub struct AppState {
     pub trusted_proxies: Arc<[ipnet::IpNet]>,
     /// Sign-ups per client address.
     pub signups: Arc<crate::engine::ratelimit::Buckets>,
+    /// The web chat's abuse limits.
+    pub webchat: Arc<WebChatLimits>,
+}
+
+/// How much one client address, and one widget, may ask of the web chat.
+/// Over a limit a request gets 429 with `Retry-After`, and nothing of it
+/// is stored.
+pub struct WebChatLimits {
+    /// New visitors per client address: 20 at once, then one every 30 s.
+    pub visitors_per_ip: Buckets,
+    /// New visitors per widget: 500 at once, then 20 a second (72,000 new
+    /// chats an hour), so many addresses cannot fill the database either.
+    pub visitors_per_widget: Buckets,
+    /// Messages per client address: 30 at once, then 2 a second (people
+    /// type slower; a shared office address still fits).
+    pub messages_per_ip: Buckets,
+    /// Messages per widget: 2,000 at once, then 200 a second.
+    pub messages_per_widget: Buckets,
+}
+
+impl Default for WebChatLimits {
+    fn default() -> Self {
+        WebChatLimits {
+            visitors_per_ip: Buckets::new(1.0 / 30.0, 20.0),
+            visitors_per_widget: Buckets::new(20.0, 500.0),
+            messages_per_ip: Buckets::new(2.0, 30.0),
+            messages_per_widget: Buckets::new(200.0, 2000.0),
+        }
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -80,6 +109,7 @@ impl AppState {
             meta_verify_token: non_empty(config.meta_verify_token.as_deref()),
             metrics_token: non_empty(config.metrics_token.as_deref()),
             trusted_proxies: config.trusted_proxy_networks()?.into(),
+            webchat: Arc::default(),
             // By default five at once, then one every twelve minutes.
             signups: Arc::new(crate::engine::ratelimit::Buckets::new(
                 config.signups_per_hour / 3600.0,

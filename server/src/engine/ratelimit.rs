@@ -48,6 +48,32 @@ impl Buckets {
         }
     }
 
+    /// Takes a token under both `keys` of two bucket sets, or says how long
+    /// to wait; a refused request takes nothing from either.
+    pub fn try_take_both(
+        (a, a_key): (&Buckets, &str),
+        (b, b_key): (&Buckets, &str),
+        now: Instant,
+    ) -> Duration {
+        let wait = a.try_take(a_key, now);
+        if !wait.is_zero() {
+            return wait;
+        }
+        let wait = b.try_take(b_key, now);
+        if !wait.is_zero() {
+            a.give_back(a_key);
+        }
+        wait
+    }
+
+    /// Returns a token taken from `key`'s bucket.
+    pub fn give_back(&self, key: &str) {
+        let mut map = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((tokens, _)) = map.get_mut(key) {
+            *tokens = (*tokens + 1.0).min(self.burst);
+        }
+    }
+
     /// Waits for a token.
     pub async fn acquire(&self, key: &str) {
         loop {
@@ -57,6 +83,16 @@ impl Buckets {
             }
             tokio::time::sleep(wait).await;
         }
+    }
+}
+
+/// A client address as the limits count it: IPv4 (also when mapped into
+/// IPv6), or the /64 network of IPv6 (one host usually holds the whole
+/// block).
+pub fn client_key(ip: std::net::IpAddr) -> String {
+    match ip.to_canonical() {
+        std::net::IpAddr::V6(v6) => format!("{:x}::/64", u128::from(v6) >> 64),
+        v4 => v4.to_string(),
     }
 }
 
@@ -97,5 +133,32 @@ mod tests {
         }
         let elapsed = start.elapsed();
         assert!(elapsed >= Duration::from_millis(390), "{elapsed:?}");
+    }
+
+    #[test]
+    fn a_request_two_limits_refuse_takes_from_neither() {
+        let t0 = Instant::now();
+        let per_ip = Buckets::new(0.001, 2.0);
+        let per_widget = Buckets::new(0.001, 3.0);
+        let both = |ip: &str| Buckets::try_take_both((&per_ip, ip), (&per_widget, "w"), t0);
+        assert!(both("a").is_zero());
+        assert!(both("a").is_zero());
+        // The address is spent: the widget keeps its last token.
+        assert!(!both("a").is_zero());
+        assert!(both("b").is_zero());
+        // Now the widget is spent: address c's token is given back.
+        assert!(!both("c").is_zero());
+        assert!(per_ip.try_take("c", t0).is_zero());
+        assert!(per_ip.try_take("c", t0).is_zero());
+        assert!(!per_ip.try_take("c", t0).is_zero());
+    }
+
+    #[test]
+    fn clients_count_by_address_or_ipv6_network() {
+        let key = |s: &str| super::client_key(s.parse().unwrap());
+        assert_eq!(key("203.0.113.7"), "203.0.113.7");
+        assert_eq!(key("::ffff:203.0.113.7"), "203.0.113.7");
+        assert_eq!(key("2001:db8:1:2::1"), key("2001:db8:1:2:ffff::9"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
     }
 }

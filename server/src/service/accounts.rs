@@ -53,9 +53,10 @@ pub async fn signup(
     check_password(&req.password, Some(email.as_str()))?;
     let workspace_name = parse_name(&req.workspace, "workspace name")?;
     if let Some(ip) = ip {
-        let wait = state
-            .signups
-            .try_take(&client_key(ip), tokio::time::Instant::now());
+        let wait = state.signups.try_take(
+            &crate::engine::ratelimit::client_key(ip),
+            tokio::time::Instant::now(),
+        );
         if !wait.is_zero() {
             let minutes = wait.as_secs().div_ceil(60).max(1);
             return Err(ApiError::new(
@@ -159,21 +160,6 @@ pub async fn check_login(
             state.throttle.cancel(attempt);
             Err(e)
         }
-    }
-}
-
-/// A client address as the limits count it: IPv4, or the /64 of IPv6
-/// (one host usually holds the whole block).
-fn client_key(ip: std::net::IpAddr) -> String {
-    match ip {
-        std::net::IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
-            format!("{:x}", u128::from(v6) >> 64)
-        }
-        std::net::IpAddr::V6(v6) => v6
-            .to_ipv4_mapped()
-            .map(|v4| v4.to_string())
-            .unwrap_or_default(),
-        std::net::IpAddr::V4(v4) => v4.to_string(),
     }
 }
 

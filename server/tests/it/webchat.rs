@@ -326,3 +326,98 @@ async fn replies_stream_as_server_sent_events() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+/// A web-chat request as a connection from `peer` would make it.
+async fn from_peer(
+    app: &TestApp,
+    path: &str,
+    peer: &str,
+    token: Option<&str>,
+    body: Value,
+) -> axum::http::Response<Body> {
+    let mut req = Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header(header::CONTENT_TYPE, "application/json")
+        .extension(axum::extract::ConnectInfo(
+            format!("{peer}:40000")
+                .parse::<std::net::SocketAddr>()
+                .unwrap(),
+        ));
+    if let Some(t) = token {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    app.router
+        .clone()
+        .oneshot(req.body(Body::from(body.to_string())).unwrap())
+        .await
+        .unwrap()
+}
+
+async fn token_of(res: axum::http::Response<Body>) -> String {
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    v["visitor_token"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn one_address_cannot_flood_a_widget_with_visitors_or_messages() {
+    let (app, key) = widget(Db::Sqlite).await;
+    let visitors = format!("/api/webchat/{key}/visitors");
+    let messages = format!("/api/webchat/{key}/messages");
+    // New visitors: 20 from one address at once, then it waits.
+    let mut first = None;
+    for i in 0..20 {
+        let res = from_peer(&app, &visitors, "203.0.113.7", None, json!({})).await;
+        assert_eq!(res.status(), StatusCode::CREATED, "visitor {i}");
+        if first.is_none() {
+            first = Some(token_of(res).await);
+        }
+    }
+    let res = from_peer(&app, &visitors, "203.0.113.7", None, json!({})).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = res.headers()[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=30).contains(&wait), "{wait}");
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    assert!(String::from_utf8_lossy(&body).contains("rate_limited"));
+    assert_eq!(count(&app.db.store, "web_visitors").await, 20);
+    // A visitor coming back is not a new one; another address is free.
+    let first = first.unwrap();
+    let res = from_peer(
+        &app,
+        &visitors,
+        "203.0.113.7",
+        None,
+        json!({"visitor_token": first}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = from_peer(&app, &visitors, "203.0.113.8", None, json!({})).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let other = token_of(res).await;
+
+    // Messages: 30 from one address at once, then it waits, and nothing of
+    // a refused one is stored.
+    for i in 0..30 {
+        let body = json!({"client_id": format!("m{i}"), "text": "hi"});
+        let res = from_peer(&app, &messages, "203.0.113.8", Some(&other), body).await;
+        assert_eq!(res.status(), StatusCode::ACCEPTED, "message {i}");
+    }
+    let body = json!({"client_id": "m30", "text": "hi"});
+    let res = from_peer(&app, &messages, "203.0.113.8", Some(&other), body).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().contains_key(header::RETRY_AFTER));
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM inbox WHERE channel = 'web'")
+        .fetch_one(app.db.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored, 30);
+    // The same visitor from another address (a phone leaving wifi) goes on.
+    let body = json!({"client_id": "m31", "text": "hi"});
+    let res = from_peer(&app, &messages, "198.51.100.3", Some(&other), body).await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+}

@@ -28,6 +28,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::hash_token;
 use crate::engine::ingest::Parcel;
+use crate::engine::ratelimit::{Buckets, client_key};
+use crate::http::auth::ClientIp;
 use crate::http::error::{ApiError, ApiResult, ingest_refused};
 use crate::http::extract::ApiJson;
 use crate::service::{allowed_origins, transcript_entries};
@@ -177,6 +179,7 @@ pub struct VisitorResponse {
 async fn visitors(
     State(state): State<AppState>,
     Path(key): Path<String>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> ApiResult<Response> {
@@ -204,6 +207,13 @@ async fn visitors(
         )
             .into_response());
     }
+    let limits = &state.webchat;
+    within(
+        (&limits.visitors_per_ip, &limits.visitors_per_widget),
+        ip,
+        &channel,
+        "visitors",
+    )?;
     let bytes: [u8; 32] = rand::random();
     let token = format!(
         "vt_{}",
@@ -220,6 +230,39 @@ async fn visitors(
         }),
     )
         .into_response())
+}
+
+/// Takes one request from the client address's and the widget's limits
+/// (`(per address, per widget)`), or answers 429 with `Retry-After`;
+/// nothing is taken from either when one refuses.
+fn within(
+    (per_ip, per_widget): (&Buckets, &Buckets),
+    ip: Option<std::net::IpAddr>,
+    widget: &ChannelRow,
+    what: &'static str,
+) -> ApiResult<()> {
+    let now = tokio::time::Instant::now();
+    let widget_key = widget.id.0.to_string();
+    let wait = match ip {
+        Some(ip) => {
+            Buckets::try_take_both((per_ip, &client_key(ip)), (per_widget, &widget_key), now)
+        }
+        None => per_widget.try_take(&widget_key, now),
+    };
+    if wait.is_zero() {
+        return Ok(());
+    }
+    metrics::counter!("webchat_limited_total", "what" => what).increment(1);
+    let secs = wait.as_secs().max(1);
+    Err(ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::RateLimited,
+        format!(
+            "Too many {what} from here right now. Try again in {secs} second{}.",
+            if secs == 1 { "" } else { "s" }
+        ),
+    )
+    .retry_after(wait))
 }
 
 async fn visitor_of(
@@ -266,6 +309,7 @@ pub struct SendResponse {
 async fn send(
     State(state): State<AppState>,
     Path(key): Path<String>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     ApiJson(req): ApiJson<SendRequest>,
 ) -> ApiResult<Response> {
@@ -297,6 +341,13 @@ async fn send(
             ));
         }
     };
+    let limits = &state.webchat;
+    within(
+        (&limits.messages_per_ip, &limits.messages_per_widget),
+        ip,
+        &channel,
+        "messages",
+    )?;
     let event = NewInbound {
         channel: Channel::Web,
         external_id: format!("{}:{visitor}:{cid}", channel.id),
