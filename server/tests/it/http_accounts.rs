@@ -646,44 +646,19 @@ async fn users_switch_between_their_workspaces() {
     assert_eq!(list["workspaces"].as_array().unwrap().len(), 1);
 }
 
-/// Posts `body` to `path` as a connection from `peer` would, with an
-/// `X-Forwarded-For` when given.
-async fn post_from(
-    app: &TestApp,
-    path: &str,
-    body: serde_json::Value,
-    peer: &str,
-    forwarded: Option<&str>,
-) -> axum::http::Response<axum::body::Body> {
-    use tower::ServiceExt;
-    let mut req = axum::http::Request::builder()
-        .method(Method::POST)
-        .uri(path)
-        .header(header::CONTENT_TYPE, "application/json")
-        .extension(axum::extract::ConnectInfo(
-            format!("{peer}:40000")
-                .parse::<std::net::SocketAddr>()
-                .unwrap(),
-        ));
-    if let Some(f) = forwarded {
-        req = req.header("x-forwarded-for", f);
-    }
-    app.router
-        .clone()
-        .oneshot(req.body(axum::body::Body::from(body.to_string())).unwrap())
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn signups_are_limited_per_client_address() {
     let mut app = TestApp::sqlite().await;
     let signup = |n: u32| json!({"email": format!("shop{n}@example.com"), "password": PASSWORD, "workspace": format!("Shop {n}")});
     for n in 0..5 {
-        let res = post_from(&app, "/api/v1/signup", signup(n), "203.0.113.7", None).await;
+        let res = app
+            .post_from_peer("/api/v1/signup", "203.0.113.7", None, None, signup(n))
+            .await;
         assert_eq!(res.status(), StatusCode::CREATED, "sign-up {n}");
     }
-    let res = post_from(&app, "/api/v1/signup", signup(5), "203.0.113.7", None).await;
+    let res = app
+        .post_from_peer("/api/v1/signup", "203.0.113.7", None, None, signup(5))
+        .await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     let wait: u64 = res.headers()[header::RETRY_AFTER]
         .to_str()
@@ -693,40 +668,45 @@ async fn signups_are_limited_per_client_address() {
     assert!((60..=12 * 60).contains(&wait), "{wait}");
     assert_eq!(app.count("users").await, 5);
     // Another address is not held back by the first.
-    let res = post_from(&app, "/api/v1/signup", signup(6), "203.0.113.8", None).await;
+    let res = app
+        .post_from_peer("/api/v1/signup", "203.0.113.8", None, None, signup(6))
+        .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     // A client cannot name another address itself.
-    let res = post_from(
-        &app,
-        "/api/v1/signup",
-        signup(7),
-        "203.0.113.7",
-        Some("198.51.100.1"),
-    )
-    .await;
+    let res = app
+        .post_from_peer(
+            "/api/v1/signup",
+            "203.0.113.7",
+            Some("198.51.100.1"),
+            None,
+            signup(7),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
 
     // Behind a trusted proxy, the address it saw is the client's: the
     // entry the client wrote itself, at the left, is not believed.
     app.state.trusted_proxies = vec!["10.0.0.0/8".parse().unwrap()].into();
     app.router = server::router(app.state.clone());
-    let res = post_from(
-        &app,
-        "/api/v1/signup",
-        signup(8),
-        "10.0.0.2",
-        Some("203.0.113.7, 198.51.100.9"),
-    )
-    .await;
+    let res = app
+        .post_from_peer(
+            "/api/v1/signup",
+            "10.0.0.2",
+            Some("203.0.113.7, 198.51.100.9"),
+            None,
+            signup(8),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::CREATED);
-    let res = post_from(
-        &app,
-        "/api/v1/signup",
-        signup(9),
-        "10.0.0.2",
-        Some("198.51.100.9, 203.0.113.7"),
-    )
-    .await;
+    let res = app
+        .post_from_peer(
+            "/api/v1/signup",
+            "10.0.0.2",
+            Some("198.51.100.9, 203.0.113.7"),
+            None,
+            signup(9),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(app.count("users").await, 7);
 }
@@ -740,31 +720,35 @@ async fn shoppers_behind_one_trusted_proxy_do_not_share_a_login_limit() {
     // Without BOTME_TRUSTED_PROXIES everyone behind the proxy is the proxy:
     // 50 failures from it lock out its next client too.
     for i in 0..50 {
-        let res = post_from(
-            &app,
-            "/api/v1/login",
-            guess(i),
-            "10.0.0.2",
-            Some(&format!("198.51.100.{i}")),
-        )
-        .await;
+        let res = app
+            .post_from_peer(
+                "/api/v1/login",
+                "10.0.0.2",
+                Some(&format!("198.51.100.{i}")),
+                None,
+                guess(i),
+            )
+            .await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{i}");
     }
     let ana = json!({"email": "ana@example.com", "password": PASSWORD});
-    let res = post_from(
-        &app,
-        "/api/v1/login",
-        ana.clone(),
-        "10.0.0.2",
-        Some("203.0.113.50"),
-    )
-    .await;
+    let res = app
+        .post_from_peer(
+            "/api/v1/login",
+            "10.0.0.2",
+            Some("203.0.113.50"),
+            None,
+            ana.clone(),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(res.headers().contains_key(header::RETRY_AFTER));
 
     // Trusting the proxy, each client has its own counter.
     app.state.trusted_proxies = vec!["10.0.0.2/32".parse().unwrap()].into();
     app.router = server::router(app.state.clone());
-    let res = post_from(&app, "/api/v1/login", ana, "10.0.0.2", Some("203.0.113.50")).await;
+    let res = app
+        .post_from_peer("/api/v1/login", "10.0.0.2", Some("203.0.113.50"), None, ana)
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
 }

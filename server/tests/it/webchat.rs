@@ -327,33 +327,6 @@ async fn replies_stream_as_server_sent_events() {
     );
 }
 
-/// A web-chat request as a connection from `peer` would make it.
-async fn from_peer(
-    app: &TestApp,
-    path: &str,
-    peer: &str,
-    token: Option<&str>,
-    body: Value,
-) -> axum::http::Response<Body> {
-    let mut req = Request::builder()
-        .method(Method::POST)
-        .uri(path)
-        .header(header::CONTENT_TYPE, "application/json")
-        .extension(axum::extract::ConnectInfo(
-            format!("{peer}:40000")
-                .parse::<std::net::SocketAddr>()
-                .unwrap(),
-        ));
-    if let Some(t) = token {
-        req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
-    }
-    app.router
-        .clone()
-        .oneshot(req.body(Body::from(body.to_string())).unwrap())
-        .await
-        .unwrap()
-}
-
 async fn token_of(res: axum::http::Response<Body>) -> String {
     let body = res.into_body().collect().await.unwrap().to_bytes();
     let v: Value = serde_json::from_slice(&body).unwrap();
@@ -368,13 +341,17 @@ async fn one_address_cannot_flood_a_widget_with_visitors_or_messages() {
     // New visitors: 20 from one address at once, then it waits.
     let mut first = None;
     for i in 0..20 {
-        let res = from_peer(&app, &visitors, "203.0.113.7", None, json!({})).await;
+        let res = app
+            .post_from_peer(&visitors, "203.0.113.7", None, None, json!({}))
+            .await;
         assert_eq!(res.status(), StatusCode::CREATED, "visitor {i}");
         if first.is_none() {
             first = Some(token_of(res).await);
         }
     }
-    let res = from_peer(&app, &visitors, "203.0.113.7", None, json!({})).await;
+    let res = app
+        .post_from_peer(&visitors, "203.0.113.7", None, None, json!({}))
+        .await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     let wait: u64 = res.headers()[header::RETRY_AFTER]
         .to_str()
@@ -387,16 +364,19 @@ async fn one_address_cannot_flood_a_widget_with_visitors_or_messages() {
     assert_eq!(count(&app.db.store, "web_visitors").await, 20);
     // A visitor coming back is not a new one; another address is free.
     let first = first.unwrap();
-    let res = from_peer(
-        &app,
-        &visitors,
-        "203.0.113.7",
-        None,
-        json!({"visitor_token": first}),
-    )
-    .await;
+    let res = app
+        .post_from_peer(
+            &visitors,
+            "203.0.113.7",
+            None,
+            None,
+            json!({"visitor_token": first}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
-    let res = from_peer(&app, &visitors, "203.0.113.8", None, json!({})).await;
+    let res = app
+        .post_from_peer(&visitors, "203.0.113.8", None, None, json!({}))
+        .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let other = token_of(res).await;
 
@@ -404,11 +384,15 @@ async fn one_address_cannot_flood_a_widget_with_visitors_or_messages() {
     // a refused one is stored.
     for i in 0..30 {
         let body = json!({"client_id": format!("m{i}"), "text": "hi"});
-        let res = from_peer(&app, &messages, "203.0.113.8", Some(&other), body).await;
+        let res = app
+            .post_from_peer(&messages, "203.0.113.8", None, Some(&other), body)
+            .await;
         assert_eq!(res.status(), StatusCode::ACCEPTED, "message {i}");
     }
     let body = json!({"client_id": "m30", "text": "hi"});
-    let res = from_peer(&app, &messages, "203.0.113.8", Some(&other), body).await;
+    let res = app
+        .post_from_peer(&messages, "203.0.113.8", None, Some(&other), body)
+        .await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(res.headers().contains_key(header::RETRY_AFTER));
     let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM inbox WHERE channel = 'web'")
@@ -418,6 +402,8 @@ async fn one_address_cannot_flood_a_widget_with_visitors_or_messages() {
     assert_eq!(stored, 30);
     // The same visitor from another address (a phone leaving wifi) goes on.
     let body = json!({"client_id": "m31", "text": "hi"});
-    let res = from_peer(&app, &messages, "198.51.100.3", Some(&other), body).await;
+    let res = app
+        .post_from_peer(&messages, "198.51.100.3", None, Some(&other), body)
+        .await;
     assert_eq!(res.status(), StatusCode::ACCEPTED);
 }

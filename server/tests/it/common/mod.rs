@@ -222,6 +222,39 @@ impl TestApp {
         TestApp::new(Db::Sqlite).await
     }
 
+    /// Posts JSON `body` to `path` as a connection from `peer` would, with
+    /// an `X-Forwarded-For` and a bearer token when given.
+    pub async fn post_from_peer(
+        &self,
+        path: &str,
+        peer: &str,
+        forwarded: Option<&str>,
+        bearer: Option<&str>,
+        body: Value,
+    ) -> axum::http::Response<axum::body::Body> {
+        use tower::ServiceExt;
+        let addr: std::net::SocketAddr = format!("{peer}:40000").parse().expect("peer address");
+        let mut req = axum::http::Request::builder()
+            .method(axum::http::Method::POST)
+            .uri(path)
+            .header(axum::http::header::CONTENT_TYPE, "application/json")
+            .extension(axum::extract::ConnectInfo(addr));
+        if let Some(f) = forwarded {
+            req = req.header("x-forwarded-for", f);
+        }
+        if let Some(t) = bearer {
+            req = req.header(axum::http::header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        self.router
+            .clone()
+            .oneshot(
+                req.body(axum::body::Body::from(body.to_string()))
+                    .expect("request"),
+            )
+            .await
+            .expect("response")
+    }
+
     /// An app that checks channel tokens with `fake` but runs no workers,
     /// for tests that stage the queues themselves.
     pub async fn with_graph(db: Db, fake: &meta::FakeGraph) -> TestApp {
