@@ -192,6 +192,17 @@ pub fn spawn_housekeeping(store: Store) {
                 Ok(n) => tracing::debug!(deleted = n, "old inbox rows and receipts removed"),
                 Err(e) => tracing::warn!(error = %e, "inbox cleanup failed"),
             }
+            match store
+                .prune_visitors(crate::store::now_ms() - VISITORS_KEPT_MS)
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(deleted = n, "silent web-chat visitors removed"),
+                Err(e) => tracing::warn!(error = %e, "visitor cleanup failed"),
+            }
         }
     });
 }
+
+/// How long a web-chat visitor who never wrote is kept: a day.
+pub const VISITORS_KEPT_MS: i64 = 24 * 60 * 60 * 1000;

@@ -68,6 +68,49 @@ pub struct WebChatLimits {
     pub messages_per_ip: Buckets,
     /// Messages per widget: 2,000 at once, then 200 a second.
     pub messages_per_widget: Buckets,
+    /// Live streams open per visitor (a few tabs), and how many are open.
+    pub streams_per_visitor: usize,
+    /// Open live streams by visitor.
+    pub streams: std::sync::Mutex<std::collections::HashMap<i64, usize>>,
+}
+
+impl WebChatLimits {
+    /// Counts a live stream of `visitor` for as long as the guard lives, or
+    /// `None` when the visitor has as many open as allowed.
+    pub fn open_stream(self: &Arc<Self>, visitor: i64) -> Option<StreamSlot> {
+        let mut open = self.streams.lock().unwrap_or_else(|p| p.into_inner());
+        let n = open.entry(visitor).or_default();
+        if *n >= self.streams_per_visitor {
+            return None;
+        }
+        *n += 1;
+        Some(StreamSlot {
+            limits: self.clone(),
+            visitor,
+        })
+    }
+}
+
+/// One open live stream of a visitor; see [`WebChatLimits::open_stream`].
+pub struct StreamSlot {
+    limits: Arc<WebChatLimits>,
+    visitor: i64,
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self
+            .limits
+            .streams
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = open.get_mut(&self.visitor) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.visitor);
+            }
+        }
+    }
 }
 
 impl Default for WebChatLimits {
@@ -77,6 +120,8 @@ impl Default for WebChatLimits {
             visitors_per_widget: Buckets::new(20.0, 500.0),
             messages_per_ip: Buckets::new(2.0, 30.0),
             messages_per_widget: Buckets::new(200.0, 2000.0),
+            streams_per_visitor: 5,
+            streams: Default::default(),
         }
     }
 }

@@ -25,4 +25,23 @@ impl Store {
         .fetch_optional(&self.readers)
         .await?)
     }
+
+    /// Forgets the visitors created before `before` (milliseconds) that
+    /// never started a conversation: a widget hands one to every page
+    /// view, and most never say anything. Returns how many.
+    pub async fn prune_visitors(&self, before: i64) -> Result<u64> {
+        let done = sqlx::query(
+            "DELETE FROM web_visitors WHERE created_at < $1 AND NOT EXISTS ( \
+                 SELECT 1 FROM conversations c WHERE c.channel = 'web' \
+                 AND c.bot_id IN (SELECT b.id FROM bots b JOIN channels ch ON ch.workspace_id = b.workspace_id \
+                     WHERE ch.id = web_visitors.channel_id) \
+                 AND c.external_user = CAST(web_visitors.channel_id AS TEXT) || ':' || CAST(web_visitors.id AS TEXT)) \
+             AND NOT EXISTS (SELECT 1 FROM inbox i WHERE i.channel_id = web_visitors.channel_id \
+                 AND i.user_key = CAST(web_visitors.id AS TEXT))",
+        )
+        .bind(before)
+        .execute(&mut *self.write().await?)
+        .await?;
+        Ok(done.rows_affected())
+    }
 }

@@ -13,7 +13,10 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-on_both_dbs!(a_visitor_buys_through_the_web_chat,);
+on_both_dbs!(
+    a_visitor_buys_through_the_web_chat,
+    a_visitor_holds_a_few_live_streams_and_silent_visitors_expire,
+);
 
 async fn widget(db: Db) -> (TestApp, String) {
     let fake = FakeGraph::start().await;
@@ -406,4 +409,77 @@ async fn one_address_cannot_flood_a_widget_with_visitors_or_messages() {
         .post_from_peer(&messages, "198.51.100.3", None, Some(&other), body)
         .await;
     assert_eq!(res.status(), StatusCode::ACCEPTED);
+}
+
+async fn a_visitor_holds_a_few_live_streams_and_silent_visitors_expire(db: Db) {
+    let (app, key) = widget(db).await;
+    let mut c = app.client();
+    let quiet = visitor(&mut c, &key).await;
+    let open = |token: String| {
+        let router = app.router.clone();
+        let key = key.clone();
+        async move {
+            let req = Request::builder()
+                .uri(format!("/api/webchat/{key}/stream?token={token}&after=0"))
+                .body(Body::empty())
+                .unwrap();
+            router.oneshot(req).await.unwrap()
+        }
+    };
+    // A few windows may listen at once; one more is told to wait.
+    let mut streams = Vec::new();
+    for i in 0..5 {
+        let res = open(quiet.clone()).await;
+        assert_eq!(res.status(), StatusCode::OK, "stream {i}");
+        streams.push(res);
+    }
+    let res = open(quiet.clone()).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().contains_key(header::RETRY_AFTER));
+    // Closing a window frees its place.
+    drop(streams.pop());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let res = open(quiet.clone()).await;
+        if res.status() == StatusCode::OK {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the closed stream kept its place"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    drop(streams);
+
+    // A visitor who wrote keeps their chat; one who never did is forgotten
+    // after a day, and a new one is kept.
+    let talker = visitor(&mut c, &key).await;
+    let path = format!("/api/webchat/{key}/messages");
+    let res = say(
+        &mut c,
+        &path,
+        &talker,
+        json!({"client_id": "a1", "text": "hi"}),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::ACCEPTED);
+    bot_messages(&mut c, &key, &talker, 1).await;
+    sqlx::query("UPDATE web_visitors SET created_at = 0")
+        .execute(app.db.store.pool())
+        .await
+        .unwrap();
+    let fresh = visitor(&mut c, &key).await;
+    let day_ago = server::store::now_ms() - server::ops::VISITORS_KEPT_MS;
+    assert_eq!(app.db.store.prune_visitors(day_ago).await.unwrap(), 1);
+    let after = format!("/api/webchat/{key}/messages?after=0");
+    assert_eq!(
+        history(&mut c, &after, &quiet).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        history(&mut c, &after, &talker).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(history(&mut c, &after, &fresh).await.status, StatusCode::OK);
 }

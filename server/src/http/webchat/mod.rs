@@ -481,7 +481,18 @@ async fn stream(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<i64>().ok());
     let mut cursor = resume.unwrap_or(q.after).max(0);
+    let Some(slot) = state.webchat.open_stream(visitor) else {
+        metrics::counter!("webchat_limited_total", "what" => "streams").increment(1);
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::RateLimited,
+            "This chat is open in too many windows. Close one and try again.",
+        )
+        .retry_after(Duration::from_secs(5)));
+    };
     let events = async_stream(move |tx| async move {
+        // Counted as open until this task ends.
+        let _slot = slot;
         let mut conv = None;
         let mut wake = None;
         loop {
