@@ -117,6 +117,9 @@ struct Done {
     /// True when the flow ran: live streams and workers are woken.
     stepped: bool,
     wake: Wakeups,
+    /// A web-chat visitor's external user: their streams waiting for a
+    /// first conversation are woken too.
+    web_user: Option<String>,
 }
 
 /// What the effects of one step asked the workers to do after commit.
@@ -279,6 +282,9 @@ impl Engine {
         if let Some(conv) = done.applied.conversation {
             self.live().notify(conv);
         }
+        if let Some(user) = &done.web_user {
+            self.live().notify_user(user);
+        }
         if done.wake.http {
             self.wake().http.notify_one();
         }
@@ -315,6 +321,7 @@ impl Engine {
                 commit,
                 stepped: false,
                 wake: Wakeups::default(),
+                web_user: None,
             });
         }
         let mut session: Session = serde_json::from_str(&conv.session).unwrap_or_default();
@@ -353,12 +360,13 @@ impl Engine {
             .await?;
         let session = serde_json::to_string(&result.session).unwrap_or_else(|_| "{}".into());
         txn.save_session(conv.id, &session, version).await?;
-        txn.announce(conv.id).await?;
+        txn.announce(conv.id, turn.user).await?;
         Ok(Done {
             applied,
             commit: true,
             stepped: true,
             wake,
+            web_user: (turn.channel == Channel::Web).then(|| turn.user.to_string()),
         })
     }
 

@@ -232,12 +232,13 @@ impl WorkspaceTx {
     }
 
     /// Tells every instance, when this transaction commits, that the
-    /// conversation changed (PostgreSQL; a no-op on SQLite).
-    pub async fn announce(&mut self, conv: ConversationId) -> Result<()> {
+    /// conversation of `user` (its external user) changed (PostgreSQL; a
+    /// no-op on SQLite).
+    pub async fn announce(&mut self, conv: ConversationId, user: &str) -> Result<()> {
         if self.backend == Backend::Postgres {
             sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(super::CONVERSATIONS_CHANNEL)
-                .bind(conv.0.to_string())
+                .bind(format!("{} {user}", conv.0))
                 .execute(&mut *self.tx)
                 .await?;
         }

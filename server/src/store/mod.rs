@@ -117,14 +117,16 @@ const CONVERSATIONS_CHANNEL: &str = "botme_conversations";
 pub struct ConversationListener(sqlx::postgres::PgListener);
 
 impl ConversationListener {
-    /// The next conversation some instance changed. Reconnects by itself
-    /// after a lost connection (announcements made meanwhile are missed;
-    /// streams also look again every few seconds).
-    pub async fn next(&mut self) -> Result<ConversationId> {
+    /// The next conversation some instance changed, with its external
+    /// user. Reconnects by itself after a lost connection (announcements
+    /// made meanwhile are missed; streams also look again every few
+    /// seconds).
+    pub async fn next(&mut self) -> Result<(ConversationId, String)> {
         loop {
             let n = self.0.recv().await?;
-            if let Ok(id) = n.payload().parse::<i64>() {
-                return Ok(ConversationId(id));
+            let (id, user) = n.payload().split_once(' ').unwrap_or((n.payload(), ""));
+            if let Ok(id) = id.parse::<i64>() {
+                return Ok((ConversationId(id), user.to_string()));
             }
         }
     }

@@ -199,3 +199,35 @@ async fn an_instance_with_another_server_key_does_not_start() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_on_one_instance_learns_of_a_first_conversation_made_on_the_other() {
+    let fake = FakeGraph::start().await;
+    let a = TestApp::with_meta(Db::Postgres, &fake).await;
+    let b = a.second_instance(false).await;
+    let (mut owner, _, bot) = a.shop("merchant@example.com").await;
+    let key = TestApp::web_channel(&mut owner, bot).await;
+    let mut on_b = b.client();
+    let res = on_b
+        .post_json(&format!("/api/webchat/{key}/visitors"), json!({}))
+        .await;
+    let token = res.json()["visitor_token"].as_str().unwrap().to_string();
+    // B streams before the visitor has a conversation; A makes it.
+    let req = Request::builder()
+        .uri(format!("/api/webchat/{key}/stream?token={token}&after=0"))
+        .body(Body::empty())
+        .unwrap();
+    let res = b.router.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let mut body = res.into_body();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let res = say(
+        &mut a.client(),
+        &format!("/api/webchat/{key}/messages"),
+        &token,
+        json!({"client_id": "m1", "text": "hi"}),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::ACCEPTED);
+    crate::webchat::stream_until(&mut body, "Welcome", Duration::from_secs(3)).await;
+}

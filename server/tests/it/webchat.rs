@@ -483,3 +483,51 @@ async fn a_visitor_holds_a_few_live_streams_and_silent_visitors_expire(db: Db) {
     );
     assert_eq!(history(&mut c, &after, &fresh).await.status, StatusCode::OK);
 }
+
+/// Reads an event stream until it holds `needle`; panics after `within`.
+pub async fn stream_until(body: &mut Body, needle: &str, within: Duration) -> String {
+    let mut text = String::new();
+    let deadline = Instant::now() + within;
+    while !text.contains(needle) {
+        assert!(
+            Instant::now() < deadline,
+            "{needle:?} did not stream: {text}"
+        );
+        if let Ok(Some(Ok(frame))) =
+            tokio::time::timeout(Duration::from_millis(200), body.frame()).await
+            && let Ok(data) = frame.into_data()
+        {
+            text.push_str(&String::from_utf8_lossy(&data));
+        }
+    }
+    text
+}
+
+#[tokio::test]
+async fn a_stream_opened_before_the_first_message_is_woken_not_polling() {
+    let (app, key) = widget(Db::Sqlite).await;
+    let mut c = app.client();
+    let token = visitor(&mut c, &key).await;
+    // The widget opens its stream first: there is no conversation yet.
+    let req = Request::builder()
+        .uri(format!("/api/webchat/{key}/stream?token={token}&after=0"))
+        .body(Body::empty())
+        .unwrap();
+    let res = app.router.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let mut body = res.into_body();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let path = format!("/api/webchat/{key}/messages");
+    let sent = Instant::now();
+    say(
+        &mut c,
+        &path,
+        &token,
+        json!({"client_id": "first", "text": "hi"}),
+    )
+    .await;
+    // Told when the first turn made the conversation, well before the
+    // stream's ten-second look of its own.
+    stream_until(&mut body, "Welcome", Duration::from_secs(3)).await;
+    assert!(sent.elapsed() < Duration::from_secs(3));
+}

@@ -495,6 +495,14 @@ async fn stream(
         let _slot = slot;
         let mut conv = None;
         let mut wake = None;
+        // Until the visitor's first turn makes their conversation, the
+        // stream waits to be told of it rather than asking the database.
+        let mut first = Some(
+            state
+                .engine
+                .live()
+                .subscribe_user(&format!("{}:{visitor}", channel.id)),
+        );
         loop {
             if conv.is_none() {
                 conv = conversation_of(&state, &channel, visitor)
@@ -503,6 +511,7 @@ async fn stream(
                     .flatten();
                 if let Some(c) = conv {
                     wake = Some(state.engine.live().subscribe(c));
+                    first = None;
                 }
             }
             if let Some(c) = conv {
@@ -526,11 +535,15 @@ async fn stream(
             // Woken by the runner of this instance, or of another one
             // through the database's announcements (PostgreSQL); the timeout
             // catches an announcement lost while reconnecting.
-            match &mut wake {
-                Some(rx) => {
-                    let _ = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await;
-                }
-                None => tokio::time::sleep(Duration::from_millis(500)).await,
+            let rx = match (&mut wake, &mut first) {
+                (Some(rx), _) | (None, Some(rx)) => rx,
+                (None, None) => return,
+            };
+            // Also wakes when the page goes away, so a closed stream frees
+            // its place at once.
+            tokio::select! {
+                _ = tokio::time::timeout(Duration::from_secs(10), rx.recv()) => {}
+                _ = tx.closed() => {}
             }
             if tx.is_closed() {
                 return;
