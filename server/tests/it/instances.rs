@@ -17,20 +17,8 @@ use tower::ServiceExt;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reply_made_on_one_instance_streams_from_the_other() {
-    let fake = FakeGraph::start().await;
-    // A runs the workers; B only serves, like an instance started with
-    // BOTME_WORKERS=false.
-    let a = TestApp::with_meta(Db::Postgres, &fake).await;
-    let b = a.second_instance(false).await;
-    let (mut owner, _, bot) = a.shop("merchant@example.com").await;
-    let key = TestApp::web_channel(&mut owner, bot).await;
-
+    let (_fake, a, b, key, token) = widget_on_two_instances().await;
     let mut on_b = b.client();
-    let res = on_b
-        .post_json(&format!("/api/webchat/{key}/visitors"), json!({}))
-        .await;
-    assert_eq!(res.status, StatusCode::CREATED);
-    let token = res.json()["visitor_token"].as_str().unwrap().to_string();
     let mut on_a = a.client();
     let res = say(
         &mut on_a,
@@ -202,16 +190,7 @@ async fn an_instance_with_another_server_key_does_not_start() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stream_on_one_instance_learns_of_a_first_conversation_made_on_the_other() {
-    let fake = FakeGraph::start().await;
-    let a = TestApp::with_meta(Db::Postgres, &fake).await;
-    let b = a.second_instance(false).await;
-    let (mut owner, _, bot) = a.shop("merchant@example.com").await;
-    let key = TestApp::web_channel(&mut owner, bot).await;
-    let mut on_b = b.client();
-    let res = on_b
-        .post_json(&format!("/api/webchat/{key}/visitors"), json!({}))
-        .await;
-    let token = res.json()["visitor_token"].as_str().unwrap().to_string();
+    let (_fake, a, b, key, token) = widget_on_two_instances().await;
     // B streams before the visitor has a conversation; A makes it.
     let req = Request::builder()
         .uri(format!("/api/webchat/{key}/stream?token={token}&after=0"))
@@ -230,4 +209,22 @@ async fn a_stream_on_one_instance_learns_of_a_first_conversation_made_on_the_oth
     .await;
     assert_eq!(res.status, StatusCode::ACCEPTED);
     crate::webchat::stream_until(&mut body, "Welcome", Duration::from_secs(3)).await;
+}
+
+/// A shop's web chat on two instances: A runs the workers, B only serves
+/// (like an instance started with BOTME_WORKERS=false). Returns the fake
+/// Graph API, A, B, the widget key and a visitor token made on B.
+async fn widget_on_two_instances() -> (FakeGraph, TestApp, TestApp, String, String) {
+    let fake = FakeGraph::start().await;
+    let a = TestApp::with_meta(Db::Postgres, &fake).await;
+    let b = a.second_instance(false).await;
+    let (mut owner, _, bot) = a.shop("merchant@example.com").await;
+    let key = TestApp::web_channel(&mut owner, bot).await;
+    let res = b
+        .client()
+        .post_json(&format!("/api/webchat/{key}/visitors"), json!({}))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED);
+    let token = res.json()["visitor_token"].as_str().unwrap().to_string();
+    (fake, a, b, key, token)
 }
