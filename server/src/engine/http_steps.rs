@@ -64,18 +64,32 @@ pub fn spawn(engine: Engine, settings: Settings) {
     tokio::spawn(async move {
         // Calls a stopped process left running come back through
         // `crate::engine::claims`.
+        let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(CALLS_IN_FLIGHT));
         loop {
+            // Claim only what can be called now; the rest waits in the
+            // database.
+            let Ok(first) = slots.clone().acquire_owned().await else {
+                return;
+            };
+            let room = 1 + slots.available_permits();
             match engine
                 .store()
                 .queue()
-                .claim_http_calls(engine.instance(), 16)
+                .claim_http_calls(engine.instance(), room as i64)
                 .await
             {
                 Ok(calls) if !calls.is_empty() => {
+                    let mut first = Some(first);
                     for call in calls {
                         let engine = engine.clone();
                         let caller = caller.clone();
-                        tokio::spawn(async move { perform(&engine, &caller, call).await });
+                        let slot = first
+                            .take()
+                            .or_else(|| slots.clone().try_acquire_owned().ok());
+                        tokio::spawn(async move {
+                            perform(&engine, &caller, call).await;
+                            drop(slot);
+                        });
                     }
                     continue;
                 }
@@ -87,6 +101,9 @@ pub fn spawn(engine: Engine, settings: Settings) {
         }
     });
 }
+
+/// HTTP steps one instance performs at once.
+const CALLS_IN_FLIGHT: usize = 16;
 
 /// Whether an address is outside the public internet: private, loopback,
 /// link-local, shared (CGNAT), benchmarking, documentation-free reserved,

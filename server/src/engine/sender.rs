@@ -195,6 +195,9 @@ struct Sender {
     settings: Settings,
 }
 
+/// Messages being sent at once by one instance.
+const SENDS_IN_FLIGHT: usize = 64;
+
 /// Starts the worker. Messages a stopped process left half sent come back
 /// through [`crate::engine::claims`].
 pub fn spawn(engine: Engine, sealer: Sealer, settings: Settings) {
@@ -204,17 +207,32 @@ pub fn spawn(engine: Engine, sealer: Sealer, settings: Settings) {
         settings,
     };
     tokio::spawn(async move {
+        let slots = Arc::new(tokio::sync::Semaphore::new(SENDS_IN_FLIGHT));
         loop {
             let store = sender.engine.store();
+            // Claim only what can be sent now: a slow platform holds the
+            // work in the database, not in memory.
+            let Ok(first) = slots.clone().acquire_owned().await else {
+                return;
+            };
+            let room = 1 + slots.available_permits();
             let woken = sender.engine.wake().outbox.notified();
             match store
                 .queue()
-                .claim_outbox(sender.engine.instance(), 64)
+                .claim_outbox(sender.engine.instance(), room as i64)
                 .await
             {
                 Ok(rows) if !rows.is_empty() => {
+                    let mut first = Some(first);
                     for row in rows {
-                        tokio::spawn(sender.clone().guarded(row));
+                        let slot = first
+                            .take()
+                            .or_else(|| slots.clone().try_acquire_owned().ok());
+                        let sender = sender.clone();
+                        tokio::spawn(async move {
+                            sender.guarded(row).await;
+                            drop(slot);
+                        });
                     }
                     continue;
                 }

@@ -378,6 +378,8 @@ pub async fn simulate_bot(
     bot: BotId,
     req: SimulateRequest,
 ) -> ApiResult<SimulateResponse> {
+    // Running a draft costs processor time: people who may change bots.
+    require(p, Role::Editor, "try bots")?;
     if req.inputs.len() > 200 {
         return Err(ApiError::invalid(
             ErrorCode::TooManyInputs,
@@ -413,13 +415,18 @@ pub async fn simulate_bot(
         .collect();
     let flow = ValidFlow::unchecked(doc);
     let preview_url = format!("{}/o/preview", state.public_url);
-    let (transcript, orders, session) = simulate(
-        &flow,
-        &catalog,
-        inputs,
-        crate::store::now_ms(),
-        &preview_url,
-    );
+    // A long script is CPU work: off the threads that serve requests.
+    let (transcript, orders, session) = tokio::task::spawn_blocking(move || {
+        simulate(
+            &flow,
+            &catalog,
+            inputs,
+            crate::store::now_ms(),
+            &preview_url,
+        )
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?;
     Ok(SimulateResponse {
         version: req.version,
         problems,

@@ -84,6 +84,7 @@ on_both_dbs!(
     the_channels_page_shows_what_to_paste_into_meta,
     a_batch_of_many_statuses_is_stored_whole,
     an_unknown_stored_status_is_an_error_not_a_default,
+    a_slow_platform_holds_at_most_64_sends_in_flight,
 );
 
 async fn an_invalid_token_parks_the_channel_until_the_token_is_replaced(db: Db) {
@@ -549,4 +550,40 @@ async fn a_batch_of_many_statuses_is_stored_whole(db: Db) {
     // Delivered again, as Meta does: nothing new.
     app.webhook("whatsapp", &body).await;
     assert_eq!(count(&app.db.store, "receipts").await, 300);
+}
+
+async fn a_slow_platform_holds_at_most_64_sends_in_flight(db: Db) {
+    let fake = FakeGraph::start().await;
+    let app = TestApp::with_meta_tuned(db, &fake, |s| {
+        s.workers.sender.timeout = Duration::from_secs(20);
+    })
+    .await;
+    shop(&app).await;
+    // Meta stops answering; 80 shoppers write, each due a reply.
+    fake.inject((0..200).map(|_| Fault::Hang(Duration::from_secs(3))));
+    for i in 0..80 {
+        let res = app
+            .messenger_says(&format!("PSID-{i}"), &format!("slow{i}"), "hi")
+            .await;
+        assert_eq!(res.status, StatusCode::OK);
+    }
+    // The sender waits on 64 calls and keeps the rest in the database.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while fake.requests().len() < 64 {
+        assert!(
+            Instant::now() < deadline,
+            "only {} calls",
+            fake.requests().len()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(fake.requests().len(), 64);
+    let waiting: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM messages WHERE direction = 'out' AND status = 'pending'",
+    )
+    .fetch_one(app.db.store.pool())
+    .await
+    .unwrap();
+    assert!(waiting >= 16, "{waiting} still pending");
 }

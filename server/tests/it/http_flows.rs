@@ -220,6 +220,7 @@ async fn viewers_cannot_edit_or_publish() {
         v.get(&format!("/api/v1/bots/{bot}/draft")).await.status,
         StatusCode::OK
     );
+    // Running a draft costs the server's time: editors only.
     assert_eq!(
         v.post_json(
             &format!("/api/v1/bots/{bot}/simulate"),
@@ -227,7 +228,7 @@ async fn viewers_cannot_edit_or_publish() {
         )
         .await
         .status,
-        StatusCode::OK
+        StatusCode::FORBIDDEN
     );
     let res = v
         .request(
