@@ -78,6 +78,15 @@ pub struct InboxRow {
     pub attempts: i64,
 }
 
+/// The inbox's columns of a stored event, in the order of [`NewInbound`]'s
+/// fields: one list for the insert and every read.
+macro_rules! event_columns {
+    () => {
+        "channel, external_id, channel_id, workspace_id, user_key, recipient, recipient_kind, \
+         display_name, platform_ts, input"
+    };
+}
+
 /// The row counts of the inbox's multi-row inserts: a batch goes in as
 /// the largest that fit, so each connection prepares (and caches) at most
 /// this many statements, whatever the batch sizes.
@@ -87,9 +96,12 @@ const CHUNKS: [usize; 4] = [128, 32, 8, 1];
 static INBOX_INSERTS: LazyLock<[String; 4]> = LazyLock::new(|| {
     CHUNKS.map(|rows| {
         format!(
-            "INSERT INTO inbox (channel, external_id, channel_id, workspace_id, user_key, recipient, recipient_kind, \
-             display_name, platform_ts, input, received_at) VALUES {} \
-             ON CONFLICT (channel, external_id) DO NOTHING RETURNING channel, external_id",
+            concat!(
+                "INSERT INTO inbox (",
+                event_columns!(),
+                ", received_at) VALUES {} ON CONFLICT (channel, external_id) DO NOTHING \
+                 RETURNING channel, external_id"
+            ),
             placeholders(rows, 11)
         )
     })
@@ -285,17 +297,17 @@ impl Queue<'_> {
     pub async fn claim_inbox(self, instance: &str, limit: i64) -> Result<Vec<InboxRow>> {
         if self.backend == Backend::Sqlite {
             // One process serves the database: nobody to share with.
-            return Ok(sqlx::query_as(
-                "SELECT id, channel, external_id, channel_id, workspace_id, user_key, recipient, recipient_kind, \
-                 display_name, platform_ts, input, attempts FROM inbox \
-                 WHERE status = 'pending' ORDER BY id LIMIT $1",
-            )
+            return Ok(sqlx::query_as(concat!(
+                "SELECT id, ",
+                event_columns!(),
+                ", attempts FROM inbox WHERE status = 'pending' ORDER BY id LIMIT $1"
+            ))
             .bind(limit)
             .fetch_all(&self.readers)
             .await?);
         }
         let now = now_ms();
-        let mut rows: Vec<InboxRow> = sqlx::query_as(
+        let mut rows: Vec<InboxRow> = sqlx::query_as(concat!(
             "WITH picked AS ( \
                  SELECT id FROM inbox WHERE status = 'pending' \
                  AND (claimed_by IS NULL OR claimed_by = $1 OR claimed_at < $2) \
@@ -304,9 +316,10 @@ impl Queue<'_> {
              WHERE i.id = picked.id AND NOT EXISTS ( \
                  SELECT 1 FROM inbox o WHERE o.status = 'pending' AND o.channel_id = i.channel_id \
                  AND o.user_key = i.user_key AND o.id < i.id AND o.id NOT IN (SELECT id FROM picked)) \
-             RETURNING i.id, i.channel, i.external_id, i.channel_id, i.workspace_id, i.user_key, \
-             i.recipient, i.recipient_kind, i.display_name, i.platform_ts, i.input, i.attempts",
-        )
+             RETURNING i.id, ",
+            event_columns!(),
+            ", attempts"
+        ))
         .bind(instance)
         .bind(now - super::CLAIM_LEASE_MS)
         .bind(limit)
@@ -324,11 +337,12 @@ impl Queue<'_> {
         user_key: &str,
         limit: i64,
     ) -> Result<Vec<InboxRow>> {
-        Ok(sqlx::query_as(
-            "SELECT id, channel, external_id, channel_id, workspace_id, user_key, recipient, recipient_kind, \
-             display_name, platform_ts, input, attempts FROM inbox \
-             WHERE status = 'pending' AND channel_id = $1 AND user_key = $2 ORDER BY platform_ts, id LIMIT $3",
-        )
+        Ok(sqlx::query_as(concat!(
+            "SELECT id, ",
+            event_columns!(),
+            ", attempts FROM inbox WHERE status = 'pending' AND channel_id = $1 AND user_key = $2 \
+             ORDER BY platform_ts, id LIMIT $3"
+        ))
         .bind(channel)
         .bind(user_key)
         .bind(limit)

@@ -3,16 +3,6 @@
 use super::{Result, Store};
 
 impl Store {
-    /// The setting `name`, if set.
-    pub async fn server_setting(&self, name: &str) -> Result<Option<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT value FROM server_settings WHERE name = $1")
-                .bind(name)
-                .fetch_optional(&self.readers)
-                .await?,
-        )
-    }
-
     /// Sets `name` to `value` unless it is set already (another instance
     /// may have been first); returns the value it has now.
     pub async fn init_server_setting(&self, name: &str, value: &str) -> Result<String> {
