@@ -390,6 +390,7 @@ impl Engine {
         };
         let mut current: Option<OrderRow> = None;
         let mut wake = Wakeups::default();
+        let sent_before = applied.sent.len();
         for effect in effects {
             match effect {
                 Effect::PlaceOrder { order } => {
@@ -402,7 +403,6 @@ impl Engine {
                     // so before anything else about the order.
                     if let Some(text) = shortfall_notice(&row) {
                         record_message(txn, conv, status, Outbound::Text { text }, applied).await?;
-                        wake.outbox |= status == MessageStatus::Pending;
                     }
                     current = Some(row);
                 }
@@ -419,7 +419,6 @@ impl Engine {
                     }
                     let message = fill_order(message, current.as_ref(), &self.inner.public_url);
                     record_message(txn, conv, status, message, applied).await?;
-                    wake.outbox |= status == MessageStatus::Pending;
                 }
                 Effect::CallHttp {
                     request_id,
@@ -439,6 +438,7 @@ impl Engine {
                 Effect::Visit { .. } | Effect::End => {}
             }
         }
+        wake.outbox = status == MessageStatus::Pending && applied.sent.len() > sent_before;
         Ok(wake)
     }
 }

@@ -1,6 +1,6 @@
 //! Orders and their status history.
 
-use app::commerce::{CartLine, Currency, IllegalTransition, Money, NewOrder, OrderStatus};
+use app::commerce::{Cart, CartLine, Currency, IllegalTransition, Money, NewOrder, OrderStatus};
 use sqlx::any::AnyRow;
 use sqlx::{FromRow, Row};
 
@@ -349,21 +349,22 @@ pub(super) async fn place_order(
     let (status, total) = if short.is_empty() {
         (OrderStatus::Placed, order.total)
     } else {
-        let mut minor = 0i64;
-        for l in &stored {
-            minor = minor.saturating_add(
-                l.line
-                    .unit_price
-                    .minor
-                    .saturating_mul(i64::from(l.line.qty)),
-            );
-        }
-        let status = if stored.iter().all(|l| l.line.qty == 0) {
+        // What the shopper gets, summed as their cart was; fewer units of
+        // the order's own prices cannot overflow where the order did not.
+        let got = Cart {
+            lines: stored.iter().map(|l| l.line.clone()).collect(),
+        };
+        let total = got
+            .total()
+            .ok()
+            .flatten()
+            .unwrap_or(Money::new(0, order.total.currency));
+        let status = if got.lines.iter().all(|l| l.qty == 0) {
             OrderStatus::Cancelled
         } else {
             OrderStatus::Placed
         };
-        (status, Money::new(minor, order.total.currency))
+        (status, total)
     };
     let lines = serde_json::to_string(&stored).map_err(|e| StoreError::Config(e.to_string()))?;
     let details =
