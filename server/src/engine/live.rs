@@ -13,66 +13,79 @@ use super::Engine;
 use crate::store::ConversationId;
 
 /// The conversations someone is watching on this instance, and the
-/// shoppers (by external user) whose first conversation someone awaits.
+/// shoppers (by external user, `channel:visitor`) whose first
+/// conversation someone awaits.
 #[derive(Default)]
 pub struct LiveStreams {
-    channels: Mutex<HashMap<ConversationId, broadcast::Sender<()>>>,
-    users: Mutex<HashMap<String, broadcast::Sender<()>>>,
+    channels: Watchers<ConversationId>,
+    users: Watchers<String>,
 }
 
 impl LiveStreams {
     /// Notifications of new messages in a conversation.
     pub fn subscribe(&self, conv: ConversationId) -> broadcast::Receiver<()> {
-        let mut map = self.channels.lock().unwrap_or_else(|p| p.into_inner());
-        forget_unwatched(&mut map);
-        map.entry(conv)
-            .or_insert_with(|| broadcast::channel(16).0)
-            .subscribe()
+        self.channels.subscribe(conv)
     }
 
     /// Wakes the streams of a conversation.
     pub fn notify(&self, conv: ConversationId) {
-        let mut map = self.channels.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(tx) = map.get(&conv)
-            && tx.send(()).is_err()
-        {
-            // Nobody listens any more.
-            map.remove(&conv);
-        }
+        self.channels.notify(&conv);
     }
-}
 
-impl LiveStreams {
-    /// Notifications of changes to the conversations of `user` (external
-    /// user, `channel:visitor`): how a stream learns that a visitor's
-    /// first conversation began.
+    /// Notifications of changes to the conversations of `user`: how a
+    /// stream learns that a visitor's first conversation began.
     pub fn subscribe_user(&self, user: &str) -> broadcast::Receiver<()> {
-        let mut map = self.users.lock().unwrap_or_else(|p| p.into_inner());
-        forget_unwatched(&mut map);
-        map.entry(user.to_string())
-            .or_insert_with(|| broadcast::channel(4).0)
-            .subscribe()
+        self.users.subscribe(user.to_string())
     }
 
     /// Wakes the streams waiting for `user`'s conversation.
     pub fn notify_user(&self, user: &str) {
-        let mut map = self.users.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(tx) = map.get(user)
-            && tx.send(()).is_err()
-        {
-            map.remove(user);
-        }
+        self.users.notify(user);
     }
 }
 
 /// Entries kept before those nobody listens to any more are dropped.
 const UNWATCHED_KEPT: usize = 1024;
 
-/// Drops the entries whose every stream has ended, once there are many:
-/// a stream that ends is not announced, so its entry would stay forever.
-fn forget_unwatched<K>(map: &mut HashMap<K, broadcast::Sender<()>>) {
-    if map.len() >= UNWATCHED_KEPT {
-        map.retain(|_, tx| tx.receiver_count() > 0);
+/// Streams waiting on something, by key.
+struct Watchers<K>(Mutex<HashMap<K, broadcast::Sender<()>>>);
+
+impl<K> Default for Watchers<K> {
+    fn default() -> Self {
+        Watchers(Mutex::default())
+    }
+}
+
+impl<K: std::hash::Hash + Eq> Watchers<K> {
+    fn subscribe(&self, key: K) -> broadcast::Receiver<()> {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        // A stream that ends is not announced, so once there are many,
+        // the entries whose every stream has ended are dropped.
+        if map.len() >= UNWATCHED_KEPT {
+            map.retain(|_, tx| tx.receiver_count() > 0);
+        }
+        map.entry(key)
+            .or_insert_with(|| broadcast::channel(16).0)
+            .subscribe()
+    }
+
+    fn notify<Q>(&self, key: &Q)
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ?Sized,
+    {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(tx) = map.get(key)
+            && tx.send(()).is_err()
+        {
+            // Nobody listens any more.
+            map.remove(key);
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 }
 
@@ -126,12 +139,12 @@ mod tests {
         for i in 0..UNWATCHED_KEPT as i64 + 10 {
             drop(live.subscribe(ConversationId(i)));
         }
-        let kept = live.channels.lock().unwrap().len();
+        let kept = live.channels.len();
         assert!(kept < UNWATCHED_KEPT + 10, "{kept}");
         let _still = live.subscribe(ConversationId(-1));
         for i in 0..UNWATCHED_KEPT as i64 {
             drop(live.subscribe_user(&format!("u{i}")));
         }
-        assert!(live.users.lock().unwrap().len() <= UNWATCHED_KEPT);
+        assert!(live.users.len() <= UNWATCHED_KEPT);
     }
 }

@@ -402,6 +402,12 @@ struct After {
     token: Option<String>,
 }
 
+/// A visitor's external user in their conversations: `channel:visitor`,
+/// as the pipeline names a shopper.
+fn visitor_user(channel: &ChannelRow, visitor: i64) -> String {
+    format!("{}:{visitor}", channel.id)
+}
+
 async fn conversation_of(
     state: &AppState,
     channel: &ChannelRow,
@@ -413,7 +419,7 @@ async fn conversation_of(
         .conversation_by_user(
             channel.bot_id,
             Channel::Web,
-            &format!("{}:{visitor}", channel.id),
+            &visitor_user(channel, visitor),
         )
         .await?
         .map(|c| c.id))
@@ -494,15 +500,13 @@ async fn stream(
         // Counted as open until this task ends.
         let _slot = slot;
         let mut conv = None;
-        let mut wake = None;
         // Until the visitor's first turn makes their conversation, the
-        // stream waits to be told of it rather than asking the database.
-        let mut first = Some(
-            state
-                .engine
-                .live()
-                .subscribe_user(&format!("{}:{visitor}", channel.id)),
-        );
+        // stream waits to be told of it rather than asking the database;
+        // then it waits on the conversation.
+        let mut wake = state
+            .engine
+            .live()
+            .subscribe_user(&visitor_user(&channel, visitor));
         loop {
             if conv.is_none() {
                 conv = conversation_of(&state, &channel, visitor)
@@ -510,8 +514,7 @@ async fn stream(
                     .ok()
                     .flatten();
                 if let Some(c) = conv {
-                    wake = Some(state.engine.live().subscribe(c));
-                    first = None;
+                    wake = state.engine.live().subscribe(c);
                 }
             }
             if let Some(c) = conv {
@@ -535,14 +538,10 @@ async fn stream(
             // Woken by the runner of this instance, or of another one
             // through the database's announcements (PostgreSQL); the timeout
             // catches an announcement lost while reconnecting.
-            let rx = match (&mut wake, &mut first) {
-                (Some(rx), _) | (None, Some(rx)) => rx,
-                (None, None) => return,
-            };
             // Also wakes when the page goes away, so a closed stream frees
             // its place at once.
             tokio::select! {
-                _ = tokio::time::timeout(Duration::from_secs(10), rx.recv()) => {}
+                _ = tokio::time::timeout(Duration::from_secs(10), wake.recv()) => {}
                 _ = tx.closed() => {}
             }
             if tx.is_closed() {
