@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use app::flow::interpreter::Input;
 
-use super::Engine;
 use super::turns::{Turn, TurnError};
+use super::{Engine, InFlight};
 use crate::store::HttpCallRow;
 
 /// Longest a merchant's API may take.
@@ -64,28 +64,20 @@ pub fn spawn(engine: Engine, settings: Settings) {
     tokio::spawn(async move {
         // Calls a stopped process left running come back through
         // `crate::engine::claims`.
-        let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(CALLS_IN_FLIGHT));
+        let in_flight = InFlight::new(CALLS_IN_FLIGHT);
         loop {
-            // Claim only what can be called now; the rest waits in the
-            // database.
-            let Ok(first) = slots.clone().acquire_owned().await else {
-                return;
-            };
-            let room = 1 + slots.available_permits();
+            let mut room = in_flight.room().await;
             match engine
                 .store()
                 .queue()
-                .claim_http_calls(engine.instance(), room as i64)
+                .claim_http_calls(engine.instance(), room.size as i64)
                 .await
             {
                 Ok(calls) if !calls.is_empty() => {
-                    let mut first = Some(first);
                     for call in calls {
                         let engine = engine.clone();
                         let caller = caller.clone();
-                        let slot = first
-                            .take()
-                            .or_else(|| slots.clone().try_acquire_owned().ok());
+                        let slot = room.take();
                         tokio::spawn(async move {
                             perform(&engine, &caller, call).await;
                             drop(slot);

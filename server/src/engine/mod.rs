@@ -158,3 +158,48 @@ pub fn spawn_workers(engine: &Engine, sealer: &Sealer, workers: &Workers) {
     sender::spawn(engine.clone(), sealer.clone(), workers.sender.clone());
     http_steps::spawn(engine.clone(), workers.http_steps.clone());
 }
+
+/// How much work one worker has in flight: it claims only as many items as
+/// it has room for, so a slow platform or server keeps the work in the
+/// database, not in memory and sockets.
+pub(crate) struct InFlight(Arc<tokio::sync::Semaphore>);
+
+/// Room for up to `size` items, with a place for each, taken as the items
+/// are started.
+pub(crate) struct Room {
+    first: Option<tokio::sync::OwnedSemaphorePermit>,
+    slots: Arc<tokio::sync::Semaphore>,
+    /// How many items may be claimed.
+    pub size: usize,
+}
+
+impl InFlight {
+    /// At most `n` items at once.
+    pub fn new(n: usize) -> InFlight {
+        InFlight(Arc::new(tokio::sync::Semaphore::new(n)))
+    }
+
+    /// Waits until at least one item fits.
+    pub async fn room(&self) -> Room {
+        let first = self
+            .0
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
+        Room {
+            first: Some(first),
+            slots: self.0.clone(),
+            size: 1 + self.0.available_permits(),
+        }
+    }
+}
+
+impl Room {
+    /// The place of the next item started; held until the item ends.
+    pub fn take(&mut self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.first
+            .take()
+            .or_else(|| self.slots.clone().try_acquire_owned().ok())
+    }
+}

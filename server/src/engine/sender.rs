@@ -20,8 +20,8 @@ use app::channel::render::{self, MessengerPart};
 use app::channel::{Channel, Outbound};
 use serde_json::{Value, json};
 
-use super::Engine;
 use super::ratelimit::Buckets;
+use super::{Engine, InFlight};
 use crate::crypto::{Sealer, token_context};
 use crate::store::{MessageStatus, OutboxRow, now_ms};
 
@@ -207,27 +207,19 @@ pub fn spawn(engine: Engine, sealer: Sealer, settings: Settings) {
         settings,
     };
     tokio::spawn(async move {
-        let slots = Arc::new(tokio::sync::Semaphore::new(SENDS_IN_FLIGHT));
+        let in_flight = InFlight::new(SENDS_IN_FLIGHT);
         loop {
             let store = sender.engine.store();
-            // Claim only what can be sent now: a slow platform holds the
-            // work in the database, not in memory.
-            let Ok(first) = slots.clone().acquire_owned().await else {
-                return;
-            };
-            let room = 1 + slots.available_permits();
+            let mut room = in_flight.room().await;
             let woken = sender.engine.wake().outbox.notified();
             match store
                 .queue()
-                .claim_outbox(sender.engine.instance(), room as i64)
+                .claim_outbox(sender.engine.instance(), room.size as i64)
                 .await
             {
                 Ok(rows) if !rows.is_empty() => {
-                    let mut first = Some(first);
                     for row in rows {
-                        let slot = first
-                            .take()
-                            .or_else(|| slots.clone().try_acquire_owned().ok());
+                        let slot = room.take();
                         let sender = sender.clone();
                         tokio::spawn(async move {
                             sender.guarded(row).await;
