@@ -73,15 +73,7 @@ impl LoginThrottle {
     }
 
     fn keys(email: &str, ip: Option<IpAddr>) -> (ThrottleKey, Option<ThrottleKey>) {
-        let client = ip.map(|ip| match ip {
-            IpAddr::V4(_) => ip,
-            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => IpAddr::V4(v4),
-                None => IpAddr::V6(std::net::Ipv6Addr::from(
-                    u128::from(v6) & !((1u128 << 64) - 1),
-                )),
-            },
-        });
+        let client = ip.map(crate::engine::ratelimit::client_network);
         // An email's failures count per client address: guessing from one
         // address locks that address out of the account, not the merchant
         // logging in from theirs (the per-address limit bounds guessing

@@ -89,11 +89,18 @@ impl Buckets {
 /// A client address as the limits count it: IPv4 (also when mapped into
 /// IPv6), or the /64 network of IPv6 (one host usually holds the whole
 /// block).
-pub fn client_key(ip: std::net::IpAddr) -> String {
+pub fn client_network(ip: std::net::IpAddr) -> std::net::IpAddr {
     match ip.to_canonical() {
-        std::net::IpAddr::V6(v6) => format!("{:x}::/64", u128::from(v6) >> 64),
-        v4 => v4.to_string(),
+        std::net::IpAddr::V6(v6) => {
+            std::net::Ipv6Addr::from(u128::from(v6) & !((1u128 << 64) - 1)).into()
+        }
+        v4 => v4,
     }
+}
+
+/// [`client_network`] as a bucket key.
+pub fn client_key(ip: std::net::IpAddr) -> String {
+    client_network(ip).to_string()
 }
 
 #[cfg(test)]

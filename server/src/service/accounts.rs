@@ -58,16 +58,13 @@ pub async fn signup(
             tokio::time::Instant::now(),
         );
         if !wait.is_zero() {
-            let minutes = wait.as_secs().div_ceil(60).max(1);
-            return Err(ApiError::new(
-                axum::http::StatusCode::TOO_MANY_REQUESTS,
-                ErrorCode::TooManyAttempts,
+            return Err(too_many(
+                wait,
                 format!(
-                    "Too many accounts were created from your network. Try again in {minutes} minute{}.",
-                    if minutes == 1 { "" } else { "s" }
+                    "Too many accounts were created from your network. Try again in {}.",
+                    minutes(wait)
                 ),
-            )
-            .retry_after(wait));
+            ));
         }
     }
     let hash = state.passwords.hash(req.password).await?;
@@ -164,16 +161,29 @@ pub async fn check_login(
 }
 
 fn too_many_attempts(wait: std::time::Duration) -> ApiError {
-    let minutes = wait.as_secs().div_ceil(60).max(1);
+    too_many(
+        wait,
+        format!(
+            "Too many failed attempts. Wait {} and try again.",
+            minutes(wait)
+        ),
+    )
+}
+
+/// 429 `too_many_attempts`, to try again after `wait`.
+fn too_many(wait: std::time::Duration, message: String) -> ApiError {
     ApiError::new(
         axum::http::StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::TooManyAttempts,
-        format!(
-            "Too many failed attempts. Wait {minutes} minute{} and try again.",
-            if minutes == 1 { "" } else { "s" }
-        ),
+        message,
     )
     .retry_after(wait)
+}
+
+/// "1 minute", "12 minutes": `wait`, rounded up to whole minutes.
+fn minutes(wait: std::time::Duration) -> String {
+    let minutes = wait.as_secs().div_ceil(60).max(1);
+    format!("{minutes} minute{}", if minutes == 1 { "" } else { "s" })
 }
 
 /// Signs the session in as `user`: a fresh session id (against fixation) and
