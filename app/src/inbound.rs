@@ -8,6 +8,7 @@
 
 use serde_json::Value;
 
+use crate::channel::SendTag;
 use crate::flow::interpreter::{Input, OrderedItem};
 
 /// The payload of Messenger's "Get Started" button, read as a conversation
@@ -125,6 +126,9 @@ pub enum EventKind {
         timestamp_ms: i64,
         /// The error, for `failed`.
         error: Option<String>,
+        /// Botme's mark on the part this is about, when the platform
+        /// handed it back (a Messenger echo, a WhatsApp status).
+        tag: Option<SendTag>,
     },
     /// Messenger: everything sent to this shopper before `watermark_ms` has
     /// this status.
@@ -136,7 +140,8 @@ pub enum EventKind {
         /// The watermark, in milliseconds.
         watermark_ms: i64,
     },
-    /// Understood, deliberately not used (echoes, reactions, standby, …).
+    /// Understood, deliberately not used (echoes of messages Botme did not
+    /// send, reactions, standby, …).
     Ignored {
         /// Why, for logs and metrics.
         reason: &'static str,
@@ -233,7 +238,21 @@ fn messenger_event(page: &str, ev: &Value) -> InboundEvent {
     }
     if let Some(m) = ev.get("message") {
         if m["is_echo"].as_bool() == Some(true) {
-            return ignored(page, "echo");
+            // An echo of a part Botme sent proves Meta accepted it.
+            let tag = m["metadata"].as_str().and_then(SendTag::parse);
+            return match (tag, str_of(&m["mid"])) {
+                (Some(tag), Some(message_id)) => InboundEvent {
+                    account: page.to_string(),
+                    kind: EventKind::Status {
+                        message_id,
+                        status: Delivery::Sent,
+                        timestamp_ms: ts,
+                        error: None,
+                        tag: Some(tag),
+                    },
+                },
+                _ => ignored(page, "echo"),
+            };
         }
         let Some(mid) = str_of(&m["mid"]) else {
             return ignored(page, "message without id");
@@ -477,6 +496,9 @@ fn whatsapp_status(account: &str, s: &Value) -> InboundEvent {
             status,
             timestamp_ms: ts,
             error,
+            tag: s["biz_opaque_callback_data"]
+                .as_str()
+                .and_then(SendTag::parse),
         },
     }
 }
@@ -493,6 +515,50 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    #[test]
+    fn echoes_and_statuses_of_tagged_parts_name_them() {
+        let messenger = br#"{"object":"page","entry":[{"id":"PAGE","time":1,"messaging":[
+            {"sender":{"id":"PAGE"},"recipient":{"id":"PSID"},"timestamp":1457764197627,"message":{"is_echo":true,"app_id":1,"metadata":"botme:42:1","mid":"m_e1","text":"Added!"}},
+            {"sender":{"id":"PAGE"},"recipient":{"id":"PSID"},"timestamp":1457764197628,"message":{"is_echo":true,"app_id":1,"mid":"m_e2","text":"typed by a person"}}]}]}"#;
+        let events = parse_messenger(messenger).unwrap();
+        assert_eq!(
+            events[0].kind,
+            EventKind::Status {
+                message_id: "m_e1".into(),
+                status: Delivery::Sent,
+                timestamp_ms: 1457764197627,
+                error: None,
+                tag: Some(SendTag {
+                    message: 42,
+                    part: 1
+                }),
+            }
+        );
+        assert_eq!(events[1].kind, EventKind::Ignored { reason: "echo" });
+        let whatsapp = br#"{"object":"whatsapp_business_account","entry":[{"id":"W","changes":[{"field":"messages","value":{
+            "messaging_product":"whatsapp","metadata":{"display_phone_number":"1","phone_number_id":"PN"},
+            "statuses":[{"id":"wamid.A","status":"sent","timestamp":"1689380458","recipient_id":"1","biz_opaque_callback_data":"botme:7:0"},
+                        {"id":"wamid.B","status":"delivered","timestamp":"1689380459","recipient_id":"1","biz_opaque_callback_data":"campaign-9"}]}}]}]}"#;
+        let tags: Vec<_> = parse_whatsapp(whatsapp)
+            .unwrap()
+            .into_iter()
+            .map(|e| match e.kind {
+                EventKind::Status { tag, .. } => tag,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            tags,
+            [
+                Some(SendTag {
+                    message: 7,
+                    part: 0
+                }),
+                None
+            ]
+        );
     }
 
     #[test]

@@ -79,6 +79,12 @@ pub struct Config {
     #[arg(long, env = "BOTME_RETRY_BASE_MS", default_value_t = 1000)]
     pub retry_base_ms: i64,
 
+    /// After a send to Meta fails ambiguously (a timeout or a 5xx, when Meta
+    /// may have taken the message), how long to wait for its echo or status
+    /// before sending it again, in milliseconds.
+    #[arg(long, env = "BOTME_ECHO_WAIT_MS", default_value_t = 30_000)]
+    pub echo_wait_ms: u64,
+
     /// Run the background workers (inbox, senders, HTTP steps). Turning them
     /// off lets webhooks be acknowledged and stored without being processed,
     /// for maintenance.
@@ -261,6 +267,7 @@ mod tests {
             "BOTME_SEND_RATE",
             "BOTME_PAIR_RATE_PER_MIN",
             "BOTME_RETRY_BASE_MS",
+            "BOTME_ECHO_WAIT_MS",
             "BOTME_WORKERS",
             "BOTME_TRUSTED_PROXIES",
             "BOTME_SIGNUPS_PER_HOUR",

@@ -199,6 +199,7 @@ fn workers(config: &Config, http: reqwest::Client) -> Workers {
             pair_rate: Arc::new(Buckets::new(config.pair_rate_per_min / 60.0, 45.0)),
             retry_base_ms: config.retry_base_ms.max(1),
             timeout: sender::CALL_TIMEOUT,
+            echo_wait: std::time::Duration::from_millis(config.echo_wait_ms),
         },
         http_steps: http_steps::Settings {
             allow_private: config.http_allow_private,

@@ -76,6 +76,44 @@ impl std::fmt::Display for Channel {
     }
 }
 
+/// The mark Botme puts on each part it sends to Meta (Messenger's
+/// `message.metadata`, WhatsApp's `biz_opaque_callback_data`), which the
+/// platform hands back on the echo or status of that part. It names the
+/// outbox message and the part, so a send whose answer was lost (a timeout,
+/// a 5xx) can be proven delivered before it is sent again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SendTag {
+    /// The outbound message's id (its transcript row).
+    pub message: i64,
+    /// Which call of that message, from 0.
+    pub part: i64,
+}
+
+impl SendTag {
+    const PREFIX: &'static str = "botme:";
+
+    /// Reads a tag Botme wrote; `None` for anything else (a person's echo
+    /// from the Page inbox, another app's metadata).
+    pub fn parse(s: &str) -> Option<SendTag> {
+        let (message, part) = s.strip_prefix(Self::PREFIX)?.split_once(':')?;
+        let digits =
+            |t: &str| !t.is_empty() && t.len() <= 18 && t.bytes().all(|b| b.is_ascii_digit());
+        if !digits(message) || !digits(part) {
+            return None;
+        }
+        Some(SendTag {
+            message: message.parse().ok()?,
+            part: part.parse().ok()?,
+        })
+    }
+}
+
+impl std::fmt::Display for SendTag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{}:{}", Self::PREFIX, self.message, self.part)
+    }
+}
+
 /// Whether `url` is a web address (http or https), the only kind a
 /// product picture, a card button or the widget may open.
 pub fn is_web_address(url: &str) -> bool {
@@ -172,6 +210,41 @@ pub enum Outbound {
 }
 
 impl Outbound {
+    /// About how many bytes this message takes: the sum of its texts,
+    /// labels, payloads and addresses. What a turn's output cap counts.
+    pub fn weight(&self) -> usize {
+        let choices = |cs: &[Choice]| -> usize {
+            cs.iter()
+                .map(|c| c.label.len() + c.payload.len() + 16)
+                .sum()
+        };
+        let card = |c: &Card| -> usize {
+            c.title.len()
+                + c.subtitle.len()
+                + c.image_url.as_ref().map_or(0, String::len)
+                + c.buttons
+                    .iter()
+                    .map(|b| match b {
+                        CardButton::Postback { label, payload } => label.len() + payload.len() + 16,
+                        CardButton::Url { label, url } => label.len() + url.len() + 16,
+                    })
+                    .sum::<usize>()
+                + 32
+        };
+        32 + match self {
+            Outbound::Text { text } => text.len(),
+            Outbound::Choices { text, choices: cs } => text.len() + choices(cs),
+            Outbound::Cards {
+                text,
+                cards,
+                choices: cs,
+            } => text.len() + cards.iter().map(card).sum::<usize>() + choices(cs),
+            Outbound::Image { url, caption } => url.len() + caption.as_ref().map_or(0, String::len),
+            Outbound::Link { text, label, url } => text.len() + label.len() + url.len(),
+            Outbound::Typing => 0,
+        }
+    }
+
     /// The text people read in this message, in one line: the transcript's summary.
     pub fn summary(&self) -> String {
         match self {
@@ -188,6 +261,36 @@ impl Outbound {
             }
             Outbound::Image { caption, .. } => caption.clone().unwrap_or_else(|| "[image]".into()),
             Outbound::Typing => String::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SendTag;
+
+    #[test]
+    fn a_send_tag_reads_back_and_nothing_else_does() {
+        let tag = SendTag {
+            message: 42,
+            part: 3,
+        };
+        assert_eq!(tag.to_string(), "botme:42:3");
+        assert_eq!(SendTag::parse(&tag.to_string()), Some(tag));
+        for other in [
+            "",
+            "botme:",
+            "botme:42",
+            "botme:42:",
+            "botme::3",
+            "botme:-1:0",
+            "botme:4 2:0",
+            "botme:42:3:1",
+            "outbox:42",
+            "BOTME:42:3",
+            "botme:99999999999999999999:0",
+        ] {
+            assert_eq!(SendTag::parse(other), None, "{other:?}");
         }
     }
 }

@@ -110,7 +110,14 @@ pub struct Simulation {
     /// How calls to the merchant's system are answered.
     pub http: HttpOutcome,
     turns: usize,
+    /// Bytes the bot said so far, as [`Outbound::weight`] counts them.
+    output: usize,
 }
+
+/// Most a scripted conversation may make the bot say, in bytes: the inputs
+/// after the one that passes it are not played. Each turn is capped too
+/// (`MAX_TURN_OUTPUT_BYTES`), so one request's transcript stays small.
+pub const MAX_SIMULATION_BYTES: usize = 1024 * 1024;
 
 impl Simulation {
     /// Plays one input, answering the calls it makes to the merchant's
@@ -186,6 +193,7 @@ impl Simulation {
                 }
                 Effect::Visit { node } => self.visited.push(node),
                 Effect::Send { message } => {
+                    self.output += message.weight();
                     let message = match &number {
                         Some((n, total)) => map_texts(message, &|t: &str| {
                             t.replace("{{order.number}}", n)
@@ -222,6 +230,9 @@ pub fn simulate(
 ) -> (Vec<SimLine>, Vec<NewOrder>, Session) {
     let mut sim = Simulation::default();
     for input in inputs {
+        if sim.output > MAX_SIMULATION_BYTES {
+            break;
+        }
         sim.send(flow, catalog, input, now_ms, order_url);
     }
     (sim.lines, sim.orders, sim.session)
@@ -391,6 +402,43 @@ mod tests {
         );
         assert_eq!(said(&lines).last().unwrap(), "Found: {}");
         assert_eq!(session.status, crate::flow::interpreter::Status::Ended);
+    }
+
+    #[test]
+    fn a_script_stops_once_the_bot_said_its_cap() {
+        // An unvalidated draft that talks in a loop, 4,000 characters a
+        // message: each input makes a turn's worth of output.
+        let big = "x".repeat(1000);
+        let json = format!(
+            r#"{{"schema":1,"start":"set","nodes":[
+            {{"id":"set","type":"set_variable","settings":{{"name":"big","value":"{big}"}}}},
+            {{"id":"a","type":"message","settings":{{"text":"{{{{big}}}}{{{{big}}}}{{{{big}}}}{{{{big}}}}"}}}},
+            {{"id":"b","type":"message","settings":{{"text":"{{{{big}}}}{{{{big}}}}{{{{big}}}}{{{{big}}}}"}}}}],
+            "edges":[{{"from":"set","port":"next","to":"a"}},{{"from":"a","port":"next","to":"b"}},{{"from":"b","port":"next","to":"a"}}]}}"#
+        );
+        let flow = ValidFlow::unchecked(crate::flow::doc::FlowDoc::from_json(&json).unwrap());
+        let inputs = vec![Input::Text { text: "hi".into() }; 200];
+        let (lines, _, _) = simulate(&flow, &catalog(), inputs, 0, "u");
+        let played = lines
+            .iter()
+            .filter(|l| matches!(l, SimLine::In { .. }))
+            .count();
+        let said: usize = lines
+            .iter()
+            .filter_map(|l| match l {
+                SimLine::Out { message } => Some(message.weight()),
+                _ => None,
+            })
+            .sum();
+        assert!((2..200).contains(&played), "{played} inputs played");
+        assert!(
+            said <= MAX_SIMULATION_BYTES + crate::flow::interpreter::MAX_TURN_OUTPUT_BYTES,
+            "{said} bytes"
+        );
+        assert!(
+            said > MAX_SIMULATION_BYTES,
+            "it stopped at the cap, not before"
+        );
     }
 
     #[test]

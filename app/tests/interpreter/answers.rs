@@ -333,6 +333,66 @@ fn a_loop_that_never_waits_stops_within_the_budget() {
     assert!(matches!(chat.at(), "a" | "b"));
 }
 
+/// A set-variable step that stores 1,000 characters, then `messages`
+/// messages of `copies` references to it each, in a line.
+fn amplifier(messages: usize, copies: usize) -> FlowDoc {
+    let mut nodes = vec![node(
+        "set",
+        NodeKind::SetVariable(SetVariableSettings {
+            name: "big".into(),
+            value: "é".repeat(MAX_VAR_CHARS),
+        }),
+    )];
+    let mut edges = Vec::new();
+    let mut last = "set".to_string();
+    for i in 0..messages {
+        let id = format!("m{i}");
+        nodes.push(msg(&id, &"{{big}}".repeat(copies)));
+        edges.push(e(&last, "next", &id));
+        last = id;
+    }
+    nodes.push(end("bye", ""));
+    edges.push(e(&last, "next", "bye"));
+    let mut doc = flow(nodes, edges);
+    doc.start = Some("set".into());
+    doc
+}
+
+#[test]
+fn a_message_is_capped_after_its_variables_are_filled_in() {
+    // 500 references to a 1,000-character value: 500,000 characters.
+    let mut chat = Chat::new(amplifier(1, 500));
+    let effects = chat.send(Input::Start).to_vec();
+    let texts = said(&effects);
+    assert_eq!(texts.len(), 1);
+    assert_eq!(texts[0].chars().count(), MAX_MESSAGE_CHARS);
+    assert!(texts[0].ends_with("é…"), "cut on a character, marked");
+    // Under the cap nothing is cut.
+    let mut chat = Chat::new(amplifier(1, 4));
+    let texts = said(chat.send(Input::Start));
+    assert_eq!(texts[0].chars().count(), 4 * MAX_VAR_CHARS);
+    assert!(!texts[0].ends_with('…'));
+}
+
+#[test]
+fn one_turn_sends_at_most_its_output_cap() {
+    // 40 messages of 4,096 characters (two bytes each): 320 KB asked for.
+    let mut chat = Chat::new(amplifier(40, 5));
+    let effects = chat.send(Input::Start).to_vec();
+    let sent: usize = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Send { message } => Some(message.weight()),
+            _ => None,
+        })
+        .sum();
+    assert!(sent <= MAX_TURN_OUTPUT_BYTES, "{sent} bytes sent");
+    let n = said(&effects).len();
+    assert!((1..40).contains(&n), "{n} messages sent");
+    // The conversation still went through every step.
+    assert_eq!(chat.at(), "bye");
+}
+
 #[test]
 fn a_cart_total_condition_compares_in_the_main_unit() {
     // Subject::CartTotal holds the total as 89.00 for $89.00, not 8900.

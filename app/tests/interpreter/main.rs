@@ -5,8 +5,9 @@ use app::channel::{CardButton, Outbound};
 use app::commerce::{CatalogView, Currency, Money, OrderStatus, PaymentMethod, Product};
 use app::flow::doc::*;
 use app::flow::interpreter::{
-    Ctx, Effect, Input, MAX_HTTP_PER_TURN, OrderInfo, OrderedItem, STEP_BUDGET, Session, Status,
-    ValidFlow, json_escape, percent_encode, request_id, step,
+    Ctx, Effect, Input, MAX_HTTP_PER_TURN, MAX_MESSAGE_CHARS, MAX_TURN_OUTPUT_BYTES, MAX_VAR_CHARS,
+    OrderInfo, OrderedItem, STEP_BUDGET, Session, Status, ValidFlow, json_escape, percent_encode,
+    request_id, step,
 };
 use app::flow::payload::Payload;
 use app::flow::templates;

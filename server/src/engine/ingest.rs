@@ -23,10 +23,10 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use app::channel::Channel;
-use app::inbound::{EventKind, InboundEvent};
+use app::inbound::{Delivery, EventKind, InboundEvent};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::store::{ChannelRow, NewInbound, NewReceipt, NewWatermark, Store};
+use crate::store::{ChannelRow, NewInbound, NewReceipt, NewWatermark, SentPart, Store};
 
 /// Deliveries that may wait for the writer.
 pub const QUEUE_DEPTH: usize = 4096;
@@ -353,14 +353,24 @@ impl Batch {
                 status,
                 timestamp_ms,
                 error,
+                tag,
             } => {
-                if channel.is_some() {
+                if let Some(ch) = channel {
+                    // A failed status does not prove the part was accepted.
+                    let sent_part = tag
+                        .filter(|_| status != Delivery::Failed)
+                        .map(|t| SentPart {
+                            channel_id: ch.id,
+                            message: t.message,
+                            part: t.part,
+                        });
                     self.receipts.push(NewReceipt {
                         channel: kind,
                         message_id,
                         status: status.into(),
                         error,
                         platform_ts: timestamp_ms,
+                        sent_part,
                     });
                 }
             }

@@ -31,14 +31,12 @@ pub mod ratelimit;
 pub mod sender;
 pub mod turns;
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use app::flow::interpreter::ValidFlow;
 use tokio::sync::Notify;
 
 use crate::crypto::Sealer;
-use crate::store::{BotId, Store};
+use crate::store::Store;
 
 pub use live::LiveStreams;
 pub use turns::{Applied, Delivery, Turn, TurnError};
@@ -52,7 +50,7 @@ pub struct Engine {
 struct Inner {
     store: Store,
     public_url: Arc<str>,
-    flows: Mutex<HashMap<(BotId, i64), Arc<ValidFlow>>>,
+    flows: Mutex<turns::FlowCache>,
     wake: Wake,
     live: LiveStreams,
     instance: Arc<str>,
@@ -80,7 +78,7 @@ impl Engine {
             inner: Arc::new(Inner {
                 store,
                 public_url,
-                flows: Mutex::new(HashMap::new()),
+                flows: Mutex::new(turns::FlowCache::new(turns::FLOW_CACHE_BYTES)),
                 wake: Wake::default(),
                 live: LiveStreams::default(),
                 instance: format!("{:016x}", rand::random::<u64>()).into(),
@@ -89,6 +87,11 @@ impl Engine {
         };
         tokio::spawn(ingest::writer(Arc::downgrade(&engine.inner), queue));
         engine
+    }
+
+    /// The compiled flows kept in memory.
+    pub fn flows(&self) -> &Mutex<turns::FlowCache> {
+        &self.inner.flows
     }
 
     /// The workers' wake-up calls.

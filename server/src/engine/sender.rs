@@ -10,14 +10,20 @@
 //!   24-hour window, an unreachable user, a bad request, an invalid token)
 //!   are recorded and not retried. A free-form message outside the window is
 //!   not attempted at all.
-//! - Platforms take no idempotency key: a crash between a send and its
-//!   commit can repeat that one message part, and no other.
+//! - Platforms take no idempotency key. Each part carries a tag naming it
+//!   (Messenger's `metadata`, WhatsApp's `biz_opaque_callback_data`), which
+//!   Meta hands back on the echo or `sent` status. After an ambiguous
+//!   failure (a timeout or a 5xx: Meta may have taken the message), the
+//!   part is not sent again until that proof has had [`Settings::echo_wait`]
+//!   to arrive; if it does, the message goes on with its next part. Only a
+//!   crash between a send and its commit, or an echo later than that wait,
+//!   can repeat a part, and no other.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use app::channel::render::{self, MessengerPart};
-use app::channel::{Channel, Outbound};
+use app::channel::{Channel, Outbound, SendTag};
 use serde_json::{Value, json};
 
 use super::ratelimit::Buckets;
@@ -169,6 +175,27 @@ pub fn bodies(kind: Channel, recipient: &str, recipient_kind: &str, msg: &Outbou
     }
 }
 
+/// Marks one request body with the tag that names its part, where the
+/// platform hands it back: a Messenger message's `metadata` (sender actions
+/// have no echo), every WhatsApp message's `biz_opaque_callback_data`.
+/// Answers whether the body was marked.
+pub fn tag(kind: Channel, body: &mut Value, tag: SendTag) -> bool {
+    match kind {
+        Channel::Messenger => match body.get_mut("message").and_then(Value::as_object_mut) {
+            Some(message) => {
+                message.insert("metadata".into(), json!(tag.to_string()));
+                true
+            }
+            None => false,
+        },
+        Channel::Whatsapp => {
+            body["biz_opaque_callback_data"] = json!(tag.to_string());
+            true
+        }
+        Channel::Web => false,
+    }
+}
+
 /// The outbox worker's settings.
 #[derive(Clone)]
 pub struct Settings {
@@ -184,6 +211,9 @@ pub struct Settings {
     pub retry_base_ms: i64,
     /// How long one call to the Graph API may take.
     pub timeout: Duration,
+    /// After an ambiguous failure, how long to wait for the echo or status
+    /// that proves the part arrived before sending it again.
+    pub echo_wait: Duration,
 }
 
 /// What one send needs: the engine, the key that opens channel tokens, and
@@ -366,6 +396,7 @@ impl Sender {
                     status,
                     json,
                     retry_after,
+                    ambiguous: status >= 500,
                 }
             }
             Err(e) => {
@@ -374,6 +405,9 @@ impl Sender {
                     status: 0,
                     json: Value::Null,
                     retry_after: None,
+                    // A refused connection sent nothing; a timeout or a cut
+                    // answer may follow a message Meta took.
+                    ambiguous: !e.is_connect(),
                 }
             }
         };
@@ -390,16 +424,24 @@ impl Sender {
         let bodies = bodies(row.kind, &row.recipient, &row.recipient_kind, &msg);
         let url = format!("{}/{}/messages", self.settings.graph_url, row.account);
         let pair_key = format!("{}:{}", row.account, row.recipient);
-        for (i, body) in bodies
-            .iter()
+        for (i, mut body) in bodies
+            .into_iter()
             .enumerate()
             .skip(row.parts_sent.max(0) as usize)
         {
+            let tagged = tag(
+                row.kind,
+                &mut body,
+                SendTag {
+                    message: row.id,
+                    part: i as i64,
+                },
+            );
             self.settings.account_rate.acquire(&row.account).await;
             if row.kind == Channel::Whatsapp {
                 self.settings.pair_rate.acquire(&pair_key).await;
             }
-            let answer = self.call(&row, &url, &token, body).await;
+            let answer = self.call(&row, &url, &token, &body).await;
             if (200..300).contains(&answer.status) {
                 let json = &answer.json;
                 let id = json["message_id"]
@@ -413,7 +455,7 @@ impl Sender {
                 metrics::counter!("graph_calls_total", "channel" => row.kind.as_str(), "outcome" => "ok").increment(1);
                 continue;
             }
-            self.failed(&row, answer).await;
+            self.failed(&row, answer, tagged.then_some(i as i64)).await;
             return;
         }
         if let Err(e) = s.queue().outbox_sent(row.id).await {
@@ -423,12 +465,30 @@ impl Sender {
             .record(((now_ms() - row.created_at).max(0) as f64) / 1000.0);
     }
 
-    /// Records a failed call: a retry later, a failed message, or a
-    /// stopped channel.
-    async fn failed(&self, row: &OutboxRow, answer: Answer) {
+    /// Records a failed call of part `tagged` (when it carried its tag): a
+    /// retry later, a failed message, or a stopped channel.
+    async fn failed(&self, row: &OutboxRow, answer: Answer, tagged: Option<i64>) {
         let s = self.engine.store();
         let attempt = row.attempts + 1;
         match classify(answer.status, &answer.json, attempt) {
+            Failure::Retry { reason, .. }
+                if attempt < MAX_ATTEMPTS && answer.ambiguous && tagged.is_some() =>
+            {
+                // Meta may have taken it: wait for the proof before
+                // sending it again.
+                metrics::counter!("graph_calls_total", "channel" => row.kind.as_str(), "outcome" => "unconfirmed").increment(1);
+                let wait = (self.settings.echo_wait.as_millis() as i64)
+                    .max(backoff_ms(self.settings.retry_base_ms, attempt));
+                let part = tagged.unwrap_or(row.parts_sent);
+                let note = format!(
+                    "{reason}; waiting up to {} s for Meta to confirm delivery before sending again",
+                    (wait + 999) / 1000
+                );
+                let _ = s
+                    .queue()
+                    .outbox_unconfirmed(row.id, attempt, part, now_ms() + wait, &note)
+                    .await;
+            }
             Failure::Retry { reason, after_ms } if attempt < MAX_ATTEMPTS => {
                 metrics::counter!("graph_calls_total", "channel" => row.kind.as_str(), "outcome" => "retry").increment(1);
                 let wait = after_ms
@@ -464,6 +524,9 @@ struct Answer {
     json: Value,
     /// A `Retry-After` header, in seconds.
     retry_after: Option<i64>,
+    /// Whether Meta may have taken the message despite the failure (a
+    /// timeout, a cut answer, a 5xx).
+    ambiguous: bool,
 }
 
 #[cfg(test)]

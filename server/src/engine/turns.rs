@@ -18,9 +18,101 @@ use crate::store::{
     StoreError, WorkspaceId, WorkspaceTx, now_ms,
 };
 
-/// Compiled flows kept in memory; versions never change, so entries never go
-/// stale. Bounded so a busy server cannot grow without end.
-const FLOW_CACHE_MAX: usize = 512;
+/// Memory the compiled flows kept in memory may take, estimated from their
+/// documents' sizes: versions never change, so entries never go stale, and
+/// the bound is in bytes, so a few tenants' 2 MB flows cannot grow the
+/// process without end.
+pub const FLOW_CACHE_BYTES: usize = 64 * 1024 * 1024;
+
+/// What a compiled flow is reckoned to take in memory, from its document's
+/// JSON: the parsed document, its lookups and folded labels.
+fn flow_cost(json: &str) -> usize {
+    json.len().saturating_mul(3).max(1024)
+}
+
+/// Compiled flows by (bot, version), least recently used out first once
+/// they would take more than their budget.
+pub struct FlowCache {
+    budget: usize,
+    used: usize,
+    clock: u64,
+    entries: HashMap<(BotId, i64), CachedFlow>,
+}
+
+struct CachedFlow {
+    flow: Arc<ValidFlow>,
+    cost: usize,
+    used_at: u64,
+}
+
+impl FlowCache {
+    /// An empty cache of at most `budget` bytes.
+    pub fn new(budget: usize) -> FlowCache {
+        FlowCache {
+            budget,
+            used: 0,
+            clock: 0,
+            entries: HashMap::new(),
+        }
+    }
+
+    /// The flow, if kept; it becomes the most recently used.
+    pub fn get(&mut self, key: (BotId, i64)) -> Option<Arc<ValidFlow>> {
+        self.clock += 1;
+        let e = self.entries.get_mut(&key)?;
+        e.used_at = self.clock;
+        Some(e.flow.clone())
+    }
+
+    /// Keeps `flow`, which costs `cost` bytes, making room by dropping the
+    /// least recently used; a flow larger than the whole budget is not kept.
+    pub fn insert(&mut self, key: (BotId, i64), flow: Arc<ValidFlow>, cost: usize) {
+        if cost > self.budget {
+            return;
+        }
+        if let Some(old) = self.entries.remove(&key) {
+            self.used -= old.cost;
+        }
+        while self.used + cost > self.budget {
+            let Some(oldest) = self
+                .entries
+                .iter()
+                .min_by_key(|(_, e)| e.used_at)
+                .map(|(k, _)| *k)
+            else {
+                break;
+            };
+            if let Some(e) = self.entries.remove(&oldest) {
+                self.used -= e.cost;
+            }
+        }
+        self.clock += 1;
+        self.used += cost;
+        self.entries.insert(
+            key,
+            CachedFlow {
+                flow,
+                cost,
+                used_at: self.clock,
+            },
+        );
+    }
+
+    /// Bytes the kept flows are reckoned to take.
+    pub fn used(&self) -> usize {
+        self.used
+    }
+
+    /// How many flows are kept.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
 
 /// How long a batch of turns keeps the database's writer while webhooks
 /// wait for it: what an acknowledgement may wait behind the turn worker.
@@ -136,13 +228,13 @@ impl Engine {
         bot: BotId,
         version: i64,
     ) -> Result<Arc<ValidFlow>, TurnError> {
-        let flows = &self.inner.flows;
+        let flows = self.flows();
         if let Some(f) = flows
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .get(&(bot, version))
+            .get((bot, version))
         {
-            return Ok(f.clone());
+            return Ok(f);
         }
         let json = txn
             .version_document(bot, version)
@@ -152,11 +244,11 @@ impl Engine {
             FlowDoc::from_json(&json).map_err(|e| TurnError::BadVersion(version, e.to_string()))?;
         // Published versions were validated when published.
         let flow = Arc::new(ValidFlow::unchecked(doc));
-        let mut cache = flows.lock().unwrap_or_else(|p| p.into_inner());
-        if cache.len() >= FLOW_CACHE_MAX {
-            cache.clear();
-        }
-        cache.insert((bot, version), flow.clone());
+        flows.lock().unwrap_or_else(|p| p.into_inner()).insert(
+            (bot, version),
+            flow.clone(),
+            flow_cost(&json),
+        );
         Ok(flow)
     }
 
@@ -615,5 +707,54 @@ pub fn input_summary(input: &Input) -> String {
         Input::PaymentFailed { .. } => "[payment failed]".into(),
         Input::HttpResult { status, .. } => format!("[API answered {status}]"),
         Input::Timeout => "[timed out]".into(),
+    }
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::*;
+
+    fn flow() -> Arc<ValidFlow> {
+        Arc::new(ValidFlow::unchecked(app::flow::templates::shop()))
+    }
+
+    #[test]
+    fn the_flow_cache_keeps_to_its_bytes_and_drops_the_least_recently_used() {
+        let mut cache = FlowCache::new(10_000);
+        let f = flow();
+        for v in 1..=4 {
+            cache.insert((BotId(1), v), f.clone(), 3_000);
+        }
+        // Four would take 12,000: the first is gone.
+        assert_eq!(cache.len(), 3);
+        assert!(cache.used() <= 10_000);
+        assert!(cache.get((BotId(1), 1)).is_none());
+        // Using version 2 keeps it; the next insert drops version 3.
+        assert!(cache.get((BotId(1), 2)).is_some());
+        cache.insert((BotId(2), 1), f.clone(), 3_000);
+        assert!(cache.get((BotId(1), 2)).is_some());
+        assert!(cache.get((BotId(1), 3)).is_none());
+        assert_eq!(cache.used(), 9_000);
+        // A flow larger than the whole budget runs but is not kept.
+        cache.insert((BotId(3), 1), f.clone(), 20_000);
+        assert!(cache.get((BotId(3), 1)).is_none());
+        assert_eq!(cache.used(), 9_000);
+        // One large flow makes room for itself.
+        cache.insert((BotId(4), 1), f, 9_500);
+        assert_eq!(cache.len(), 1);
+        assert_eq!(cache.used(), 9_500);
+    }
+
+    #[test]
+    fn a_flow_is_reckoned_by_its_document() {
+        let json = app::flow::templates::shop().to_json();
+        assert!(flow_cost(&json) >= json.len());
+        // 2 MB documents: about ten fit the default budget.
+        let big = flow_cost(&"x".repeat(app::flow::doc::MAX_DOC_BYTES));
+        assert!(
+            (5..=20).contains(&(FLOW_CACHE_BYTES / big)),
+            "{}",
+            FLOW_CACHE_BYTES / big
+        );
     }
 }

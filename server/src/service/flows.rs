@@ -368,6 +368,10 @@ pub struct SimulateResponse {
     /// The session at the end.
     #[schema(value_type = Object)]
     pub session: app::flow::Session,
+    /// Whether the script was cut short: the bot said more than a
+    /// simulation may hold (1 MB), and the inputs after that were not
+    /// played.
+    pub truncated: bool,
 }
 
 /// Runs a scripted conversation through the draft or a version; stores
@@ -405,6 +409,7 @@ pub async fn simulate_bot(
         }
     };
     let catalog = tenant(state, p).catalog().await?;
+    let asked = req.inputs.len();
     let inputs = req
         .inputs
         .into_iter()
@@ -427,12 +432,17 @@ pub async fn simulate_bot(
     })
     .await
     .map_err(|e| ApiError::internal(&e))?;
+    let played = transcript
+        .iter()
+        .filter(|l| matches!(l, SimLine::In { .. }))
+        .count();
     Ok(SimulateResponse {
         version: req.version,
         problems,
         transcript,
         orders,
         session,
+        truncated: played < asked,
     })
 }
 

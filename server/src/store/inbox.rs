@@ -49,6 +49,22 @@ pub struct NewReceipt {
     pub error: Option<String>,
     /// The platform's timestamp, in milliseconds.
     pub platform_ts: i64,
+    /// The part of a message Botme sent that this receipt proves accepted,
+    /// read from the tag the platform handed back.
+    pub sent_part: Option<SentPart>,
+}
+
+/// One call's worth of an outbound message that the platform accepted, as
+/// its echo or status says (the tag named it).
+#[derive(Debug, Clone, Copy)]
+pub struct SentPart {
+    /// The channel the echo or status came on: a tag counts only for
+    /// messages of that channel.
+    pub channel_id: ChannelId,
+    /// The outbound message.
+    pub message: i64,
+    /// Its part, from 0.
+    pub part: i64,
 }
 
 /// A Messenger watermark: everything sent to a shopper on a channel up to a
@@ -165,6 +181,35 @@ pub(super) async fn apply_receipt(
     Ok(())
 }
 
+/// Records that the platform accepted `part` (its echo or status said so):
+/// when that part is the next one the message had to send, it counts as
+/// sent, and a message waiting to retry it after an ambiguous failure goes
+/// on at once with the next part instead of sending it twice. A message
+/// whose call is still in flight only has its progress moved; the sender
+/// sees it when the call ends.
+async fn confirm_part(
+    tx: &mut sqlx::AnyConnection,
+    part: SentPart,
+    external_id: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE messages SET parts_sent = $6, external_id = $2, \
+         next_attempt_at = CASE WHEN status = 'pending' THEN $3 ELSE next_attempt_at END \
+         WHERE id = $4 AND direction = 'out' AND parts_sent = $1 AND status IN ('pending', 'sending') \
+         AND conversation_id IN (SELECT id FROM conversations WHERE channel_id = $5)",
+    )
+    .bind(part.part)
+    .bind(external_id)
+    .bind(now)
+    .bind(part.message)
+    .bind(part.channel_id)
+    .bind(part.part + 1)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
 impl Queue<'_> {
     /// Stores a batch of inbound events in one transaction; events already
     /// in the inbox are skipped. Returns how many were new.
@@ -263,6 +308,9 @@ impl Queue<'_> {
             .execute(&mut *tx)
             .await?;
             apply_receipt(&mut tx, &r.message_id, r.status, r.error.as_deref()).await?;
+            if let Some(part) = r.sent_part {
+                confirm_part(&mut tx, part, &r.message_id, now).await?;
+            }
         }
         for w in watermarks {
             sqlx::query(&format!(

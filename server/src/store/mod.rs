@@ -37,7 +37,7 @@ pub use catalog::{ProductFilter, ProductRow};
 pub use channels::ChannelRow;
 pub use conversations::{ConversationRow, HttpCallRow, MessageRow, WorkspaceTx};
 pub use flows::{DraftRow, DraftSave, VersionDoc, VersionRow};
-pub use inbox::{InboxRow, NewInbound, NewReceipt, NewWatermark};
+pub use inbox::{InboxRow, NewInbound, NewReceipt, NewWatermark, SentPart};
 pub use orders::{OrderEventRow, OrderRow, StatusChange};
 pub use outbox::{CLAIM_LEASE_MS, OutboxRow};
 pub use sessions::{ABSOLUTE_LIFETIME_MS, SessionStoreImpl};

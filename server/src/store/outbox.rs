@@ -190,6 +190,35 @@ impl Queue<'_> {
         Ok(())
     }
 
+    /// Puts a message back in line after an ambiguous failure of `part`
+    /// (Meta may have taken it), to retry at `at` unless the platform's echo
+    /// or status proves the part arrived first. When that proof came while
+    /// the call was still in flight (the message has moved past `part`), it
+    /// goes on at once.
+    pub async fn outbox_unconfirmed(
+        self,
+        id: i64,
+        attempts: i64,
+        part: i64,
+        at: i64,
+        error: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE messages SET status = $1, attempts = $2, error = $3, claimed_by = NULL, claimed_at = NULL, \
+             next_attempt_at = CASE WHEN parts_sent > $4 THEN $5 ELSE $6 END WHERE id = $7",
+        )
+        .bind(MessageStatus::Pending.as_str())
+        .bind(attempts)
+        .bind(error)
+        .bind(part)
+        .bind(now_ms())
+        .bind(at)
+        .bind(id)
+        .execute(&mut *self.write().await?)
+        .await?;
+        Ok(())
+    }
+
     /// Says that `instance` is alive: its claims on messages being sent
     /// and HTTP steps being performed are renewed.
     pub async fn renew_claims(self, instance: &str) -> Result<()> {

@@ -3,8 +3,9 @@
 //! it, hung calls time out and are retried, WhatsApp's pair-rate error waits
 //! as Meta asks, sends keep within the configured rate, receipts that
 //! overtake a send, work claims of a stopped instance, disconnecting a
-//! channel, a 3 MB WhatsApp batch, and a redelivery after the inbox was
-//! pruned. Runs on both databases.
+//! channel, a 3 MB WhatsApp batch, a redelivery after the inbox was
+//! pruned, and sends whose answer was lost after Meta took them (sent once
+//! when the echo or status proves it). Runs on both databases.
 
 use crate::common;
 
@@ -85,6 +86,9 @@ on_both_dbs!(
     a_batch_of_many_statuses_is_stored_whole,
     an_unknown_stored_status_is_an_error_not_a_default,
     a_slow_platform_holds_at_most_64_sends_in_flight,
+    a_message_meta_took_before_timing_out_is_not_sent_again,
+    a_whatsapp_message_meta_took_before_a_500_waits_for_its_status,
+    without_proof_of_delivery_a_part_is_sent_again_after_the_wait,
 );
 
 async fn an_invalid_token_parks_the_channel_until_the_token_is_replaced(db: Db) {
@@ -299,6 +303,7 @@ async fn receipt(store: &Store, message_id: &str, status: MessageStatus) {
         status,
         error: None,
         platform_ts: now_ms(),
+        sent_part: None,
     };
     store.queue().ingest(&[], &[r], &[]).await.unwrap();
 }
@@ -586,4 +591,127 @@ async fn a_slow_platform_holds_at_most_64_sends_in_flight(db: Db) {
     .await
     .unwrap();
     assert!(waiting >= 16, "{waiting} still pending");
+}
+
+/// Waits until nothing new reaches the fake for a moment; every request.
+async fn quiet(fake: &FakeGraph) -> Vec<Recorded> {
+    fake.settle(Duration::from_millis(400)).await;
+    fake.requests()
+}
+
+async fn a_message_meta_took_before_timing_out_is_not_sent_again(db: Db) {
+    let fake = FakeGraph::start().await;
+    let app = TestApp::with_meta_tuned(db, &fake, |s| {
+        s.workers.sender.timeout = Duration::from_millis(500);
+        s.workers.sender.echo_wait = Duration::from_secs(60);
+    })
+    .await;
+    shop(&app).await;
+    // Meta takes the welcome, then the answer never comes.
+    fake.inject([Fault::AcceptThen(Box::new(Fault::Hang(
+        Duration::from_secs(5),
+    )))]);
+    app.messenger_says("PSID-amb", "amb1", "hi").await;
+    let first = fake.wait_delivered(1, WAIT).await.remove(0);
+    let tag = first.body["message"]["metadata"].as_str().expect("tagged");
+    assert!(app::channel::SendTag::parse(tag).is_some(), "{tag}");
+    // Its echo arrives while the call still hangs, as Meta sends it.
+    let echo = meta::messenger_echo(PAGE, "PSID-amb", "m_echo_1", now_ms(), &first.body);
+    assert_eq!(app.webhook("messenger", &echo).await.status, StatusCode::OK);
+    // The rest of the reply follows well before the minute's wait.
+    fake.wait_delivered(2, WAIT).await;
+    let all = quiet(&fake).await;
+    assert_eq!(all.len(), 2, "the welcome went once: {all:#?}");
+    assert_ne!(all[0].body, all[1].body);
+    until_statuses(&app.db.store, |rows| {
+        rows.len() == 2 && rows.iter().all(|(s, _)| s == "sent")
+    })
+    .await;
+    let id: Option<String> = sqlx::query_scalar(
+        "SELECT external_id FROM messages WHERE direction = 'out' ORDER BY id LIMIT 1",
+    )
+    .fetch_one(app.db.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        id.as_deref(),
+        Some("m_echo_1"),
+        "receipts find it by the echo's id"
+    );
+}
+
+async fn a_whatsapp_message_meta_took_before_a_500_waits_for_its_status(db: Db) {
+    let fake = FakeGraph::start().await;
+    let app = TestApp::with_meta_tuned(db, &fake, |s| {
+        s.workers.sender.echo_wait = Duration::from_secs(60);
+    })
+    .await;
+    shop(&app).await;
+    fake.inject([Fault::AcceptThen(Box::new(Fault::Status(500)))]);
+    let wa = "15550007777";
+    app.wa_says(wa, "amb-wa1", "hi").await;
+    let first = fake.wait_delivered(1, WAIT).await.remove(0);
+    let tag = first.body["biz_opaque_callback_data"].clone();
+    assert!(tag.is_string(), "{:#}", first.body);
+    // The 500 leaves it waiting for proof, and nothing is sent meanwhile.
+    until_statuses(&app.db.store, |rows| {
+        rows.first().is_some_and(|(s, e)| {
+            s == "pending" && e.as_deref().is_some_and(|e| e.contains("confirm delivery"))
+        })
+    })
+    .await;
+    assert_eq!(quiet(&fake).await.len(), 1);
+    // A status naming the tag on another channel's account proves nothing.
+    let mut stray = meta::wa_status("2999999", "wamid.STRAY", "sent", now_ms() / 1000);
+    stray["entry"][0]["changes"][0]["value"]["statuses"][0]["biz_opaque_callback_data"] =
+        tag.clone();
+    app.webhook("whatsapp", &stray).await;
+    assert_eq!(quiet(&fake).await.len(), 1);
+    // Meta's `sent` status, carrying the tag, proves it.
+    let mut status = meta::wa_status(PHONE, "wamid.AMB", "sent", now_ms() / 1000);
+    status["entry"][0]["changes"][0]["value"]["statuses"][0]["biz_opaque_callback_data"] = tag;
+    assert_eq!(
+        app.webhook("whatsapp", &status).await.status,
+        StatusCode::OK
+    );
+    fake.wait_delivered(2, WAIT).await;
+    let all = quiet(&fake).await;
+    assert_eq!(all.len(), 2, "the welcome went once: {all:#?}");
+    assert_ne!(
+        all[0].body["biz_opaque_callback_data"],
+        all[1].body["biz_opaque_callback_data"]
+    );
+    until_statuses(&app.db.store, |rows| {
+        rows.len() == 2 && rows.iter().all(|(s, _)| s == "sent")
+    })
+    .await;
+}
+
+async fn without_proof_of_delivery_a_part_is_sent_again_after_the_wait(db: Db) {
+    let fake = FakeGraph::start().await;
+    let wait = Duration::from_millis(800);
+    let app = TestApp::with_meta_tuned(db, &fake, |s| {
+        s.workers.sender.timeout = Duration::from_millis(300);
+        s.workers.sender.echo_wait = wait;
+    })
+    .await;
+    shop(&app).await;
+    // Meta takes it and never answers; no echo comes (the page does not
+    // subscribe to echoes): after the wait it is sent again, once.
+    fake.inject([Fault::AcceptThen(Box::new(Fault::Hang(
+        Duration::from_secs(5),
+    )))]);
+    app.messenger_says("PSID-noecho", "noecho1", "hi").await;
+    fake.wait_delivered(3, WAIT).await;
+    let all = quiet(&fake).await;
+    assert_eq!(all.len(), 3, "{all:#?}");
+    assert_eq!(
+        all[0].body, all[1].body,
+        "the unconfirmed part is the one sent again"
+    );
+    assert!(
+        all[1].at - all[0].at >= wait,
+        "sent again after {:?}, before the wait",
+        all[1].at - all[0].at
+    );
 }

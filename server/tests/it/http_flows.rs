@@ -316,6 +316,52 @@ async fn simulate_runs_a_scripted_shopping_conversation() {
 }
 
 #[tokio::test]
+async fn a_talkative_draft_cannot_make_simulate_answer_megabytes() {
+    let app = TestApp::sqlite().await;
+    let (mut c, _) = app.signed_up("ana@example.com", "Ana").await;
+    let bot = bot_from(&mut c, None).await;
+    // A draft (never validated) whose two messages repeat a 1,000-character
+    // variable and call each other: without caps, 200 inputs made the
+    // server build gigabytes.
+    let big = "x".repeat(1000);
+    let text = "{{big}}".repeat(500);
+    let doc = json!({"schema": 1, "start": "set", "nodes": [
+        {"id": "set", "type": "set_variable", "settings": {"name": "big", "value": big}},
+        {"id": "a", "type": "message", "settings": {"text": text}},
+        {"id": "b", "type": "message", "settings": {"text": text}}
+    ], "edges": [
+        {"from": "set", "port": "next", "to": "a"},
+        {"from": "a", "port": "next", "to": "b"},
+        {"from": "b", "port": "next", "to": "a"}
+    ]});
+    let res = c.put_draft(bot, 1, doc).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    let res = c
+        .post_json(
+            &format!("/api/v1/bots/{bot}/simulate"),
+            json!({"inputs": vec!["hi"; 200]}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert!(
+        res.text().len() < 2 * 1024 * 1024,
+        "{} bytes",
+        res.text().len()
+    );
+    let out = res.json();
+    assert_eq!(out["truncated"], true);
+    let longest = out["transcript"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["message"]["text"].as_str())
+        .map(|t| t.chars().count())
+        .max()
+        .unwrap();
+    assert_eq!(longest, app::flow::interpreter::MAX_MESSAGE_CHARS);
+}
+
+#[tokio::test]
 async fn the_flow_schema_is_served() {
     let app = TestApp::sqlite().await;
     let res = app.client().get("/api/v1/flow.schema.json").await;

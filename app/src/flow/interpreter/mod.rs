@@ -33,6 +33,14 @@ pub const STEP_BUDGET: u32 = 64;
 pub const MAX_VAR_CHARS: usize = 1000;
 /// Most variables a session holds.
 pub const MAX_VARS: usize = 100;
+/// Longest text of one message once its variables are filled in, in
+/// characters (the longest any channel takes): longer is cut, with "…".
+pub const MAX_MESSAGE_CHARS: usize = 4096;
+/// Most a shopper's one turn may send, in bytes as [`Outbound::weight`]
+/// counts them: what follows is not sent. A valid flow stays far below it
+/// (a full carousel is about 5 KB); it stops a flow whose variables or
+/// loops would make one input send megabytes.
+pub const MAX_TURN_OUTPUT_BYTES: usize = 64 * 1024;
 
 mod answers;
 mod cart;
@@ -386,6 +394,7 @@ pub fn step(flow: &ValidFlow, session: Session, input: Input, ctx: &Ctx) -> Step
         s: session,
         effects: Vec::with_capacity(8),
         budget: STEP_BUDGET,
+        output: 0,
     };
     run.handle(input);
     Step {
@@ -411,10 +420,35 @@ struct Run<'a> {
     s: Session,
     effects: Vec<Effect>,
     budget: u32,
+    /// Bytes sent so far this turn.
+    output: usize,
+}
+
+/// Cuts `text` to at most `max` characters, ending with "…" when cut.
+fn cap_chars(text: &mut String, max: usize) {
+    if text.len() <= max || max == 0 {
+        return;
+    }
+    let mut starts = text.char_indices().map(|(i, _)| i);
+    // Where the last character that fits starts, if another follows it.
+    if let Some(end) = starts.nth(max - 1)
+        && starts.next().is_some()
+    {
+        text.truncate(end);
+        text.push('…');
+    }
 }
 
 impl<'a> Run<'a> {
+    /// Queues a message, unless the turn already sent its
+    /// [`MAX_TURN_OUTPUT_BYTES`].
     fn send(&mut self, message: Outbound) {
+        let weight = message.weight();
+        if self.output + weight > MAX_TURN_OUTPUT_BYTES {
+            self.output = MAX_TURN_OUTPUT_BYTES;
+            return;
+        }
+        self.output += weight;
         self.effects.push(Effect::Send { message });
     }
 
@@ -425,10 +459,18 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Fills in variables; `order.*` placeholders stay for the caller.
+    /// Fills in variables; `order.*` placeholders stay for the caller. The
+    /// result is at most [`MAX_MESSAGE_CHARS`] characters: once the text is
+    /// that long no more values are filled in, and it is cut with "…".
     fn fill(&self, template: &str) -> String {
         let mut out = String::with_capacity(template.len());
-        interpolate_into(template, &mut out, |name, out| self.lookup_into(name, out));
+        // Four bytes a character at most: past that, the cap is reached.
+        interpolate_into(template, &mut out, |name, out| {
+            if out.len() <= MAX_MESSAGE_CHARS * 4 {
+                self.lookup_into(name, out);
+            }
+        });
+        cap_chars(&mut out, MAX_MESSAGE_CHARS);
         out
     }
 

@@ -25,6 +25,9 @@ pub enum Fault {
     Status(u16),
     /// No answer for this long (longer than the client waits).
     Hang(Duration),
+    /// Takes the message (it counts as delivered, as Meta would deliver
+    /// it), then answers with the inner fault: an ambiguous failure.
+    AcceptThen(Box<Fault>),
 }
 
 /// One request the fake received.
@@ -191,7 +194,7 @@ async fn check(
             tokio::time::sleep(d).await;
             return Err(StatusCode::GATEWAY_TIMEOUT.into_response());
         }
-        None => {}
+        Some(Fault::AcceptThen(_)) | None => {}
     }
     owner.ok_or_else(|| {
         graph_error(
@@ -251,9 +254,13 @@ async fn messages(
             token,
             body: body.clone(),
             at: Instant::now(),
-            ok: fault.is_none(),
+            ok: matches!(fault, None | Some(Fault::AcceptThen(_))),
         });
         (fault, g.next_id)
+    };
+    let fault = match fault {
+        Some(Fault::AcceptThen(inner)) => Some(*inner),
+        other => other,
     };
     match fault {
         Some(Fault::Error(status, code)) => graph_error(status, code, "Injected by the test"),
@@ -262,6 +269,7 @@ async fn messages(
             tokio::time::sleep(d).await;
             StatusCode::GATEWAY_TIMEOUT.into_response()
         }
+        Some(Fault::AcceptThen(_)) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
         None if body.get("messaging_product").is_some() => {
             let to = body["to"]
                 .as_str()
@@ -346,6 +354,18 @@ pub fn wa_tap(from: &str, id: &str, ts_secs: i64, reply_id: &str, list: bool) ->
         json!({"from": from, "id": id, "timestamp": ts_secs.to_string(), "type": "interactive",
                "interactive": {"type": "button_reply", "button_reply": {"id": reply_id, "title": "x"}}})
     }
+}
+
+/// The Messenger echo of a message the page sent, carrying the message's
+/// `metadata` as Meta hands it back.
+pub fn messenger_echo(page: &str, psid: &str, mid: &str, ts: i64, sent: &Value) -> Value {
+    let mut message = sent["message"].clone();
+    message["is_echo"] = json!(true);
+    message["app_id"] = json!(1517776481860111_i64);
+    message["mid"] = json!(mid);
+    json!({"object": "page", "entry": [{"id": page, "time": ts, "messaging": [
+        {"sender": {"id": page}, "recipient": {"id": psid}, "timestamp": ts, "message": message}
+    ]}]})
 }
 
 /// A WhatsApp status webhook.

@@ -282,6 +282,7 @@ impl TestApp {
         app.state.meta_app_secret = Some(meta::APP_SECRET.into());
         app.state.meta_verify_token = Some(meta::VERIFY_TOKEN.into());
         app.state.workers.sender.retry_base_ms = 20;
+        app.state.workers.sender.echo_wait = std::time::Duration::from_millis(200);
         app.state.workers.sender.account_rate =
             std::sync::Arc::new(server::engine::ratelimit::Buckets::new(1000.0, 1000.0));
         tune(&mut app.state);
@@ -306,6 +307,7 @@ impl TestApp {
         state.meta_app_secret = self.state.meta_app_secret.clone();
         state.meta_verify_token = self.state.meta_verify_token.clone();
         state.workers.sender.retry_base_ms = self.state.workers.sender.retry_base_ms;
+        state.workers.sender.echo_wait = self.state.workers.sender.echo_wait;
         state.workers.sender.account_rate =
             std::sync::Arc::new(server::engine::ratelimit::Buckets::new(1000.0, 1000.0));
         if workers {

@@ -199,6 +199,7 @@ fn receipt(message_id: &str, status: &'static str) -> NewReceipt {
         status: MessageStatus::try_from(status.to_string()).unwrap(),
         error: None,
         platform_ts: now_ms(),
+        sent_part: None,
     }
 }
 
