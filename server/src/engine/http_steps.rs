@@ -95,7 +95,7 @@ pub fn spawn(engine: Engine, settings: Settings) {
 }
 
 /// HTTP steps one instance performs at once.
-const CALLS_IN_FLIGHT: usize = 16;
+pub const CALLS_IN_FLIGHT: usize = 16;
 
 /// Whether an address is outside the public internet: private, loopback,
 /// link-local, shared (CGNAT), benchmarking, documentation-free reserved,

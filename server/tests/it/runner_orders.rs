@@ -119,6 +119,7 @@ on_both_dbs!(
     http_steps_call_out_and_come_back,
     http_steps_cut_long_answers_and_do_not_follow_redirects,
     cancelling_gives_back_only_the_stock_taken,
+    a_slow_merchant_api_holds_a_bounded_number_of_http_steps,
 );
 
 async fn a_shopper_buys_through_the_published_flow(db: Db) {
@@ -627,6 +628,73 @@ async fn http_steps_cut_long_answers_and_do_not_follow_redirects(db: Db) {
     let (app, ws, bot) = publish_api_bot(db, true, ("bo@example.com", "Bo"), &doc("/moved")).await;
     let (_, answer) = start_and_wait(&app, ws, bot).await;
     assert_eq!(answer.as_deref(), Some("API failed"));
+}
+
+async fn a_slow_merchant_api_holds_a_bounded_number_of_http_steps(db: Db) {
+    use axum::routing::get;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    // The merchant's API holds every call for two seconds, counting the
+    // calls it holds at once.
+    let now = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let (n, m) = (now.clone(), most.clone());
+    let api = axum::Router::new().route(
+        "/slow",
+        get(move || {
+            let (n, m) = (n.clone(), m.clone());
+            async move {
+                let held = n.fetch_add(1, Ordering::SeqCst) + 1;
+                m.fetch_max(held, Ordering::SeqCst);
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                n.fetch_sub(1, Ordering::SeqCst);
+                "ok"
+            }
+        }),
+    );
+    let addr = serve_local(api).await;
+    let doc = json!({"schema": 1, "start": "call", "nodes": [
+        {"id": "call", "type": "http_request", "settings": {"method": "GET", "url": format!("http://{addr}/slow"), "save_as": "reply"}},
+        {"id": "ok", "type": "end", "settings": {"text": "API said {{reply}}"}},
+        {"id": "err", "type": "end", "settings": {"text": "API failed"}}],
+        "edges": [{"from": "call", "port": "ok", "to": "ok"}, {"from": "call", "port": "error", "to": "err"}]});
+    let (app, ws, bot) = publish_api_bot(db, true, ("ana@example.com", "Ana"), &doc).await;
+    // Forty shoppers start at once, each due a call.
+    for i in 0..40 {
+        app.state
+            .engine
+            .apply(Turn {
+                workspace: ws,
+                bot,
+                channel: app::channel::Channel::Web,
+                user: &format!("u{i}"),
+                display_name: "",
+                event_id: "1",
+                input: Input::Start,
+            })
+            .await
+            .unwrap();
+    }
+    // Every call is made in the end, never more than the bound at once.
+    let bound = server::engine::http_steps::CALLS_IN_FLIGHT;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let answered: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM messages WHERE direction = 'out' AND preview = 'API said ok'",
+        )
+        .fetch_one(app.db.store.pool())
+        .await
+        .unwrap();
+        if answered == 40 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{answered} of 40 answered"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(most.load(Ordering::SeqCst), bound, "calls held at once");
 }
 
 /// An app whose HTTP steps may (or may not) call private addresses, and an
