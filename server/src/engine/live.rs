@@ -4,7 +4,7 @@
 //! through [`spawn_announcements`].
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::broadcast;
@@ -23,7 +23,7 @@ pub struct LiveStreams {
 
 impl LiveStreams {
     /// Notifications of new messages in a conversation.
-    pub fn subscribe(&self, conv: ConversationId) -> broadcast::Receiver<()> {
+    pub fn subscribe(&self, conv: ConversationId) -> Watch {
         self.channels.subscribe(conv)
     }
 
@@ -34,7 +34,7 @@ impl LiveStreams {
 
     /// Notifications of changes to the conversations of `user`: how a
     /// stream learns that a visitor's first conversation began.
-    pub fn subscribe_user(&self, user: &str) -> broadcast::Receiver<()> {
+    pub fn subscribe_user(&self, user: &str) -> Watch {
         self.users.subscribe(user.to_string())
     }
 
@@ -44,29 +44,67 @@ impl LiveStreams {
     }
 }
 
-/// Entries kept before those nobody listens to any more are dropped.
-const UNWATCHED_KEPT: usize = 1024;
+/// One stream's subscription. Dropping the last subscription to a key
+/// removes the key's entry, so the map holds only what someone watches.
+pub struct Watch {
+    rx: broadcast::Receiver<()>,
+    leave: Option<Box<dyn FnOnce() + Send>>,
+}
 
-/// Streams waiting on something, by key.
-struct Watchers<K>(Mutex<HashMap<K, broadcast::Sender<()>>>);
+impl Watch {
+    /// Waits for the next wake-up (or for missed ones, which count as one).
+    pub async fn recv(&mut self) {
+        let _ = self.rx.recv().await;
+    }
 
-impl<K> Default for Watchers<K> {
-    fn default() -> Self {
-        Watchers(Mutex::default())
+    /// Whether a wake-up is waiting, without waiting.
+    pub fn woken(&mut self) -> bool {
+        !matches!(
+            self.rx.try_recv(),
+            Err(broadcast::error::TryRecvError::Empty | broadcast::error::TryRecvError::Closed)
+        )
     }
 }
 
-impl<K: std::hash::Hash + Eq> Watchers<K> {
-    fn subscribe(&self, key: K) -> broadcast::Receiver<()> {
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        // A stream that ends is not announced, so once there are many,
-        // the entries whose every stream has ended are dropped.
-        if map.len() >= UNWATCHED_KEPT {
-            map.retain(|_, tx| tx.receiver_count() > 0);
+impl Drop for Watch {
+    fn drop(&mut self) {
+        if let Some(leave) = self.leave.take() {
+            leave();
         }
-        map.entry(key)
-            .or_insert_with(|| broadcast::channel(16).0)
-            .subscribe()
+    }
+}
+
+/// Streams waiting on something, by key.
+type Map<K> = Arc<Mutex<HashMap<K, broadcast::Sender<()>>>>;
+
+struct Watchers<K>(Map<K>);
+
+impl<K> Default for Watchers<K> {
+    fn default() -> Self {
+        Watchers(Arc::default())
+    }
+}
+
+impl<K: std::hash::Hash + Eq + Clone + Send + 'static> Watchers<K> {
+    fn subscribe(&self, key: K) -> Watch {
+        let rx = {
+            let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+            map.entry(key.clone())
+                .or_insert_with(|| broadcast::channel(16).0)
+                .subscribe()
+        };
+        let map = self.0.clone();
+        Watch {
+            rx,
+            leave: Some(Box::new(move || {
+                let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
+                // The leaving receiver is still alive here: it is the last
+                // one when it is the only one.
+                if map.get(&key).is_some_and(|tx| tx.receiver_count() <= 1) {
+                    map.remove(&key);
+                }
+            })),
+        }
     }
 
     fn notify<Q>(&self, key: &Q)
@@ -74,12 +112,9 @@ impl<K: std::hash::Hash + Eq> Watchers<K> {
         K: std::borrow::Borrow<Q>,
         Q: std::hash::Hash + Eq + ?Sized,
     {
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(tx) = map.get(key)
-            && tx.send(()).is_err()
-        {
-            // Nobody listens any more.
-            map.remove(key);
+        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(tx) = map.get(key) {
+            let _ = tx.send(());
         }
     }
 
@@ -123,28 +158,33 @@ pub fn spawn_announcements(engine: Engine) {
 
 #[cfg(test)]
 mod tests {
-    use super::{LiveStreams, UNWATCHED_KEPT};
+    use super::LiveStreams;
     use crate::store::ConversationId;
 
     #[tokio::test]
-    async fn streams_are_woken_and_ended_ones_are_forgotten() {
+    async fn streams_are_woken_and_an_entry_goes_with_its_last_stream() {
         let live = LiveStreams::default();
         let mut rx = live.subscribe_user("7:42");
         live.notify_user("7:41");
-        assert!(rx.try_recv().is_err(), "another visitor's news");
+        assert!(!rx.woken(), "another visitor's news");
         live.notify_user("7:42");
-        assert!(rx.try_recv().is_ok());
+        assert!(rx.woken());
         drop(rx);
-        // Streams that ended leave entries behind until there are many.
-        for i in 0..UNWATCHED_KEPT as i64 + 10 {
+        assert_eq!(live.users.len(), 0, "nobody waits for 7:42 any more");
+        // Two streams of one conversation: the entry stays until both end.
+        let a = live.subscribe(ConversationId(1));
+        let mut b = live.subscribe(ConversationId(1));
+        let _other = live.subscribe(ConversationId(2));
+        drop(a);
+        assert_eq!(live.channels.len(), 2);
+        live.notify(ConversationId(1));
+        assert!(b.woken(), "the remaining stream is still woken");
+        drop(b);
+        assert_eq!(live.channels.len(), 1);
+        // Many streams come and go: nothing stays behind.
+        for i in 0..5000 {
             drop(live.subscribe(ConversationId(i)));
         }
-        let kept = live.channels.len();
-        assert!(kept < UNWATCHED_KEPT + 10, "{kept}");
-        let _still = live.subscribe(ConversationId(-1));
-        for i in 0..UNWATCHED_KEPT as i64 {
-            drop(live.subscribe_user(&format!("u{i}")));
-        }
-        assert!(live.users.len() <= UNWATCHED_KEPT);
+        assert_eq!(live.channels.len(), 1);
     }
 }
