@@ -159,7 +159,12 @@ pub(super) async fn writer(engine: Weak<super::Inner>, mut rx: mpsc::Receiver<Jo
             }
         }
         metrics::histogram!("ingest_group_size").record(waiting.len() as f64);
-        let answers = store_group(engine.store(), parcels.drain(..)).await;
+        let store = engine.store().clone();
+        let group: Vec<Parcel> = parcels.drain(..).collect();
+        let answers = guarded(waiting.len(), async move {
+            store_group(&store, group.into_iter()).await
+        })
+        .await;
         if answers.iter().any(|a| matches!(a, Ok(s) if s.new > 0)) {
             engine.wake().inbox.notify_one();
         }
@@ -167,6 +172,22 @@ pub(super) async fn writer(engine: Weak<super::Inner>, mut rx: mpsc::Receiver<Jo
             // A request that gave up waiting no longer listens; what it
             // sent is stored all the same, and its retry is a duplicate.
             let _ = done.send(answer);
+        }
+    }
+}
+
+/// Runs one group commit as a task of its own, so that a bug that panics
+/// in it fails that group's `count` requests (the platform retries them)
+/// instead of ending the one writer and every later acknowledgement.
+async fn guarded(
+    count: usize,
+    group: impl std::future::Future<Output = Vec<Result<Stored, IngestError>>> + Send + 'static,
+) -> Vec<Result<Stored, IngestError>> {
+    match tokio::spawn(group).await {
+        Ok(answers) => answers,
+        Err(e) => {
+            tracing::error!(error = %e, "storing inbound events panicked; the platform will retry");
+            vec![Err(IngestError::Failed); count]
         }
     }
 }
@@ -393,5 +414,24 @@ impl Batch {
                     .increment(1);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_group_that_panics_fails_its_requests_and_the_writer_goes_on() {
+        let failed = guarded(3, async {
+            if Stored::default() == Stored::default() {
+                panic!("a bug while storing");
+            }
+            Vec::new()
+        })
+        .await;
+        assert_eq!(failed, vec![Err(IngestError::Failed); 3]);
+        let ok = guarded(1, async { vec![Ok(Stored { new: 1, events: 1 })] }).await;
+        assert_eq!(ok, vec![Ok(Stored { new: 1, events: 1 })]);
     }
 }
