@@ -130,9 +130,29 @@ impl FlowDoc {
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Position {
     /// Horizontal, in canvas pixels.
+    #[serde(deserialize_with = "coordinate")]
     pub x: f64,
     /// Vertical, in canvas pixels.
+    #[serde(deserialize_with = "coordinate")]
     pub y: f64,
+}
+
+/// The farthest a card may sit from the canvas origin, in pixels.
+pub const MAX_COORDINATE: f64 = 1_000_000.0;
+
+/// Reads a canvas coordinate as it is kept: within ±[`MAX_COORDINATE`] and
+/// to hundredths of a pixel. serde_json reads a decimal of more than about
+/// 15 digits only to within one unit of its last binary place, so a stored
+/// document with such a coordinate read back different from what was
+/// written (the fuzz suite found one); a coordinate of at most 8
+/// significant digits always reads back exactly.
+fn coordinate<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    let v = f64::deserialize(d)?;
+    Ok(if v.is_finite() {
+        (v.clamp(-MAX_COORDINATE, MAX_COORDINATE) * 100.0).round() / 100.0
+    } else {
+        0.0
+    })
 }
 
 /// One step of a conversation.
@@ -185,6 +205,37 @@ pub struct Trigger {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn positions_read_back_exactly() {
+        // Found by the fuzz suite: a long coordinate was read to the nearest
+        // float only within a unit in the last place, so the document
+        // written from it read back different.
+        let json = r#"{"schema":1,"nodes":[{"id":"a","type":"end","settings":{},
+            "position":{"x":603402823669209384634633746074317682114560,"y":-0.123456789012345678}}]}"#;
+        let doc = FlowDoc::from_json(json).unwrap();
+        assert_eq!(FlowDoc::from_json(&doc.to_json()).unwrap(), doc);
+        assert_eq!(
+            doc.nodes[0].position,
+            Position {
+                x: MAX_COORDINATE,
+                y: -0.12
+            }
+        );
+        for x in [1.0 / 3.0, -999_999.994_999, 123_456.785, 0.015, 1e-300] {
+            let doc = FlowDoc {
+                nodes: vec![Node {
+                    id: "a".into(),
+                    position: Position { x, y: x },
+                    kind: NodeKind::End(Default::default()),
+                }],
+                ..FlowDoc::default()
+            };
+            let once = FlowDoc::from_json(&doc.to_json()).unwrap();
+            assert_eq!(FlowDoc::from_json(&once.to_json()).unwrap(), once, "{x}");
+            assert!((once.nodes[0].position.x - x).abs() <= 0.005 + 1e-9, "{x}");
+        }
+    }
 
     #[test]
     fn ids_are_checked() {
