@@ -73,3 +73,17 @@ fn the_shop_template_with_an_empty_catalog_waits_instead_of_spinning() {
     assert_eq!(chat.session.status, Status::Waiting);
     assert_eq!(chat.at(), "menu");
 }
+
+#[test]
+fn only_the_step_that_lists_orders_says_it_reads_them() {
+    let flow = ValidFlow::compile(templates::shop()).unwrap();
+    let doc = templates::shop();
+    let reads: Vec<&str> = doc
+        .nodes
+        .iter()
+        .filter(|n| flow.lists_orders_at(&n.id))
+        .map(|n| n.id.as_str())
+        .collect();
+    assert_eq!(reads, ["status"]);
+    assert!(!flow.lists_orders_at(&"nowhere".into()));
+}

@@ -15,7 +15,7 @@ use base64::Engine as _;
 use super::Engine;
 use crate::store::{
     BotId, ChannelId, ConversationId, ConversationRow, InboxStatus, MessageStatus, OrderRow,
-    StoreError, WorkspaceId, WorkspaceTx, now_ms,
+    StoreError, Touch, WorkspaceId, WorkspaceTx, now_ms,
 };
 
 /// Memory the compiled flows kept in memory may take, estimated from their
@@ -407,15 +407,18 @@ impl Engine {
                 "{}",
             )
             .await?;
-        if let Recorded::Done { applied, commit } = record_event(txn, &turn, &conv, via).await? {
-            return Ok(Done {
-                applied,
-                commit,
-                stepped: false,
-                wake: Wakeups::default(),
-                web_user: None,
-            });
-        }
+        let touch = match record_event(txn, &turn, &conv, via).await? {
+            Recorded::Done { applied, commit } => {
+                return Ok(Done {
+                    applied,
+                    commit,
+                    stepped: false,
+                    wake: Wakeups::default(),
+                    web_user: None,
+                });
+            }
+            Recorded::Fresh(touch) => touch,
+        };
         let mut session: Session = serde_json::from_str(&conv.session).unwrap_or_default();
         // A conversation stays on the version it started on; one that ended
         // (or never began) starts its next run on the newest version.
@@ -428,16 +431,31 @@ impl Engine {
             session.node = None;
         }
         let flow = self.flow(txn, turn.bot, version).await?;
-        let order_info = order_info(&txn.orders_of(conv.id).await?);
         let conversation = conv.id.0.to_string();
-        let ctx = Ctx {
-            now_ms: now_ms(),
+        let now = now_ms();
+        // The shopper's orders matter only to a step that lists them: most
+        // turns run without reading them, and a turn that entered such a
+        // step runs again, from the same session, with them (a step is
+        // pure, so nothing of the first run remains).
+        let without = Ctx {
+            now_ms: now,
             conversation: &conversation,
             event_id: turn.event_id,
             catalog,
-            orders: &order_info,
+            orders: &[],
         };
-        let result = step(&flow, session, turn.input, &ctx);
+        let mut result = step(&flow, session.clone(), turn.input.clone(), &without);
+        if result.effects.iter().any(|e| match e {
+            Effect::Visit { node } => flow.lists_orders_at(node),
+            _ => false,
+        }) {
+            let orders = order_info(&txn.orders_of(conv.id).await?);
+            let with = Ctx {
+                orders: &orders,
+                ..without
+            };
+            result = step(&flow, session, turn.input, &with);
+        }
 
         let mut applied = Applied::only(conv.id, false);
         let wake = self
@@ -451,7 +469,8 @@ impl Engine {
             )
             .await?;
         let session = serde_json::to_string(&result.session).unwrap_or_else(|_| "{}".into());
-        txn.save_session(conv.id, &session, version).await?;
+        txn.save_session(conv.id, &session, version, touch.as_ref())
+            .await?;
         txn.announce(conv.id, turn.user).await?;
         Ok(Done {
             applied,
@@ -548,9 +567,10 @@ fn order_info(orders: &[OrderRow]) -> Vec<OrderInfo> {
 }
 
 /// Whether a turn goes on after its event was recorded.
-enum Recorded {
-    /// The event is new and to be answered: step the flow.
-    Fresh,
+enum Recorded<'a> {
+    /// The event is new and to be answered: step the flow, then store the
+    /// session with what the delivery says of the shopper (in one write).
+    Fresh(Option<Touch<'a>>),
     /// The turn ends here, committing or rolling back what was written.
     Done { applied: Applied, commit: bool },
 }
@@ -558,12 +578,12 @@ enum Recorded {
 /// Records the event in the transcript (and closes its inbox row), once.
 /// The turn ends here when the event was applied before, or is too old to
 /// answer.
-async fn record_event(
+async fn record_event<'a>(
     txn: &mut WorkspaceTx,
     turn: &Turn<'_>,
     conv: &ConversationRow,
-    via: Option<Delivery<'_>>,
-) -> Result<Recorded, TurnError> {
+    via: Option<Delivery<'a>>,
+) -> Result<Recorded<'a>, TurnError> {
     if let Some(v) = via
         && !txn
             .finish_inbox(
@@ -595,7 +615,7 @@ async fn record_event(
         });
     }
     let Some(v) = via else {
-        return Ok(Recorded::Fresh);
+        return Ok(Recorded::Fresh(None));
     };
     let from_shopper = matches!(
         turn.input,
@@ -606,21 +626,20 @@ async fn record_event(
     } else {
         now_ms()
     };
-    txn.touch_conversation(
-        conv.id,
-        Some(v.channel_id),
-        v.recipient,
-        v.recipient_kind,
-        from_shopper.then_some(at),
-    )
-    .await?;
+    let touch = Touch {
+        channel: Some(v.channel_id),
+        recipient: v.recipient,
+        recipient_kind: v.recipient_kind,
+        inbound_at: from_shopper.then_some(at),
+    };
     if !v.answer {
+        txn.touch_conversation(conv.id, &touch).await?;
         return Ok(Recorded::Done {
             applied: Applied::only(conv.id, false),
             commit: true,
         });
     }
-    Ok(Recorded::Fresh)
+    Ok(Recorded::Fresh(Some(touch)))
 }
 
 /// An unguessable token for a hosted order page (256 random bits).

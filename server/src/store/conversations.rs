@@ -67,6 +67,31 @@ pub struct MessageRow {
     pub error: Option<String>,
 }
 
+/// What a delivery says of its shopper: the channel it came on, how to
+/// reach them, and when they last wrote. Empty parts change nothing.
+#[derive(Debug, Clone, Default)]
+pub struct Touch<'a> {
+    /// The channel the event arrived on.
+    pub channel: Option<super::ChannelId>,
+    /// Where replies go (empty: unchanged).
+    pub recipient: &'a str,
+    /// How to address `recipient` (empty: unchanged).
+    pub recipient_kind: &'a str,
+    /// When the shopper wrote, for the 24-hour window.
+    pub inbound_at: Option<i64>,
+}
+
+/// The assignments of a [`Touch`], its four values bound from `$first`.
+fn touch_sql(first: usize) -> String {
+    let [c, r, k, at] = [first, first + 1, first + 2, first + 3];
+    format!(
+        "channel_id = COALESCE(${c}, channel_id), \
+         recipient = CASE WHEN ${r} = '' THEN recipient ELSE ${r} END, \
+         recipient_kind = CASE WHEN ${k} = '' THEN recipient_kind ELSE ${k} END, \
+         last_inbound_at = COALESCE(${at}, last_inbound_at)"
+    )
+}
+
 const CONV_COLUMNS: &str = "id, bot_id, channel, external_user, display_name, version, session, created_at, \
     updated_at, channel_id, recipient, recipient_kind, last_inbound_at";
 
@@ -151,11 +176,15 @@ impl WorkspaceTx {
     ) -> Result<ConversationRow> {
         let ws = self.ws;
         let now = now_ms();
-        sqlx::query(
+        // One statement: a new conversation, or the existing one (whose
+        // row the no-op update locks on PostgreSQL, as FOR UPDATE would).
+        Ok(sqlx::query_as(&format!(
             "INSERT INTO conversations (workspace_id, bot_id, channel, external_user, display_name, version, \
              session, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
-             ON CONFLICT (bot_id, channel, external_user) DO NOTHING",
-        )
+             ON CONFLICT (bot_id, channel, external_user) DO UPDATE SET updated_at = conversations.updated_at \
+             WHERE conversations.workspace_id = excluded.workspace_id \
+             RETURNING {CONV_COLUMNS}"
+        ))
         .bind(ws)
         .bind(bot)
         .bind(channel.as_str())
@@ -164,39 +193,35 @@ impl WorkspaceTx {
         .bind(version)
         .bind(session)
         .bind(now)
-        .execute(&mut *self.tx)
-        .await?;
-        let lock = if self.backend == Backend::Postgres {
-            " FOR UPDATE"
-        } else {
-            ""
-        };
-        Ok(sqlx::query_as(&format!(
-            "SELECT {CONV_COLUMNS} FROM conversations \
-             WHERE workspace_id = $1 AND bot_id = $2 AND channel = $3 AND external_user = $4{lock}"
-        ))
-        .bind(ws)
-        .bind(bot)
-        .bind(channel.as_str())
-        .bind(external_user)
         .fetch_one(&mut *self.tx)
         .await?)
     }
 
-    /// Stores the session after a step.
+    /// Stores the session after a step, with what the delivery that caused
+    /// it says of the shopper (see [`WorkspaceTx::touch_conversation`]), in
+    /// one write.
     pub async fn save_session(
         &mut self,
         id: ConversationId,
         session: &str,
         version: i64,
+        touch: Option<&Touch<'_>>,
     ) -> Result<()> {
         let ws = self.ws;
-        sqlx::query(
-            "UPDATE conversations SET session = $1, version = $2, updated_at = $3 WHERE workspace_id = $4 AND id = $5",
-        )
+        let none = Touch::default();
+        let t = touch.unwrap_or(&none);
+        sqlx::query(&format!(
+            "UPDATE conversations SET session = $1, version = $2, updated_at = $3, {} \
+             WHERE workspace_id = $8 AND id = $9",
+            touch_sql(4)
+        ))
         .bind(session)
         .bind(version)
         .bind(now_ms())
+        .bind(t.channel)
+        .bind(t.recipient)
+        .bind(t.recipient_kind)
+        .bind(t.inbound_at)
         .bind(ws)
         .bind(id)
         .execute(&mut *self.tx)
@@ -322,25 +347,15 @@ impl WorkspaceTx {
     }
 
     /// Updates how to reach the shopper and when they last wrote.
-    pub async fn touch_conversation(
-        &mut self,
-        id: ConversationId,
-        channel: Option<super::ChannelId>,
-        recipient: &str,
-        recipient_kind: &str,
-        inbound_at: Option<i64>,
-    ) -> Result<()> {
-        sqlx::query(
-            "UPDATE conversations SET channel_id = COALESCE($1, channel_id), \
-             recipient = CASE WHEN $2 = '' THEN recipient ELSE $2 END, \
-             recipient_kind = CASE WHEN $3 = '' THEN recipient_kind ELSE $3 END, \
-             last_inbound_at = COALESCE($4, last_inbound_at) \
-             WHERE workspace_id = $5 AND id = $6",
-        )
-        .bind(channel)
-        .bind(recipient)
-        .bind(recipient_kind)
-        .bind(inbound_at)
+    pub async fn touch_conversation(&mut self, id: ConversationId, t: &Touch<'_>) -> Result<()> {
+        sqlx::query(&format!(
+            "UPDATE conversations SET {} WHERE workspace_id = $5 AND id = $6",
+            touch_sql(1)
+        ))
+        .bind(t.channel)
+        .bind(t.recipient)
+        .bind(t.recipient_kind)
+        .bind(t.inbound_at)
         .bind(self.ws)
         .bind(id)
         .execute(&mut *self.tx)

@@ -35,7 +35,7 @@ pub use accounts::{MemberRow, MembershipRow, NewSignup, TokenAuthRow, TokenRow, 
 pub use bots::BotRow;
 pub use catalog::{ProductFilter, ProductRow};
 pub use channels::ChannelRow;
-pub use conversations::{ConversationRow, HttpCallRow, MessageRow, WorkspaceTx};
+pub use conversations::{ConversationRow, HttpCallRow, MessageRow, Touch, WorkspaceTx};
 pub use flows::{DraftRow, DraftSave, VersionDoc, VersionRow};
 pub use inbox::{InboxRow, NewInbound, NewReceipt, NewWatermark, SentPart};
 pub use orders::{OrderEventRow, OrderRow, StatusChange};

@@ -270,15 +270,13 @@ async fn queued_message(db: Db) -> (TestApp, i64, common::Client, i64) {
         .conversation_for_update(bot, app::channel::Channel::Whatsapp, "wa:1", "Ana", 1, "{}")
         .await
         .unwrap();
-    txn.touch_conversation(
-        conv.id,
-        Some(server::store::ChannelId(phone)),
-        "15550009999",
-        "wa_phone",
-        Some(now_ms()),
-    )
-    .await
-    .unwrap();
+    let touch = server::store::Touch {
+        channel: Some(server::store::ChannelId(phone)),
+        recipient: "15550009999",
+        recipient_kind: "wa_phone",
+        inbound_at: Some(now_ms()),
+    };
+    txn.touch_conversation(conv.id, &touch).await.unwrap();
     let body = serde_json::to_string(&app::channel::Outbound::Text { text: "hi".into() }).unwrap();
     let id = txn
         .record_outbound(conv.id, &body, "hi", MessageStatus::Pending)

@@ -194,6 +194,19 @@ async fn a_shopper_buys_through_the_published_flow(db: Db) {
             .status,
         StatusCode::NOT_FOUND
     );
+    // Back to track it: the step that lists orders reads them (most turns
+    // run without).
+    s.text("psid-1", "psid-1-10", "hi").await;
+    let status = s.text("psid-1", "psid-1-11", "Track an order").await;
+    assert!(said_contains(&status, "1001"), "{:?}", said(&status));
+    let other = s.text("psid-2", "psid-2-1", "hi").await;
+    assert!(!said_contains(&other, "1001"));
+    let none = s.text("psid-2", "psid-2-2", "Track an order").await;
+    assert!(
+        said_contains(&none, "no orders with us yet"),
+        "{:?}",
+        said(&none)
+    );
 }
 
 async fn a_replayed_event_places_one_order(db: Db) {

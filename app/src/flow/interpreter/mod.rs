@@ -82,6 +82,15 @@ impl ValidFlow {
         Ok(ValidFlow::unchecked(doc))
     }
 
+    /// Whether `node` is a step that lists the shopper's orders (reads
+    /// [`Ctx::orders`]): a caller may run a step without loading orders and
+    /// run it again with them when it entered one.
+    pub fn lists_orders_at(&self, node: &NodeId) -> bool {
+        self.by_id
+            .get(node)
+            .is_some_and(|&i| matches!(self.doc.nodes[i].kind, NodeKind::OrderStatus(_)))
+    }
+
     /// Prepares any document without validating it. The interpreter stays
     /// total on such flows (it ends the conversation where the flow is
     /// broken); this exists for previews of drafts and for tests.

@@ -29,7 +29,7 @@ pub(super) async fn a_shopper_has_one_conversation_per_bot_and_channel(db: Db) {
     assert_eq!((again.version, again.session.as_str()), (1, "{}"));
     assert_ne!(other_user.id, first.id);
     assert_ne!(other_channel.id, first.id);
-    tx.save_session(first.id, "{\"node\":\"cart\"}", 2)
+    tx.save_session(first.id, "{\"node\":\"cart\"}", 2, None)
         .await
         .unwrap();
     // An inbound event is recorded once per conversation.
@@ -68,7 +68,7 @@ pub(super) async fn a_shopper_has_one_conversation_per_bot_and_channel(db: Db) {
 
     // A session saved in a transaction that rolls back is not kept.
     let mut tx = s.workspace(shop.ws).transaction().await.unwrap();
-    tx.save_session(first.id, "{\"lost\":true}", 3)
+    tx.save_session(first.id, "{\"lost\":true}", 3, None)
         .await
         .unwrap();
     tx.rollback().await.unwrap();
@@ -118,7 +118,9 @@ pub(super) async fn conversations_are_scoped_to_their_workspace(db: Db) {
     );
     // Another workspace cannot overwrite the session.
     let mut tx = s.workspace(b.ws).transaction().await.unwrap();
-    tx.save_session(ana, "{\"stolen\":true}", 9).await.unwrap();
+    tx.save_session(ana, "{\"stolen\":true}", 9, None)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     let stored = s.workspace(a.ws).conversation(ana).await.unwrap().unwrap();
     assert_eq!((stored.version, stored.session.as_str()), (1, "{}"));

@@ -143,9 +143,13 @@ async fn conversation(s: &Store, shop: &Shop, user: &str) -> ConversationId {
         )
         .await
         .unwrap();
-    tx.touch_conversation(c.id, Some(shop.channel), user, "psid", Some(now_ms()))
-        .await
-        .unwrap();
+    let touch = server::store::Touch {
+        channel: Some(shop.channel),
+        recipient: user,
+        recipient_kind: "psid",
+        inbound_at: Some(now_ms()),
+    };
+    tx.touch_conversation(c.id, &touch).await.unwrap();
     tx.commit().await.unwrap();
     c.id
 }
