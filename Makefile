@@ -18,12 +18,13 @@ export PATH := $(CARGO_BIN):$(NODE_BIN):$(PATH)
 SUDO := $(shell if [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null; then echo sudo; fi)
 APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: help run build test test-rust test-e2e lint bench deps deps-rust deps-node deps-nodejs deps-chromium deps-postgres deps-wrk clean
+.PHONY: help run build test test-rust test-e2e lint bench faults deps deps-rust deps-node deps-nodejs deps-chromium deps-postgres deps-wrk clean
 
 help:
 	@echo "make run    build in release mode and serve at http://127.0.0.1:3000 (SQLite in data/)"
 	@echo "make test   every test tier: lint, unit, HTTP, store contract on SQLite and PostgreSQL, browser"
 	@echo "make bench  performance report"
+	@echo "make faults the fault suite at full size: Graph API faults, SQLite busy, PostgreSQL restarts, kill -9 in a 10,000-event replay"
 
 ## ---------------------------------------------------------------- install
 
@@ -95,13 +96,32 @@ lint:
 # a throwaway PostgreSQL server started for the run and removed after.
 # Never `--workspace`: the frontend's `hydrate` feature must not be unified
 # into the server build.
+# Includes a short pass of the fault suite (`make faults`): 1,000 deliveries,
+# 3 kills.
 test-rust: deps-postgres
-	server/tests/support/with-postgres.sh cargo test -p app -p server --locked
+	FAULTS_EVENTS=1000 FAULTS_KILLS=3 \
+		server/tests/support/with-postgres.sh cargo test -p app -p server --locked
 
 # The browser tier: a debug build of the site, served on a fresh database.
 test-e2e: deps-rust deps-node deps-chromium
 	cargo leptos build
 	cd end2end && npx playwright test
+
+## ---------------------------------------------------------------- faults
+
+# The fault suite (server/tests/faults.rs): real server processes, a faulty
+# fake Graph API and a replay of shoppers buying through the shop template,
+# 30% of deliveries duplicates, under Graph API hangs, resets, 5xx, 429 and
+# refused connections; SQLite's write lock held by another connection;
+# PostgreSQL restarted under load; and kill -9 at FAULTS_KILLS random points
+# of a FAULTS_EVENTS-delivery replay. One table: events acknowledged, lost,
+# duplicate replies, duplicate orders. FAULTS_SEED repeats a run.
+FAULTS_EVENTS ?= 10000
+FAULTS_KILLS ?= 10
+
+faults: deps-postgres
+	FAULTS_EVENTS=$(FAULTS_EVENTS) FAULTS_KILLS=$(FAULTS_KILLS) FAULTS_STRICT=1 \
+		server/tests/support/with-postgres.sh cargo test -p server --locked --test faults
 
 ## ---------------------------------------------------------------- bench
 

@@ -7,7 +7,8 @@
 # `postgres` user when started as root (PostgreSQL refuses to run as root),
 # and is stopped and deleted when the command ends, whatever its outcome.
 # The command sees BOTME_TEST_PG_URL, an admin connection string; each test
-# creates its own database on it.
+# creates its own database on it. BOTME_TEST_PG_DATA and BOTME_TEST_PG_CTL
+# let a test restart the server.
 set -euo pipefail
 
 find_bin() {
@@ -82,6 +83,9 @@ done
 [ -n "$started" ] || { cat "$dir/server.log" >&2; exit 1; }
 
 export BOTME_TEST_PG_URL="postgres://$pguser@127.0.0.1:$port/postgres"
+# For tests that restart the server (the fault suite): its data folder and
+# pg_ctl; `pg_ctl restart` reuses the options it was started with.
+export BOTME_TEST_PG_DATA="$dir/data" BOTME_TEST_PG_CTL="$PG_CTL"
 echo "throwaway PostgreSQL at $BOTME_TEST_PG_URL" >&2
 set +e
 "$@"
