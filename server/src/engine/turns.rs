@@ -501,7 +501,8 @@ impl Engine {
         };
         let mut current: Option<OrderRow> = None;
         let mut wake = Wakeups::default();
-        let sent_before = applied.sent.len();
+        // Written together after the loop, in order.
+        let mut outgoing: Vec<Outbound> = Vec::new();
         for effect in effects {
             match effect {
                 Effect::PlaceOrder { order } => {
@@ -513,7 +514,7 @@ impl Engine {
                     // Stock ran out since the shopper filled the cart: say
                     // so before anything else about the order.
                     if let Some(text) = shortfall_notice(&row) {
-                        record_message(txn, conv, status, Outbound::Text { text }, applied).await?;
+                        outgoing.push(Outbound::Text { text });
                     }
                     current = Some(row);
                 }
@@ -528,8 +529,11 @@ impl Engine {
                     {
                         continue;
                     }
-                    let message = fill_order(message, current.as_ref(), &self.inner.public_url);
-                    record_message(txn, conv, status, message, applied).await?;
+                    outgoing.push(fill_order(
+                        message,
+                        current.as_ref(),
+                        &self.inner.public_url,
+                    ));
                 }
                 Effect::CallHttp {
                     request_id,
@@ -549,7 +553,13 @@ impl Engine {
                 Effect::Visit { .. } | Effect::End => {}
             }
         }
-        wake.outbox = status == MessageStatus::Pending && applied.sent.len() > sent_before;
+        let rows: Vec<(String, String)> = outgoing
+            .iter()
+            .map(|m| (serde_json::to_string(m).unwrap_or_default(), m.summary()))
+            .collect();
+        let ids = txn.record_outbound_many(conv, status, &rows).await?;
+        wake.outbox = status == MessageStatus::Pending && !ids.is_empty();
+        applied.sent.extend(ids.into_iter().zip(outgoing));
         Ok(wake)
     }
 }
@@ -667,22 +677,6 @@ pub fn fill_order(message: Outbound, order: Option<&OrderRow>, public_url: &str)
             other => Some(format!("{{{{{other}}}}}")),
         })
     })
-}
-
-/// Stores one outbound message of a turn, in its transaction.
-async fn record_message(
-    txn: &mut WorkspaceTx,
-    conv: ConversationId,
-    status: MessageStatus,
-    message: Outbound,
-    applied: &mut Applied,
-) -> Result<(), TurnError> {
-    let body = serde_json::to_string(&message).unwrap_or_default();
-    let id = txn
-        .record_outbound(conv, &body, &message.summary(), status)
-        .await?;
-    applied.sent.push((id, message));
-    Ok(())
 }
 
 /// What the shopper is told when stock ran short of an order's lines, if

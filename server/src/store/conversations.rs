@@ -294,6 +294,44 @@ impl WorkspaceTx {
         .await?)
     }
 
+    /// Appends outbound messages (body and preview each), in order, with
+    /// one statement per 64; answers their ids in the same order.
+    pub async fn record_outbound_many(
+        &mut self,
+        conv: ConversationId,
+        status: MessageStatus,
+        messages: &[(String, String)],
+    ) -> Result<Vec<i64>> {
+        use std::fmt::Write as _;
+        let ws = self.ws;
+        let now = now_ms();
+        let mut ids = Vec::with_capacity(messages.len());
+        for chunk in messages.chunks(64) {
+            let mut sql = String::from(
+                "INSERT INTO messages (workspace_id, conversation_id, direction, body, preview, status, created_at) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                let at = 5 + 2 * i;
+                let sep = if i == 0 { "" } else { ", " };
+                let _ = write!(sql, "{sep}($1, $2, 'out', ${at}, ${}, $3, $4)", at + 1);
+            }
+            sql.push_str(" RETURNING id");
+            let mut q = sqlx::query_scalar::<_, i64>(&sql)
+                .bind(ws)
+                .bind(conv)
+                .bind(status.as_str())
+                .bind(now);
+            for (body, preview) in chunk {
+                q = q.bind(body).bind(preview);
+            }
+            let mut chunk_ids = q.fetch_all(&mut *self.tx).await?;
+            // Ids grow in the order the rows were written.
+            chunk_ids.sort_unstable();
+            ids.extend(chunk_ids);
+        }
+        Ok(ids)
+    }
+
     /// Stores an order once per key (see [`place_order`]).
     pub async fn place_order(
         &mut self,
