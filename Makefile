@@ -18,13 +18,14 @@ export PATH := $(CARGO_BIN):$(NODE_BIN):$(PATH)
 SUDO := $(shell if [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null; then echo sudo; fi)
 APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: help run build test test-rust test-e2e lint bench faults deps deps-rust deps-node deps-nodejs deps-chromium deps-postgres deps-wrk clean
+.PHONY: help run build test test-rust test-e2e lint bench faults fuzz deps deps-rust deps-node deps-nodejs deps-chromium deps-postgres deps-wrk clean
 
 help:
 	@echo "make run    build in release mode and serve at http://127.0.0.1:3000 (SQLite in data/)"
 	@echo "make test   every test tier: lint, unit, HTTP, store contract on SQLite and PostgreSQL, browser"
 	@echo "make bench  performance report"
 	@echo "make faults the fault suite at full size: Graph API faults, SQLite busy, PostgreSQL restarts, kill -9 in a 10,000-event replay"
+	@echo "make fuzz   fuzz every parser of untrusted input, FUZZ_EXECS (1000000) runs per target"
 
 ## ---------------------------------------------------------------- install
 
@@ -98,6 +99,7 @@ lint:
 # into the server build.
 # Includes a short pass of the fault suite (`make faults`): 1,000 deliveries,
 # 3 kills.
+# And a short fuzz pass (`make fuzz`): 10,000 inputs per fuzz target.
 test-rust: deps-postgres
 	FAULTS_EVENTS=1000 FAULTS_KILLS=3 \
 		server/tests/support/with-postgres.sh cargo test -p app -p server --locked
@@ -106,6 +108,21 @@ test-rust: deps-postgres
 test-e2e: deps-rust deps-node deps-chromium
 	cargo leptos build
 	cd end2end && npx playwright test
+
+## ---------------------------------------------------------------- fuzz
+
+# Each parser of untrusted input (Messenger and WhatsApp webhook bodies,
+# web-chat messages, flow documents, product CSV, decimal and money answers)
+# runs FUZZ_EXECS generated and mutated inputs in a release build; one line
+# per target gives executions, time and crashes. A crash prints its input
+# (and how to run it again) and fails the run. Stable Rust has no
+# libFuzzer, so the harness is our own: app/tests/fuzz/harness.rs.
+FUZZ_EXECS ?= 1000000
+FUZZ_SEED ?= $(shell date +%s)
+
+fuzz:
+	FUZZ_EXECS=$(FUZZ_EXECS) FUZZ_SEED=$(FUZZ_SEED) \
+		cargo test --release --locked --no-fail-fast -p app -p server --test fuzz
 
 ## ---------------------------------------------------------------- faults
 

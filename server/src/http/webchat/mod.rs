@@ -297,6 +297,40 @@ pub struct SendRequest {
     pub payload: Option<String>,
 }
 
+impl SendRequest {
+    /// Checks a message and reads what it says: its trimmed `client_id`
+    /// and the input for the flow. Pure, so the fuzz target
+    /// (`server/tests/fuzz.rs`) runs exactly what the handler runs.
+    pub fn read(self) -> ApiResult<(String, Input)> {
+        let cid = self.client_id.trim();
+        if cid.is_empty()
+            || cid.len() > 64
+            || !cid
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(ApiError::invalid(
+                ErrorCode::InvalidClientId,
+                "client_id must be 1 to 64 letters, digits, “-” or “_”.",
+            ));
+        }
+        let input = match (self.text, self.payload) {
+            (Some(t), None) if !t.trim().is_empty() && t.chars().count() <= 2000 => {
+                Input::Text { text: t }
+            }
+            (None, Some(p)) if p == START => Input::Start,
+            (None, Some(p)) if !p.is_empty() && p.len() <= 1000 => Input::Payload { payload: p },
+            _ => {
+                return Err(ApiError::invalid(
+                    ErrorCode::InvalidMessage,
+                    "Send either text (up to 2000 characters) or a payload, not both.",
+                ));
+            }
+        };
+        Ok((cid.to_string(), input))
+    }
+}
+
 /// Accepted.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SendResponse {
@@ -316,31 +350,7 @@ async fn send(
     let channel = widget(&state, &key).await?;
     check_origin(&state, &channel, &headers)?;
     let visitor = visitor_of(&state, &channel, visitor_token(&headers)).await?;
-    let cid = req.client_id.trim();
-    if cid.is_empty()
-        || cid.len() > 64
-        || !cid
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
-        return Err(ApiError::invalid(
-            ErrorCode::InvalidClientId,
-            "client_id must be 1 to 64 letters, digits, “-” or “_”.",
-        ));
-    }
-    let input = match (req.text, req.payload) {
-        (Some(t), None) if !t.trim().is_empty() && t.chars().count() <= 2000 => {
-            Input::Text { text: t }
-        }
-        (None, Some(p)) if p == START => Input::Start,
-        (None, Some(p)) if !p.is_empty() && p.len() <= 1000 => Input::Payload { payload: p },
-        _ => {
-            return Err(ApiError::invalid(
-                ErrorCode::InvalidMessage,
-                "Send either text (up to 2000 characters) or a payload, not both.",
-            ));
-        }
-    };
+    let (cid, input) = req.read()?;
     let limits = &state.webchat;
     within(
         (&limits.messages_per_ip, &limits.messages_per_widget),
