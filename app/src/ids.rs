@@ -47,6 +47,8 @@ id_type!(
     ProductId,
     /// An order placed in a conversation.
     OrderId,
+    /// An invitation to join a workspace.
+    InvitationId,
 );
 
 #[cfg(test)]

@@ -138,6 +138,12 @@ pub enum ErrorCode {
     InvalidStatus,
     /// `invalid_token`.
     InvalidToken,
+    /// `invitation_expired`: the invitation's time ran out (410).
+    InvitationExpired,
+    /// `invitation_revoked`: an owner withdrew the invitation (410).
+    InvitationRevoked,
+    /// `invitation_used`: the invitation was already accepted or declined (410).
+    InvitationUsed,
     /// `last_owner`.
     LastOwner,
     /// `malformed_json`.
@@ -176,6 +182,8 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// `weak_password`.
     WeakPassword,
+    /// `wrong_account`: signed in as someone other than the invited address (403).
+    WrongAccount,
 }
 
 impl ErrorCode {
@@ -205,6 +213,9 @@ impl ErrorCode {
             ErrorCode::InvalidRole => "invalid_role",
             ErrorCode::InvalidStatus => "invalid_status",
             ErrorCode::InvalidToken => "invalid_token",
+            ErrorCode::InvitationExpired => "invitation_expired",
+            ErrorCode::InvitationRevoked => "invitation_revoked",
+            ErrorCode::InvitationUsed => "invitation_used",
             ErrorCode::LastOwner => "last_owner",
             ErrorCode::MalformedJson => "malformed_json",
             ErrorCode::MetaUnavailable => "meta_unavailable",
@@ -224,6 +235,7 @@ impl ErrorCode {
             ErrorCode::UnreadableBody => "unreadable_body",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::WeakPassword => "weak_password",
+            ErrorCode::WrongAccount => "wrong_account",
         }
     }
 }
@@ -278,6 +290,9 @@ pub struct Flash {
     pub notice: Option<String>,
     /// A newly created API token, shown exactly once.
     pub new_token: Option<String>,
+    /// A new invitation's link, shown exactly once for the owner to send.
+    #[serde(default)]
+    pub new_invitation: Option<String>,
     /// The email to put back into a form after a failed post (never a password).
     pub email: Option<String>,
     /// Itemised problems under the error (one per CSV row, per flow problem).
@@ -367,6 +382,41 @@ pub struct MemberSummary {
     pub created_at: i64,
 }
 
+/// An invitation that has not been accepted, declined or revoked yet, as
+/// owners see it. Its link is shown only once, when it is made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct InvitationSummary {
+    /// The invitation id.
+    pub id: i64,
+    /// The invited address, normalised.
+    pub email: String,
+    /// The role they get on accepting.
+    pub role: Role,
+    /// Who invited them (their email); `None` for an API token or a
+    /// deleted account.
+    pub invited_by: Option<String>,
+    /// Sent (or last sent again), in milliseconds since the Unix epoch.
+    pub created_at: i64,
+    /// The link stops working at this time, in milliseconds since the Unix
+    /// epoch.
+    pub expires_at: i64,
+    /// True once `expires_at` has passed; inviting again sends a fresh link.
+    pub expired: bool,
+}
+
+/// `ana@example.com` as `a•••@example.com`: enough for its owner to
+/// recognise the address, not enough to learn it from a forwarded link.
+pub fn mask_email(email: &str) -> String {
+    match email.rsplit_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}•••@{domain}")
+        }
+        None => "•••".to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -387,6 +437,13 @@ mod tests {
         assert!(p.can(Role::Viewer));
         assert!(p.can(Role::Editor));
         assert!(!p.can(Role::Owner));
+    }
+
+    #[test]
+    fn masked_emails_keep_the_first_letter_and_the_domain() {
+        assert_eq!(mask_email("ana@example.com"), "a•••@example.com");
+        assert_eq!(mask_email("émile@shop.fr"), "é•••@shop.fr");
+        assert_eq!(mask_email("nonsense"), "•••");
     }
 
     #[test]

@@ -15,7 +15,10 @@ use crate::commerce::CatalogView;
 use crate::flow::interpreter::Input;
 use crate::flow::simulate::SimLine;
 use crate::flow::{FlowDoc, Problem};
-use crate::model::{AppError, BotSummary, Flash, MemberSummary, TokenSummary, WorkspaceSummary};
+use crate::model::{
+    AppError, BotSummary, Flash, InvitationSummary, MemberSummary, Role, TokenSummary,
+    WorkspaceSummary,
+};
 use crate::views::{
     ChannelView, ConversationDetail, ConversationSummary, OrderDetail, OrderSummary, ProductView,
     VersionSummary,
@@ -109,6 +112,23 @@ pub struct SimResult {
     pub orders: usize,
 }
 
+/// What an invitation link shows: where it leads, as what, and for whom.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationPage {
+    /// The workspace it opens.
+    pub workspace: String,
+    /// The role it gives.
+    pub role: Role,
+    /// The invited address, masked (`a•••@example.com`).
+    pub email_hint: String,
+    /// When the link stops working, in milliseconds since the Unix epoch.
+    pub expires_at: i64,
+    /// The signed-in person's email; `None` for a visitor.
+    pub viewer: Option<String>,
+    /// Why the signed-in person cannot accept it (another account), if so.
+    pub refusal: Option<AppError>,
+}
+
 /// Everything a page's chrome needs: the account (when signed in) and the
 /// one-time flash message left by the last form post.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -192,6 +212,20 @@ pub async fn list_tokens() -> Result<Vec<TokenSummary>, AppError> {
 pub async fn list_members() -> Result<Vec<MemberSummary>, AppError> {
     let (backend, parts) = backend::context()?;
     backend.list_members(&parts).await
+}
+
+/// The current workspace's pending invitations (owners only).
+#[server(prefix = "/_app")]
+pub async fn list_invitations() -> Result<Vec<InvitationSummary>, AppError> {
+    let (backend, parts) = backend::context()?;
+    backend.list_invitations(&parts).await
+}
+
+/// The invitation behind a link's secret, for anyone holding the link.
+#[server(prefix = "/_app", endpoint = "invitations/page")]
+pub async fn get_invitation(token: String) -> Result<InvitationPage, AppError> {
+    let (backend, parts) = backend::context()?;
+    backend.invitation(&parts, token).await
 }
 
 /// The bot page.
@@ -313,11 +347,14 @@ pub mod backend {
     use http::request::Parts;
     use leptos::prelude::use_context;
 
-    use super::{BotPage, ChannelsPage, EditorData, PageData, SaveOutcome, SimResult, VersionPage};
+    use super::{
+        BotPage, ChannelsPage, EditorData, InvitationPage, PageData, SaveOutcome, SimResult,
+        VersionPage,
+    };
     use crate::flow::FlowDoc;
     use crate::flow::interpreter::Input;
     use crate::ids::{BotId, ConversationId, OrderId, ProductId};
-    use crate::model::{AppError, BotSummary, MemberSummary, TokenSummary};
+    use crate::model::{AppError, BotSummary, InvitationSummary, MemberSummary, TokenSummary};
     use crate::views::{
         ConversationDetail, ConversationSummary, OrderDetail, OrderSummary, ProductView,
         VersionSummary,
@@ -336,6 +373,15 @@ pub mod backend {
         async fn list_tokens(&self, parts: &Parts) -> Result<Vec<TokenSummary>, AppError>;
         /// See [`super::list_members`].
         async fn list_members(&self, parts: &Parts) -> Result<Vec<MemberSummary>, AppError>;
+        /// See [`super::list_invitations`].
+        async fn list_invitations(&self, parts: &Parts)
+        -> Result<Vec<InvitationSummary>, AppError>;
+        /// See [`super::get_invitation`].
+        async fn invitation(
+            &self,
+            parts: &Parts,
+            token: String,
+        ) -> Result<InvitationPage, AppError>;
         /// See [`super::get_bot_page`].
         async fn bot_page(&self, parts: &Parts, id: BotId) -> Result<BotPage, AppError>;
         /// See [`super::get_version_page`].

@@ -123,3 +123,71 @@ test('deleting a bot asks for confirmation once hydrated', async ({ page }) => {
   await expect(page.getByTestId('no-bots')).toBeVisible();
   expect(errors).toEqual([]);
 });
+
+test('an owner invites a teammate, who logs in from the link and accepts', async ({ browser }) => {
+  const stamp = Date.now();
+  const ownerEmail = `owner+${stamp}@example.com`;
+  const mateEmail = `mate+${stamp}@example.com`;
+  const password = 'correct horse battery staple';
+
+  // The owner invites by email in Settings and is shown the link once.
+  const ownerContext = await browser.newContext();
+  const owner = await ownerContext.newPage();
+  const ownerErrors = watchErrors(owner);
+  const signup = await owner.request.post('/api/v1/signup', {
+    data: { email: ownerEmail, password, workspace: 'Invite shop' },
+  });
+  expect(signup.status()).toBe(201);
+  await owner.goto('/settings');
+  await hydrated(owner);
+  await owner.getByLabel('Invite by email').fill(mateEmail);
+  await owner.locator('#member-role').selectOption('viewer');
+  await owner.getByRole('button', { name: 'Create invitation' }).click();
+  await expect(owner.getByText(`Invitation for ${mateEmail} as viewer created.`)).toBeVisible();
+  const link = await owner.getByLabel('Invitation link').inputValue();
+  expect(link).toContain('/invitations/inv_');
+  await expect(owner.getByTestId('invitation-list')).toContainText(mateEmail);
+  await expect(owner.getByTestId('member-list')).not.toContainText(mateEmail);
+
+  // The teammate has an account but is signed out; the link sends them to
+  // log in and back.
+  const mateContext = await browser.newContext();
+  const mate = await mateContext.newPage();
+  const mateErrors = watchErrors(mate);
+  const mateSignup = await mate.request.post('/api/v1/signup', {
+    data: { email: mateEmail, password, workspace: "Mate's own" },
+  });
+  expect(mateSignup.status()).toBe(201);
+  expect((await mate.request.post('/api/v1/logout')).status()).toBe(204);
+
+  const path = new URL(link).pathname;
+  await mate.goto(path);
+  await hydrated(mate);
+  await expect(mate.getByTestId('invitation-summary')).toContainText('Invite shop');
+  await expect(mate.getByTestId('invitation-summary')).toContainText('viewer');
+  await expect(mate.getByText('m•••@example.com')).toBeVisible();
+  await mate.getByRole('link', { name: 'Log in to accept' }).click();
+  await expect(mate).toHaveURL(/\/login\?next=%2Finvitations%2Finv_/);
+  await mate.getByLabel('Email').fill(mateEmail);
+  await mate.getByLabel('Password').fill(password);
+  await mate.getByRole('button', { name: 'Log in' }).click();
+  await expect(mate).toHaveURL(new RegExp(`${path}$`));
+
+  await hydrated(mate);
+  await mate.getByRole('button', { name: 'Accept invitation' }).click();
+  await expect(mate).toHaveURL(/\/dashboard$/);
+  await expect(mate.getByText('Welcome to Invite shop! You joined as viewer')).toBeVisible();
+  await mate.goto('/settings');
+  await expect(mate.getByRole('heading', { name: 'Settings for Invite shop' })).toBeVisible();
+  await expect(mate.getByText('Your role here: Viewer')).toBeVisible();
+
+  // The owner sees the new member; the invitation is no longer pending.
+  await owner.goto('/settings');
+  await expect(owner.getByTestId('member-list')).toContainText(mateEmail);
+  await expect(owner.getByText('No pending invitations.')).toBeVisible();
+
+  expect(ownerErrors).toEqual([]);
+  expect(mateErrors).toEqual([]);
+  await ownerContext.close();
+  await mateContext.close();
+});

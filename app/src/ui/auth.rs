@@ -40,10 +40,40 @@ fn remembered_email() -> Signal<String> {
     })
 }
 
+/// The page to return to after logging in or signing up (`?next=`), as
+/// the login page was asked for; the server checks it stays on this site.
+fn next_param() -> impl Fn() -> String + Copy + Send + Sync + 'static {
+    let query = use_query_map();
+    move || query.with(|q| q.get("next").unwrap_or_default())
+}
+
+/// `page`, passing `next` on (an invitation's page) when there is one.
+pub(crate) fn with_next(page: &str, next: &str) -> String {
+    if next.is_empty() {
+        page.to_string()
+    } else {
+        let encoded: String = next
+            .chars()
+            .map(|c| match c {
+                'A'..='Z' | 'a'..='z' | '0'..='9' | '-' | '_' | '.' | '~' => c.to_string(),
+                _ => {
+                    let mut buf = [0u8; 4];
+                    c.encode_utf8(&mut buf)
+                        .bytes()
+                        .map(|b| format!("%{b:02X}"))
+                        .collect()
+                }
+            })
+            .collect();
+        format!("{page}?next={encoded}")
+    }
+}
+
 /// Sign up: creates a user and their first workspace.
 #[component]
 pub fn SignUp() -> impl IntoView {
     let email = remembered_email();
+    let next = next_param();
     let (password, set_password) = signal(String::new());
     let (typed_email, set_typed_email) = signal(None::<String>);
     let hint = move || {
@@ -67,6 +97,7 @@ pub fn SignUp() -> impl IntoView {
             <p class="muted">"You get a workspace for your shop. You can invite your team later."</p>
             <Suspense fallback=|| ()>
                 <form method="post" action="/signup" class="stack" data-testid="signup-form">
+                    <input type="hidden" name="next" value=next />
                     <label>
                         "Email"
                         <input
@@ -100,7 +131,7 @@ pub fn SignUp() -> impl IntoView {
                     <button type="submit" class="primary">"Create account"</button>
                 </form>
             </Suspense>
-            <p>"Already have an account? " <a href="/login">"Log in"</a></p>
+            <p>"Already have an account? " <a href=move || with_next("/login", &next())>"Log in"</a></p>
         </main>
     }
 }
@@ -109,8 +140,7 @@ pub fn SignUp() -> impl IntoView {
 #[component]
 pub fn LogIn() -> impl IntoView {
     let email = remembered_email();
-    let query = use_query_map();
-    let next = move || query.with(|q| q.get("next").unwrap_or_default());
+    let next = next_param();
     view! {
         <main class="narrow">
             <h1>"Log in to Botme"</h1>
@@ -128,7 +158,7 @@ pub fn LogIn() -> impl IntoView {
                     <button type="submit" class="primary">"Log in"</button>
                 </form>
             </Suspense>
-            <p>"New to Botme? " <a href="/signup">"Create an account"</a></p>
+            <p>"New to Botme? " <a href=move || with_next("/signup", &next())>"Create an account"</a></p>
         </main>
     }
 }

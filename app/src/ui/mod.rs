@@ -9,6 +9,7 @@ mod catalog;
 mod channels;
 mod dashboard;
 mod editor;
+mod invitation;
 mod loaded;
 mod orders;
 mod parts;
@@ -125,6 +126,11 @@ pub fn App() -> impl IntoView {
                 <Route
                     path=(StaticSegment("orders"), ParamSegment("id"))
                     view=orders::OrderView
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=(StaticSegment("invitations"), ParamSegment("token"))
+                    view=invitation::InvitationView
                     ssr=SsrMode::Async
                 />
             </Routes>
@@ -289,7 +295,10 @@ pub(crate) fn ErrorBox(error: AppError) -> impl IntoView {
         resp.set_status(match error.code {
             ErrorCode::NotFound => http::StatusCode::NOT_FOUND,
             ErrorCode::Unauthenticated => http::StatusCode::UNAUTHORIZED,
-            ErrorCode::Forbidden => http::StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden | ErrorCode::WrongAccount => http::StatusCode::FORBIDDEN,
+            ErrorCode::InvitationExpired
+            | ErrorCode::InvitationRevoked
+            | ErrorCode::InvitationUsed => http::StatusCode::GONE,
             _ => http::StatusCode::INTERNAL_SERVER_ERROR,
         });
     }

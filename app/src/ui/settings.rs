@@ -1,14 +1,15 @@
-//! Workspace settings: members and their roles, API tokens, and creating
-//! another workspace. Only owners see the controls that change members and
-//! tokens; everyone else sees who is here.
+//! Workspace settings: members and their roles, invitations, API tokens,
+//! and creating another workspace. Only owners see the controls that change
+//! members and tokens, and the pending invitations; everyone else sees who
+//! is here.
 
 use leptos::prelude::*;
 
 use super::{
     Card, ErrorBox, Loaded, actions_column, columns, format_time, list_table, use_page_data,
 };
-use crate::model::{AppError, MemberSummary, Role, TokenSummary};
-use crate::server_fns::{Account, list_members, list_tokens};
+use crate::model::{AppError, InvitationSummary, MemberSummary, Role, TokenSummary};
+use crate::server_fns::{Account, list_invitations, list_members, list_tokens};
 
 /// The settings page.
 #[component]
@@ -16,6 +17,7 @@ pub fn Settings() -> impl IntoView {
     let page = use_page_data();
     let members = Resource::new(|| (), |_| list_members());
     let tokens = Resource::new(|| (), |_| list_tokens());
+    let invitations = Resource::new(|| (), |_| list_invitations());
     let data = move || async move {
         let data = page.await?;
         let Some(account) = data.account else {
@@ -24,10 +26,13 @@ pub fn Settings() -> impl IntoView {
         let owner = account.workspace.role == Role::Owner;
         let members = members.await;
         let tokens = if owner { Some(tokens.await) } else { None };
+        let invitations = if owner { Some(invitations.await) } else { None };
         Ok(SettingsData {
             account,
             new_token: data.flash.new_token,
+            new_invitation: data.flash.new_invitation,
             members,
+            invitations,
             tokens,
         })
     };
@@ -46,8 +51,12 @@ struct SettingsData {
     account: Account,
     /// A token just created, shown once.
     new_token: Option<String>,
+    /// The link of an invitation just created, shown once.
+    new_invitation: Option<String>,
     /// The workspace's members.
     members: Result<Vec<MemberSummary>, AppError>,
+    /// The workspace's pending invitations, for owners only.
+    invitations: Option<Result<Vec<InvitationSummary>, AppError>>,
     /// The workspace's tokens, for owners only.
     tokens: Option<Result<Vec<TokenSummary>, AppError>>,
 }
@@ -58,7 +67,9 @@ fn settings_view(data: SettingsData) -> impl IntoView {
     let SettingsData {
         account,
         new_token,
+        new_invitation,
         members,
+        invitations,
         tokens,
     } = data;
     let owner = account.workspace.role == Role::Owner;
@@ -72,6 +83,14 @@ fn settings_view(data: SettingsData) -> impl IntoView {
             Ok(list) => view! { <Members members=list owner me /> }.into_any(),
             Err(e) => view! { <ErrorBox error=e /> }.into_any(),
         }}
+        {invitations
+            .map(|i| match i {
+                Ok(list) => {
+                    view! { <Invitations invitations=list new_link=new_invitation.clone() /> }
+                        .into_any()
+                }
+                Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+            })}
         {tokens
             .map(|t| match t {
                 Ok(list) => view! { <Tokens tokens=list new_token=new_token.clone() /> }.into_any(),
@@ -142,19 +161,80 @@ fn Members(members: Vec<MemberSummary>, owner: bool, me: String) -> impl IntoVie
                     })
                     .collect_view(),
             )}
-            {owner
-                .then(|| {
+        </Card>
+    }
+}
+
+/// Pending invitations, the link of one just made (shown once), and the
+/// form that invites someone. Owners only.
+#[component]
+fn Invitations(invitations: Vec<InvitationSummary>, new_link: Option<String>) -> impl IntoView {
+    view! {
+        <Card title_id="invitations-title" title="Invitations">
+            <p class="muted">
+                "Invite a teammate by email. Botme shows you a link to send them; they join with \
+                 the role you chose when they open it and accept, signed in with that address. \
+                 The link works for 7 days."
+            </p>
+            {new_link
+                .map(|link| {
                     view! {
-                        <form method="post" action="/settings/members" class="inline-form">
-                            <label for="member-email">"Add a member by email"</label>
-                            <input id="member-email" type="email" name="email" required placeholder="teammate@example.com" />
-                            <label for="member-role" class="sr-only">"Role"</label>
-                            <select id="member-role" name="role">{role_options(Role::Editor)}</select>
-                            <button type="submit">"Add member"</button>
-                        </form>
-                        <p class="hint">"They need a Botme account first; ask them to sign up, then add them here."</p>
+                        <div class="flash notice" data-testid="new-invitation">
+                            <p>"Copy the invitation link now and send it to them. It will not be shown again."</p>
+                            <input
+                                type="text"
+                                readonly
+                                value=link
+                                aria-label="Invitation link"
+                                on:focus=|ev| {
+                                    event_target::<web_sys::HtmlInputElement>(&ev).select();
+                                }
+                            />
+                        </div>
                     }
                 })}
+            {if invitations.is_empty() {
+                view! { <p class="empty">"No pending invitations."</p> }.into_any()
+            } else {
+                view! {
+                    {list_table(
+                        "invitation-list",
+                        columns(["Email", "Role", "Invited by", "Expires", "Actions"]),
+                        invitations
+                            .into_iter()
+                            .map(|i| {
+                                let action = format!("/settings/invitations/{}/revoke", i.id);
+                                let expires = if i.expired {
+                                    "Expired: invite again for a new link".to_string()
+                                } else {
+                                    format_time(i.expires_at)
+                                };
+                                view! {
+                                    <tr>
+                                        <td>{i.email}</td>
+                                        <td>{i.role.label()}</td>
+                                        <td>{i.invited_by.unwrap_or_else(|| "An API token".into())}</td>
+                                        <td class="muted">{expires}</td>
+                                        <td>
+                                            <form method="post" action=action>
+                                                <button type="submit" class="small danger">"Revoke"</button>
+                                            </form>
+                                        </td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view(),
+                    )}
+                }
+                    .into_any()
+            }}
+            <form method="post" action="/settings/members" class="inline-form">
+                <label for="member-email">"Invite by email"</label>
+                <input id="member-email" type="email" name="email" required placeholder="teammate@example.com" />
+                <label for="member-role" class="sr-only">"Role"</label>
+                <select id="member-role" name="role">{role_options(Role::Editor)}</select>
+                <button type="submit">"Create invitation"</button>
+            </form>
         </Card>
     }
 }

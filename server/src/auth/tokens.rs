@@ -1,4 +1,5 @@
-//! API tokens: 256 random bits, shown once, stored as a SHA-256.
+//! API tokens and invitation links: 256 random bits, shown once, stored as
+//! a SHA-256.
 
 use base64::Engine;
 use sha2::{Digest, Sha256};
@@ -15,11 +16,22 @@ pub struct NewToken {
 }
 
 impl NewToken {
-    /// Draws a fresh token.
+    /// Draws a fresh API token.
     pub fn generate() -> NewToken {
+        NewToken::prefixed("bm_")
+    }
+
+    /// Draws the secret of an invitation link, `inv_` and 43 base64url
+    /// characters: told apart from an API token at a glance, and by
+    /// secret scanners.
+    pub fn invitation() -> NewToken {
+        NewToken::prefixed("inv_")
+    }
+
+    fn prefixed(kind: &str) -> NewToken {
         let bytes: [u8; 32] = rand::random();
         let secret = format!(
-            "bm_{}",
+            "{kind}{}",
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
         );
         NewToken {
@@ -50,5 +62,9 @@ mod tests {
         assert_eq!(a.hash, hash_token(&a.secret));
         assert_eq!(a.hash.len(), 64);
         assert!(a.secret.starts_with(&a.prefix));
+        let i = NewToken::invitation();
+        assert!(i.secret.starts_with("inv_"));
+        assert_eq!(i.secret.len(), 47);
+        assert_eq!(i.hash, hash_token(&i.secret));
     }
 }

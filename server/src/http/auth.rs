@@ -226,6 +226,18 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
     }
 }
 
+/// Extractor: the signed-in person if there is one (see [`signed_in`]),
+/// for routes that treat visitors differently rather than refuse them.
+pub struct MaybeSignedIn(pub Option<Principal>);
+
+impl<S: Send + Sync> FromRequestParts<S> for MaybeSignedIn {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(MaybeSignedIn(signed_in(&parts.extensions)))
+    }
+}
+
 /// Middleware: refuses state-changing requests whose `Origin` is another
 /// site, so a page elsewhere cannot act with a visitor's session cookie.
 /// Requests without `Origin` (scripts, API clients) pass; the SameSite

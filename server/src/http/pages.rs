@@ -7,11 +7,13 @@ use std::sync::OnceLock;
 use app::flow::FlowDoc;
 use app::flow::interpreter::Input;
 use app::model::{
-    AppError, BotSummary, ErrorCode, MemberSummary, Principal, TokenSummary, WorkspaceSummary,
+    AppError, BotSummary, ErrorCode, InvitationSummary, MemberSummary, Principal, TokenSummary,
+    WorkspaceSummary,
 };
 use app::server_fns::backend::{Backend, BackendHandle};
 use app::server_fns::{
-    Account, BotPage, ChannelsPage, EditorData, PageData, SaveOutcome, SimResult, VersionPage,
+    Account, BotPage, ChannelsPage, EditorData, InvitationPage, PageData, SaveOutcome, SimResult,
+    VersionPage,
 };
 use app::views::{
     ConversationDetail, ConversationSummary, OrderDetail, OrderSummary, ProductView, VersionSummary,
@@ -88,6 +90,30 @@ impl Backend for PageBackend {
     async fn list_members(&self, parts: &Parts) -> Result<Vec<MemberSummary>, AppError> {
         let p = signed_in(parts)?;
         service::list_members(&self.state, &p).await.map_err(plain)
+    }
+
+    async fn list_invitations(&self, parts: &Parts) -> Result<Vec<InvitationSummary>, AppError> {
+        let p = signed_in(parts)?;
+        service::list_invitations(&self.state, &p)
+            .await
+            .map_err(plain)
+    }
+
+    async fn invitation(&self, parts: &Parts, token: String) -> Result<InvitationPage, AppError> {
+        // Anyone holding the link may look; only the invited person may
+        // answer it.
+        let viewer = super::auth::signed_in(&parts.extensions);
+        let v = service::view_invitation(&self.state, viewer.as_ref(), &token)
+            .await
+            .map_err(plain)?;
+        Ok(InvitationPage {
+            workspace: v.workspace_name,
+            role: v.role,
+            email_hint: v.email_hint,
+            expires_at: v.expires_at,
+            viewer: v.viewer,
+            refusal: v.refusal,
+        })
     }
 
     async fn bot_page(&self, parts: &Parts, id: BotId) -> Result<BotPage, AppError> {

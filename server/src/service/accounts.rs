@@ -1,4 +1,5 @@
-//! Accounts, workspaces, members and API tokens.
+//! Accounts, workspaces, members and API tokens. Members join through
+//! invitations (`invitations.rs`).
 
 use app::model::ErrorCode;
 use std::time::Instant;
@@ -311,50 +312,6 @@ pub async fn list_members(state: &AppState, p: &Principal) -> ApiResult<Vec<Memb
         .into_iter()
         .map(member_summary)
         .collect())
-}
-
-/// `POST /api/v1/members`.
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct AddMemberRequest {
-    /// Email of an existing Botme account.
-    pub email: String,
-    /// Role to give them.
-    pub role: Role,
-}
-
-/// Adds an existing account to the workspace.
-pub async fn add_member(
-    state: &AppState,
-    p: &Principal,
-    req: AddMemberRequest,
-) -> ApiResult<MemberSummary> {
-    require(p, Role::Owner, "manage members")?;
-    let email = Email::parse(&req.email)?;
-    let user = state
-        .store
-        .user_by_email(email.as_str())
-        .await?
-        .ok_or_else(|| {
-            ApiError::invalid(
-                ErrorCode::UnknownUser,
-                "No Botme account uses that email. Ask them to sign up first, then add them.",
-            )
-        })?;
-    match tenant(state, p).add_member(user.id, req.role).await {
-        Ok(()) => {}
-        Err(StoreError::Conflict(_)) => {
-            return Err(ApiError::conflict(
-                ErrorCode::AlreadyMember,
-                "That person is already a member of this workspace.",
-            ));
-        }
-        Err(e) => return Err(e.into()),
-    }
-    list_members(state, p)
-        .await?
-        .into_iter()
-        .find(|m| m.user_id == user.id.0)
-        .ok_or_else(|| ApiError::internal(&"added member not listed"))
 }
 
 /// `PATCH /api/v1/members/{user_id}`.

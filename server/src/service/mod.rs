@@ -14,6 +14,7 @@ mod bots;
 mod catalog;
 mod channels;
 mod flows;
+mod invitations;
 mod orders;
 mod ownership;
 
@@ -22,6 +23,7 @@ pub use bots::*;
 pub use catalog::*;
 pub use channels::*;
 pub use flows::*;
+pub use invitations::*;
 pub use orders::*;
 
 pub use app::views::*;

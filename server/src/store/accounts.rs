@@ -1,4 +1,5 @@
-//! Users, workspaces, memberships and API tokens.
+//! Users, workspaces, memberships and API tokens. Members join another
+//! person's workspace only through an invitation (`invitations.rs`).
 
 use app::model::Role;
 use sqlx::FromRow;
@@ -239,20 +240,6 @@ impl Workspace<'_> {
         .bind(ws)
         .fetch_all(&self.readers)
         .await?)
-    }
-
-    /// Adds a user to a workspace; `Conflict("member")` when already there.
-    pub async fn add_member(self, user: UserId, role: Role) -> Result<()> {
-        let ws = self.ws;
-        let mut tx = self.begin().await?;
-        insert_membership(&mut tx, ws, user, role, now_ms())
-            .await
-            .map_err(|e| match e {
-                StoreError::Database(err) => conflict_on_unique(err, "member"),
-                other => other,
-            })?;
-        tx.commit().await?;
-        Ok(())
     }
 
     /// Changes a member's role. `Ok(false)` when they are not a member;

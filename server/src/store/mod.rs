@@ -17,6 +17,7 @@ mod channels;
 mod conversations;
 mod flows;
 mod inbox;
+mod invitations;
 mod orders;
 mod outbox;
 mod sessions;
@@ -38,6 +39,7 @@ pub use channels::ChannelRow;
 pub use conversations::{ConversationRow, HttpCallRow, MessageRow, Touch, WorkspaceTx};
 pub use flows::{DraftRow, DraftSave, VersionDoc, VersionRow};
 pub use inbox::{InboxRow, NewInbound, NewReceipt, NewWatermark, SentPart};
+pub use invitations::{InvitationRow, NewInvitation};
 pub use orders::{OrderEventRow, OrderRow, StatusChange};
 pub use outbox::{CLAIM_LEASE_MS, OutboxRow};
 pub use sessions::{ABSOLUTE_LIFETIME_MS, SessionStoreImpl};
@@ -53,7 +55,8 @@ pub enum Backend {
 }
 
 pub use app::ids::{
-    BotId, ChannelId, ConversationId, OrderId, ProductId, TokenId, UserId, WorkspaceId,
+    BotId, ChannelId, ConversationId, InvitationId, OrderId, ProductId, TokenId, UserId,
+    WorkspaceId,
 };
 
 /// What can go wrong in the store. Callers map `Conflict` to a 409 and the

@@ -175,13 +175,7 @@ async fn viewers_read_and_other_tenants_see_nothing() {
     assert_eq!(count_versions(&mut ana, bot).await, 0);
 
     // Made a viewer of Ana's workspace, Bob reads but cannot save.
-    let res = ana
-        .post_json(
-            "/api/v1/members",
-            json!({"email": "bob@example.com", "role": "viewer"}),
-        )
-        .await;
-    assert!(res.status.is_success(), "{}", res.text());
+    crate::http_invitations::join(&mut ana, &mut bob, "bob@example.com", "viewer").await;
     bob.post_json(&format!("/api/v1/workspaces/{ana_ws}/switch"), json!({}))
         .await;
     let data = load(&mut bob, bot).await;

@@ -169,7 +169,7 @@ async fn dashboard_creates_renames_and_deletes_bots() {
 #[tokio::test]
 async fn settings_show_a_new_token_once_and_manage_members() {
     let app = TestApp::sqlite().await;
-    app.signed_up("teammate@example.com", "Theirs").await;
+    let (mut teammate, _) = app.signed_up("teammate@example.com", "Theirs").await;
     let (mut c, _) = app.signed_up("owner@example.com", "Shop").await;
 
     c.post_form(
@@ -191,6 +191,8 @@ async fn settings_show_a_new_token_once_and_manage_members() {
         "viewer"
     );
 
+    // Adding a member is an invitation, its link shown once; the teammate
+    // joins by accepting it (see `http_invitations`).
     c.post_form(
         "/settings/members",
         &[("email", "teammate@example.com"), ("role", "editor")],
@@ -198,19 +200,31 @@ async fn settings_show_a_new_token_once_and_manage_members() {
     .await;
     let html = c.get("/settings").await.text();
     assert!(
-        html.contains("teammate@example.com can now work here as editor."),
+        html.contains("Invitation for teammate@example.com as editor created."),
         "{html}"
     );
+    let start = html.find("/invitations/inv_").expect("the link is shown");
+    let secret: String = html[start + "/invitations/".len()..]
+        .chars()
+        .take(47)
+        .collect();
+    let res = teammate
+        .post_form(&format!("/invitations/{secret}/accept"), &[])
+        .await;
+    assert_eq!(res.location().as_deref(), Some("/dashboard"));
+    let html = c.get("/settings").await.text();
+    assert!(html.contains("teammate@example.com"), "{html}");
+    assert!(html.contains("No pending invitations."), "{html}");
     c.post_form(
         "/settings/members",
-        &[("email", "nobody@example.com"), ("role", "editor")],
+        &[("email", "not an email"), ("role", "editor")],
     )
     .await;
     assert!(
         c.get("/settings")
             .await
             .text()
-            .contains("Ask them to sign up first")
+            .contains("Enter an email address like name@example.com.")
     );
 
     let tokens = c.get("/api/v1/tokens").await.json();

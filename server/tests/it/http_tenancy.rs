@@ -1,6 +1,8 @@
 //! Tenant isolation: every route that names an object answers 404 for
 //! another workspace's object, exactly as for a missing one, and changes
-//! nothing. Runs on both databases. The lists of routes are checked against
+//! nothing. The routes keyed by an invitation link's secret instead refuse
+//! anyone but the invited address (403) and change nothing. Runs on both
+//! databases. The lists of routes are checked against
 //! the OpenAPI document, the form router, the page routes and the registered
 //! server functions, so a new route cannot slip past this test.
 
@@ -23,6 +25,9 @@ struct Victim {
     order: i64,
     channel: i64,
     conversation: i64,
+    invitation: i64,
+    /// The secret of Alice's invitation link, as if it had leaked to Bob.
+    invitation_secret: String,
 }
 
 fn id(v: &Value) -> i64 {
@@ -65,8 +70,20 @@ async fn setup(app: &TestApp) -> (Client, Victim, Client, String) {
     let conversation = a.get("/api/v1/conversations").await.json()["conversations"][0]["id"]
         .as_i64()
         .unwrap();
+    let invited = a
+        .post_json(
+            "/api/v1/members",
+            json!({"email": "carol@example.com", "role": "owner"}),
+        )
+        .await
+        .json();
+    let invitation_secret = crate::http_invitations::secret_of(
+        invited["accept_url"].as_str().expect("an invitation link"),
+    );
     let (b, created_b) = app.signed_up("bob@example.com", "Bob's shop").await;
     let victim = Victim {
+        invitation: id(&invited),
+        invitation_secret,
         workspace,
         user: created_a["user_id"].as_i64().unwrap(),
         bot,
@@ -182,6 +199,12 @@ fn api_attacks(v: &Victim) -> Vec<Attack> {
             None,
         ),
         (
+            Method::DELETE,
+            "/api/v1/invitations/{id}",
+            format!("/api/v1/invitations/{}", v.invitation),
+            None,
+        ),
+        (
             Method::POST,
             "/api/v1/workspaces/{id}/switch",
             format!("/api/v1/workspaces/{}/switch", v.workspace),
@@ -238,6 +261,26 @@ fn api_attacks(v: &Victim) -> Vec<Attack> {
     ]
 }
 
+/// (method, OpenAPI path template) → the request to send with the victim's
+/// invitation link: routes keyed by a secret rather than by a workspace.
+fn api_secret_attacks(v: &Victim) -> Vec<Attack> {
+    let secret = &v.invitation_secret;
+    vec![
+        (
+            Method::POST,
+            "/api/v1/invitations/{token}/accept",
+            format!("/api/v1/invitations/{secret}/accept"),
+            Some(json!({})),
+        ),
+        (
+            Method::POST,
+            "/api/v1/invitations/{token}/decline",
+            format!("/api/v1/invitations/{secret}/decline"),
+            Some(json!({})),
+        ),
+    ]
+}
+
 type FormAttack = (&'static str, String, Vec<(&'static str, String)>);
 
 /// (form route template, path for the victim, fields): every form route
@@ -254,6 +297,11 @@ fn form_attacks(v: &Victim) -> Vec<FormAttack> {
         (
             "/settings/tokens/{id}/revoke",
             format!("/settings/tokens/{}/revoke", v.token),
+            vec![],
+        ),
+        (
+            "/settings/invitations/{id}/revoke",
+            format!("/settings/invitations/{}/revoke", v.invitation),
             vec![],
         ),
         (
@@ -314,6 +362,21 @@ fn form_attacks(v: &Victim) -> Vec<FormAttack> {
             "/channels/{id}/token",
             format!("/channels/{}/token", v.channel),
             vec![("access_token", "EAAB-pwned-token-000".to_string())],
+        ),
+    ]
+}
+
+/// (form route template, path with the victim's invitation link).
+fn form_secret_attacks(v: &Victim) -> Vec<(&'static str, String)> {
+    let secret = &v.invitation_secret;
+    vec![
+        (
+            "/invitations/{token}/accept",
+            format!("/invitations/{secret}/accept"),
+        ),
+        (
+            "/invitations/{token}/decline",
+            format!("/invitations/{secret}/decline"),
         ),
     ]
 }
@@ -417,6 +480,7 @@ fn server_fns_without_ids() -> Vec<&'static str> {
         path_of::<ListBots>(),
         path_of::<ListTokens>(),
         path_of::<ListMembers>(),
+        path_of::<ListInvitations>(),
         path_of::<ListProducts>(),
         path_of::<ListOrders>(),
         path_of::<GetChannelsPage>(),
@@ -458,6 +522,7 @@ async fn another_tenants_objects_answer_404(db: Db) {
     }
     let attacked: BTreeSet<(String, String)> = api_attacks(&v)
         .iter()
+        .chain(api_secret_attacks(&v).iter())
         .map(|(m, template, _, _)| (m.to_string(), template.to_string()))
         .collect();
     assert_eq!(
@@ -486,6 +551,20 @@ async fn another_tenants_objects_answer_404(db: Db) {
             );
         }
     }
+    // A leaked invitation link lets nobody but its address in: Bob's
+    // session is told which account to use, his token may not answer
+    // invitations at all.
+    for (method, template, path, body) in api_secret_attacks(&v) {
+        let res = bob.request(method.clone(), &path, body.clone()).await;
+        res.assert_error(StatusCode::FORBIDDEN, "wrong_account");
+        assert!(!res.text().contains("carol@"), "{template}: masked");
+        let res = bob_api.request(method.clone(), &path, body).await;
+        res.assert_error(StatusCode::FORBIDDEN, "forbidden");
+        let unknown = path.replace(&v.invitation_secret, "inv_nothing");
+        let res = bob.request(method, &unknown, Some(json!({}))).await;
+        res.assert_error(StatusCode::NOT_FOUND, "not_found");
+    }
+
     // The answer is exactly that for an id that does not exist.
     let foreign = bob.get(&format!("/api/v1/bots/{}", v.bot)).await;
     let missing = bob.get("/api/v1/bots/999999").await;
@@ -495,6 +574,7 @@ async fn another_tenants_objects_answer_404(db: Db) {
     let attacked: BTreeSet<&str> = form_attacks(&v).iter().map(|(t, _, _)| *t).collect();
     let mut classified = attacked.clone();
     classified.extend(FORMS_WITHOUT_OBJECTS);
+    classified.extend(form_secret_attacks(&v).iter().map(|(t, _)| *t));
     let routes: BTreeSet<&str> = server::http::forms::paths().into_iter().collect();
     assert_eq!(
         routes, classified,
@@ -511,10 +591,28 @@ async fn another_tenants_objects_answer_404(db: Db) {
         );
     }
 
-    // Every page with a parameter is attacked below.
+    // Forms answering Alice's invitation send Bob back to its page, which
+    // tells him which account to use; nothing changes.
+    let invitation_page = format!("/invitations/{}", v.invitation_secret);
+    for (template, path) in form_secret_attacks(&v) {
+        let res = bob.post_form(&path, &[]).await;
+        assert_eq!(
+            res.location().as_deref(),
+            Some(invitation_page.as_str()),
+            "form {template}: {}",
+            res.text()
+        );
+    }
+    let res = bob.get(&invitation_page).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "the invitation page");
+    assert!(res.text().contains("signed in as bob@example.com"));
+    assert!(!res.text().contains("Accept invitation") && !res.text().contains("carol@"));
+
+    // Every page with a parameter is attacked below (the invitation page,
+    // keyed by its secret, just above).
     let pages: BTreeSet<String> = server::http::pages::page_paths()
         .into_iter()
-        .filter(|p| p.contains('{'))
+        .filter(|p| p.contains('{') && p != "/invitations/{token}")
         .collect();
     let attacked: BTreeSet<String> = page_attacks(&v)
         .iter()
@@ -550,6 +648,18 @@ async fn another_tenants_objects_answer_404(db: Db) {
         .collect();
     let mut classified: BTreeSet<&str> = server_fn_attacks(&v).iter().map(|(p, _)| *p).collect();
     classified.extend(server_fns_without_ids());
+    // Keyed by a link's secret: shows the invitation to whoever holds the
+    // link, with why Bob cannot accept it.
+    let keyed = path_of::<app::server_fns::GetInvitation>();
+    classified.insert(keyed);
+    let res = call(
+        &mut bob,
+        keyed,
+        &Args::Form(vec![("token", v.invitation_secret.clone())]),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    assert_eq!(res.json()["refusal"]["code"], "wrong_account");
     assert_eq!(
         registered, classified,
         "a server function is not covered by this test"
@@ -645,6 +755,12 @@ async fn another_tenants_objects_answer_404(db: Db) {
     );
     let members = alice.get("/api/v1/members").await.json();
     assert_eq!(members["members"][0]["role"], "owner");
+    assert_eq!(members["members"].as_array().unwrap().len(), 1);
+    let invitations = alice.get("/api/v1/invitations").await.json();
+    assert_eq!(
+        invitations["invitations"][0]["id"], v.invitation,
+        "still pending"
+    );
     assert_eq!(
         alice
             .get(&format!("/api/v1/products/{}", v.product))

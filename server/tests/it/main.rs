@@ -19,6 +19,7 @@ mod http_catalog;
 mod http_dashboard;
 mod http_editor;
 mod http_flows;
+mod http_invitations;
 mod http_pages;
 mod http_tenancy;
 mod ingest;

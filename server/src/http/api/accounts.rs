@@ -1,8 +1,9 @@
-//! Sign-up, login, the acting principal, workspaces, members and tokens.
+//! Sign-up, login, the acting principal, workspaces, members, invitations
+//! and tokens.
 
-use app::model::{MemberSummary, TokenSummary, WorkspaceSummary};
+use app::model::{InvitationSummary, MemberSummary, TokenSummary, WorkspaceSummary};
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -13,11 +14,11 @@ use crate::http::auth::{Auth, ClientIp};
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, PathId};
 use crate::service::{
-    self, AddMemberRequest, CreateTokenRequest, CreateWorkspaceRequest, CreatedToken, LoginRequest,
-    LoginResponse, SetRoleRequest, SignupRequest, SignupResponse,
+    self, CreateTokenRequest, CreateWorkspaceRequest, CreatedInvitation, CreatedToken,
+    InviteRequest, LoginRequest, LoginResponse, SetRoleRequest, SignupRequest, SignupResponse,
 };
 use crate::state::AppState;
-use crate::store::{TokenId, UserId, WorkspaceId};
+use crate::store::{InvitationId, TokenId, UserId, WorkspaceId};
 
 #[utoipa::path(post, path = "/api/v1/signup", tag = "accounts",
     request_body = SignupRequest,
@@ -174,22 +175,114 @@ pub(super) async fn list_members(
 }
 
 #[utoipa::path(post, path = "/api/v1/members", tag = "workspaces",
-    request_body = AddMemberRequest,
+    request_body = InviteRequest,
     responses(
-        (status = 201, description = "Added", body = MemberSummary),
+        (status = 201, description = "Invited: nobody joins until the invited person accepts, signed in with that address. `accept_url` is shown only this once; send it to them. Inviting a pending address again sends a fresh link", body = CreatedInvitation),
         (status = 403, description = "Only owners manage members", body = ErrorBody),
-        (status = 409, description = "Already a member", body = ErrorBody),
-        (status = 422, description = "No account with that email", body = ErrorBody),
+        (status = 409, description = "Already a member (`already_member`)", body = ErrorBody),
+        (status = 422, description = "Not an email address, or not a role", body = ErrorBody),
     ))]
 pub(super) async fn add_member(
+    state: State<AppState>,
+    auth: Auth,
+    req: ApiJson<InviteRequest>,
+) -> ApiResult<(StatusCode, Json<CreatedInvitation>)> {
+    invite(state, auth, req).await
+}
+
+#[utoipa::path(post, path = "/api/v1/invitations", tag = "workspaces",
+    request_body = InviteRequest,
+    responses(
+        (status = 201, description = "Invited, as `POST /api/v1/members`; `accept_url` is shown only this once", body = CreatedInvitation),
+        (status = 403, description = "Only owners manage members", body = ErrorBody),
+        (status = 409, description = "Already a member (`already_member`)", body = ErrorBody),
+        (status = 422, description = "Not an email address, or not a role", body = ErrorBody),
+    ))]
+pub(super) async fn invite(
     State(state): State<AppState>,
     Auth(p): Auth,
-    ApiJson(req): ApiJson<AddMemberRequest>,
-) -> ApiResult<(StatusCode, Json<MemberSummary>)> {
+    ApiJson(req): ApiJson<InviteRequest>,
+) -> ApiResult<(StatusCode, Json<CreatedInvitation>)> {
     Ok((
         StatusCode::CREATED,
-        Json(service::add_member(&state, &p, req).await?),
+        Json(service::invite(&state, &p, req).await?),
     ))
+}
+
+/// A list of pending invitations.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct InvitationList {
+    /// The invitations (never their links).
+    pub invitations: Vec<InvitationSummary>,
+}
+
+#[utoipa::path(get, path = "/api/v1/invitations", tag = "workspaces",
+    responses(
+        (status = 200, description = "Pending invitations of the current workspace, expired ones included", body = InvitationList),
+        (status = 403, description = "Only owners manage members", body = ErrorBody),
+    ))]
+pub(super) async fn list_invitations(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+) -> ApiResult<Json<InvitationList>> {
+    Ok(Json(InvitationList {
+        invitations: service::list_invitations(&state, &p).await?,
+    }))
+}
+
+#[utoipa::path(delete, path = "/api/v1/invitations/{id}", tag = "workspaces",
+    params(("id" = i64, Path, description = "Invitation id")),
+    responses(
+        (status = 204, description = "Revoked; the link stops working"),
+        (status = 403, description = "Only owners manage members", body = ErrorBody),
+        (status = 404, description = "No such pending invitation", body = ErrorBody),
+    ))]
+pub(super) async fn revoke_invitation(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    PathId(id): PathId<InvitationId>,
+) -> ApiResult<StatusCode> {
+    service::revoke_invitation(&state, &p, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/invitations/{token}/accept", tag = "workspaces",
+    params(("token" = String, Path, description = "The secret at the end of the invitation link")),
+    responses(
+        (status = 200, description = "Joined with the invited role; the session now acts on the workspace", body = WorkspaceSummary),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Signed in with another address (`wrong_account`), or an API token", body = ErrorBody),
+        (status = 404, description = "No such invitation", body = ErrorBody),
+        (status = 409, description = "Already a member", body = ErrorBody),
+        (status = 410, description = "Expired, revoked or already used (`invitation_expired`, `invitation_revoked`, `invitation_used`)", body = ErrorBody),
+    ))]
+pub(super) async fn accept_invitation(
+    State(state): State<AppState>,
+    session: Session,
+    Auth(p): Auth,
+    Path(token): Path<String>,
+) -> ApiResult<Json<WorkspaceSummary>> {
+    Ok(Json(
+        service::accept_invitation(&state, &session, &p, &token).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/invitations/{token}/decline", tag = "workspaces",
+    params(("token" = String, Path, description = "The secret at the end of the invitation link")),
+    responses(
+        (status = 204, description = "Declined; the link stops working"),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Signed in with another address (`wrong_account`), or an API token", body = ErrorBody),
+        (status = 404, description = "No such invitation", body = ErrorBody),
+        (status = 410, description = "Expired, revoked or already used", body = ErrorBody),
+    ))]
+pub(super) async fn decline_invitation(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    Path(token): Path<String>,
+) -> ApiResult<StatusCode> {
+    service::decline_invitation(&state, &p, &token).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(patch, path = "/api/v1/members/{id}", tag = "workspaces",

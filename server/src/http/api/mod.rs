@@ -40,6 +40,12 @@ pub fn routes() -> Router<AppState> {
             "/members/{id}",
             patch(set_member_role).delete(remove_member),
         )
+        .route("/invitations", get(list_invitations).post(invite))
+        // One parameter name per position (the router's rule): the id of
+        // `DELETE` and the secret of `accept` share `{id}`.
+        .route("/invitations/{id}", delete(revoke_invitation))
+        .route("/invitations/{id}/accept", post(accept_invitation))
+        .route("/invitations/{id}/decline", post(decline_invitation))
         .route("/tokens", get(list_tokens).post(create_token))
         .route("/tokens/{id}", delete(revoke_token))
         .route("/templates", get(flows::templates))
@@ -106,6 +112,8 @@ async fn method_not_allowed() -> ApiError {
         accounts::signup, accounts::login, accounts::logout, accounts::me,
         accounts::list_workspaces, accounts::create_workspace, accounts::switch_workspace,
         accounts::list_members, accounts::add_member, accounts::set_member_role, accounts::remove_member,
+        accounts::invite, accounts::list_invitations, accounts::revoke_invitation,
+        accounts::accept_invitation, accounts::decline_invitation,
         accounts::list_tokens, accounts::create_token, accounts::revoke_token,
         bots::list_bots, bots::create_bot, bots::get_bot, bots::rename_bot, bots::delete_bot,
         flows::templates, flows::flow_schema, flows::get_draft, flows::put_draft, flows::validate,

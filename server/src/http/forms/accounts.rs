@@ -1,19 +1,19 @@
 //! Form posts for accounts: sign-up, login and logout, API tokens,
-//! members and workspaces.
+//! members, invitations and workspaces.
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
 use app::model::Flash;
 
 use super::{Fields, Next, Post, done, finish, reply};
-use crate::http::auth::ClientIp;
+use crate::http::auth::{ClientIp, MaybeSignedIn};
 use crate::http::error::ApiError;
 use crate::http::extract::PathId;
 use crate::service::{self, LoginRequest, SignupRequest};
 use crate::state::AppState;
-use crate::store::{TokenId, UserId, WorkspaceId};
+use crate::store::{InvitationId, TokenId, UserId, WorkspaceId};
 
 pub(super) async fn signup(
     State(state): State<AppState>,
@@ -22,6 +22,7 @@ pub(super) async fn signup(
     f: Fields,
 ) -> Response {
     let email = f.get("email");
+    let next = f.get("next");
     let req = SignupRequest {
         email: email.clone(),
         password: f.get("password"),
@@ -34,6 +35,10 @@ pub(super) async fn signup(
             .await
         {
             Ok(Some(user)) => match service::start_session(&state, &session, &user).await {
+                // Back to where sign-up was asked for (an invitation).
+                Ok(_) if !next.is_empty() => {
+                    done(safe_next(&next), "Welcome to Botme! Your account is ready.")
+                }
                 Ok(_) => done(
                     "/dashboard",
                     "Welcome to Botme! Your workspace is ready. Create your first bot below.",
@@ -43,7 +48,7 @@ pub(super) async fn signup(
             Ok(None) => return ApiError::internal(&"new user vanished").into_response(),
             Err(e) => return ApiError::from(e).into_response(),
         },
-        Err(e) => Next::Failed("/signup".into(), e, Some(email)),
+        Err(e) => Next::Failed(with_next("/signup", &next), e, Some(email)),
     };
     finish(&session, outcome).await
 }
@@ -65,26 +70,19 @@ pub(super) async fn login(
             Ok(_) => return Redirect::to(safe_next(&next)).into_response(),
             Err(e) => Next::Failed("/login".into(), e, Some(email)),
         },
-        Err(e) => {
-            let back = if next.is_empty() {
-                "/login".to_string()
-            } else {
-                format!(
-                    "/login?{}",
-                    serde_urlencoded::to_string([("next", safe_next(&next))]).unwrap_or_default()
-                )
-            };
-            Next::Failed(back, e, Some(email))
-        }
+        Err(e) => Next::Failed(with_next("/login", &next), e, Some(email)),
     };
     finish(&session, outcome).await
 }
 
-pub(super) async fn logout(session: Session) -> Response {
+/// Logs out; a `next` field (the invitation page, asking for another
+/// account) comes back through the login page.
+pub(super) async fn logout(session: Session, f: Fields) -> Response {
     if let Err(e) = service::logout(&session).await {
         return e.into_response();
     }
-    finish(&session, done("/login", "You are logged out.")).await
+    let to = with_next("/login", &f.get("next"));
+    finish(&session, done(to, "You are logged out.")).await
 }
 
 pub(super) async fn create_token(Post { state, session, p }: Post, f: Fields) -> Response {
@@ -125,25 +123,110 @@ pub(super) async fn revoke_token(
     .await
 }
 
-pub(super) async fn add_member(Post { state, session, p }: Post, f: Fields) -> Response {
+pub(super) async fn invite(Post { state, session, p }: Post, f: Fields) -> Response {
     let r = match f.role("role") {
         Ok(role) => {
-            let req = service::AddMemberRequest {
+            let req = service::InviteRequest {
                 email: f.get("email"),
                 role,
             };
-            service::add_member(&state, &p, req).await
+            service::invite(&state, &p, req).await
         }
         Err(e) => Err(e.into()),
     };
-    reply(&session, r, "/settings", |m| {
+    reply(&session, r, "/settings", |i| {
+        Next::Done(
+            "/settings".into(),
+            Flash {
+                notice: Some(format!(
+                    "Invitation for {} as {} created. Send them the link below; \
+                     they join once they accept it, signed in as {}.",
+                    i.summary.email,
+                    i.summary.role.label().to_lowercase(),
+                    i.summary.email
+                )),
+                new_invitation: Some(i.accept_url),
+                ..Flash::default()
+            },
+        )
+    })
+    .await
+}
+
+pub(super) async fn revoke_invitation(
+    Post { state, session, p }: Post,
+    PathId(id): PathId<InvitationId>,
+) -> Response {
+    let r = service::revoke_invitation(&state, &p, id).await;
+    reply(&session, r, "/settings", |()| {
+        done("/settings", "Invitation revoked. Its link no longer works.")
+    })
+    .await
+}
+
+/// The invitation page of a link's secret.
+fn invitation_page(secret: &str) -> String {
+    format!("/invitations/{}", urlencoding(secret))
+}
+
+/// The secret as a path segment; real secrets are base64url already.
+fn urlencoding(secret: &str) -> String {
+    secret
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The login page, for a visitor answering an invitation: it comes back to
+/// the invitation afterwards.
+fn login_first(secret: &str) -> Response {
+    let next = serde_urlencoded::to_string([("next", invitation_page(secret))]).unwrap_or_default();
+    Redirect::to(&format!("/login?{next}")).into_response()
+}
+
+pub(super) async fn accept_invitation(
+    State(state): State<AppState>,
+    session: Session,
+    MaybeSignedIn(p): MaybeSignedIn,
+    Path(secret): Path<String>,
+) -> Response {
+    let Some(p) = p else {
+        return login_first(&secret);
+    };
+    let r = service::accept_invitation(&state, &session, &p, &secret).await;
+    reply(&session, r, &invitation_page(&secret), |ws| {
         done(
-            "/settings",
+            "/dashboard",
             format!(
-                "{} can now work here as {}.",
-                m.email,
-                m.role.label().to_lowercase()
+                "Welcome to {}! You joined as {} and are working in it now.",
+                ws.name,
+                ws.role.label().to_lowercase()
             ),
+        )
+    })
+    .await
+}
+
+pub(super) async fn decline_invitation(
+    State(state): State<AppState>,
+    session: Session,
+    MaybeSignedIn(p): MaybeSignedIn,
+    Path(secret): Path<String>,
+) -> Response {
+    let Some(p) = p else {
+        return login_first(&secret);
+    };
+    let r = service::decline_invitation(&state, &p, &secret).await;
+    reply(&session, r, &invitation_page(&secret), |workspace| {
+        done(
+            "/dashboard",
+            format!("You declined the invitation to {workspace}."),
         )
     })
     .await
@@ -212,6 +295,18 @@ pub(super) async fn switch_workspace(Post { state, session, p }: Post, f: Fields
         done("/dashboard", format!("You are now working in {}.", ws.name))
     })
     .await
+}
+
+/// `page` (`/login`), carrying `next` along when there is one.
+fn with_next(page: &str, next: &str) -> String {
+    if next.is_empty() {
+        page.to_string()
+    } else {
+        format!(
+            "{page}?{}",
+            serde_urlencoded::to_string([("next", safe_next(next))]).unwrap_or_default()
+        )
+    }
 }
 
 /// A `next` value that stays on this site: a bare local path, else the

@@ -75,7 +75,19 @@ fn route_table() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ),
         ("/settings/tokens", post(accounts::create_token)),
         ("/settings/tokens/{id}/revoke", post(accounts::revoke_token)),
-        ("/settings/members", post(accounts::add_member)),
+        ("/settings/members", post(accounts::invite)),
+        (
+            "/settings/invitations/{id}/revoke",
+            post(accounts::revoke_invitation),
+        ),
+        (
+            "/invitations/{token}/accept",
+            post(accounts::accept_invitation),
+        ),
+        (
+            "/invitations/{token}/decline",
+            post(accounts::decline_invitation),
+        ),
         (
             "/settings/members/{id}/role",
             post(accounts::set_member_role),

@@ -1,10 +1,38 @@
-//! Accounts, workspaces and their members, bots, API tokens and web
-//! sessions.
+//! Accounts, workspaces and their members, invitations, bots, API tokens
+//! and web sessions.
 
 use super::signup;
-use crate::common::{Db, TestDb, count};
+use crate::common::{Db, TestDb, count, now_ms};
 use app::model::Role;
-use server::store::{BotId, NewSignup, SessionStoreImpl, Store, StoreError};
+use server::store::{
+    BotId, InvitationRow, MembershipRow, NewInvitation, NewSignup, SessionStoreImpl, Store,
+    StoreError, UserId, WorkspaceId,
+};
+
+/// Invites `email` into `ws` as `role`, the link's hash being `hash`.
+async fn invite(s: &Store, ws: WorkspaceId, email: &str, role: Role, hash: &str) -> InvitationRow {
+    s.workspace(ws)
+        .invite(&NewInvitation {
+            email,
+            role,
+            token_hash: hash,
+            invited_by: None,
+            expires_at: now_ms() + 60_000,
+        })
+        .await
+        .expect("invite")
+}
+
+/// Makes `user` (signed up as `email`) a member of `ws` as `role`, the
+/// only way there is: an invitation, accepted.
+async fn join(s: &Store, ws: WorkspaceId, user: UserId, email: &str, role: Role) -> MembershipRow {
+    let hash = format!("invitation-{ws}-{email}");
+    let inv = invite(s, ws, email, role, &hash).await;
+    s.accept_invitation(inv.id, user, email)
+        .await
+        .expect("accept")
+        .expect("accepted")
+}
 
 pub(super) async fn migrations_are_idempotent(db: Db) {
     let db = TestDb::new(db).await;
@@ -163,10 +191,7 @@ pub(super) async fn membership_keeps_an_owner(db: Db) {
     let err = s.workspace(ws).remove_member(owner).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict("last_owner")), "{err:?}");
 
-    s.workspace(ws)
-        .add_member(other, Role::Viewer)
-        .await
-        .unwrap();
+    join(s, ws, other, "other@example.com", Role::Viewer).await;
     assert!(
         s.workspace(ws)
             .set_member_role(other, Role::Owner)
@@ -210,15 +235,188 @@ pub(super) async fn duplicate_membership_is_a_conflict(db: Db) {
     let db = TestDb::new(db).await;
     let s = &db.store;
     let (owner, ws, _) = signup(s, "owner@example.com", "W").await;
+    let (other, _, _) = signup(s, "other@example.com", "Other").await;
+    // A member is not invited.
     let err = s
         .workspace(ws)
-        .add_member(owner, Role::Viewer)
+        .invite(&NewInvitation {
+            email: "owner@example.com",
+            role: Role::Viewer,
+            token_hash: "h-owner",
+            invited_by: Some(owner),
+            expires_at: now_ms() + 60_000,
+        })
         .await
         .unwrap_err();
-    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert!(matches!(err, StoreError::Conflict("member")), "{err:?}");
+    assert_eq!(count(s, "invitations").await, 0);
+    // Someone who became a member meanwhile accepts: nothing is written,
+    // the invitation stays pending.
+    let inv = invite(s, ws, "other@example.com", Role::Owner, "h-other").await;
+    sqlx::query(
+        "INSERT INTO memberships (workspace_id, user_id, role, created_at) VALUES ($1, $2, 'viewer', 0)",
+    )
+    .bind(ws)
+    .bind(other)
+    .execute(s.pool())
+    .await
+    .unwrap();
+    let err = s
+        .accept_invitation(inv.id, other, "other@example.com")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict("member")), "{err:?}");
+    assert_eq!(
+        s.membership(other, ws).await.unwrap().unwrap().role(),
+        Role::Viewer
+    );
+    assert_eq!(
+        s.invitation_by_hash("h-other")
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        "pending"
+    );
     assert_eq!(
         s.membership(owner, ws).await.unwrap().unwrap().role(),
         Role::Owner
+    );
+}
+
+pub(super) async fn invitations_refresh_and_are_accepted_once(db: Db) {
+    let db = TestDb::new(db).await;
+    let s = &db.store;
+    let (owner, ws, _) = signup(s, "owner@example.com", "Shop").await;
+    let (sam, own, _) = signup(s, "sam@example.com", "Sam's").await;
+    let (eve, _, _) = signup(s, "eve@example.com", "Eve's").await;
+
+    let first = s
+        .workspace(ws)
+        .invite(&NewInvitation {
+            email: "sam@example.com",
+            role: Role::Viewer,
+            token_hash: "h1",
+            invited_by: Some(owner),
+            expires_at: now_ms() + 60_000,
+        })
+        .await
+        .unwrap();
+    assert_eq!(first.workspace_id, ws);
+    assert_eq!(first.workspace_name, "Shop");
+    assert_eq!(first.invited_by.as_deref(), Some("owner@example.com"));
+    assert_eq!(
+        (first.role(), first.status.as_str()),
+        (Role::Viewer, "pending")
+    );
+
+    // Inviting again refreshes the one pending row: new hash and role.
+    let again = invite(s, ws, "sam@example.com", Role::Editor, "h2").await;
+    assert_eq!(again.id, first.id);
+    assert_eq!(again.role(), Role::Editor);
+    assert!(s.invitation_by_hash("h1").await.unwrap().is_none());
+    assert_eq!(
+        s.invitation_by_hash("h2").await.unwrap().unwrap().id,
+        first.id
+    );
+    assert_eq!(s.workspace(ws).invitations().await.unwrap().len(), 1);
+    assert_eq!(count(s, "invitations").await, 1);
+
+    // Another address, or an expired invitation, writes nothing.
+    assert!(
+        s.accept_invitation(first.id, eve, "eve@example.com")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    sqlx::query("UPDATE invitations SET expires_at = $1")
+        .bind(now_ms() - 1)
+        .execute(s.pool())
+        .await
+        .unwrap();
+    assert!(
+        s.accept_invitation(first.id, sam, "sam@example.com")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(s.membership(sam, ws).await.unwrap().is_none());
+    assert!(s.membership(eve, ws).await.unwrap().is_none());
+
+    // Sent again: accepted once, with its role; the member opens it next.
+    invite(s, ws, "sam@example.com", Role::Editor, "h3").await;
+    let joined = s
+        .accept_invitation(first.id, sam, "sam@example.com")
+        .await
+        .unwrap()
+        .expect("accepted");
+    assert_eq!((joined.workspace_id, joined.role()), (ws, Role::Editor));
+    assert_eq!(
+        s.user(sam).await.unwrap().unwrap().last_workspace_id,
+        Some(ws)
+    );
+    assert_ne!(own, ws);
+    let used = s.invitation_by_hash("h3").await.unwrap().unwrap();
+    assert_eq!(used.status, "accepted");
+    assert!(
+        s.accept_invitation(first.id, sam, "sam@example.com")
+            .await
+            .unwrap()
+            .is_none(),
+        "once"
+    );
+    assert!(s.workspace(ws).invitations().await.unwrap().is_empty());
+    assert!(
+        !s.workspace(ws).revoke_invitation(first.id).await.unwrap(),
+        "an accepted invitation is not revoked"
+    );
+
+    // Declined and revoked invitations close; the address may be invited
+    // afresh afterwards.
+    let d = invite(s, ws, "eve@example.com", Role::Viewer, "h4").await;
+    assert!(!s.decline_invitation(d.id, "sam@example.com").await.unwrap());
+    assert!(s.decline_invitation(d.id, "eve@example.com").await.unwrap());
+    assert!(!s.decline_invitation(d.id, "eve@example.com").await.unwrap());
+    let r = invite(s, ws, "eve@example.com", Role::Viewer, "h5").await;
+    assert_ne!(r.id, d.id);
+    assert!(s.workspace(ws).revoke_invitation(r.id).await.unwrap());
+    assert!(!s.workspace(ws).revoke_invitation(r.id).await.unwrap());
+    assert!(
+        s.accept_invitation(r.id, eve, "eve@example.com")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        s.invitation_by_hash("h5").await.unwrap().unwrap().status,
+        "revoked"
+    );
+    assert!(s.membership(eve, ws).await.unwrap().is_none());
+    assert_eq!(count(s, "memberships").await, 4);
+}
+
+pub(super) async fn invitations_are_scoped_to_their_workspace(db: Db) {
+    let db = TestDb::new(db).await;
+    let s = &db.store;
+    let (_, a, _) = signup(s, "a@example.com", "A").await;
+    let (_, b, _) = signup(s, "b@example.com", "B").await;
+    let inv = invite(s, a, "new@example.com", Role::Owner, "h-a").await;
+    // The same address may be pending in two workspaces at once.
+    let other = invite(s, b, "new@example.com", Role::Viewer, "h-b").await;
+    assert_ne!(inv.id, other.id);
+    assert!(!s.workspace(b).revoke_invitation(inv.id).await.unwrap());
+    let listed: Vec<_> = s
+        .workspace(b)
+        .invitations()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.id)
+        .collect();
+    assert_eq!(listed, vec![other.id]);
+    assert_eq!(
+        s.invitation_by_hash("h-a").await.unwrap().unwrap().status,
+        "pending"
     );
 }
 
@@ -312,7 +510,7 @@ pub(super) async fn concurrent_owner_removals_keep_one_owner(db: Db) {
     let s = &db.store;
     let (a, ws, _) = signup(s, "a@example.com", "W").await;
     let (b, _, _) = signup(s, "b@example.com", "B").await;
-    s.workspace(ws).add_member(b, Role::Owner).await.unwrap();
+    join(s, ws, b, "b@example.com", Role::Owner).await;
     // Both owners try to leave at once: exactly one may.
     let (ra, rb) = tokio::join!(
         s.workspace(ws).remove_member(a),

@@ -28,6 +28,8 @@ on_both_dbs!(
     tokens_are_found_by_hash_until_revoked,
     membership_keeps_an_owner,
     duplicate_membership_is_a_conflict,
+    invitations_refresh_and_are_accepted_once,
+    invitations_are_scoped_to_their_workspace,
     workspaces_list_by_user,
     sessions_round_trip_and_expire,
     concurrent_owner_removals_keep_one_owner,
