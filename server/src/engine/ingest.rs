@@ -160,7 +160,7 @@ pub(super) async fn writer(engine: Weak<super::Inner>, mut rx: mpsc::Receiver<Jo
         }
         metrics::histogram!("ingest_group_size").record(waiting.len() as f64);
         let store = engine.store().clone();
-        let group: Vec<Parcel> = parcels.drain(..).collect();
+        let group = std::mem::take(&mut parcels);
         let answers = guarded(waiting.len(), async move {
             store_group(&store, group.into_iter()).await
         })

@@ -424,6 +424,9 @@ impl Sender {
         let bodies = bodies(row.kind, &row.recipient, &row.recipient_kind, &msg);
         let url = format!("{}/{}/messages", self.settings.graph_url, row.account);
         let pair_key = format!("{}:{}", row.account, row.recipient);
+        let parts = bodies.len();
+        // The last part's id, recorded with the message's end.
+        let mut last: Option<(i64, String)> = None;
         for (i, mut body) in bodies
             .into_iter()
             .enumerate()
@@ -449,7 +452,9 @@ impl Sender {
                     .or(json["messages"][0]["id"].as_str())
                     .unwrap_or_default()
                     .to_string();
-                if let Err(e) = s.queue().outbox_progress(row.id, i as i64 + 1, &id).await {
+                if i + 1 == parts {
+                    last = Some((i as i64 + 1, id));
+                } else if let Err(e) = s.queue().outbox_progress(row.id, i as i64 + 1, &id).await {
                     tracing::warn!(error = %e, "could not record a sent part");
                 }
                 metrics::counter!("graph_calls_total", "channel" => row.kind.as_str(), "outcome" => "ok").increment(1);
@@ -458,7 +463,12 @@ impl Sender {
             self.failed(&row, answer, tagged.then_some(i as i64)).await;
             return;
         }
-        if let Err(e) = s.queue().outbox_sent(row.id).await {
+        let recorded = match &last {
+            Some((parts, id)) => s.queue().outbox_delivered(row.id, *parts, id).await,
+            // Every part had gone before (an echo proved the last one).
+            None => s.queue().outbox_sent(row.id).await,
+        };
+        if let Err(e) = recorded {
             tracing::warn!(error = %e, "could not record a sent message");
         }
         metrics::histogram!("outbox_latency_seconds", "channel" => row.kind.as_str())

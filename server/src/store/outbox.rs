@@ -91,14 +91,18 @@ impl Queue<'_> {
         .bind(limit)
         .fetch_all(&mut *tx)
         .await?;
-        for r in &rows {
-            sqlx::query(
-                "UPDATE messages SET status = $1, claimed_by = $2, claimed_at = $3 WHERE id = $4",
-            )
+        if !rows.is_empty() {
+            // One statement for the claim; the ids are numbers, written in,
+            // so the statement is not kept in the connection's cache.
+            let ids: Vec<String> = rows.iter().map(|r| r.id.to_string()).collect();
+            sqlx::query(&format!(
+                "UPDATE messages SET status = $1, claimed_by = $2, claimed_at = $3 WHERE id IN ({})",
+                ids.join(", ")
+            ))
+            .persistent(false)
             .bind(MessageStatus::Sending.as_str())
             .bind(instance)
             .bind(now)
-            .bind(r.id)
             .execute(&mut *tx)
             .await?;
         }
@@ -138,11 +142,38 @@ impl Queue<'_> {
             "UPDATE messages SET status = $1, sent_at = $2, error = NULL, claimed_by = NULL, claimed_at = NULL \
              WHERE id = $3 AND status = 'sending'",
         )
-            .bind(MessageStatus::Sent.as_str())
-            .bind(now_ms())
-            .bind(id)
-            .execute(&mut *self.write().await?)
-            .await?;
+        .bind(MessageStatus::Sent.as_str())
+        .bind(now_ms())
+        .bind(id)
+        .execute(&mut *self.write().await?)
+        .await?;
+        self.apply_early_receipts(id).await
+    }
+
+    /// [`Queue::outbox_progress`] of the last part and [`Queue::outbox_sent`]
+    /// in one write: the message's `parts` reached the platform, the last
+    /// as `external_id`.
+    pub async fn outbox_delivered(self, id: i64, parts: i64, external_id: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE messages SET parts_sent = $1, external_id = $2, \
+             status = CASE WHEN status = 'sending' THEN $3 ELSE status END, \
+             sent_at = CASE WHEN status = 'sending' THEN $4 ELSE sent_at END, \
+             error = CASE WHEN status = 'sending' THEN NULL ELSE error END, \
+             claimed_by = CASE WHEN status = 'sending' THEN NULL ELSE claimed_by END, \
+             claimed_at = CASE WHEN status = 'sending' THEN NULL ELSE claimed_at END WHERE id = $5",
+        )
+        .bind(parts)
+        .bind(external_id)
+        .bind(MessageStatus::Sent.as_str())
+        .bind(now_ms())
+        .bind(id)
+        .execute(&mut *self.write().await?)
+        .await?;
+        self.apply_early_receipts(id).await
+    }
+
+    /// Applies the receipts that arrived before message `id` was sent whole.
+    async fn apply_early_receipts(self, id: i64) -> Result<()> {
         let early: Vec<EarlyReceipt> = sqlx::query_as(
             "SELECT r.message_id, r.status, r.error FROM receipts r JOIN messages m ON m.external_id = r.message_id \
              WHERE m.id = $1",

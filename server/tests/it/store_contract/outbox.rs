@@ -114,6 +114,27 @@ pub(super) async fn outbox_statuses_never_go_back(db: Db) {
         .await
         .unwrap();
     assert_eq!(count(s, "receipts").await, 3);
+
+    // The last part and the end of the send in one write: a receipt that
+    // came first is applied all the same.
+    let m2 = queue(s, shop.ws, ana, "two").await;
+    assert_eq!(claim(s, "w").await, vec![m2]);
+    s.queue()
+        .ingest(&[], &[receipt("mid.out.2", "delivered")], &[])
+        .await
+        .unwrap();
+    s.queue()
+        .outbox_delivered(m2, 1, "mid.out.2")
+        .await
+        .unwrap();
+    assert_eq!(delivery(s, shop.ws, ana, m2).await.0, "delivered");
+    let (parts, external): (i64, Option<String>) =
+        sqlx::query_as("SELECT parts_sent, external_id FROM messages WHERE id = $1")
+            .bind(m2)
+            .fetch_one(s.pool())
+            .await
+            .unwrap();
+    assert_eq!((parts, external.as_deref()), (1, Some("mid.out.2")));
 }
 
 pub(super) async fn the_outbox_skips_stopped_channels_and_closed_messages(db: Db) {
