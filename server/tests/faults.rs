@@ -275,6 +275,24 @@ async fn scenario(
     ));
     store.close().await;
     rig.kill9();
+    // The server's log of a failed scenario, for the post-mortem.
+    let passed = Row {
+        name: String::new(),
+        measures: Some(m.clone()),
+        skipped: None,
+        gated: true,
+        faults: String::new(),
+        took: Duration::ZERO,
+        wedged: false,
+    }
+    .passed();
+    if !passed {
+        let kept = std::env::temp_dir().join(format!("botme-faults-{tag}-server.log"));
+        if std::fs::copy(rig.dir.path().join("server.log"), &kept).is_ok() {
+            m.notes
+                .push(format!("the server's log: {}", kept.display()));
+        }
+    }
     Row {
         name: name.to_string(),
         measures: Some(m),
@@ -454,6 +472,58 @@ async fn postgres_restart(sizes: Sizes) -> Row {
     .await
 }
 
+/// A regression test of a lost event: when applying an event failed and
+/// counting the failed attempt failed too (PostgreSQL restarting cuts the
+/// pooled connections one after the other), the event was set aside as
+/// failed after that one attempt, and its shopper got no further reply.
+/// Here SQLite triggers make both fail for 3 s: a new conversation cannot
+/// be created, an attempt cannot be counted. Every event must wait and be
+/// applied once they are gone.
+async fn counting_fails(sizes: Sizes) -> Row {
+    let driver: Driver = Box::new(|ctx: Ctx| {
+        Box::pin(async move {
+            use sqlx::Connection;
+            let mut side = sqlx::SqliteConnection::connect(&ctx.rig.database_url)
+                .await
+                .unwrap();
+            for sql in [
+                "CREATE TRIGGER faults_no_turn BEFORE INSERT ON conversations \
+                 BEGIN SELECT RAISE(ABORT, 'injected by the fault suite'); END",
+                "CREATE TRIGGER faults_no_count BEFORE UPDATE OF attempts ON inbox \
+                 BEGIN SELECT RAISE(ABORT, 'injected by the fault suite'); END",
+            ] {
+                sqlx::query(sql).execute(&mut side).await.unwrap();
+            }
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            let waiting: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM inbox WHERE status = 'pending'")
+                    .fetch_one(&mut side)
+                    .await
+                    .unwrap();
+            for sql in [
+                "DROP TRIGGER faults_no_turn",
+                "DROP TRIGGER faults_no_count",
+            ] {
+                sqlx::query(sql).execute(&mut side).await.unwrap();
+            }
+            ctx.note(format!(
+                "for 3 s no conversation could be created nor a failed attempt counted; \
+                 {waiting} events were waiting then"
+            ));
+        })
+    });
+    scenario(
+        "turn and attempt count failing (regression)",
+        "c",
+        None,
+        (sizes.side() / 10).max(100),
+        sizes.seed + 5,
+        Mix::default(),
+        driver,
+    )
+    .await
+}
+
 /// SIGKILL at random points of the replay, a restart after each.
 async fn kill9(sizes: Sizes) -> Row {
     let mut rng = StdRng::seed_from_u64(sizes.seed + 4);
@@ -584,6 +654,9 @@ fn main() {
         }
         if want("sqlite") {
             rows.push(sqlite_busy(sizes).await);
+        }
+        if want("sqlite") || want("regression") {
+            rows.push(counting_fails(sizes).await);
         }
         if want("postgres") {
             rows.push(postgres_restart(sizes).await);

@@ -281,10 +281,17 @@ async fn settle(engine: &Engine, row: &InboxRow, result: Result<(), TurnError>) 
         }
         Err(e) => {
             tracing::warn!(error = %e, event = %row.event.external_id, "could not apply an event; will retry");
-            let attempts = queue
-                .inbox_attempt_failed(row.id, &e.to_string())
-                .await
-                .unwrap_or(MAX_ATTEMPTS);
+            let attempts = match queue.inbox_attempt_failed(row.id, &e.to_string()).await {
+                Ok(n) => n,
+                // The database failed, not the event (PostgreSQL restarting
+                // cuts every pooled connection in turn): it stays waiting,
+                // with its attempts as they were, instead of being set
+                // aside by the next connection that works.
+                Err(db) => {
+                    tracing::warn!(error = %db, event = %row.event.external_id, "could not count a failed attempt; the event waits");
+                    return Next::Wait;
+                }
+            };
             if attempts >= MAX_ATTEMPTS {
                 let _ = queue
                     .close_inbox(row.id, InboxStatus::Failed, &e.to_string())
