@@ -428,7 +428,7 @@ pub async fn measure(
             let have = by.get(f).map_or(0, Vec::len);
             if have < *n && complete.contains(&s) {
                 m.unanswered += n - have;
-                if examples.len() < 3 {
+                if examples.len() < 2 {
                     examples.push(format!("{who} missing {f}"));
                 }
             }
