@@ -178,7 +178,20 @@ impl Money {
                 currency,
             });
         }
-        // Thousands separators may only appear in the integer part.
+        // Thousands separators may only appear in the integer part, one
+        // kind, other than the decimal point, between groups of three
+        // digits: "1,200.50" and "1.200,50", never "12.5.0" or "1.2.3".
+        let decimal_mark = digits[int_part.len()..].chars().next();
+        let mut marks = int_part.chars().filter(|c| matches!(c, ',' | '.'));
+        if let Some(mark) = marks.next() {
+            let groups: Vec<&str> = int_part.split(mark).collect();
+            let grouped = groups[0].len() <= 3
+                && !groups[0].is_empty()
+                && groups[1..].iter().all(|g| g.len() == 3);
+            if Some(mark) == decimal_mark || marks.any(|c| c != mark) || !grouped {
+                return Err(invalid());
+            }
+        }
         let int_digits: String = int_part
             .chars()
             .filter(|c| *c != ',' && *c != '.')
@@ -389,6 +402,20 @@ mod tests {
             "JPY amounts are whole numbers, without decimals like in “12.5”"
         );
         assert!(matches!(p("1.2x"), Err(MoneyError::Invalid(_))));
+        // Separators group thousands or they are a mistake, not a price.
+        assert_eq!(p("1.234,56"), Ok(123_456));
+        assert_eq!(p("1,234,567.00"), Ok(123_456_700));
+        for bad in [
+            "12.5.0",
+            "1.2.3",
+            "1,2,3",
+            "1,23.00",
+            "1.234.50",
+            "1,234.567,00",
+            ",5.00",
+        ] {
+            assert!(matches!(p(bad), Err(MoneyError::Invalid(_))), "{bad}");
+        }
         assert!(p("abc").is_err());
         assert!(p("").is_err());
         assert!(p("1e3").is_err());
