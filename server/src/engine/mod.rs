@@ -156,7 +156,7 @@ pub struct Workers {
 /// Starts the background workers: work claims, the inbox pipeline, the
 /// sender and the HTTP-step worker.
 pub fn spawn_workers(engine: &Engine, sealer: &Sealer, workers: &Workers) {
-    claims::spawn(engine.clone());
+    claims::spawn(engine.clone(), workers.sender.echo_wait);
     pipeline::spawn(engine.clone(), workers.pipeline.clone());
     sender::spawn(engine.clone(), sealer.clone(), workers.sender.clone());
     http_steps::spawn(engine.clone(), workers.http_steps.clone());

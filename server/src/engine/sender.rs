@@ -225,6 +225,37 @@ struct Sender {
     settings: Settings,
 }
 
+/// How often the outcome of a send is written before it is given up on:
+/// with the wait doubling to 5 s, about ten minutes.
+const PERSIST_ATTEMPTS: u32 = 120;
+
+/// Writes the outcome of a send, again and again while the database refuses
+/// it (a lock held past the busy timeout, a PostgreSQL restart). The call
+/// to Meta happened: a message left `sending` under this live instance's
+/// claim would wait for a restart and then go twice. Meanwhile the send
+/// keeps its place among those in flight, which slows the sender down as
+/// the database would anyway.
+async fn persist<F, Fut>(what: &str, mut write: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = crate::store::Result<()>>,
+{
+    let mut wait = Duration::from_millis(50);
+    for attempt in 1..=PERSIST_ATTEMPTS {
+        match write().await {
+            Ok(()) => return,
+            Err(e) if attempt == PERSIST_ATTEMPTS => {
+                tracing::error!(error = %e, "could not record {what}; giving up until a restart");
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, attempt, "could not record {what}; trying again");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
 /// Messages being sent at once by one instance.
 const SENDS_IN_FLIGHT: usize = 64;
 
@@ -286,17 +317,16 @@ impl Sender {
         if inner.await.is_err() {
             // A bug, not the platform.
             tracing::error!(message = id, "sending a message panicked");
-            let _ = self
-                .engine
-                .store()
-                .queue()
-                .outbox_retry(
+            let at = now_ms() + backoff_ms(self.settings.retry_base_ms, attempts + 1);
+            persist("a failed send", || {
+                self.engine.store().queue().outbox_retry(
                     id,
                     attempts + 1,
-                    now_ms() + backoff_ms(self.settings.retry_base_ms, attempts + 1),
+                    at,
                     "Sending failed unexpectedly; it will be tried again.",
                 )
-                .await;
+            })
+            .await;
         }
         // The conversation's next message may go now.
         self.engine.wake().outbox.notify_one();
@@ -307,16 +337,16 @@ impl Sender {
     async fn stop_channel(&self, row: &OutboxRow, reason: &str) {
         tracing::error!(channel = row.channel_id.0, %reason, "channel stopped");
         let s = self.engine.store();
-        let _ = s.queue().set_channel_health(row.channel_id, reason).await;
-        let _ = s
-            .queue()
-            .outbox_retry(
-                row.id,
-                row.attempts,
-                now_ms(),
-                &format!("Waiting for the channel to be reconnected: {reason}"),
-            )
-            .await;
+        persist("a stopped channel", || {
+            s.queue().set_channel_health(row.channel_id, reason)
+        })
+        .await;
+        let note = format!("Waiting for the channel to be reconnected: {reason}");
+        persist("a parked message", || {
+            s.queue()
+                .outbox_retry(row.id, row.attempts, now_ms(), &note)
+        })
+        .await;
     }
 
     /// What must hold before a message is sent: it is readable, it goes to
@@ -328,31 +358,30 @@ impl Sender {
         let msg: Outbound = match serde_json::from_str(&row.body) {
             Ok(m) => m,
             Err(e) => {
-                let _ = s
-                    .queue()
-                    .outbox_closed(
-                        row.id,
-                        MessageStatus::Failed,
-                        &format!("unreadable message: {e}"),
-                    )
-                    .await;
+                let note = format!("unreadable message: {e}");
+                persist("an unreadable message", || {
+                    s.queue()
+                        .outbox_closed(row.id, MessageStatus::Failed, &note)
+                })
+                .await;
                 return None;
             }
         };
         if !row.kind.is_meta() {
-            let _ = s.queue().outbox_sent(row.id).await;
+            persist("a sent message", || s.queue().outbox_sent(row.id)).await;
             return None;
         }
         // Free-form messages are allowed within 24 hours of the shopper's last
         // message only; outside it, Meta refuses them anyway.
         if row.last_inbound_at.is_none_or(|t| now_ms() - t > WINDOW_MS) {
-            let _ = s
-                .queue().outbox_closed(
+            persist("a skipped message", || {
+                s.queue().outbox_closed(
                     row.id,
                     MessageStatus::Skipped,
                     "Not sent: more than 24 hours have passed since the shopper's last message, so the platform does not allow free-form messages.",
                 )
-                .await;
+            })
+            .await;
             metrics::counter!("outbox_skipped_total", "reason" => "window").increment(1);
             return None;
         }
@@ -463,14 +492,14 @@ impl Sender {
             self.failed(&row, answer, tagged.then_some(i as i64)).await;
             return;
         }
-        let recorded = match &last {
-            Some((parts, id)) => s.queue().outbox_delivered(row.id, *parts, id).await,
-            // Every part had gone before (an echo proved the last one).
-            None => s.queue().outbox_sent(row.id).await,
-        };
-        if let Err(e) = recorded {
-            tracing::warn!(error = %e, "could not record a sent message");
-        }
+        persist("a sent message", || async {
+            match &last {
+                Some((parts, id)) => s.queue().outbox_delivered(row.id, *parts, id).await,
+                // Every part had gone before (an echo proved the last one).
+                None => s.queue().outbox_sent(row.id).await,
+            }
+        })
+        .await;
         metrics::histogram!("outbox_latency_seconds", "channel" => row.kind.as_str())
             .record(((now_ms() - row.created_at).max(0) as f64) / 1000.0);
     }
@@ -494,10 +523,12 @@ impl Sender {
                     "{reason}; waiting up to {} s for Meta to confirm delivery before sending again",
                     (wait + 999) / 1000
                 );
-                let _ = s
-                    .queue()
-                    .outbox_unconfirmed(row.id, attempt, part, now_ms() + wait, &note)
-                    .await;
+                let at = now_ms() + wait;
+                persist("an unconfirmed send", || {
+                    s.queue()
+                        .outbox_unconfirmed(row.id, attempt, part, at, &note)
+                })
+                .await;
             }
             Failure::Retry { reason, after_ms } if attempt < MAX_ATTEMPTS => {
                 metrics::counter!("graph_calls_total", "channel" => row.kind.as_str(), "outcome" => "retry").increment(1);
@@ -506,17 +537,19 @@ impl Sender {
                         .retry_after
                         .map(|s| s.saturating_mul(1000).clamp(0, MAX_BACKOFF_MS)))
                     .unwrap_or_else(|| backoff_ms(self.settings.retry_base_ms, attempt));
-                let _ = s
-                    .queue()
-                    .outbox_retry(row.id, attempt, now_ms() + wait, &reason)
-                    .await;
+                let at = now_ms() + wait;
+                persist("a send to retry", || {
+                    s.queue().outbox_retry(row.id, attempt, at, &reason)
+                })
+                .await;
             }
             Failure::Retry { reason, .. } | Failure::Terminal { reason } => {
                 metrics::counter!("graph_calls_total", "channel" => row.kind.as_str(), "outcome" => "failed").increment(1);
-                let _ = s
-                    .queue()
-                    .outbox_closed(row.id, MessageStatus::Failed, &reason)
-                    .await;
+                persist("a failed message", || {
+                    s.queue()
+                        .outbox_closed(row.id, MessageStatus::Failed, &reason)
+                })
+                .await;
             }
             Failure::Channel { reason } => {
                 metrics::counter!("graph_calls_total", "channel" => row.kind.as_str(), "outcome" => "channel").increment(1);

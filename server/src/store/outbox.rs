@@ -273,9 +273,17 @@ impl Queue<'_> {
     /// they belong to a process that stopped). Returns how many came back.
     ///
     /// A message whose send reached the platform just before its instance
-    /// died may be sent again: the platforms take no idempotency key. An
-    /// HTTP step may be called again; its answer is applied once.
-    pub async fn release_stale_claims(self, instance: &str, all_others: bool) -> Result<u64> {
+    /// died may be sent again: the platforms take no idempotency key. So a
+    /// message comes back due only `resend_after_ms` later, time for the
+    /// echo or status that proves its part arrived (which moves it on
+    /// without a second send). An HTTP step may be called again; its answer
+    /// is applied once.
+    pub async fn release_stale_claims(
+        self,
+        instance: &str,
+        all_others: bool,
+        resend_after_ms: i64,
+    ) -> Result<u64> {
         let before = if all_others {
             i64::MAX
         } else {
@@ -287,25 +295,27 @@ impl Queue<'_> {
                 "messages",
                 MessageStatus::Sending.as_str(),
                 MessageStatus::Pending.as_str(),
+                ", next_attempt_at = $4",
             ),
             (
                 "http_calls",
                 HttpCallStatus::Running.as_str(),
                 HttpCallStatus::Pending.as_str(),
+                "",
             ),
         ];
-        for (table, busy, waiting) in claims {
-            let done = sqlx::query(&format!(
-                "UPDATE {table} SET status = $3, claimed_by = NULL, claimed_at = NULL \
+        let resend_at = now_ms().saturating_add(resend_after_ms.max(0));
+        for (table, busy, waiting, due) in claims {
+            let sql = format!(
+                "UPDATE {table} SET status = $3, claimed_by = NULL, claimed_at = NULL{due} \
                  WHERE status = '{busy}' AND (claimed_by IS NULL OR claimed_by <> $1) \
                  AND COALESCE(claimed_at, 0) < $2"
-            ))
-            .bind(instance)
-            .bind(before)
-            .bind(waiting)
-            .execute(&mut *self.write().await?)
-            .await?;
-            released += done.rows_affected();
+            );
+            let mut q = sqlx::query(&sql).bind(instance).bind(before).bind(waiting);
+            if !due.is_empty() {
+                q = q.bind(resend_at);
+            }
+            released += q.execute(&mut *self.write().await?).await?.rows_affected();
         }
         Ok(released)
     }

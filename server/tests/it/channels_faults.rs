@@ -391,7 +391,8 @@ async fn an_unknown_stored_status_is_an_error_not_a_default(db: Db) {
 async fn claims_of_a_stopped_instance_come_back_and_a_live_ones_stay(db: Db) {
     let (app, id, _, _) = queued_message(db).await;
     let store = &app.db.store;
-    let release = |instance, all_others| store.queue().release_stale_claims(instance, all_others);
+    let release =
+        |instance, all_others| store.queue().release_stale_claims(instance, all_others, 0);
     assert_eq!(store.queue().claim_outbox("a", 10).await.unwrap().len(), 1);
     // Instance b sees a fresh claim of a: a is alive, nothing comes back.
     assert_eq!(release("b", false).await.unwrap(), 0);

@@ -37,6 +37,11 @@ impl Rig {
     /// Starts the server, with or without its workers, and waits until it
     /// answers.
     async fn start(&self, workers: bool) -> Running {
+        self.start_with(workers, &[]).await
+    }
+
+    /// [`Rig::start`] with more settings, which override the defaults.
+    async fn start_with(&self, workers: bool, settings: &[(&str, &str)]) -> Running {
         let dir = self.dir.path();
         let child = Command::new(env!("CARGO_BIN_EXE_server"))
             .env(
@@ -49,8 +54,10 @@ impl Rig {
             .env("META_GRAPH_URL", &self.graph)
             .env("BOTME_WORKERS", if workers { "true" } else { "false" })
             .env("BOTME_RETRY_BASE_MS", "20")
+            .env("BOTME_ECHO_WAIT_MS", "300")
             .env("BOTME_SEND_RATE", "1000")
             .env("RUST_LOG", "warn")
+            .envs(settings.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -272,6 +279,56 @@ async fn a_crash_in_the_middle_of_a_send_resumes_with_that_message() {
         .map(|e| e["status"].as_str().unwrap())
         .collect();
     assert_eq!(out, ["sent", "sent", "sent"], "{detail}");
+    crash(server);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_meta_took_before_a_crash_is_not_sent_again_once_its_status_comes() {
+    let fake = FakeGraph::start().await;
+    // Meta takes the first message; its answer never comes before the crash.
+    fake.inject([Fault::AcceptThen(Box::new(Fault::Hang(
+        Duration::from_secs(30),
+    )))]);
+    let rig = Rig::new(&fake);
+    let server = rig.start(true).await;
+    rig.set_up_shop().await;
+    assert_eq!(rig.hi("15552220002", "wamid.taken", now_secs()).await, 200);
+    let first = fake
+        .wait_delivered(1, Duration::from_secs(20))
+        .await
+        .remove(0);
+    crash(server);
+
+    // Restarted, the message in flight waits for proof before going again;
+    // Meta's `sent` status (retried until acknowledged) brings it.
+    let server = rig
+        .start_with(true, &[("BOTME_ECHO_WAIT_MS", "60000")])
+        .await;
+    let mut status = meta::wa_status("3000003", "wamid.OUT-TAKEN", "sent", now_secs());
+    status["entry"][0]["changes"][0]["value"]["statuses"][0]["biz_opaque_callback_data"] =
+        first.body["biz_opaque_callback_data"].clone();
+    let raw = serde_json::to_vec(&status).unwrap();
+    let res = rig
+        .http
+        .post(format!("{}/webhooks/whatsapp", rig.base))
+        .header("content-type", "application/json")
+        .header(
+            "x-hub-signature-256",
+            server::http::webhooks::sign(meta::APP_SECRET, &raw),
+        )
+        .body(raw)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    fake.wait_delivered(3, Duration::from_secs(20)).await;
+    let all = fake.settle(Duration::from_millis(700)).await;
+    assert_eq!(
+        fake.requests().len(),
+        3,
+        "the message Meta took went once: {}",
+        meta::said(&all)
+    );
     crash(server);
 }
 

@@ -213,7 +213,7 @@ fn receipt(message_id: &str, status: &'static str) -> NewReceipt {
 /// stale (or all of them, when told every other instance is gone).
 async fn release(s: &Store, instance: &str, all_others: bool) -> u64 {
     s.queue()
-        .release_stale_claims(instance, all_others)
+        .release_stale_claims(instance, all_others, 0)
         .await
         .unwrap()
 }
