@@ -179,18 +179,12 @@ fn Invitations(invitations: Vec<InvitationSummary>, new_link: Option<String>) ->
             {new_link
                 .map(|link| {
                     view! {
-                        <div class="flash notice" data-testid="new-invitation">
-                            <p>"Copy the invitation link now and send it to them. It will not be shown again."</p>
-                            <input
-                                type="text"
-                                readonly
-                                value=link
-                                aria-label="Invitation link"
-                                on:focus=|ev| {
-                                    event_target::<web_sys::HtmlInputElement>(&ev).select();
-                                }
-                            />
-                        </div>
+                        <ShownOnce
+                            test_id="new-invitation"
+                            note="Copy the invitation link now and send it to them. It will not be shown again."
+                            label="Invitation link"
+                            value=link
+                        />
                     }
                 })}
             {if invitations.is_empty() {
@@ -250,18 +244,12 @@ fn Tokens(tokens: Vec<TokenSummary>, new_token: Option<String>) -> impl IntoView
             {new_token
                 .map(|t| {
                     view! {
-                        <div class="flash notice" data-testid="new-token">
-                            <p>"Copy your new token now. It will not be shown again."</p>
-                            <input
-                                type="text"
-                                readonly
-                                value=t
-                                aria-label="New API token"
-                                on:focus=|ev| {
-                                    event_target::<web_sys::HtmlInputElement>(&ev).select();
-                                }
-                            />
-                        </div>
+                        <ShownOnce
+                            test_id="new-token"
+                            note="Copy your new token now. It will not be shown again."
+                            label="New API token"
+                            value=t
+                        />
                     }
                 })}
             {if tokens.is_empty() {
@@ -330,5 +318,30 @@ fn Workspaces(account: Account) -> impl IntoView {
                 <button type="submit">"Create workspace"</button>
             </form>
         </Card>
+    }
+}
+
+/// A secret shown this once (a new API token, an invitation link), in a
+/// field that selects itself for copying.
+#[component]
+fn ShownOnce(
+    test_id: &'static str,
+    note: &'static str,
+    label: &'static str,
+    value: String,
+) -> impl IntoView {
+    view! {
+        <div class="flash notice" data-testid=test_id>
+            <p>{note}</p>
+            <input
+                type="text"
+                readonly
+                value=value
+                aria-label=label
+                on:focus=|ev| {
+                    event_target::<web_sys::HtmlInputElement>(&ev).select();
+                }
+            />
+        </div>
     }
 }
