@@ -483,8 +483,11 @@ impl Sender {
                     .to_string();
                 if i + 1 == parts {
                     last = Some((i as i64 + 1, id));
-                } else if let Err(e) = s.queue().outbox_progress(row.id, i as i64 + 1, &id).await {
-                    tracing::warn!(error = %e, "could not record a sent part");
+                } else {
+                    persist("a sent part", || {
+                        s.queue().outbox_progress(row.id, i as i64 + 1, &id)
+                    })
+                    .await;
                 }
                 metrics::counter!("graph_calls_total", "channel" => row.kind.as_str(), "outcome" => "ok").increment(1);
                 continue;
@@ -509,16 +512,15 @@ impl Sender {
     async fn failed(&self, row: &OutboxRow, answer: Answer, tagged: Option<i64>) {
         let s = self.engine.store();
         let attempt = row.attempts + 1;
-        match classify(answer.status, &answer.json, attempt) {
-            Failure::Retry { reason, .. }
-                if attempt < MAX_ATTEMPTS && answer.ambiguous && tagged.is_some() =>
-            {
+        // The part Meta may have taken: tagged, so its echo can prove it.
+        let unconfirmed = tagged.filter(|_| answer.ambiguous);
+        match (classify(answer.status, &answer.json, attempt), unconfirmed) {
+            (Failure::Retry { reason, .. }, Some(part)) if attempt < MAX_ATTEMPTS => {
                 // Meta may have taken it: wait for the proof before
                 // sending it again.
                 metrics::counter!("graph_calls_total", "channel" => row.kind.as_str(), "outcome" => "unconfirmed").increment(1);
                 let wait = (self.settings.echo_wait.as_millis() as i64)
                     .max(backoff_ms(self.settings.retry_base_ms, attempt));
-                let part = tagged.unwrap_or(row.parts_sent);
                 let note = format!(
                     "{reason}; waiting up to {} s for Meta to confirm delivery before sending again",
                     (wait + 999) / 1000
@@ -530,7 +532,7 @@ impl Sender {
                 })
                 .await;
             }
-            Failure::Retry { reason, after_ms } if attempt < MAX_ATTEMPTS => {
+            (Failure::Retry { reason, after_ms }, _) if attempt < MAX_ATTEMPTS => {
                 metrics::counter!("graph_calls_total", "channel" => row.kind.as_str(), "outcome" => "retry").increment(1);
                 let wait = after_ms
                     .or(answer
@@ -543,7 +545,7 @@ impl Sender {
                 })
                 .await;
             }
-            Failure::Retry { reason, .. } | Failure::Terminal { reason } => {
+            (Failure::Retry { reason, .. } | Failure::Terminal { reason }, _) => {
                 metrics::counter!("graph_calls_total", "channel" => row.kind.as_str(), "outcome" => "failed").increment(1);
                 persist("a failed message", || {
                     s.queue()
@@ -551,7 +553,7 @@ impl Sender {
                 })
                 .await;
             }
-            Failure::Channel { reason } => {
+            (Failure::Channel { reason }, _) => {
                 metrics::counter!("graph_calls_total", "channel" => row.kind.as_str(), "outcome" => "channel").increment(1);
                 self.stop_channel(row, &reason).await;
             }
