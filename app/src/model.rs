@@ -15,6 +15,9 @@ use serde::{Deserialize, Serialize};
 pub enum Role {
     /// Reads everything in the workspace, changes nothing.
     Viewer,
+    /// Answers, assigns and closes conversations in the inbox; edits no
+    /// bot, catalog or setting.
+    Agent,
     /// Builds and publishes bots, manages the catalog and orders.
     Editor,
     /// Everything, including members and API tokens.
@@ -23,12 +26,13 @@ pub enum Role {
 
 impl Role {
     /// Every role, weakest first.
-    pub const ALL: [Role; 3] = [Role::Viewer, Role::Editor, Role::Owner];
+    pub const ALL: [Role; 4] = [Role::Viewer, Role::Agent, Role::Editor, Role::Owner];
 
     /// The stable name used in the database and the API.
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Viewer => "viewer",
+            Role::Agent => "agent",
             Role::Editor => "editor",
             Role::Owner => "owner",
         }
@@ -43,6 +47,7 @@ impl Role {
     pub fn label(self) -> &'static str {
         match self {
             Role::Viewer => "Viewer",
+            Role::Agent => "Agent",
             Role::Editor => "Editor",
             Role::Owner => "Owner",
         }

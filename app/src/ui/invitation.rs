@@ -39,6 +39,7 @@ fn role_phrase(role: Role) -> &'static str {
     match role {
         Role::Owner => "who can do everything, including managing members and API tokens",
         Role::Editor => "who builds bots and manages the catalog and orders",
+        Role::Agent => "who answers shoppers in the inbox but changes no bot, catalog or setting",
         Role::Viewer => "who can look at everything but change nothing",
     }
 }

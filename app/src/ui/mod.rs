@@ -7,8 +7,10 @@ mod auth;
 mod bot;
 mod catalog;
 mod channels;
+mod contacts;
 mod dashboard;
 mod editor;
+mod inbox;
 mod invitation;
 mod loaded;
 mod orders;
@@ -123,6 +125,12 @@ pub fn App() -> impl IntoView {
                     view=channels::ConversationView
                     ssr=SsrMode::Async
                 />
+                <Route path=StaticSegment("contacts") view=contacts::Contacts ssr=SsrMode::Async />
+                <Route
+                    path=(StaticSegment("contacts"), ParamSegment("id"))
+                    view=contacts::ContactView
+                    ssr=SsrMode::Async
+                />
                 <Route
                     path=(StaticSegment("orders"), ParamSegment("id"))
                     view=orders::OrderView
@@ -215,7 +223,8 @@ fn TopBar(data: PageData) -> impl IntoView {
                 <A href="/dashboard">"Bots"</A>
                 <A href="/products">"Products"</A>
                 <A href="/orders">"Orders"</A>
-                <A href="/conversations">"Conversations"</A>
+                <A href="/conversations">"Inbox"</A>
+                <A href="/contacts">"Contacts"</A>
                 <A href="/channels">"Channels"</A>
                 <A href="/settings">"Settings"</A>
             </nav>

@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 
 use super::Engine;
-use crate::store::ConversationId;
+use crate::store::{ConversationId, WorkspaceId};
 
 /// The conversations someone is watching on this instance, and the
 /// shoppers (by external user, `channel:visitor`) whose first
@@ -19,6 +19,7 @@ use crate::store::ConversationId;
 pub struct LiveStreams {
     channels: Watchers<ConversationId>,
     users: Watchers<String>,
+    workspaces: Watchers<WorkspaceId>,
 }
 
 impl LiveStreams {
@@ -41,6 +42,17 @@ impl LiveStreams {
     /// Wakes the streams waiting for `user`'s conversation.
     pub fn notify_user(&self, user: &str) {
         self.users.notify(user);
+    }
+
+    /// Notifications of changes to any conversation of a workspace: what
+    /// the merchant's inbox listens to.
+    pub fn subscribe_workspace(&self, workspace: WorkspaceId) -> Watch {
+        self.workspaces.subscribe(workspace)
+    }
+
+    /// Wakes the inboxes open on a workspace.
+    pub fn notify_workspace(&self, workspace: WorkspaceId) {
+        self.workspaces.notify(&workspace);
     }
 }
 
@@ -159,7 +171,7 @@ pub fn spawn_announcements(engine: Engine) {
 #[cfg(test)]
 mod tests {
     use super::LiveStreams;
-    use crate::store::ConversationId;
+    use crate::store::{ConversationId, WorkspaceId};
 
     #[tokio::test]
     async fn streams_are_woken_and_an_entry_goes_with_its_last_stream() {

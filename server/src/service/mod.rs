@@ -13,6 +13,10 @@ mod accounts;
 mod bots;
 mod catalog;
 mod channels;
+mod contacts;
+mod desk;
+mod handoffs;
+mod replies;
 mod flows;
 mod invitations;
 mod orders;
@@ -22,6 +26,10 @@ pub use accounts::*;
 pub use bots::*;
 pub use catalog::*;
 pub use channels::*;
+pub use contacts::*;
+pub use desk::*;
+pub use handoffs::*;
+pub use replies::*;
 pub use flows::*;
 pub use invitations::*;
 pub use orders::*;
@@ -48,6 +56,7 @@ pub fn require(p: &Principal, role: Role, doing: &str) -> ApiResult<()> {
             "As {} of this workspace you cannot {doing}. Ask an owner for a different role.",
             match p.role {
                 Role::Viewer => "a viewer",
+                Role::Agent => "an agent",
                 Role::Editor => "an editor",
                 Role::Owner => "an owner",
             }

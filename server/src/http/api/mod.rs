@@ -8,6 +8,10 @@ mod accounts;
 mod bots;
 mod catalog;
 mod channels;
+mod contacts;
+mod desk;
+mod handoffs;
+mod replies;
 mod flows;
 mod orders;
 
@@ -84,6 +88,10 @@ pub fn routes() -> Router<AppState> {
         .route("/conversations", get(channels::conversations))
         .route("/conversations/{id}", get(channels::conversation))
         .route("/openapi.json", get(openapi))
+        .merge(contacts::routes())
+        .merge(desk::routes())
+        .merge(handoffs::routes())
+        .merge(replies::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }
@@ -140,6 +148,16 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
+/// The whole document: [`ApiDoc`] and each area's own.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(contacts::Doc::openapi());
+    doc.merge(desk::Doc::openapi());
+    doc.merge(handoffs::Doc::openapi());
+    doc.merge(replies::Doc::openapi());
+    doc
+}
+
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+    Json(document())
 }

@@ -9,6 +9,8 @@ mod accounts;
 mod bots;
 mod catalog;
 mod channels;
+mod contacts;
+mod desk;
 mod orders;
 
 use std::collections::HashMap;
@@ -46,7 +48,7 @@ pub fn paths() -> Vec<&'static str> {
 }
 
 fn route_table() -> Vec<(&'static str, MethodRouter<AppState>)> {
-    vec![
+    let mut table = vec![
         ("/signup", post(accounts::signup)),
         ("/login", post(accounts::login)),
         ("/logout", post(accounts::logout)),
@@ -98,7 +100,10 @@ fn route_table() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ),
         ("/workspaces", post(accounts::create_workspace)),
         ("/workspaces/switch", post(accounts::switch_workspace)),
-    ]
+    ];
+    table.extend(contacts::route_table());
+    table.extend(desk::route_table());
+    table
 }
 
 /// The fields of a url-encoded form. A body that does not parse reads as no

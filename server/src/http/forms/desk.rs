@@ -1,0 +1,10 @@
+//! The inbox's forms: reply, assign, close, reopen, resume.
+
+use axum::routing::MethodRouter;
+
+use crate::state::AppState;
+
+/// This area's form routes.
+pub(super) fn route_table() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![]
+}

@@ -1,0 +1,1 @@
+//! Contacts: list, search, tags and attributes, CSV exports.

@@ -1,0 +1,1 @@
+//! The inbox: listing, assigning, closing and reopening conversations.

@@ -1,0 +1,1 @@
+//! Handoffs: waiting for a person, notifications, inbox settings, resuming the bot.

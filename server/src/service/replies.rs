@@ -1,0 +1,1 @@
+//! Replies typed by people in the inbox, within the channels' windows.

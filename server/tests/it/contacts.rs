@@ -1,0 +1,1 @@
+//! Contacts: tags, attributes, search, CSV exports, and the flow reading and writing them.

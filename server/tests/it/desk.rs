@@ -1,0 +1,1 @@
+//! The inbox: listing with filters and cursors, assignment, closing, reopening, live updates.

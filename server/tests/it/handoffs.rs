@@ -1,0 +1,1 @@
+//! Handoffs: waiting for a person, the notification webhook, resuming the bot.
