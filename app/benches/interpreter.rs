@@ -61,6 +61,7 @@ fn run_once(flow: &ValidFlow, catalog: &CatalogView, inputs: &[Input]) -> usize 
             event_id: &event,
             catalog,
             orders: &[],
+            contact: None,
         };
         let out = step(flow, session, input.clone(), &ctx);
         orders += out

@@ -49,6 +49,8 @@ id_type!(
     OrderId,
     /// An invitation to join a workspace.
     InvitationId,
+    /// A shopper on one channel of a workspace.
+    ContactId,
 );
 
 #[cfg(test)]

@@ -11,6 +11,7 @@
 //! - [`flow`]: the flow document, validation and the interpreter (pure).
 //! - [`editor_core`]: the editor's editing operations and canvas geometry (pure).
 //! - [`commerce`]: money, products, cart and orders (pure).
+//! - [`contacts`]: the shoppers' contacts: views and the rules of a change (pure).
 //! - [`channel`]: outbound messages and every platform limit (pure).
 //! - [`server_fns`]: the server functions pages load data with, and the `Backend`
 //!   port the server implements (behind the `ssr` feature).
@@ -26,6 +27,7 @@
 pub mod account;
 pub mod channel;
 pub mod commerce;
+pub mod contacts;
 pub mod editor_core;
 pub mod flow;
 pub mod fold;

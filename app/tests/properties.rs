@@ -301,6 +301,7 @@ fn replay(
         event_id: &h.event,
         catalog,
         orders: &[],
+        contact: None,
     };
     let original = orders(&h.result.effects);
     if from_before {
@@ -410,6 +411,7 @@ fn drive(flow: &ValidFlow, acts: &[Act]) -> Result<Drive, TestCaseError> {
             event_id: &event,
             catalog: &catalog,
             orders: &[],
+            contact: None,
         };
         let a1 = step(flow, session.clone(), input.clone(), &ctx);
         let a2 = step(flow, session.clone(), input.clone(), &ctx);

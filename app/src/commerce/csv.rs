@@ -22,6 +22,42 @@ pub struct RowErrors {
     pub errors: Vec<String>,
 }
 
+/// Appends one CSV record (RFC 4180, ending with CRLF) to `out`. A field
+/// holding a comma, a quote, a line break or leading or trailing space is
+/// quoted, its quotes doubled. A field a spreadsheet would run as a formula
+/// (starting with `=`, `+`, `-`, `@`, a tab or a carriage return) gets a
+/// `'` in front, so an exported file opened in Excel or Sheets shows the
+/// text instead of running it.
+pub fn write_record<S: AsRef<str>>(out: &mut String, fields: &[S]) {
+    for (i, field) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let field = field.as_ref();
+        let guard = field.starts_with(['=', '+', '-', '@', '\t', '\r']);
+        let quote = guard
+            || field.contains([',', '"', '\n', '\r'])
+            || field.starts_with(' ')
+            || field.ends_with(' ');
+        if quote {
+            out.push('"');
+        }
+        if guard {
+            out.push('\'');
+        }
+        for c in field.chars() {
+            if c == '"' {
+                out.push('"');
+            }
+            out.push(c);
+        }
+        if quote {
+            out.push('"');
+        }
+    }
+    out.push_str("\r\n");
+}
+
 /// Splits CSV text into records. Quoted fields may hold commas, quotes
 /// (doubled) and line breaks. Returns each record with its starting line.
 pub fn parse_csv(text: &str) -> Result<Vec<(usize, Vec<String>)>, RowErrors> {
@@ -440,5 +476,22 @@ mod tests {
                 .any(|e| e.contains("“name” is missing"))
         );
         assert!(products_from_csv("", usd()).is_err());
+    }
+
+    #[test]
+    fn written_records_read_back_and_formulas_are_defused() {
+        let mut out = String::new();
+        write_record(&mut out, &["number", "shopper"]);
+        write_record(
+            &mut out,
+            &["a, b", "say \"hi\"", "two\nlines", "=SUM(A1)", "-3", "+1 650", "@x", "plain"],
+        );
+        assert!(out.starts_with("number,shopper\r\n"));
+        let records = parse_csv(&out).unwrap();
+        assert_eq!(records.len(), 2);
+        assert_eq!(
+            records[1].1,
+            ["a, b", "say \"hi\"", "two\nlines", "'=SUM(A1)", "'-3", "'+1 650", "'@x", "plain"]
+        );
     }
 }

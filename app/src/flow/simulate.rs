@@ -109,6 +109,8 @@ pub struct Simulation {
     pub visited: Vec<super::doc::NodeId>,
     /// How calls to the merchant's system are answered.
     pub http: HttpOutcome,
+    /// The shopper's contact, as the flow's writes left it.
+    pub contact: super::interpreter::Contact,
     turns: usize,
     /// Bytes the bot said so far, as [`Outbound::weight`] counts them.
     output: usize,
@@ -179,9 +181,13 @@ impl Simulation {
             event_id: &event,
             catalog,
             orders: &[],
+            contact: Some(&self.contact),
         };
         let out = step(flow, std::mem::take(&mut self.session), input, &ctx);
         self.session = out.session;
+        for e in &out.effects {
+            self.contact.apply(e);
+        }
         let mut number: Option<(String, String)> = None;
         let mut call = None;
         for e in out.effects {
@@ -259,6 +265,7 @@ pub fn sample_messages(node: &crate::flow::doc::Node, catalog: &CatalogView) -> 
         event_id: "preview",
         catalog,
         orders: &[],
+        contact: None,
     };
     step(&flow, session, Input::Start, &ctx)
         .effects

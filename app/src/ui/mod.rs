@@ -7,7 +7,7 @@ mod auth;
 mod bot;
 mod catalog;
 mod channels;
-mod contacts;
+pub mod contacts;
 mod dashboard;
 mod editor;
 mod inbox;

@@ -34,6 +34,7 @@ pub fn Orders() -> impl IntoView {
     view! {
         <WidePage title="Orders">
             <h1>"Orders"</h1>
+            <p class="actions"><a href="/api/v1/orders.csv" download="orders.csv" data-testid="orders-csv">"Export orders (CSV)"</a></p>
             <nav class="filters" aria-label="Filter by status">
                 <a href="/orders" aria-current=move || status().is_none().then_some("page")>"All"</a>
                 {OrderStatus::ALL

@@ -88,6 +88,7 @@ impl Chat {
             event_id: event,
             catalog: &self.catalog,
             orders: &self.orders,
+            contact: None,
         };
         let out = step(&self.flow, self.session.clone(), input, &ctx);
         self.session = out.session;

@@ -344,6 +344,34 @@ pub fn page_paths() -> Vec<String> {
         .iter()
         .map(|route| route.path().to_string())
         .collect()
+#[async_trait::async_trait]
+impl app::ui::contacts::backend::ContactsBackend for PageBackend {
+    async fn list_contacts(
+        &self,
+        parts: &Parts,
+        q: Option<String>,
+        tag: Option<String>,
+        cursor: Option<String>,
+    ) -> Result<app::contacts::ContactPage, AppError> {
+        let p = signed_in(parts)?;
+        let query = service::ContactQuery { q, tag, cursor };
+        service::list_contacts(&self.state, &p, &query)
+            .await
+            .map_err(plain)
+    }
+
+    async fn contact(
+        &self,
+        parts: &Parts,
+        id: crate::store::ContactId,
+    ) -> Result<app::contacts::ContactDetail, AppError> {
+        let p = signed_in(parts)?;
+        service::get_contact(&self.state, &p, id)
+            .await
+            .map_err(plain)
+    }
+}
+
 }
 
 /// The page routes and their server functions.
@@ -356,12 +384,18 @@ pub fn routes(state: &AppState) -> axum::Router<AppState> {
         .leptos_routes_with_context(
             state,
             route_list(),
-            move || provide_context(backend.clone()),
+            move || {
+                provide_context(backend.clone());
+                provide_context(contacts.clone());
+            },
             move || app::shell(options.clone()),
         )
         .layer(axum::middleware::from_fn(server_fn_body_limits))
 }
 
+    let contacts = app::ui::contacts::backend::ContactsHandle(std::sync::Arc::new(PageBackend {
+        state: state.clone(),
+    }));
 /// The editor saves whole flow documents, which may be larger than other
 /// bodies: as large as the REST API's `PUT /bots/{id}/draft` takes.
 const DRAFT_BODY_BYTES: usize = app::flow::doc::MAX_DOC_BYTES + 64 * 1024;
@@ -405,6 +439,7 @@ pub async fn guard(req: Request, next: Next) -> Response {
             .iter()
             .any(|p| path == *p || path.starts_with(&format!("{p}/")));
         if private && !signed_in {
+    "/contacts",
             let target = req
                 .uri()
                 .path_and_query()

@@ -63,7 +63,7 @@ pub enum Backend {
 }
 
 pub use app::ids::{
-    BotId, ChannelId, ConversationId, InvitationId, OrderId, ProductId, TokenId, UserId,
+    BotId, ChannelId, ContactId, ConversationId, InvitationId, OrderId, ProductId, TokenId, UserId,
     WorkspaceId,
 };
 

@@ -7,7 +7,14 @@ use crate::flow::doc::{FlowDoc, NodeKind};
 /// Every variable name a flow sets or that is always available, sorted:
 /// what the editor's variable picker offers.
 pub fn known_variables(doc: &FlowDoc) -> Vec<String> {
-    let mut vars: Vec<String> = ["cart.total", "cart.count", "cart.items"]
+    let mut vars: Vec<String> = [
+        "cart.total",
+        "cart.count",
+        "cart.items",
+        "contact.name",
+        "contact.phone",
+        "contact.tags",
+    ]
         .into_iter()
         .map(String::from)
         .collect();
@@ -23,7 +30,10 @@ pub fn known_variables(doc: &FlowDoc) -> Vec<String> {
             }
             _ => None,
         };
-        if let Some(name) = name.filter(|n| crate::flow::text::is_var_name(n)) {
+        // `contact.tag` and `contact.untag` write tags; they read as nothing.
+        if let Some(name) = name.filter(|n| {
+            crate::flow::text::is_var_name(n) && !matches!(n.as_str(), "contact.tag" | "contact.untag")
+        }) {
             vars.push(name);
         }
     }

@@ -212,6 +212,9 @@ pub enum Comparison {
     IsSet,
     /// Has no value.
     IsEmpty,
+    /// The shopper's contact has the tag named by the value (the subject
+    /// is not looked at).
+    HasTag,
 }
 
 /// One branch of a condition; its `id` is also the name of its port.
@@ -227,7 +230,7 @@ pub struct Branch {
     pub subject: Subject,
     /// How.
     pub op: Comparison,
-    /// With what (ignored by `is_set` / `is_empty`).
+    /// With what (ignored by `is_set` / `is_empty`; the tag for `has_tag`).
     #[serde(default)]
     pub value: String,
 }

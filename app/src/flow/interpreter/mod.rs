@@ -46,9 +46,14 @@ mod answers;
 mod cart;
 mod catalog;
 mod checkout;
+mod contact;
 mod http;
 
 pub use answers::{check_answer, match_option};
+pub use contact::{
+    CONTACT_FIELDS, Contact, ContactWrite, MAX_ATTRIBUTE_CHARS, MAX_ATTRIBUTE_KEY, MAX_ATTRIBUTES,
+    MAX_TAG_CHARS, MAX_TAGS, contact_target, is_attribute_key,
+};
 pub use http::{MAX_HTTP_PER_TURN, json_escape, percent_encode, request_id};
 
 /// A flow ready to run: the document with its lookups built once, so a
@@ -288,6 +293,9 @@ pub struct Ctx<'a> {
     pub catalog: &'a CatalogView,
     /// The shopper's orders, newest first.
     pub orders: &'a [OrderInfo],
+    /// The shopper's contact (`{{contact.name}}`, tags, attributes);
+    /// `None` where there is none (previews): reads are empty.
+    pub contact: Option<&'a Contact>,
 }
 
 /// Something that happened on the shopper's side.
@@ -391,6 +399,22 @@ pub enum Effect {
 pub struct Step {
     /// The new session.
     pub session: Session,
+    /// Set an attribute of the shopper's contact; an empty value removes
+    /// it (a "set variable" step named `contact.<key>`).
+    SetContact {
+        /// The attribute.
+        key: String,
+        /// Its new value.
+        value: String,
+    },
+    /// Add or remove a tag of the shopper's contact (a "set variable"
+    /// step named `contact.tag` or `contact.untag`).
+    TagContact {
+        /// The tag.
+        tag: String,
+        /// Add, or remove.
+        add: bool,
+    },
     /// What to do, in order.
     pub effects: Vec<Effect>,
 }
@@ -419,6 +443,10 @@ enum Next<'f> {
     Port(&'f str),
     /// Stay here and wait for the shopper.
     Wait,
+        contact: match ctx.contact {
+            Some(c) => std::borrow::Cow::Borrowed(c),
+            None => std::borrow::Cow::Owned(Contact::default()),
+        },
     /// Stop: the state was set by the node (ended, handed off, HTTP).
     Stop,
 }
@@ -446,6 +474,8 @@ fn cap_chars(text: &mut String, max: usize) {
         text.truncate(end);
         text.push('…');
     }
+    /// The contact, with this turn's writes (copied on the first).
+    contact: std::borrow::Cow<'a, Contact>,
 }
 
 impl<'a> Run<'a> {
@@ -501,6 +531,7 @@ impl<'a> Run<'a> {
     /// Appends a variable's value to `out` (nothing when it has none).
     fn lookup_into(&self, name: &str, out: &mut String) {
         use std::fmt::Write as _;
+            || name.starts_with("contact.")
         if name.starts_with("order.") {
             out.push_str("{{");
             out.push_str(name);
@@ -522,6 +553,10 @@ impl<'a> Run<'a> {
                         out.push_str(", ");
                     }
                     let _ = write!(out, "{} × {}", l.qty, l.name);
+        if let Some(field) = name.strip_prefix("contact.") {
+            self.contact_into(field, out);
+            return;
+        }
                 }
             }
             _ => {
@@ -763,7 +798,11 @@ impl<'a> Run<'a> {
             }
             NodeKind::SetVariable(s) => {
                 let value = self.fill(&s.value);
-                self.set_var_owned(&s.name, value);
+                if !s.name.starts_with("contact.") {
+                    self.set_var_owned(&s.name, value);
+                } else {
+                    self.write_contact(&s.name, value);
+                }
                 Next::Port("next")
             }
             NodeKind::ShowCart(s) => self.enter_cart(id, s),
@@ -880,3 +919,4 @@ mod tests {
         assert_eq!(target("nobody", "next"), None);
     }
 }
+            Comparison::HasTag => self.contact_has_tag(&expected),

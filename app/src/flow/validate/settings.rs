@@ -111,6 +111,9 @@ pub(super) fn check_settings(c: &mut Collector, node: &Node, catalog: Option<&Ca
         NodeKind::Condition(s) => check_condition(c, id, s),
         NodeKind::SetVariable(s) => {
             check_var(c, id, &s.name);
+            if let Some(Err(why)) = crate::flow::interpreter::contact_target(&s.name) {
+                c.error("invalid_variable", Some(id), format!("{why} ({})", c.name(id)));
+            }
             check_text(c, id, "value", &s.value, false);
         }
         NodeKind::ShowCart(s) => {
@@ -295,7 +298,19 @@ fn check_condition(c: &mut Collector, id: &NodeId, s: &ConditionSettings) {
     }
     check_choice_ids(c, id, s.branches.iter().map(|b| b.id.as_str()), "else");
     for b in &s.branches {
-        if let Subject::Variable { name } = &b.subject {
+        if b.op == Comparison::HasTag {
+            if b.value.trim().is_empty() {
+                c.error(
+                    "invalid_setting",
+                    Some(id),
+                    format!(
+                        "The branch “{}” of {} tests a tag but names none.",
+                        b.id,
+                        c.name(id)
+                    ),
+                );
+            }
+        } else if let Subject::Variable { name } = &b.subject {
             check_var(c, id, name);
         }
         if matches!(b.op, Comparison::GreaterThan | Comparison::LessThan)

@@ -154,6 +154,7 @@ impl Row {
             Some(Comparison::GreaterThan) => "greater_than",
             Some(Comparison::LessThan) => "less_than",
             Some(Comparison::IsSet) => "is_set",
+            Some(Comparison::HasTag) => "has_tag",
             _ => "is_empty",
         }
     }
@@ -181,7 +182,9 @@ fn branch_row(row: Row) -> impl IntoView {
 fn subject_fields(row: Row) -> impl IntoView {
     let ed = row.ed;
     let branch = row.branch;
+    // A tag test looks at the contact, not at a value.
     view! {
+        <Show when=move || row.op() != "has_tag">
         <select aria-label=move || format!("What rule {} looks at", row.n())
             on:change=move |ev| {
                 let v = event_target_value(&ev);
@@ -202,6 +205,7 @@ fn subject_fields(row: Row) -> impl IntoView {
                 prop:value=move || match branch.get().map(|b| b.subject) { Some(Subject::Variable { name }) => name, _ => String::new() }
                 on:input=move |ev| { let v = event_target_value(&ev); row.update("var", Box::new(move |b| b.subject = Subject::Variable { name: v })) } />
         </Show>
+        </Show>
     }
 }
 
@@ -220,11 +224,12 @@ fn comparison_fields(row: Row) -> impl IntoView {
                     "greater_than" => Comparison::GreaterThan,
                     "less_than" => Comparison::LessThan,
                     "is_set" => Comparison::IsSet,
+                    "has_tag" => Comparison::HasTag,
                     _ => Comparison::IsEmpty,
                 }));
                 ed.seal();
             }>
-            {[("equals", "is"), ("not_equals", "is not"), ("contains", "contains"), ("greater_than", "is more than"), ("less_than", "is less than"), ("is_set", "has a value"), ("is_empty", "is empty")]
+            {[("equals", "is"), ("not_equals", "is not"), ("contains", "contains"), ("greater_than", "is more than"), ("less_than", "is less than"), ("is_set", "has a value"), ("is_empty", "is empty"), ("has_tag", "the contact has the tag")]
                 .into_iter()
                 .map(|(v, l)| view! { <option value=v selected=move || row.op() == v>{l}</option> })
                 .collect_view()}
