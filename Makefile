@@ -152,11 +152,16 @@ bench: deps-rust deps-node deps-chromium deps-wrk deps-postgres
 	cargo bench -p server --bench pipeline --locked 2>&1 | tee target/bench-pipeline.txt
 	-BOTME_BENCH_PG=1 server/tests/support/with-postgres.sh \
 		cargo bench -p server --bench pipeline --locked 2>&1 | tee target/bench-pipeline-pg.txt
+	cargo bench -p server --bench inbox --locked 2>&1 | tee target/bench-inbox.txt
+	-BOTME_BENCH_PG=1 server/tests/support/with-postgres.sh \
+		cargo bench -p server --bench inbox --locked 2>&1 | tee target/bench-inbox-pg.txt
 	cd end2end && npx playwright test -c playwright.bench.config.ts
 	@echo
 	@echo "== report =="
 	@sed -n '/== pipeline benchmark/,$$p' target/bench-pipeline.txt
 	@sed -n '/== pipeline benchmark/,$$p' target/bench-pipeline-pg.txt 2>/dev/null || true
+	@sed -n '/== inbox benchmark/,$$p' target/bench-inbox.txt
+	@sed -n '/== inbox benchmark/,$$p' target/bench-inbox-pg.txt 2>/dev/null || true
 	@cat target/bench-editor.txt
 	@awk '/^interpreter\/shop_purchase_steps/ {name=$$1} /thrpt:/ && name {unit=$$5; sub("Kelem/s", "thousand steps/s", unit); sub("Melem/s", "million steps/s", unit); sub("elem/s", "steps/s", unit); print "interpreter, shop template purchase: " $$4 " " unit " (median)"; name=""}' target/bench-interpreter.txt
 

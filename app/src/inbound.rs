@@ -240,7 +240,29 @@ fn messenger_event(page: &str, ev: &Value) -> InboundEvent {
         if m["is_echo"].as_bool() == Some(true) {
             // An echo of a part Botme sent proves Meta accepted it.
             let tag = m["metadata"].as_str().and_then(SendTag::parse);
+            let to = str_of(&ev["recipient"]["id"]).unwrap_or_default();
             return match (tag, str_of(&m["mid"])) {
+                // Not Botme's: a person answered in Meta's Page Inbox (or
+                // another app did). Recorded in the transcript, and it
+                // pauses the bot.
+                (None, Some(mid)) if !to.is_empty() => InboundEvent {
+                    account: page.to_string(),
+                    kind: EventKind::Message {
+                        id: mid,
+                        shopper: Shopper {
+                            key: to.clone(),
+                            recipient: to,
+                            kind: RecipientKind::Psid,
+                            name: String::new(),
+                        },
+                        timestamp_ms: ts,
+                        input: Input::Echo {
+                            text: m["text"]
+                                .as_str()
+                                .map_or_else(|| "[an attachment]".to_string(), str::to_string),
+                        },
+                    },
+                },
                 (Some(tag), Some(message_id)) => InboundEvent {
                     account: page.to_string(),
                     kind: EventKind::Status {
@@ -536,7 +558,21 @@ mod tests {
                 }),
             }
         );
-        assert_eq!(events[1].kind, EventKind::Ignored { reason: "echo" });
+        // An untagged echo is a person's reply from outside Botme, for
+        // the shopper it was sent to.
+        assert_eq!(
+            messages(&events[1..]),
+            [(
+                "m_e2",
+                &Input::Echo {
+                    text: "typed by a person".into()
+                }
+            )]
+        );
+        match &events[1].kind {
+            EventKind::Message { shopper, .. } => assert_eq!(shopper.key, "PSID"),
+            other => panic!("{other:?}"),
+        }
         let whatsapp = br#"{"object":"whatsapp_business_account","entry":[{"id":"W","changes":[{"field":"messages","value":{
             "messaging_product":"whatsapp","metadata":{"display_phone_number":"1","phone_number_id":"PN"},
             "statuses":[{"id":"wamid.A","status":"sent","timestamp":"1689380458","recipient_id":"1","biz_opaque_callback_data":"botme:7:0"},
@@ -577,7 +613,7 @@ mod tests {
         let events = parse_messenger(body).unwrap();
         assert_eq!(events.len(), 8);
         let msgs = messages(&events);
-        assert_eq!(msgs.len(), 4);
+        assert_eq!(msgs.len(), 5);
         assert_eq!(
             msgs[0],
             (
@@ -605,13 +641,19 @@ mod tests {
                 }
             )
         );
-        assert_eq!(msgs[3], ("pb:P2:5", &Input::Start));
-        assert_eq!(events[2].account, "PAGE2");
-        assert!(
-            events
-                .iter()
-                .any(|e| e.kind == EventKind::Ignored { reason: "echo" })
+        // Another app's echo (its own metadata) is a reply sent outside
+        // Botme.
+        assert_eq!(
+            msgs[3],
+            (
+                "m_e1",
+                &Input::Echo {
+                    text: "Added!".into()
+                }
+            )
         );
+        assert_eq!(msgs[4], ("pb:P2:5", &Input::Start));
+        assert_eq!(events[2].account, "PAGE2");
         assert!(
             events
                 .iter()

@@ -137,10 +137,14 @@ pub enum ErrorCode {
     InvalidName,
     /// `invalid_product`.
     InvalidProduct,
+    /// `invalid_query`: a list's filter or cursor is not understood.
+    InvalidQuery,
     /// `invalid_role`.
     InvalidRole,
     /// `invalid_status`.
     InvalidStatus,
+    /// `invalid_step`: no such step in the conversation's flow.
+    InvalidStep,
     /// `invalid_token`.
     InvalidToken,
     /// `invitation_expired`: the invitation's time ran out (410).
@@ -185,6 +189,9 @@ pub enum ErrorCode {
     UnreadableBody,
     /// `unsupported_media_type`.
     UnsupportedMediaType,
+    /// `window_closed`: the platform does not allow a message to this
+    /// shopper now.
+    WindowClosed,
     /// `weak_password`.
     WeakPassword,
     /// `wrong_account`: signed in as someone other than the invited address (403).
@@ -215,8 +222,10 @@ impl ErrorCode {
             ErrorCode::InvalidMessage => "invalid_message",
             ErrorCode::InvalidName => "invalid_name",
             ErrorCode::InvalidProduct => "invalid_product",
+            ErrorCode::InvalidQuery => "invalid_query",
             ErrorCode::InvalidRole => "invalid_role",
             ErrorCode::InvalidStatus => "invalid_status",
+            ErrorCode::InvalidStep => "invalid_step",
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::InvitationExpired => "invitation_expired",
             ErrorCode::InvitationRevoked => "invitation_revoked",
@@ -240,6 +249,7 @@ impl ErrorCode {
             ErrorCode::UnreadableBody => "unreadable_body",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::WeakPassword => "weak_password",
+            ErrorCode::WindowClosed => "window_closed",
             ErrorCode::WrongAccount => "wrong_account",
         }
     }
@@ -298,6 +308,10 @@ pub struct Flash {
     /// A new invitation's link, shown exactly once for the owner to send.
     #[serde(default)]
     pub new_invitation: Option<String>,
+    /// A new signing secret of the inbox's notification webhook, shown
+    /// exactly once.
+    #[serde(default)]
+    pub new_webhook_secret: Option<String>,
     /// The email to put back into a form after a failed post (never a password).
     pub email: Option<String>,
     /// Itemised problems under the error (one per CSV row, per flow problem).

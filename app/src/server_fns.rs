@@ -20,7 +20,7 @@ use crate::model::{
     WorkspaceSummary,
 };
 use crate::views::{
-    ChannelView, ConversationDetail, ConversationSummary, OrderDetail, OrderSummary, ProductView,
+    ChannelView, ConversationDetail, OrderDetail, OrderSummary, ProductView,
     VersionSummary,
 };
 
@@ -148,6 +148,12 @@ pub struct Account {
     pub workspace: WorkspaceSummary,
     /// Every workspace they can switch to, including the current one.
     pub workspaces: Vec<WorkspaceSummary>,
+    /// The inbox's unread and waiting conversations, for the top bar.
+    #[serde(default)]
+    pub inbox: crate::views::InboxCounts,
+    /// Their user id (the inbox's "assigned to me").
+    #[serde(default)]
+    pub user_id: i64,
 }
 
 impl leptos::server_fn::error::FromServerFnError for AppError {
@@ -322,11 +328,37 @@ pub async fn get_channels_page() -> Result<ChannelsPage, AppError> {
     backend.channels_page(&parts).await
 }
 
-/// Conversations, most recent first.
+/// The workspace's inbox settings.
 #[server(prefix = "/_app")]
-pub async fn list_conversations() -> Result<Vec<ConversationSummary>, AppError> {
+pub async fn get_inbox_settings() -> Result<crate::views::InboxSettingsView, AppError> {
     let (backend, parts) = backend::context()?;
-    backend.list_conversations(&parts).await
+    backend.inbox_settings(&parts).await
+}
+
+/// The inbox list's filters, as the page's query string carries them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxFilters {
+    /// `waiting`, `open` or `closed`.
+    pub status: Option<String>,
+    /// A member id, `me` or `none`.
+    pub assignee: Option<String>,
+    /// A channel kind.
+    pub channel: Option<String>,
+    /// A bot id.
+    pub bot: Option<String>,
+    /// Search words.
+    pub q: Option<String>,
+    /// The page after this cursor.
+    pub cursor: Option<String>,
+}
+
+/// One page of the inbox, newest activity first.
+#[server(prefix = "/_app")]
+pub async fn list_conversations(
+    filters: InboxFilters,
+) -> Result<crate::views::ConversationPage, AppError> {
+    let (backend, parts) = backend::context()?;
+    backend.list_conversations(&parts, filters).await
 }
 
 /// One conversation with its transcript.
@@ -356,7 +388,7 @@ pub mod backend {
     use crate::ids::{BotId, ConversationId, OrderId, ProductId};
     use crate::model::{AppError, BotSummary, InvitationSummary, MemberSummary, TokenSummary};
     use crate::views::{
-        ConversationDetail, ConversationSummary, OrderDetail, OrderSummary, ProductView,
+        ConversationDetail, OrderDetail, OrderSummary, ProductView,
         VersionSummary,
     };
 
@@ -371,6 +403,11 @@ pub mod backend {
         async fn list_bots(&self, parts: &Parts) -> Result<Vec<BotSummary>, AppError>;
         /// See [`super::list_tokens`].
         async fn list_tokens(&self, parts: &Parts) -> Result<Vec<TokenSummary>, AppError>;
+        /// See [`super::get_inbox_settings`].
+        async fn inbox_settings(
+            &self,
+            parts: &Parts,
+        ) -> Result<crate::views::InboxSettingsView, AppError>;
         /// See [`super::list_members`].
         async fn list_members(&self, parts: &Parts) -> Result<Vec<MemberSummary>, AppError>;
         /// See [`super::list_invitations`].
@@ -444,7 +481,8 @@ pub mod backend {
         async fn list_conversations(
             &self,
             parts: &Parts,
-        ) -> Result<Vec<ConversationSummary>, AppError>;
+            filters: super::InboxFilters,
+        ) -> Result<crate::views::ConversationPage, AppError>;
         /// See [`super::get_conversation`].
         async fn conversation(
             &self,

@@ -206,6 +206,70 @@ pub struct ConversationSummary {
     pub created_at: i64,
     /// Last activity, in milliseconds since the Unix epoch.
     pub updated_at: i64,
+    /// The bot's name.
+    #[serde(default)]
+    pub bot_name: String,
+    /// The inbox state: `open`, `waiting` (for a person) or `closed`.
+    #[serde(default)]
+    pub status: String,
+    /// A person holds it: the bot does not answer until resumed.
+    #[serde(default)]
+    pub held: bool,
+    /// The bot is silent until then, after a reply typed outside Botme.
+    #[serde(default)]
+    pub paused_until: Option<i64>,
+    /// The member it is assigned to.
+    #[serde(default)]
+    pub assignee_id: Option<i64>,
+    /// Their email.
+    #[serde(default)]
+    pub assignee: Option<String>,
+    /// Why it waits for a person.
+    #[serde(default)]
+    pub handoff_reason: String,
+    /// Since when it waits.
+    #[serde(default)]
+    pub handoff_at: Option<i64>,
+    /// The shopper's messages nobody has read yet.
+    #[serde(default)]
+    pub unread: i64,
+    /// When the shopper last wrote (the platforms' windows).
+    #[serde(default)]
+    pub last_inbound_at: Option<i64>,
+}
+
+/// A page of the inbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ConversationPage {
+    /// Newest activity first.
+    pub conversations: Vec<ConversationSummary>,
+    /// Pass as `cursor` for the next page; `null` on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// A workspace's inbox settings as its Settings page shows them (never the
+/// webhook's secret).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxSettingsView {
+    /// Where handoffs are POSTed (empty: nowhere).
+    pub notify_url: String,
+    /// Whether a signing secret exists.
+    pub has_secret: bool,
+    /// Minutes a reply from Meta's inbox pauses the bot.
+    pub echo_pause_minutes: i64,
+    /// The latest deliveries: `(status, attempts, last error, created at)`.
+    pub recent: Vec<(String, i64, Option<String>, i64)>,
+}
+
+/// What the top bar shows of the inbox.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct InboxCounts {
+    /// Open conversations with messages nobody has read.
+    pub unread: i64,
+    /// Conversations waiting for a person.
+    pub waiting: i64,
 }
 
 /// One transcript entry.
@@ -214,7 +278,8 @@ pub struct ConversationSummary {
 pub struct TranscriptEntry {
     /// Id; also the cursor for `after`.
     pub id: i64,
-    /// `in` (the shopper) or `out` (the bot).
+    /// `in` (the shopper), `out` (the bot or a person) or `action` (what
+    /// a person or a handoff did: `text` says it).
     pub direction: String,
     /// Readable text.
     pub text: String,
@@ -228,6 +293,10 @@ pub struct TranscriptEntry {
     pub error: Option<String>,
     /// When, in milliseconds since the Unix epoch.
     pub at: i64,
+    /// Who typed an outbound message: a member's email, or `null` for the
+    /// bot. For `direction: "action"` entries, who acted.
+    #[serde(default)]
+    pub author: Option<String>,
 }
 
 /// A conversation with its transcript and orders.
@@ -241,4 +310,9 @@ pub struct ConversationDetail {
     pub transcript: Vec<TranscriptEntry>,
     /// Orders it placed.
     pub orders: Vec<OrderSummary>,
+    /// Whether a person can reply now, and how.
+    pub window: crate::channel::window::ReplyWindow,
+    /// The steps of its flow the bot can resume at: `[id, label]`.
+    #[serde(default)]
+    pub steps: Vec<(String, String)>,
 }

@@ -6,6 +6,7 @@
 pub mod appearance;
 pub mod limits;
 pub mod render;
+pub mod window;
 
 use serde::{Deserialize, Serialize};
 

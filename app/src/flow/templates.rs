@@ -124,7 +124,7 @@ fn ask(text: &str, kind: AskKind, save_as: &str) -> NodeKind {
 
 fn handoff() -> NodeKind {
     NodeKind::Handoff(HandoffSettings {
-        text: "Thanks for your patience! A person from our team will reply here soon. Type “menu” to go back to the bot."
+        text: "Thanks! A person from our team will answer you here, usually within a few hours. The bot stays quiet until then."
             .into(),
     })
 }

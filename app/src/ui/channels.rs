@@ -4,10 +4,10 @@
 
 use leptos::prelude::*;
 
-use super::{Card, Empty, Loaded, WidePage, columns, format_time, list_table, param};
+use super::{Card, Empty, Loaded, WidePage, format_time};
 use crate::model::BotSummary;
-use crate::server_fns::{ChannelsPage, get_channels_page, get_conversation, list_conversations};
-use crate::views::{ChannelView, ConversationDetail, ConversationSummary, TranscriptEntry};
+use crate::server_fns::{ChannelsPage, get_channels_page};
+use crate::views::ChannelView;
 
 fn kind_label(kind: &str) -> &'static str {
     match kind {
@@ -183,117 +183,5 @@ fn MetaForm(
             <label>{token_label} <input type="password" name="access_token" required autocomplete="off" /></label>
             <button type="submit">{button}</button>
         </form>
-    }
-}
-
-/// `/conversations`.
-#[component]
-pub fn Conversations() -> impl IntoView {
-    let list = Resource::new(|| (), |_| list_conversations());
-    view! {
-        <WidePage title="Conversations">
-            <h1>"Conversations"</h1>
-            <Loaded data=list loading="Loading…" let:l>
-                <ConversationTable list=l />
-            </Loaded>
-        </WidePage>
-    }
-}
-
-#[component]
-fn ConversationTable(list: Vec<ConversationSummary>) -> impl IntoView {
-    if list.is_empty() {
-        return view! {
-            <Empty testid="no-conversations" title="No conversations yet">
-                "Connect a channel and publish a bot: shoppers' chats appear here."
-            </Empty>
-        }
-        .into_any();
-    }
-    view! {
-        {list_table(
-            "conversation-list",
-            columns(["Shopper", "Channel", "Last message", "Active"]),
-            list
-                .into_iter()
-                .map(|c| {
-                    view! {
-                        <tr data-testid="conversation-row">
-                            <td><a href=format!("/conversations/{}", c.id)>{c.shopper}</a></td>
-                            <td>{kind_label(&c.channel)}</td>
-                            <td class="muted">{c.last_message}</td>
-                            <td class="muted">{format_time(c.updated_at)}</td>
-                        </tr>
-                    }
-                })
-                .collect_view(),
-        )}
-    }
-    .into_any()
-}
-
-/// `/conversations/{id}`.
-#[component]
-pub fn ConversationView() -> impl IntoView {
-    let id = param("id");
-    let conv = Resource::new(id, get_conversation);
-    view! {
-        <WidePage title="Conversation">
-            <p class="crumbs"><a href="/conversations">"Conversations"</a> " › Transcript"</p>
-            <Loaded data=conv loading="Loading…" let:c>
-                <ConversationBody conv=c />
-            </Loaded>
-        </WidePage>
-    }
-}
-
-fn status_label(e: &TranscriptEntry) -> Option<&'static str> {
-    (e.direction == "out").then_some(match e.status.as_str() {
-        "pending" | "sending" => "Sending",
-        "sent" => "Sent",
-        "delivered" => "Delivered",
-        "read" => "Read",
-        "failed" => "Not delivered",
-        "skipped" => "Not sent",
-        _ => "",
-    })
-}
-
-#[component]
-fn ConversationBody(conv: ConversationDetail) -> impl IntoView {
-    let s = conv.summary;
-    view! {
-        <h1>{s.shopper.clone()}</h1>
-        <p class="muted">
-            {kind_label(&s.channel)} " · started " {format_time(s.created_at)} " · flow version " {s.version}
-        </p>
-        {(!conv.orders.is_empty()).then(|| view! {
-            <section class="card">
-                <h2>"Orders"</h2>
-                <ul>
-                    {conv.orders.into_iter().map(|o| view! {
-                        <li><a href=format!("/orders/{}", o.id)>{format!("#{}", o.number)}</a> " · " {o.total_label} " · " {o.status.label()}</li>
-                    }).collect_view()}
-                </ul>
-            </section>
-        })}
-        <section class="card">
-            <h2>"Transcript"</h2>
-            <div class="chat-log tall" data-testid="transcript">
-                {conv.transcript.into_iter().map(|e| {
-                    let status = status_label(&e);
-                    let class = if e.direction == "in" { "bubble shopper" } else { "bubble bot" };
-                    view! {
-                        <div class=class>
-                            <div>{e.text.clone()}</div>
-                            <small class="muted">
-                                {format_time(e.at)} {status.map(|s| format!(" · {s}"))}
-                                {e.error.clone().map(|err| format!(" — {err}"))}
-                            </small>
-                        </div>
-                    }
-                }).collect_view()}
-            </div>
-        </section>
     }
 }

@@ -117,12 +117,12 @@ pub fn App() -> impl IntoView {
                 <Route path=StaticSegment("channels") view=channels::Channels ssr=SsrMode::Async />
                 <Route
                     path=StaticSegment("conversations")
-                    view=channels::Conversations
+                    view=inbox::Conversations
                     ssr=SsrMode::Async
                 />
                 <Route
                     path=(StaticSegment("conversations"), ParamSegment("id"))
-                    view=channels::ConversationView
+                    view=inbox::ConversationView
                     ssr=SsrMode::Async
                 />
                 <Route path=StaticSegment("contacts") view=contacts::Contacts ssr=SsrMode::Async />
@@ -223,7 +223,7 @@ fn TopBar(data: PageData) -> impl IntoView {
                 <A href="/dashboard">"Bots"</A>
                 <A href="/products">"Products"</A>
                 <A href="/orders">"Orders"</A>
-                <A href="/conversations">"Inbox"</A>
+                <inbox::InboxLink initial=account.inbox />
                 <A href="/contacts">"Contacts"</A>
                 <A href="/channels">"Channels"</A>
                 <A href="/settings">"Settings"</A>

@@ -9,7 +9,8 @@ use super::{
     Card, ErrorBox, Loaded, actions_column, columns, format_time, list_table, use_page_data,
 };
 use crate::model::{AppError, InvitationSummary, MemberSummary, Role, TokenSummary};
-use crate::server_fns::{Account, list_invitations, list_members, list_tokens};
+use crate::server_fns::{Account, get_inbox_settings, list_invitations, list_members, list_tokens};
+use crate::views::InboxSettingsView;
 
 /// The settings page.
 #[component]
@@ -18,6 +19,7 @@ pub fn Settings() -> impl IntoView {
     let members = Resource::new(|| (), |_| list_members());
     let tokens = Resource::new(|| (), |_| list_tokens());
     let invitations = Resource::new(|| (), |_| list_invitations());
+    let inbox = Resource::new(|| (), |_| get_inbox_settings());
     let data = move || async move {
         let data = page.await?;
         let Some(account) = data.account else {
@@ -27,7 +29,12 @@ pub fn Settings() -> impl IntoView {
         let members = members.await;
         let tokens = if owner { Some(tokens.await) } else { None };
         let invitations = if owner { Some(invitations.await) } else { None };
+        let can_edit = account.workspace.role >= Role::Editor;
+        let inbox = inbox.await;
         Ok(SettingsData {
+            inbox,
+            can_edit,
+            new_webhook_secret: data.flash.new_webhook_secret,
             account,
             new_token: data.flash.new_token,
             new_invitation: data.flash.new_invitation,
@@ -47,6 +54,12 @@ pub fn Settings() -> impl IntoView {
 
 /// Everything the settings page waits for.
 struct SettingsData {
+    /// The inbox's notification webhook and echo pause.
+    inbox: Result<InboxSettingsView, AppError>,
+    /// Whether the member may change them.
+    can_edit: bool,
+    /// A webhook secret just made, shown once.
+    new_webhook_secret: Option<String>,
     /// The signed-in member and their workspace.
     account: Account,
     /// A token just created, shown once.
@@ -65,6 +78,9 @@ struct SettingsData {
 /// that failed to load shows its error in its place.
 fn settings_view(data: SettingsData) -> impl IntoView {
     let SettingsData {
+        inbox,
+        can_edit,
+        new_webhook_secret,
         account,
         new_token,
         new_invitation,
@@ -96,7 +112,62 @@ fn settings_view(data: SettingsData) -> impl IntoView {
                 Ok(list) => view! { <Tokens tokens=list new_token=new_token.clone() /> }.into_any(),
                 Err(e) => view! { <ErrorBox error=e /> }.into_any(),
             })}
+        {match inbox {
+            Ok(s) => view! { <InboxSettings settings=s can_edit new_secret=new_webhook_secret /> }.into_any(),
+            Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+        }}
         <Workspaces account />
+    }
+}
+
+/// The inbox: where handoffs are announced, and how long a reply from
+/// Meta's own inbox pauses the bot.
+#[component]
+fn InboxSettings(
+    settings: InboxSettingsView,
+    can_edit: bool,
+    new_secret: Option<String>,
+) -> impl IntoView {
+    let has_secret = settings.has_secret;
+    view! {
+        <Card title_id="inbox-settings-title" title="Inbox and handoffs">
+            <p class="muted">
+                "When a shopper asks for a person, Botme can POST the handoff as JSON to an address of yours \
+                 (Slack, email or your helpdesk, through a small bridge), signed with a secret: the \
+                 Botme-Signature header is t=<unix time>,v1=<HMAC-SHA256 of t.body>. Failed deliveries \
+                 are retried for a day."
+            </p>
+            {new_secret.map(|s| view! {
+                <ShownOnce
+                    test_id="new-webhook-secret"
+                    note="Your webhook's signing secret. Copy it now: it will not be shown again."
+                    label="Signing secret"
+                    value=s
+                />
+            })}
+            <form method="post" action="/settings/inbox" class="stack" data-testid="inbox-settings">
+                <label>
+                    "Notify this address of handoffs (https) "
+                    <input type="url" name="notify_url" value=settings.notify_url.clone() placeholder="https://hooks.example.com/botme" disabled=!can_edit />
+                </label>
+                <label>
+                    "After a reply from Meta's own inbox, the bot waits (minutes) "
+                    <input type="number" name="echo_pause_minutes" min="0" max="10080" value=settings.echo_pause_minutes.to_string() disabled=!can_edit />
+                </label>
+                {has_secret.then(|| view! {
+                    <label><input type="checkbox" name="rotate_secret" value="1" disabled=!can_edit /> " Make a new signing secret"</label>
+                })}
+                {can_edit.then(|| view! { <button type="submit">"Save"</button> })}
+            </form>
+            {(!settings.recent.is_empty()).then(|| view! {
+                <h3>"Latest deliveries"</h3>
+                <ul data-testid="webhook-deliveries">
+                    {settings.recent.into_iter().map(|(status, attempts, error, at)| view! {
+                        <li>{format_time(at)} " · " {status} " · " {format!("{attempts} attempt(s)")} {error.map(|e| format!(" · {e}"))}</li>
+                    }).collect_view()}
+                </ul>
+            })}
+        </Card>
     }
 }
 
@@ -121,7 +192,7 @@ fn Members(members: Vec<MemberSummary>, owner: bool, me: String) -> impl IntoVie
         <Card title_id="members-title" title="Members">
             <p class="muted">
                 "Owners manage members and API tokens. Editors build bots and manage the catalog. \
-                 Viewers can look but not change anything."
+                 Agents answer shoppers in the inbox. Viewers can look but not change anything."
             </p>
             {list_table(
                 "member-list",

@@ -42,7 +42,7 @@ struct Caller {
 }
 
 /// The client HTTP steps call with.
-fn client(allow_private: bool) -> reqwest::Client {
+pub(crate) fn client(allow_private: bool) -> reqwest::Client {
     let builder = super::client_builder();
     let builder = if allow_private {
         builder
@@ -159,7 +159,7 @@ impl reqwest::dns::Resolve for PublicOnly {
 
 /// Checks that `url` is http(s) and, when it names an address rather than
 /// a host, that the address is public ([`PublicOnly`] checks names).
-fn check_target(url: &reqwest::Url, allow_private: bool) -> Result<(), String> {
+pub(crate) fn check_target(url: &reqwest::Url, allow_private: bool) -> Result<(), String> {
     if !matches!(url.scheme(), "http" | "https") {
         return Err("only http and https addresses can be called".into());
     }

@@ -183,6 +183,14 @@ mod tests {
         assert!(rx.woken());
         drop(rx);
         assert_eq!(live.users.len(), 0, "nobody waits for 7:42 any more");
+        // The inbox of a workspace hears of its own changes only.
+        let mut inbox = live.subscribe_workspace(WorkspaceId(3));
+        live.notify_workspace(WorkspaceId(4));
+        assert!(!inbox.woken(), "another workspace's news");
+        live.notify_workspace(WorkspaceId(3));
+        assert!(inbox.woken());
+        drop(inbox);
+        assert_eq!(live.workspaces.len(), 0);
         // Two streams of one conversation: the entry stays until both end.
         let a = live.subscribe(ConversationId(1));
         let mut b = live.subscribe(ConversationId(1));

@@ -22,6 +22,7 @@
 //! with its flow cache, the workers' wake-ups, the live streams and this
 //! instance's id.
 
+pub mod alerts;
 pub mod claims;
 pub mod http_steps;
 pub mod ingest;
@@ -67,6 +68,8 @@ pub struct Wake {
     pub outbox: Notify,
     /// HTTP steps were queued.
     pub http: Notify,
+    /// Handoff notifications were queued.
+    pub notify: Notify,
 }
 
 impl Engine {
@@ -159,6 +162,12 @@ pub fn spawn_workers(engine: &Engine, sealer: &Sealer, workers: &Workers) {
     claims::spawn(engine.clone(), workers.sender.echo_wait);
     pipeline::spawn(engine.clone(), workers.pipeline.clone());
     sender::spawn(engine.clone(), sealer.clone(), workers.sender.clone());
+    alerts::spawn(
+        engine.clone(),
+        sealer.clone(),
+        workers.http_steps.allow_private,
+        workers.sender.retry_base_ms.max(1_000),
+    );
     http_steps::spawn(engine.clone(), workers.http_steps.clone());
 }
 

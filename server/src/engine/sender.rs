@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::channel::render::{self, MessengerPart};
-use app::channel::{Channel, Outbound, SendTag};
+use app::channel::{Channel, Outbound, SendTag, window};
 use serde_json::{Value, json};
 
 use super::ratelimit::Buckets;
@@ -138,6 +138,12 @@ pub fn backoff_ms(base_ms: i64, attempt: i64) -> i64 {
         .min(MAX_BACKOFF_MS);
     let jitter: f64 = rand::random::<f64>() + 0.5;
     ((exp as f64) * jitter) as i64
+}
+
+/// Whether a person's reply goes with Messenger's `HUMAN_AGENT` tag: the
+/// shopper's last message is 24 hours old or more.
+fn needs_human_agent_tag(row: &OutboxRow, now: i64) -> bool {
+    row.kind == Channel::Messenger && row.last_inbound_at.is_some_and(|t| now - t >= WINDOW_MS)
 }
 
 /// The request bodies of one outbound message, recipient included.
@@ -372,8 +378,14 @@ impl Sender {
             return None;
         }
         // Free-form messages are allowed within 24 hours of the shopper's last
-        // message only; outside it, Meta refuses them anyway.
-        if row.last_inbound_at.is_none_or(|t| now_ms() - t > WINDOW_MS) {
+        // message only (a person's reply on Messenger within 7 days, with
+        // the `HUMAN_AGENT` tag); outside it, Meta refuses them anyway.
+        let window = if row.human != 0 && row.kind == Channel::Messenger {
+            window::HUMAN_AGENT_WINDOW_MS
+        } else {
+            WINDOW_MS
+        };
+        if row.last_inbound_at.is_none_or(|t| now_ms() - t > window) {
             persist("a skipped message", || {
                 s.queue().outbox_closed(
                     row.id,
@@ -450,7 +462,15 @@ impl Sender {
             return;
         };
         let s = self.engine.store();
-        let bodies = bodies(row.kind, &row.recipient, &row.recipient_kind, &msg);
+        let mut bodies = bodies(row.kind, &row.recipient, &row.recipient_kind, &msg);
+        if row.human != 0 && needs_human_agent_tag(&row, now_ms()) {
+            for body in &mut bodies {
+                if body.get("messaging_type").is_some() {
+                    body["messaging_type"] = json!("MESSAGE_TAG");
+                    body["tag"] = json!("HUMAN_AGENT");
+                }
+            }
+        }
         let url = format!("{}/{}/messages", self.settings.graph_url, row.account);
         let pair_key = format!("{}:{}", row.account, row.recipient);
         let parts = bodies.len();

@@ -274,7 +274,8 @@ impl Engine {
         turn: Turn<'_>,
         via: Option<Delivery<'_>>,
     ) -> Result<Applied, TurnError> {
-        let tenant = self.store().workspace(turn.workspace);
+        let turn_ws = turn.workspace;
+        let tenant = self.store().workspace(turn_ws);
         let latest = tenant
             .latest_version_number(turn.bot)
             .await?
@@ -284,7 +285,7 @@ impl Engine {
         let done = self.step_in(&mut txn, turn, via, latest, &catalog).await?;
         if done.commit {
             txn.commit().await?;
-            self.committed(&done);
+            self.committed(turn_ws, &done);
         } else {
             txn.rollback().await?;
         }
@@ -339,7 +340,7 @@ impl Engine {
             // writer.
             if i + 1 < total && self.ingest_pending() && since.elapsed() >= SLICE {
                 txn.commit().await?;
-                self.all_committed(&done[open..]);
+                self.all_committed(workspace, &done[open..]);
                 open = done.len();
                 // As long again for the requests: a flood of webhooks gets
                 // at least half the time, and turns go on.
@@ -349,7 +350,7 @@ impl Engine {
             }
         }
         txn.commit().await?;
-        self.all_committed(&done[open..]);
+        self.all_committed(workspace, &done[open..]);
         Ok(done
             .into_iter()
             .map(|one| one.map(|one| one.applied))
@@ -357,22 +358,23 @@ impl Engine {
     }
 
     /// [`Engine::committed`] for each turn of a committed transaction.
-    fn all_committed(&self, turns: &[Result<Done, TurnError>]) {
+    fn all_committed(&self, ws: WorkspaceId, turns: &[Result<Done, TurnError>]) {
         for one in turns.iter().flatten() {
             if one.commit {
-                self.committed(one);
+                self.committed(ws, one);
             }
         }
     }
 
     /// Wakes what a committed turn concerns: the conversation's live
     /// streams and the workers with new work.
-    fn committed(&self, done: &Done) {
+    fn committed(&self, ws: WorkspaceId, done: &Done) {
         if !done.stepped {
             return;
         }
         if let Some(conv) = done.applied.conversation {
             self.live().notify(conv);
+            self.live().notify_workspace(ws);
         }
         if let Some(user) = &done.web_user {
             self.live().notify_user(user);
@@ -397,16 +399,20 @@ impl Engine {
         latest: i64,
         catalog: &CatalogView,
     ) -> Result<Done, TurnError> {
-        let conv = txn
-            .conversation_for_update(
-                turn.bot,
-                turn.channel,
-                turn.user,
-                turn.display_name,
-                latest,
-                "{}",
-            )
+        // WhatsApp's number is the shopper's phone.
+        let phone = match via {
+            Some(v) if v.recipient_kind == "wa_phone" && !v.recipient.is_empty() => {
+                format!("+{}", v.recipient.trim_start_matches('+'))
+            }
+            _ => String::new(),
+        };
+        let shopper = (turn.user, turn.display_name, phone.as_str());
+        let (conv, contact) = txn
+            .conversation_with_contact(turn.bot, turn.channel, shopper, latest, "{}")
             .await?;
+        if let Input::Echo { text } = &turn.input {
+            return record_echo(txn, &turn, &conv, via, text).await;
+        }
         let touch = match record_event(txn, &turn, &conv, via).await? {
             Recorded::Done { applied, commit } => {
                 return Ok(Done {
@@ -419,6 +425,26 @@ impl Engine {
             }
             Recorded::Fresh(touch) => touch,
         };
+        // A person holds the conversation, or a reply typed outside Botme
+        // paused the bot: the shopper's message is in the transcript and
+        // the inbox, and the bot says nothing. Other inputs (an HTTP step's
+        // answer, a payment, a resume) still run.
+        let from_shopper = matches!(
+            turn.input,
+            Input::Start | Input::Text { .. } | Input::Payload { .. } | Input::CartOrder { .. }
+        );
+        if from_shopper && conv.bot_silent(now_ms()) {
+            txn.save_session(conv.id, &conv.session, conv.version, touch.as_ref())
+                .await?;
+            txn.announce(conv.id, turn.user).await?;
+            return Ok(Done {
+                applied: Applied::only(conv.id, false),
+                commit: true,
+                stepped: true,
+                wake: Wakeups::default(),
+                web_user: (turn.channel == Channel::Web).then(|| turn.user.to_string()),
+            });
+        }
         let mut session: Session = serde_json::from_str(&conv.session).unwrap_or_default();
         // A conversation stays on the version it started on; one that ended
         // (or never began) starts its next run on the newest version.
@@ -443,8 +469,17 @@ impl Engine {
             event_id: turn.event_id,
             catalog,
             orders: &[],
+            contact: contact.as_ref().map(|(_, c)| c),
         };
         let mut result = step(&flow, session.clone(), turn.input.clone(), &without);
+        // A rerun with the orders takes the same path: whether the step
+        // handed off is known now.
+        let handoff = result
+            .effects
+            .iter()
+            .any(|e| matches!(e, Effect::Handoff { .. }))
+            .then(|| handoff_reason(&turn.input));
+        let resumed = matches!(turn.input, Input::Resume { .. });
         if result.effects.iter().any(|e| match e {
             Effect::Visit { node } => flow.lists_orders_at(node),
             _ => false,
@@ -457,6 +492,9 @@ impl Engine {
             result = step(&flow, session, turn.input, &with);
         }
 
+        if let Some((id, _)) = &contact {
+            txn.apply_contact_effects(*id, &result.effects).await?;
+        }
         let mut applied = Applied::only(conv.id, false);
         let wake = self
             .store_effects(
@@ -468,6 +506,35 @@ impl Engine {
                 &mut applied,
             )
             .await?;
+        if resumed {
+            txn.set_inbox_state(conv.id, "open", false, conv.assignee_id)
+                .await?;
+        }
+        if let Some(reason) = handoff {
+            txn.mark_waiting(conv.id, &reason).await?;
+            txn.record_action(conv.id, "handoff", None, &reason)
+                .await?;
+            // The workspace's webhook hears of it, once per handoff event.
+            let body = serde_json::json!({
+                "event": "handoff",
+                "workspace_id": turn.workspace.0,
+                "conversation": {
+                    "id": conv.id.0,
+                    "shopper": if turn.display_name.is_empty() { turn.user } else { turn.display_name },
+                    "channel": turn.channel.as_str(),
+                    "reason": reason,
+                    "url": format!("{}/conversations/{}", self.inner.public_url, conv.id.0),
+                },
+                "created_at": now,
+            });
+            txn.queue_notification(
+                conv.id,
+                &format!("handoff:{}:{}", conv.id.0, turn.event_id),
+                &body.to_string(),
+            )
+            .await?;
+            metrics::counter!("handoffs_total").increment(1);
+        }
         let session = serde_json::to_string(&result.session).unwrap_or_else(|_| "{}".into());
         txn.save_session(conv.id, &session, version, touch.as_ref())
             .await?;
@@ -549,8 +616,9 @@ impl Engine {
                         .await?;
                     wake.http = true;
                 }
-                Effect::Handoff { .. } => metrics::counter!("handoffs_total").increment(1),
-                Effect::Visit { .. } | Effect::End => {}
+                Effect::Handoff { .. } | Effect::Visit { .. } | Effect::End => {}
+                // Written by `apply_contact_effects`.
+                Effect::SetContact { .. } | Effect::TagContact { .. } => {}
             }
         }
         let rows: Vec<(String, String)> = outgoing
@@ -652,6 +720,76 @@ async fn record_event<'a>(
     Ok(Recorded::Fresh(Some(touch)))
 }
 
+/// A reply a person sent outside Botme (Meta's Page Inbox): recorded once
+/// in the transcript, and the bot pauses for the workspace's echo pause,
+/// counted from when it was sent. The flow is not stepped.
+async fn record_echo(
+    txn: &mut WorkspaceTx,
+    turn: &Turn<'_>,
+    conv: &ConversationRow,
+    via: Option<Delivery<'_>>,
+    text: &str,
+) -> Result<Done, TurnError> {
+    let not_stepped = |duplicate: bool, commit: bool| Done {
+        applied: Applied::only(conv.id, duplicate),
+        commit,
+        stepped: !duplicate,
+        wake: Wakeups::default(),
+        web_user: None,
+    };
+    if let Some(v) = via
+        && !txn.finish_inbox(v.inbox_id, InboxStatus::Done).await?
+    {
+        return Ok(not_stepped(true, false));
+    }
+    let preview: String = text.chars().take(4096).collect();
+    let body = serde_json::to_string(&app::channel::Outbound::Text {
+        text: preview.clone(),
+    })
+    .unwrap_or_default();
+    if !txn
+        .record_echo(conv.id, turn.event_id, &body, &preview)
+        .await?
+    {
+        return Ok(not_stepped(true, via.is_some()));
+    }
+    let sent_at = via.map_or_else(now_ms, |v| {
+        if v.platform_ts > 0 {
+            v.platform_ts
+        } else {
+            now_ms()
+        }
+    });
+    let pause = txn.echo_pause_ms().await?;
+    if pause > 0 && sent_at + pause > now_ms() {
+        txn.pause_bot(conv.id, sent_at + pause).await?;
+        txn.record_action(
+            conv.id,
+            "paused",
+            None,
+            &format!(
+                "a reply was sent from outside Botme, so the bot waits {} before answering again",
+                app::channel::window::span(pause)
+            ),
+        )
+        .await?;
+    }
+    Ok(not_stepped(false, true))
+}
+
+/// Why a conversation waits for a person, for the inbox: what the shopper
+/// said when they asked, or that the flow handed off.
+fn handoff_reason(input: &Input) -> String {
+    match input {
+        Input::Text { text } => {
+            let said: String = text.chars().take(200).collect();
+            format!("Asked for a person: \u{201c}{said}\u{201d}")
+        }
+        Input::Payload { .. } => "Chose to talk to a person".into(),
+        _ => "The bot handed the conversation to a person".into(),
+    }
+}
+
 /// An unguessable token for a hosted order page (256 random bits).
 pub fn page_token() -> String {
     let bytes: [u8; 32] = rand::random();
@@ -720,6 +858,8 @@ pub fn input_summary(input: &Input) -> String {
         Input::PaymentFailed { .. } => "[payment failed]".into(),
         Input::HttpResult { status, .. } => format!("[API answered {status}]"),
         Input::Timeout => "[timed out]".into(),
+        Input::Resume { .. } => "[handed back to the bot]".into(),
+        Input::Echo { text } => text.clone(),
     }
 }
 

@@ -16,7 +16,7 @@ use app::server_fns::{
     VersionPage,
 };
 use app::views::{
-    ConversationDetail, ConversationSummary, OrderDetail, OrderSummary, ProductView, VersionSummary,
+    ConversationDetail, OrderDetail, OrderSummary, ProductView, VersionSummary,
 };
 use axum::extract::Request;
 use axum::http::request::Parts;
@@ -71,10 +71,41 @@ impl Backend for PageBackend {
                 workspaces: service::list_workspaces(&self.state, &p)
                     .await
                     .map_err(plain)?,
+                inbox: service::inbox_counts(&self.state, &p)
+                    .await
+                    .map_err(plain)?,
+                user_id: p.user_id.unwrap_or_default(),
             }),
             None => None,
         };
         Ok(PageData { account, flash })
+    }
+
+    async fn inbox_settings(
+        &self,
+        parts: &Parts,
+    ) -> Result<app::views::InboxSettingsView, AppError> {
+        let p = signed_in(parts)?;
+        let s = service::get_inbox_settings(&self.state, &p)
+            .await
+            .map_err(plain)?;
+        Ok(app::views::InboxSettingsView {
+            notify_url: s.notify_url,
+            has_secret: s.has_secret,
+            echo_pause_minutes: s.echo_pause_minutes,
+            recent: s
+                .recent
+                .iter()
+                .map(|n| {
+                    (
+                        n["status"].as_str().unwrap_or_default().to_string(),
+                        n["attempts"].as_i64().unwrap_or_default(),
+                        n["last_error"].as_str().map(str::to_string),
+                        n["created_at"].as_i64().unwrap_or_default(),
+                    )
+                })
+                .collect(),
+        })
     }
 
     async fn list_bots(&self, parts: &Parts) -> Result<Vec<BotSummary>, AppError> {
@@ -311,9 +342,19 @@ impl Backend for PageBackend {
     async fn list_conversations(
         &self,
         parts: &Parts,
-    ) -> Result<Vec<ConversationSummary>, AppError> {
+        f: app::server_fns::InboxFilters,
+    ) -> Result<app::views::ConversationPage, AppError> {
         let p = signed_in(parts)?;
-        service::list_conversations(&self.state, &p)
+        let query = service::InboxQuery {
+            status: f.status,
+            assignee: f.assignee,
+            channel: f.channel,
+            bot: f.bot,
+            q: f.q,
+            cursor: f.cursor,
+            limit: None,
+        };
+        service::list_conversations(&self.state, &p, &query)
             .await
             .map_err(plain)
     }
@@ -330,20 +371,6 @@ impl Backend for PageBackend {
     }
 }
 
-fn route_list() -> Vec<AxumRouteListing> {
-    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
-    ROUTES
-        .get_or_init(|| leptos_axum::generate_route_list(app::App))
-        .clone()
-}
-
-/// The path templates of every page (`/bots/{id}`), so tests can check
-/// that each is covered (tenant isolation).
-pub fn page_paths() -> Vec<String> {
-    route_list()
-        .iter()
-        .map(|route| route.path().to_string())
-        .collect()
 #[async_trait::async_trait]
 impl app::ui::contacts::backend::ContactsBackend for PageBackend {
     async fn list_contacts(
@@ -372,10 +399,27 @@ impl app::ui::contacts::backend::ContactsBackend for PageBackend {
     }
 }
 
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES
+        .get_or_init(|| leptos_axum::generate_route_list(app::App))
+        .clone()
+}
+
+/// The path templates of every page (`/bots/{id}`), so tests can check
+/// that each is covered (tenant isolation).
+pub fn page_paths() -> Vec<String> {
+    route_list()
+        .iter()
+        .map(|route| route.path().to_string())
+        .collect()
 }
 
 /// The page routes and their server functions.
 pub fn routes(state: &AppState) -> axum::Router<AppState> {
+    let contacts = app::ui::contacts::backend::ContactsHandle(std::sync::Arc::new(PageBackend {
+        state: state.clone(),
+    }));
     let backend = BackendHandle(std::sync::Arc::new(PageBackend {
         state: state.clone(),
     }));
@@ -393,9 +437,6 @@ pub fn routes(state: &AppState) -> axum::Router<AppState> {
         .layer(axum::middleware::from_fn(server_fn_body_limits))
 }
 
-    let contacts = app::ui::contacts::backend::ContactsHandle(std::sync::Arc::new(PageBackend {
-        state: state.clone(),
-    }));
 /// The editor saves whole flow documents, which may be larger than other
 /// bodies: as large as the REST API's `PUT /bots/{id}/draft` takes.
 const DRAFT_BODY_BYTES: usize = app::flow::doc::MAX_DOC_BYTES + 64 * 1024;
@@ -425,6 +466,7 @@ const PRIVATE: &[&str] = &[
     "/orders",
     "/channels",
     "/conversations",
+    "/contacts",
 ];
 /// Pages a signed-in user has no use for.
 const PUBLIC_ONLY: &[&str] = &["/", "/login", "/signup"];
@@ -439,7 +481,6 @@ pub async fn guard(req: Request, next: Next) -> Response {
             .iter()
             .any(|p| path == *p || path.starts_with(&format!("{p}/")));
         if private && !signed_in {
-    "/contacts",
             let target = req
                 .uri()
                 .path_and_query()

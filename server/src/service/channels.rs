@@ -3,18 +3,17 @@
 use app::channel::Channel;
 use app::model::ErrorCode;
 use app::model::{Principal, Role};
-use app::views::{ChannelView, ConversationDetail, ConversationSummary, TranscriptEntry};
+use app::views::{ChannelView, TranscriptEntry};
 use base64::Engine;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::order_summary;
 use super::ownership::prove_owner;
 use super::{require, tenant, workspace};
 use crate::crypto::token_context;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::{BotId, ChannelId, ChannelRow, ConversationId, StoreError};
+use crate::store::{BotId, ChannelId, ChannelRow, StoreError};
 
 /// `POST /api/v1/channels`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -416,67 +415,13 @@ fn entry(m: crate::store::MessageRow) -> TranscriptEntry {
         status: m.status.to_string(),
         error: m.error,
         at: m.created_at,
+        author: m.author,
     }
 }
 
 /// The transcript of a conversation after a cursor.
 pub fn transcript_entries(rows: Vec<crate::store::MessageRow>) -> Vec<TranscriptEntry> {
     rows.into_iter().map(entry).collect()
-}
-
-/// The workspace's conversations, most recent first.
-pub async fn list_conversations(
-    state: &AppState,
-    p: &Principal,
-) -> ApiResult<Vec<ConversationSummary>> {
-    Ok(tenant(state, p)
-        .conversations(200)
-        .await?
-        .into_iter()
-        .map(|(c, last)| summary(c, last))
-        .collect())
-}
-
-fn summary(c: crate::store::ConversationRow, last: Option<String>) -> ConversationSummary {
-    let shopper = if c.display_name.is_empty() {
-        c.recipient.clone()
-    } else {
-        c.display_name.clone()
-    };
-    ConversationSummary {
-        id: c.id.0,
-        bot_id: c.bot_id.0,
-        channel: c.channel.to_string(),
-        shopper: if shopper.is_empty() {
-            c.external_user
-        } else {
-            shopper
-        },
-        version: c.version,
-        last_message: last.unwrap_or_default(),
-        created_at: c.created_at,
-        updated_at: c.updated_at,
-    }
-}
-
-/// A conversation with its transcript and orders.
-pub async fn get_conversation(
-    state: &AppState,
-    p: &Principal,
-    id: ConversationId,
-) -> ApiResult<ConversationDetail> {
-    let conv = tenant(state, p)
-        .conversation(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("conversation"))?;
-    let transcript = tenant(state, p).transcript(conv.id, 0, 2000).await?;
-    let orders = tenant(state, p).conversation_orders(conv.id).await?;
-    let last = transcript.last().map(|m| m.preview.clone());
-    Ok(ConversationDetail {
-        transcript: transcript_entries(transcript),
-        orders: orders.iter().map(order_summary).collect(),
-        summary: summary(conv, last),
-    })
 }
 
 #[cfg(test)]

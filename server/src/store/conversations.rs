@@ -42,6 +42,43 @@ pub struct ConversationRow {
     pub recipient_kind: String,
     /// When the shopper last wrote: the platforms' 24-hour window.
     pub last_inbound_at: Option<i64>,
+    /// The inbox state: `open`, `waiting` (for a person) or `closed`.
+    pub status: String,
+    /// 1 while a person holds it: the bot does not answer.
+    pub held: i64,
+    /// The bot is silent until then, after a reply typed outside Botme.
+    pub paused_until: Option<i64>,
+    /// The member it is assigned to.
+    pub assignee_id: Option<super::UserId>,
+    /// Why it waits for a person.
+    pub handoff_reason: String,
+    /// When it started waiting.
+    pub handoff_at: Option<i64>,
+    /// The shopper's messages since a member last opened it.
+    pub unread: i64,
+    /// The shopper's contact (none for a conversation not loaded by a turn
+    /// since contacts exist).
+    pub contact_id: Option<super::ContactId>,
+}
+
+impl ConversationRow {
+    /// Whether the bot stays silent at `now`: a person holds the
+    /// conversation, or a reply typed outside Botme paused it.
+    pub fn bot_silent(&self, now: i64) -> bool {
+        self.held != 0 || self.paused_until.is_some_and(|t| t > now)
+    }
+}
+
+/// A conversation with its contact's parts, as one statement returns them.
+#[derive(FromRow)]
+struct WithContact {
+    #[sqlx(flatten)]
+    conversation: ConversationRow,
+    contact_name: Option<String>,
+    contact_phone: Option<String>,
+    contact_tags: Option<String>,
+    contact_attributes: Option<String>,
+    contact_last_seen: Option<i64>,
 }
 
 /// One transcript entry.
@@ -65,6 +102,9 @@ pub struct MessageRow {
     pub created_at: i64,
     /// Why sending failed or was skipped.
     pub error: Option<String>,
+    /// Who typed it, when a person did: the member's email, or `API` for
+    /// an API token (none: the bot or the shopper).
+    pub author: Option<String>,
 }
 
 /// What a delivery says of its shopper: the channel it came on, how to
@@ -82,18 +122,23 @@ pub struct Touch<'a> {
 }
 
 /// The assignments of a [`Touch`], its four values bound from `$first`.
+/// A shopper's message also counts as unread in the inbox and reopens a
+/// closed conversation.
 fn touch_sql(first: usize) -> String {
     let [c, r, k, at] = [first, first + 1, first + 2, first + 3];
     format!(
         "channel_id = COALESCE(${c}, channel_id), \
          recipient = CASE WHEN ${r} = '' THEN recipient ELSE ${r} END, \
          recipient_kind = CASE WHEN ${k} = '' THEN recipient_kind ELSE ${k} END, \
-         last_inbound_at = COALESCE(${at}, last_inbound_at)"
+         last_inbound_at = COALESCE(${at}, last_inbound_at), \
+         unread = unread + CASE WHEN ${at} IS NULL THEN 0 ELSE 1 END, \
+         status = CASE WHEN ${at} IS NOT NULL AND status = 'closed' THEN 'open' ELSE status END"
     )
 }
 
-const CONV_COLUMNS: &str = "id, bot_id, channel, external_user, display_name, version, session, created_at, \
-    updated_at, channel_id, recipient, recipient_kind, last_inbound_at";
+pub(super) const CONV_COLUMNS: &str = "id, bot_id, channel, external_user, display_name, version, session, created_at, \
+    updated_at, channel_id, recipient, recipient_kind, last_inbound_at, status, held, paused_until, assignee_id, \
+    handoff_reason, handoff_at, unread, contact_id";
 
 /// A transaction in one workspace, with the statements a conversation's
 /// turn needs; every one of them filters on the workspace.
@@ -129,8 +174,11 @@ impl Workspace<'_> {
     ) -> Result<Vec<MessageRow>> {
         let ws = self.ws;
         Ok(sqlx::query_as(
-            "SELECT id, direction, event_id, body, preview, status, created_at, error FROM messages \
-             WHERE workspace_id = $1 AND conversation_id = $2 AND id > $3 ORDER BY id LIMIT $4",
+            "SELECT m.id, m.direction, m.event_id, m.body, m.preview, m.status, m.created_at, m.error, \
+             CASE WHEN m.human = 1 THEN COALESCE(u.email, \
+                CASE WHEN m.event_id IS NULL THEN 'API' ELSE 'Meta inbox' END) END AS author \
+             FROM messages m LEFT JOIN users u ON u.id = m.author_id \
+             WHERE m.workspace_id = $1 AND m.conversation_id = $2 AND m.id > $3 ORDER BY m.id LIMIT $4",
         )
         .bind(ws)
         .bind(id)
@@ -150,6 +198,16 @@ impl Workspace<'_> {
 }
 
 impl WorkspaceTx {
+    /// The transaction's workspace.
+    pub(super) fn workspace_id(&self) -> WorkspaceId {
+        self.ws
+    }
+
+    /// The transaction's connection, for statements of sibling modules.
+    pub(super) fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+
     /// Commits.
     pub async fn commit(self) -> Result<()> {
         self.tx.commit().await?;
@@ -174,16 +232,46 @@ impl WorkspaceTx {
         version: i64,
         session: &str,
     ) -> Result<ConversationRow> {
+        let shopper = (external_user, display_name, "");
+        Ok(self
+            .conversation_with_contact(bot, channel, shopper, version, session)
+            .await?
+            .0)
+    }
+
+    /// [`WorkspaceTx::conversation_for_update`], with the shopper's
+    /// contact, read in the same statement. A new conversation (or one
+    /// older than contacts) gets its contact, made when the shopper has
+    /// none on this channel. `shopper` is (external user, profile name,
+    /// phone); a name or phone that changed is stored, and so is
+    /// `last_seen` when it is a minute old (see [`super::contacts`]).
+    pub async fn conversation_with_contact(
+        &mut self,
+        bot: BotId,
+        channel: Channel,
+        (external_user, display_name, phone): (&str, &str, &str),
+        version: i64,
+        session: &str,
+    ) -> Result<(ConversationRow, Option<(super::ContactId, app::flow::interpreter::Contact)>)> {
         let ws = self.ws;
         let now = now_ms();
         // One statement: a new conversation, or the existing one (whose
-        // row the no-op update locks on PostgreSQL, as FOR UPDATE would).
-        Ok(sqlx::query_as(&format!(
+        // row the no-op update locks on PostgreSQL, as FOR UPDATE would),
+        // with its contact.
+        let contact = |col: &str| {
+            format!("(SELECT k.{col} FROM contacts k WHERE k.id = conversations.contact_id) AS contact_{col}")
+        };
+        let row: WithContact = sqlx::query_as(&format!(
             "INSERT INTO conversations (workspace_id, bot_id, channel, external_user, display_name, version, \
              session, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
              ON CONFLICT (bot_id, channel, external_user) DO UPDATE SET updated_at = conversations.updated_at \
              WHERE conversations.workspace_id = excluded.workspace_id \
-             RETURNING {CONV_COLUMNS}"
+             RETURNING {CONV_COLUMNS}, {}, {}, {}, {}, {}",
+            contact("name"),
+            contact("phone"),
+            contact("tags"),
+            contact("attributes"),
+            contact("last_seen"),
         ))
         .bind(ws)
         .bind(bot)
@@ -194,7 +282,56 @@ impl WorkspaceTx {
         .bind(session)
         .bind(now)
         .fetch_one(&mut *self.tx)
-        .await?)
+        .await?;
+        let WithContact {
+            mut conversation,
+            contact_name,
+            contact_phone,
+            contact_tags,
+            contact_attributes,
+            contact_last_seen,
+        } = row;
+        let contact = match (conversation.contact_id, contact_name) {
+            (Some(id), Some(name)) => {
+                let stored_phone = contact_phone.unwrap_or_default();
+                let renamed = (!display_name.is_empty() && display_name != name)
+                    || (!phone.is_empty() && phone != stored_phone);
+                let stale = contact_last_seen
+                    .is_none_or(|at| now - at > super::contacts::LAST_SEEN_STEP_MS);
+                if renamed || stale {
+                    super::contacts::touch_contact(&mut self.tx, ws, id, display_name, phone)
+                        .await?;
+                }
+                let pick = |new: &str, old: String| if new.is_empty() { old } else { new.to_string() };
+                Some((
+                    id,
+                    super::contacts::flow_contact(
+                        channel,
+                        pick(display_name, name),
+                        pick(phone, stored_phone),
+                        contact_tags.as_deref().unwrap_or("[]"),
+                        contact_attributes.as_deref().unwrap_or("{}"),
+                    ),
+                ))
+            }
+            // New, or older than contacts: made (or found) and attached now.
+            _ => {
+                let (id, contact) = super::contacts::attach_contact(
+                    &mut self.tx,
+                    ws,
+                    conversation.id,
+                    channel,
+                    external_user,
+                    display_name,
+                    phone,
+                    conversation.created_at,
+                )
+                .await?;
+                conversation.contact_id = Some(id);
+                Some((id, contact))
+            }
+        };
+        Ok((conversation, contact))
     }
 
     /// Stores the session after a step, with what the delivery that caused

@@ -44,6 +44,9 @@ pub struct OutboxRow {
     pub recipient_kind: String,
     /// When the shopper last wrote (the 24-hour window).
     pub last_inbound_at: Option<i64>,
+    /// 1 when a person typed it: it may use Messenger's `HUMAN_AGENT`
+    /// window.
+    pub human: i64,
 }
 
 /// A receipt that arrived before its message was sent whole.
@@ -80,7 +83,7 @@ impl Queue<'_> {
         let rows: Vec<OutboxRow> = sqlx::query_as(&format!(
             "SELECT m.id, m.workspace_id, m.conversation_id, m.body, m.attempts, m.parts_sent, m.created_at, \
              ch.id AS channel_id, ch.kind, ch.external_id AS account, ch.token_ciphertext, \
-             c.recipient, c.recipient_kind, c.last_inbound_at \
+             c.recipient, c.recipient_kind, c.last_inbound_at, m.human \
              FROM messages m \
              JOIN conversations c ON c.id = m.conversation_id \
              JOIN channels ch ON ch.id = c.channel_id \

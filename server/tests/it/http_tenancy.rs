@@ -258,6 +258,36 @@ fn api_attacks(v: &Victim) -> Vec<Attack> {
             format!("/api/v1/conversations/{}", v.conversation),
             None,
         ),
+        (
+            Method::POST,
+            "/api/v1/conversations/{id}/messages",
+            format!("/api/v1/conversations/{}/messages", v.conversation),
+            Some(json!({"text": "pwned"})),
+        ),
+        (
+            Method::POST,
+            "/api/v1/conversations/{id}/assign",
+            format!("/api/v1/conversations/{}/assign", v.conversation),
+            Some(json!({"member_id": null})),
+        ),
+        (
+            Method::POST,
+            "/api/v1/conversations/{id}/close",
+            format!("/api/v1/conversations/{}/close", v.conversation),
+            Some(json!({})),
+        ),
+        (
+            Method::POST,
+            "/api/v1/conversations/{id}/reopen",
+            format!("/api/v1/conversations/{}/reopen", v.conversation),
+            Some(json!({})),
+        ),
+        (
+            Method::POST,
+            "/api/v1/conversations/{id}/resume",
+            format!("/api/v1/conversations/{}/resume", v.conversation),
+            Some(json!({})),
+        ),
     ]
 }
 
@@ -340,6 +370,31 @@ fn form_attacks(v: &Victim) -> Vec<FormAttack> {
             vec![],
         ),
         (
+            "/conversations/{id}/reply",
+            format!("/conversations/{}/reply", v.conversation),
+            vec![("text", "pwned".to_string())],
+        ),
+        (
+            "/conversations/{id}/assign",
+            format!("/conversations/{}/assign", v.conversation),
+            vec![("member_id", String::new())],
+        ),
+        (
+            "/conversations/{id}/close",
+            format!("/conversations/{}/close", v.conversation),
+            vec![],
+        ),
+        (
+            "/conversations/{id}/reopen",
+            format!("/conversations/{}/reopen", v.conversation),
+            vec![],
+        ),
+        (
+            "/conversations/{id}/resume",
+            format!("/conversations/{}/resume", v.conversation),
+            vec![],
+        ),
+        (
             "/orders/{id}/status",
             format!("/orders/{}/status", v.order),
             vec![("status", "cancelled".to_string())],
@@ -391,6 +446,7 @@ const FORMS_WITHOUT_OBJECTS: &[&str] = &[
     "/products/import",
     "/settings/tokens",
     "/settings/members",
+    "/settings/inbox",
     "/workspaces",
 ];
 
@@ -485,6 +541,7 @@ fn server_fns_without_ids() -> Vec<&'static str> {
         path_of::<ListOrders>(),
         path_of::<GetChannelsPage>(),
         path_of::<ListConversations>(),
+        path_of::<GetInboxSettings>(),
     ]
 }
 

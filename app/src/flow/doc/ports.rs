@@ -227,7 +227,8 @@ impl NodeKind {
                 port("ok", "Succeeded", Required),
                 port("error", "Failed", Required),
             ],
-            NodeKind::Handoff(_) | NodeKind::End(_) => vec![],
+            NodeKind::Handoff(_) => vec![port("resume", "When the bot resumes", Optional)],
+            NodeKind::End(_) => vec![],
         }
     }
 }

@@ -341,6 +341,21 @@ pub enum Input {
     },
     /// Waiting took too long (an HTTP call timed out).
     Timeout,
+    /// A person handed the conversation back to the bot. It goes on at
+    /// `node`; without one, a conversation at a handoff step takes that
+    /// step's `resume` exit (or starts over), and one a person took over
+    /// mid-flow stays where it was.
+    Resume {
+        /// The step to go on at.
+        #[serde(default)]
+        node: Option<NodeId>,
+    },
+    /// A person sent the shopper this outside Botme (Meta's Page Inbox):
+    /// the server records it and pauses the bot; the flow ignores it.
+    Echo {
+        /// What they sent, as text.
+        text: String,
+    },
 }
 
 /// One line of a WhatsApp cart.
@@ -384,21 +399,6 @@ pub enum Effect {
         /// The step that asked for it.
         node: NodeId,
     },
-    /// The conversation entered a step (for analytics and the editor's path
-    /// highlight).
-    Visit {
-        /// The step.
-        node: NodeId,
-    },
-    /// The conversation ended.
-    End,
-}
-
-/// The result of one step.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Step {
-    /// The new session.
-    pub session: Session,
     /// Set an attribute of the shopper's contact; an empty value removes
     /// it (a "set variable" step named `contact.<key>`).
     SetContact {
@@ -415,6 +415,21 @@ pub struct Step {
         /// Add, or remove.
         add: bool,
     },
+    /// The conversation entered a step (for analytics and the editor's path
+    /// highlight).
+    Visit {
+        /// The step.
+        node: NodeId,
+    },
+    /// The conversation ended.
+    End,
+}
+
+/// The result of one step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// The new session.
+    pub session: Session,
     /// What to do, in order.
     pub effects: Vec<Effect>,
 }
@@ -428,6 +443,10 @@ pub fn step(flow: &ValidFlow, session: Session, input: Input, ctx: &Ctx) -> Step
         effects: Vec::with_capacity(8),
         budget: STEP_BUDGET,
         output: 0,
+        contact: match ctx.contact {
+            Some(c) => std::borrow::Cow::Borrowed(c),
+            None => std::borrow::Cow::Owned(Contact::default()),
+        },
     };
     run.handle(input);
     Step {
@@ -443,10 +462,6 @@ enum Next<'f> {
     Port(&'f str),
     /// Stay here and wait for the shopper.
     Wait,
-        contact: match ctx.contact {
-            Some(c) => std::borrow::Cow::Borrowed(c),
-            None => std::borrow::Cow::Owned(Contact::default()),
-        },
     /// Stop: the state was set by the node (ended, handed off, HTTP).
     Stop,
 }
@@ -459,6 +474,8 @@ struct Run<'a> {
     budget: u32,
     /// Bytes sent so far this turn.
     output: usize,
+    /// The contact, with this turn's writes (copied on the first).
+    contact: std::borrow::Cow<'a, Contact>,
 }
 
 /// Cuts `text` to at most `max` characters, ending with "…" when cut.
@@ -474,8 +491,6 @@ fn cap_chars(text: &mut String, max: usize) {
         text.truncate(end);
         text.push('…');
     }
-    /// The contact, with this turn's writes (copied on the first).
-    contact: std::borrow::Cow<'a, Contact>,
 }
 
 impl<'a> Run<'a> {
@@ -516,6 +531,7 @@ impl<'a> Run<'a> {
     /// A variable's value, `None` when it has none.
     fn lookup(&self, name: &str) -> Option<String> {
         let known = name.starts_with("order.")
+            || name.starts_with("contact.")
             || match name {
                 "cart.total" => self.cart_total().is_some(),
                 "cart.count" | "cart.items" => true,
@@ -531,11 +547,14 @@ impl<'a> Run<'a> {
     /// Appends a variable's value to `out` (nothing when it has none).
     fn lookup_into(&self, name: &str, out: &mut String) {
         use std::fmt::Write as _;
-            || name.starts_with("contact.")
         if name.starts_with("order.") {
             out.push_str("{{");
             out.push_str(name);
             out.push_str("}}");
+            return;
+        }
+        if let Some(field) = name.strip_prefix("contact.") {
+            self.contact_into(field, out);
             return;
         }
         match name {
@@ -553,10 +572,6 @@ impl<'a> Run<'a> {
                         out.push_str(", ");
                     }
                     let _ = write!(out, "{} × {}", l.qty, l.name);
-        if let Some(field) = name.strip_prefix("contact.") {
-            self.contact_into(field, out);
-            return;
-        }
                 }
             }
             _ => {
@@ -644,6 +659,8 @@ impl<'a> Run<'a> {
         };
         match input {
             Input::Start => self.restart(),
+            Input::Resume { node } => self.resume(node.as_ref()),
+            Input::Echo { .. } => {}
             _ if self.s.status == Status::HandedOff => {}
             Input::Text { text } => match self.s.status {
                 Status::New | Status::Ended => self.restart(),
@@ -688,6 +705,27 @@ impl<'a> Run<'a> {
         match &flow.doc.start {
             Some(start) => self.goto_id(start),
             None => self.s.status = Status::Ended,
+        }
+    }
+
+    /// Goes on after a person handed the conversation back.
+    fn resume(&mut self, to: Option<&NodeId>) {
+        let flow = self.flow;
+        if let Some(id) = to.filter(|id| flow.by_id.contains_key(*id)) {
+            self.goto_id(id);
+            return;
+        }
+        if self.s.status != Status::HandedOff {
+            return;
+        }
+        let exit = self
+            .s
+            .node
+            .as_ref()
+            .and_then(|at| flow.target_index(at, "resume"));
+        match exit {
+            Some(ix) => self.goto(ix),
+            None => self.restart(),
         }
     }
 
@@ -889,6 +927,7 @@ impl<'a> Run<'a> {
             }
             Comparison::IsSet => !value.trim().is_empty(),
             Comparison::IsEmpty => value.trim().is_empty(),
+            Comparison::HasTag => self.contact_has_tag(&expected),
         }
     }
 }
@@ -919,4 +958,3 @@ mod tests {
         assert_eq!(target("nobody", "next"), None);
     }
 }
-            Comparison::HasTag => self.contact_has_tag(&expected),

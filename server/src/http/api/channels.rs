@@ -1,6 +1,6 @@
 //! Channel connections and conversations.
 
-use app::views::{ChannelView, ConversationDetail, ConversationSummary};
+use app::views::ChannelView;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -12,7 +12,7 @@ use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, PathId};
 use crate::service::{self, ConnectRequest, UpdateChannel};
 use crate::state::AppState;
-use crate::store::{ChannelId, ConversationId};
+use crate::store::ChannelId;
 
 /// The workspace's channels.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -81,36 +81,4 @@ pub(super) async fn disconnect(
 ) -> ApiResult<StatusCode> {
     service::disconnect(&state, &p, id).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Conversations.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ConversationList {
-    /// Most recently active first (at most 200).
-    pub conversations: Vec<ConversationSummary>,
-}
-
-#[utoipa::path(get, path = "/api/v1/conversations", tag = "channels",
-    responses((status = 200, description = "Conversations, most recent first", body = ConversationList)))]
-pub(super) async fn conversations(
-    State(state): State<AppState>,
-    Auth(p): Auth,
-) -> ApiResult<Json<ConversationList>> {
-    Ok(Json(ConversationList {
-        conversations: service::list_conversations(&state, &p).await?,
-    }))
-}
-
-#[utoipa::path(get, path = "/api/v1/conversations/{id}", tag = "channels",
-    params(("id" = i64, Path, description = "Conversation id")),
-    responses(
-        (status = 200, description = "Transcript (inbound, outbound with delivery status) and orders", body = ConversationDetail),
-        (status = 404, description = "No such conversation", body = ErrorBody),
-    ))]
-pub(super) async fn conversation(
-    State(state): State<AppState>,
-    Auth(p): Auth,
-    PathId(id): PathId<ConversationId>,
-) -> ApiResult<Json<ConversationDetail>> {
-    Ok(Json(service::get_conversation(&state, &p, id).await?))
 }

@@ -11,7 +11,6 @@ mod channels;
 mod contacts;
 mod desk;
 mod handoffs;
-mod replies;
 mod flows;
 mod orders;
 
@@ -85,13 +84,10 @@ pub fn routes() -> Router<AppState> {
             "/channels/{id}",
             patch(channels::update).delete(channels::disconnect),
         )
-        .route("/conversations", get(channels::conversations))
-        .route("/conversations/{id}", get(channels::conversation))
         .route("/openapi.json", get(openapi))
         .merge(contacts::routes())
         .merge(desk::routes())
         .merge(handoffs::routes())
-        .merge(replies::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }
@@ -128,7 +124,7 @@ async fn method_not_allowed() -> ApiError {
         flows::publish, flows::versions, flows::version, flows::restore, flows::simulate,
         catalog::list, catalog::create, catalog::get, catalog::update, catalog::delete, catalog::import,
         orders::list, orders::get, orders::set_status,
-        channels::list, channels::connect, channels::update, channels::disconnect, channels::conversations, channels::conversation,
+        channels::list, channels::connect, channels::update, channels::disconnect,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = []))
@@ -154,7 +150,6 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(contacts::Doc::openapi());
     doc.merge(desk::Doc::openapi());
     doc.merge(handoffs::Doc::openapi());
-    doc.merge(replies::Doc::openapi());
     doc
 }
 

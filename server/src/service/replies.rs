@@ -1,1 +1,0 @@
-//! Replies typed by people in the inbox, within the channels' windows.

@@ -1,1 +1,0 @@
-//! The inbox: listing with filters and cursors, assignment, closing, reopening, live updates.

@@ -1,1 +1,0 @@
-//! Handoffs: waiting for a person, the notification webhook, resuming the bot.

@@ -1,1 +1,0 @@
-//! People's replies: the outbox, Messenger's HUMAN_AGENT tag, windows, echo pauses.
