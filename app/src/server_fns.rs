@@ -20,8 +20,7 @@ use crate::model::{
     WorkspaceSummary,
 };
 use crate::views::{
-    ChannelView, ConversationDetail, OrderDetail, OrderSummary, ProductView,
-    VersionSummary,
+    ChannelView, ConversationDetail, OrderDetail, OrderSummary, ProductView, VersionSummary,
 };
 
 /// Everything the Channels page shows.
@@ -307,11 +306,23 @@ pub async fn get_product(id: i64) -> Result<ProductView, AppError> {
     backend.product(&parts, crate::ids::ProductId(id)).await
 }
 
-/// Orders, optionally of one status.
+/// One page of orders, newest first, and the cursor of the next page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderPage {
+    /// The orders.
+    pub orders: Vec<OrderSummary>,
+    /// The next page's cursor, if there is one.
+    pub next_cursor: Option<String>,
+}
+
+/// Orders, optionally of one status, a page at a time.
 #[server(prefix = "/_app")]
-pub async fn list_orders(status: Option<String>) -> Result<Vec<OrderSummary>, AppError> {
+pub async fn list_orders(
+    status: Option<String>,
+    cursor: Option<String>,
+) -> Result<OrderPage, AppError> {
     let (backend, parts) = backend::context()?;
-    backend.list_orders(&parts, status).await
+    backend.list_orders(&parts, status, cursor).await
 }
 
 /// One order with its history.
@@ -352,12 +363,25 @@ pub struct InboxFilters {
     pub cursor: Option<String>,
 }
 
-/// One page of the inbox, newest activity first.
+/// One page of the inbox, newest activity first (each filter optional).
 #[server(prefix = "/_app")]
 pub async fn list_conversations(
-    filters: InboxFilters,
+    status: Option<String>,
+    assignee: Option<String>,
+    channel: Option<String>,
+    bot: Option<String>,
+    q: Option<String>,
+    cursor: Option<String>,
 ) -> Result<crate::views::ConversationPage, AppError> {
     let (backend, parts) = backend::context()?;
+    let filters = InboxFilters {
+        status,
+        assignee,
+        channel,
+        bot,
+        q,
+        cursor,
+    };
     backend.list_conversations(&parts, filters).await
 }
 
@@ -388,8 +412,7 @@ pub mod backend {
     use crate::ids::{BotId, ConversationId, OrderId, ProductId};
     use crate::model::{AppError, BotSummary, InvitationSummary, MemberSummary, TokenSummary};
     use crate::views::{
-        ConversationDetail, OrderDetail, OrderSummary, ProductView,
-        VersionSummary,
+        ConversationDetail, OrderDetail, OrderSummary, ProductView, VersionSummary,
     };
 
     /// What the pages may ask of the server. Every method receives the
@@ -472,7 +495,8 @@ pub mod backend {
             &self,
             parts: &Parts,
             status: Option<String>,
-        ) -> Result<Vec<OrderSummary>, AppError>;
+            cursor: Option<String>,
+        ) -> Result<super::OrderPage, AppError>;
         /// See [`super::get_order`].
         async fn order(&self, parts: &Parts, id: OrderId) -> Result<OrderDetail, AppError>;
         /// See [`super::get_channels_page`].

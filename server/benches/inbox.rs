@@ -27,7 +27,8 @@ fn main() {
 
 async fn run() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let pg = std::env::var_os("BOTME_BENCH_PG").and_then(|_| std::env::var("BOTME_TEST_PG_URL").ok());
+    let pg =
+        std::env::var_os("BOTME_BENCH_PG").and_then(|_| std::env::var("BOTME_TEST_PG_URL").ok());
     let (url, backend) = match &pg {
         Some(admin) => (create_pg_database(admin).await, "PostgreSQL"),
         None => (
@@ -56,8 +57,13 @@ async fn run() {
     fill(&store, ws.0, bot, user).await;
     let filled = started.elapsed();
 
-    println!("== inbox benchmark: {backend}, {CONVERSATIONS} conversations (filled in {filled:.1?}) ==");
-    println!("{:<52}{:>10}{:>10}", "query (page of 50)", "p50 ms", "p99 ms");
+    println!(
+        "== inbox benchmark: {backend}, {CONVERSATIONS} conversations (filled in {filled:.1?}) =="
+    );
+    println!(
+        "{:<52}{:>10}{:>10}",
+        "query (page of 50)", "p50 ms", "p99 ms"
+    );
     let t = store.workspace(ws);
     let base = InboxFilter {
         limit: PAGE,

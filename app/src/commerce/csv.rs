@@ -484,14 +484,32 @@ mod tests {
         write_record(&mut out, &["number", "shopper"]);
         write_record(
             &mut out,
-            &["a, b", "say \"hi\"", "two\nlines", "=SUM(A1)", "-3", "+1 650", "@x", "plain"],
+            &[
+                "a, b",
+                "say \"hi\"",
+                "two\nlines",
+                "=SUM(A1)",
+                "-3",
+                "+1 650",
+                "@x",
+                "plain",
+            ],
         );
         assert!(out.starts_with("number,shopper\r\n"));
         let records = parse_csv(&out).unwrap();
         assert_eq!(records.len(), 2);
         assert_eq!(
             records[1].1,
-            ["a, b", "say \"hi\"", "two\nlines", "'=SUM(A1)", "'-3", "'+1 650", "'@x", "plain"]
+            [
+                "a, b",
+                "say \"hi\"",
+                "two\nlines",
+                "'=SUM(A1)",
+                "'-3",
+                "'+1 650",
+                "'@x",
+                "plain"
+            ]
         );
     }
 }

@@ -248,7 +248,10 @@ fn js_encode(v: &str) -> String {
 #[component]
 pub fn Conversations() -> impl IntoView {
     let filters = filters_from_query();
-    let list = Resource::new(move || filters.get(), list_conversations);
+    let list = Resource::new(
+        move || filters.get(),
+        |f| list_conversations(f.status, f.assignee, f.channel, f.bot, f.q, f.cursor),
+    );
     // New messages, handoffs and replies refresh the list.
     let live = live_counts();
     Effect::new(move |first: Option<()>| {

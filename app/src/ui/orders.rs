@@ -30,7 +30,8 @@ fn payment_label(p: &str) -> &'static str {
 pub fn Orders() -> impl IntoView {
     let query = use_query_map();
     let status = move || query.with(|q| q.get("status"));
-    let orders = Resource::new(status, list_orders);
+    let cursor = move || query.with(|q| q.get("cursor"));
+    let orders = Resource::new(move || (status(), cursor()), |(s, c)| list_orders(s, c));
     view! {
         <WidePage title="Orders">
             <h1>"Orders"</h1>
@@ -51,8 +52,19 @@ pub fn Orders() -> impl IntoView {
                     })
                     .collect_view()}
             </nav>
-            <Loaded data=orders loading="Loading orders…" let:list>
-                <OrderTable orders=list />
+            <Loaded data=orders loading="Loading orders…" let:page>
+                {
+                    let next = page.next_cursor.clone().map(|c| match status() {
+                        Some(s) => format!("/orders?status={s}&cursor={c}"),
+                        None => format!("/orders?cursor={c}"),
+                    });
+                    view! {
+                        <OrderTable orders=page.orders />
+                        {next.map(|href| view! {
+                            <p class="paging"><a href=href data-testid="next-page">"Next page →"</a></p>
+                        })}
+                    }
+                }
             </Loaded>
         </WidePage>
     }

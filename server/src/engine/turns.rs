@@ -512,8 +512,7 @@ impl Engine {
         }
         if let Some(reason) = handoff {
             txn.mark_waiting(conv.id, &reason).await?;
-            txn.record_action(conv.id, "handoff", None, &reason)
-                .await?;
+            txn.record_action(conv.id, "handoff", None, &reason).await?;
             // The workspace's webhook hears of it, once per handoff event.
             let body = serde_json::json!({
                 "event": "handoff",

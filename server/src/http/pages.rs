@@ -15,9 +15,7 @@ use app::server_fns::{
     Account, BotPage, ChannelsPage, EditorData, InvitationPage, PageData, SaveOutcome, SimResult,
     VersionPage,
 };
-use app::views::{
-    ConversationDetail, OrderDetail, OrderSummary, ProductView, VersionSummary,
-};
+use app::views::{ConversationDetail, OrderDetail, OrderSummary, ProductView, VersionSummary};
 use axum::extract::Request;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, header};
@@ -305,14 +303,20 @@ impl Backend for PageBackend {
         &self,
         parts: &Parts,
         status: Option<String>,
-    ) -> Result<Vec<OrderSummary>, AppError> {
+        cursor: Option<String>,
+    ) -> Result<app::server_fns::OrderPage, AppError> {
         let p = signed_in(parts)?;
         let status = status
             .as_deref()
             .and_then(app::commerce::OrderStatus::parse);
-        service::list_orders(&self.state, &p, status)
-            .await
-            .map_err(plain)
+        let (orders, next_cursor) =
+            service::list_orders(&self.state, &p, status, cursor.as_deref(), 100)
+                .await
+                .map_err(plain)?;
+        Ok(app::server_fns::OrderPage {
+            orders,
+            next_cursor,
+        })
     }
 
     async fn order(&self, parts: &Parts, id: OrderId) -> Result<OrderDetail, AppError> {

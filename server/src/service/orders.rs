@@ -40,13 +40,33 @@ pub async fn list_orders(
     state: &AppState,
     p: &Principal,
     status: Option<OrderStatus>,
-) -> ApiResult<Vec<OrderSummary>> {
-    Ok(tenant(state, p)
-        .orders(status, 500)
-        .await?
-        .iter()
-        .map(order_summary)
-        .collect())
+    cursor: Option<&str>,
+    limit: i64,
+) -> ApiResult<(Vec<OrderSummary>, Option<String>)> {
+    let before = match cursor.map(str::trim).filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) => Some(OrderId(c.parse().map_err(|_| {
+            ApiError::invalid(
+                app::model::ErrorCode::InvalidQuery,
+                "The cursor is not one this list gave; start again without it.",
+            )
+        })?)),
+    };
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::invalid(
+            app::model::ErrorCode::InvalidQuery,
+            "limit must be from 1 to 1000.",
+        ));
+    }
+    let mut rows = tenant(state, p).orders(status, before, limit + 1).await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next = if more {
+        rows.last().map(|o| o.id.0.to_string())
+    } else {
+        None
+    };
+    Ok((rows.iter().map(order_summary).collect(), next))
 }
 
 /// An order with lines, details and history.

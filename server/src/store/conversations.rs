@@ -252,14 +252,19 @@ impl WorkspaceTx {
         (external_user, display_name, phone): (&str, &str, &str),
         version: i64,
         session: &str,
-    ) -> Result<(ConversationRow, Option<(super::ContactId, app::flow::interpreter::Contact)>)> {
+    ) -> Result<(
+        ConversationRow,
+        Option<(super::ContactId, app::flow::interpreter::Contact)>,
+    )> {
         let ws = self.ws;
         let now = now_ms();
         // One statement: a new conversation, or the existing one (whose
         // row the no-op update locks on PostgreSQL, as FOR UPDATE would),
         // with its contact.
         let contact = |col: &str| {
-            format!("(SELECT k.{col} FROM contacts k WHERE k.id = conversations.contact_id) AS contact_{col}")
+            format!(
+                "(SELECT k.{col} FROM contacts k WHERE k.id = conversations.contact_id) AS contact_{col}"
+            )
         };
         let row: WithContact = sqlx::query_as(&format!(
             "INSERT INTO conversations (workspace_id, bot_id, channel, external_user, display_name, version, \
@@ -302,7 +307,8 @@ impl WorkspaceTx {
                     super::contacts::touch_contact(&mut self.tx, ws, id, display_name, phone)
                         .await?;
                 }
-                let pick = |new: &str, old: String| if new.is_empty() { old } else { new.to_string() };
+                let pick =
+                    |new: &str, old: String| if new.is_empty() { old } else { new.to_string() };
                 Some((
                     id,
                     super::contacts::flow_contact(

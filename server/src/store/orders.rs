@@ -172,24 +172,35 @@ impl Store {
 
 impl Workspace<'_> {
     /// The workspace's orders, newest first.
-    pub async fn orders(self, status: Option<OrderStatus>, limit: i64) -> Result<Vec<OrderRow>> {
+    pub async fn orders(
+        self,
+        status: Option<OrderStatus>,
+        before: Option<OrderId>,
+        limit: i64,
+    ) -> Result<Vec<OrderRow>> {
         let ws = self.ws;
+        // Ids only grow, so "before this id" pages without gaps or repeats
+        // however many orders arrive meanwhile.
+        let before = before.map_or(i64::MAX, |b| b.0);
         let rows = match status {
             Some(s) => {
                 sqlx::query_as(&format!(
-                    "SELECT {COLUMNS} FROM orders WHERE workspace_id = $1 AND status = $2 ORDER BY id DESC LIMIT $3"
+                    "SELECT {COLUMNS} FROM orders WHERE workspace_id = $1 AND status = $2 AND id < $3 \
+                     ORDER BY id DESC LIMIT $4"
                 ))
                 .bind(ws)
                 .bind(s.as_str())
+                .bind(before)
                 .bind(limit)
                 .fetch_all(&self.readers)
                 .await?
             }
             None => {
                 sqlx::query_as(&format!(
-                    "SELECT {COLUMNS} FROM orders WHERE workspace_id = $1 ORDER BY id DESC LIMIT $2"
+                    "SELECT {COLUMNS} FROM orders WHERE workspace_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
                 ))
                 .bind(ws)
+                .bind(before)
                 .bind(limit)
                 .fetch_all(&self.readers)
                 .await?

@@ -350,9 +350,11 @@ async fn bad_signatures_malformed_bodies_and_unknown_pages_store_nothing() {
         app.webhook("messenger", &other).await.status,
         StatusCode::OK
     );
-    // An echo of our own message and a reaction: acknowledged, not answered.
+    // An echo of our own (tagged) message and a reaction: acknowledged,
+    // not answered. (An untagged echo is a person's reply from Meta's
+    // inbox: see inbox_flow.)
     let echo = json!({"object": "page", "entry": [{"id": "111", "messaging": [
-        {"sender": {"id": "111"}, "recipient": {"id": "PSID"}, "timestamp": 1, "message": {"is_echo": true, "mid": "m_e", "text": "Added!"}},
+        {"sender": {"id": "111"}, "recipient": {"id": "PSID"}, "timestamp": 1, "message": {"is_echo": true, "mid": "m_e", "metadata": "botme:1:0", "text": "Added!"}},
         {"sender": {"id": "PSID"}, "recipient": {"id": "111"}, "timestamp": 2, "reaction": {"reaction": "love", "mid": "m_x"}}]}]});
     assert_eq!(app.webhook("messenger", &echo).await.status, StatusCode::OK);
 

@@ -25,6 +25,7 @@ struct Victim {
     order: i64,
     channel: i64,
     conversation: i64,
+    contact: i64,
     invitation: i64,
     /// The secret of Alice's invitation link, as if it had leaked to Bob.
     invitation_secret: String,
@@ -70,6 +71,9 @@ async fn setup(app: &TestApp) -> (Client, Victim, Client, String) {
     let conversation = a.get("/api/v1/conversations").await.json()["conversations"][0]["id"]
         .as_i64()
         .unwrap();
+    let contact = a.get("/api/v1/contacts").await.json()["contacts"][0]["id"]
+        .as_i64()
+        .expect("Alice's shopper is a contact");
     let invited = a
         .post_json(
             "/api/v1/members",
@@ -92,6 +96,7 @@ async fn setup(app: &TestApp) -> (Client, Victim, Client, String) {
         order,
         channel,
         conversation,
+        contact,
     };
     (
         a,
@@ -259,6 +264,18 @@ fn api_attacks(v: &Victim) -> Vec<Attack> {
             None,
         ),
         (
+            Method::GET,
+            "/api/v1/contacts/{id}",
+            format!("/api/v1/contacts/{}", v.contact),
+            None,
+        ),
+        (
+            Method::PATCH,
+            "/api/v1/contacts/{id}",
+            format!("/api/v1/contacts/{}", v.contact),
+            Some(json!({"tags": ["pwned"]})),
+        ),
+        (
             Method::POST,
             "/api/v1/conversations/{id}/messages",
             format!("/api/v1/conversations/{}/messages", v.conversation),
@@ -370,6 +387,11 @@ fn form_attacks(v: &Victim) -> Vec<FormAttack> {
             vec![],
         ),
         (
+            "/contacts/{id}",
+            format!("/contacts/{}", v.contact),
+            vec![("tags", "pwned".to_string())],
+        ),
+        (
             "/conversations/{id}/reply",
             format!("/conversations/{}/reply", v.conversation),
             vec![("text", "pwned".to_string())],
@@ -463,6 +485,7 @@ fn page_attacks(v: &Victim) -> Vec<(&'static str, String)> {
             "/conversations/{id}",
             format!("/conversations/{}", v.conversation),
         ),
+        ("/contacts/{id}", format!("/contacts/{}", v.contact)),
     ]
 }
 
@@ -525,6 +548,10 @@ fn server_fn_attacks(v: &Victim) -> Vec<(&'static str, Args)> {
             path_of::<GetConversation>(),
             Args::Form(vec![("id", v.conversation.to_string())]),
         ),
+        (
+            path_of::<app::ui::contacts::GetContact>(),
+            Args::Form(vec![("id", v.contact.to_string())]),
+        ),
     ]
 }
 
@@ -542,6 +569,7 @@ fn server_fns_without_ids() -> Vec<&'static str> {
         path_of::<GetChannelsPage>(),
         path_of::<ListConversations>(),
         path_of::<GetInboxSettings>(),
+        path_of::<app::ui::contacts::ListContacts>(),
     ]
 }
 

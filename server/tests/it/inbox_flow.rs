@@ -24,6 +24,7 @@ on_both_dbs!(
     viewers_read_agents_answer,
     a_reply_from_the_page_inbox_pauses_the_bot,
     a_handoff_is_posted_to_the_workspace_webhook_signed_and_retried,
+    orders_page_past_any_cap,
 );
 
 const QUIET: Duration = Duration::from_millis(700);
@@ -810,4 +811,44 @@ async fn a_handoff_is_posted_to_the_workspace_webhook_signed_and_retried(db: Db)
         )
         .await;
     res.assert_error(StatusCode::FORBIDDEN, "forbidden");
+}
+
+async fn orders_page_past_any_cap(db: Db) {
+    let app = TestApp::new(db).await;
+    let (mut c, ws, bot) = app.shop("merchant@example.com").await;
+    let res = c
+        .post_json(
+            "/api/v1/products",
+            json!({"sku": "SOCK", "name": "Plain socks", "price": "9"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED);
+    for i in 0..5 {
+        let user = format!("buyer-{i}");
+        app.buy_socks((ws, bot), (&user, "Buyer"), "Buyer").await;
+    }
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/orders?limit=2".to_string();
+    loop {
+        let page = c.get(&path).await.json();
+        seen.extend(
+            page["orders"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o["number"].as_i64().unwrap()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(next) => path = format!("/api/v1/orders?limit=2&cursor={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen,
+        [1005, 1004, 1003, 1002, 1001],
+        "newest first, each once"
+    );
+    c.get("/api/v1/orders?cursor=x")
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query");
 }

@@ -15,9 +15,9 @@ pub fn known_variables(doc: &FlowDoc) -> Vec<String> {
         "contact.phone",
         "contact.tags",
     ]
-        .into_iter()
-        .map(String::from)
-        .collect();
+    .into_iter()
+    .map(String::from)
+    .collect();
     for n in &doc.nodes {
         let name = match &n.kind {
             NodeKind::Ask(s) => Some(s.save_as.clone()),
@@ -32,7 +32,8 @@ pub fn known_variables(doc: &FlowDoc) -> Vec<String> {
         };
         // `contact.tag` and `contact.untag` write tags; they read as nothing.
         if let Some(name) = name.filter(|n| {
-            crate::flow::text::is_var_name(n) && !matches!(n.as_str(), "contact.tag" | "contact.untag")
+            crate::flow::text::is_var_name(n)
+                && !matches!(n.as_str(), "contact.tag" | "contact.untag")
         }) {
             vars.push(name);
         }

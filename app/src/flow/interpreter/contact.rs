@@ -399,7 +399,14 @@ mod tests {
     fn validation_refuses_contact_fields_and_accepts_tag_tests() {
         let mut doc = flow().doc().clone();
         let report = crate::flow::validate::validate(&doc, None);
-        assert!(!report.has_errors(), "{report:?}");
+        // The test flow's last messages lead nowhere; nothing else is wrong.
+        assert!(
+            report
+                .problems
+                .iter()
+                .all(|p| p.code == "unconnected_output"),
+            "{report:?}"
+        );
         if let NodeKind::SetVariable(s) = &mut doc.nodes[1].kind {
             s.name = "contact.name".into();
         }

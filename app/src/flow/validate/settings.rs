@@ -112,7 +112,11 @@ pub(super) fn check_settings(c: &mut Collector, node: &Node, catalog: Option<&Ca
         NodeKind::SetVariable(s) => {
             check_var(c, id, &s.name);
             if let Some(Err(why)) = crate::flow::interpreter::contact_target(&s.name) {
-                c.error("invalid_variable", Some(id), format!("{why} ({})", c.name(id)));
+                c.error(
+                    "invalid_variable",
+                    Some(id),
+                    format!("{why} ({})", c.name(id)),
+                );
             }
             check_text(c, id, "value", &s.value, false);
         }

@@ -10,8 +10,8 @@ mod catalog;
 mod channels;
 mod contacts;
 mod desk;
-mod handoffs;
 mod flows;
+mod handoffs;
 mod orders;
 
 use axum::extract::DefaultBodyLimit;

@@ -16,8 +16,10 @@ use crate::store::OrderId;
 /// A list of orders.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct OrderList {
-    /// Newest first (at most 500).
+    /// Newest first, one page.
     pub orders: Vec<OrderSummary>,
+    /// Pass as `cursor` for the next page; `null` on the last one.
+    pub next_cursor: Option<String>,
 }
 
 /// Filters for the order list.
@@ -25,6 +27,10 @@ pub struct OrderList {
 pub struct OrderQuery {
     /// Only orders with this status.
     pub status: Option<OrderStatus>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Orders per page (default 100, at most 1,000).
+    pub limit: Option<i64>,
 }
 
 #[utoipa::path(get, path = "/api/v1/orders", tag = "orders",
@@ -35,8 +41,17 @@ pub(super) async fn list(
     Auth(p): Auth,
     Query(q): Query<OrderQuery>,
 ) -> ApiResult<Json<OrderList>> {
+    let (orders, next_cursor) = service::list_orders(
+        &state,
+        &p,
+        q.status,
+        q.cursor.as_deref(),
+        q.limit.unwrap_or(100),
+    )
+    .await?;
     Ok(Json(OrderList {
-        orders: service::list_orders(&state, &p, q.status).await?,
+        orders,
+        next_cursor,
     }))
 }
 

@@ -116,8 +116,12 @@ impl Fields {
     }
 
     fn role(&self, name: &str) -> Result<Role, AppError> {
-        Role::parse(&self.get(name))
-            .ok_or_else(|| AppError::new(ErrorCode::InvalidRole, "Choose owner, editor, agent or viewer."))
+        Role::parse(&self.get(name)).ok_or_else(|| {
+            AppError::new(
+                ErrorCode::InvalidRole,
+                "Choose owner, editor, agent or viewer.",
+            )
+        })
     }
 }
 

@@ -566,7 +566,9 @@ async fn stream(
 
 /// A stream fed by a task through a channel; the task stops when the client
 /// goes away.
-pub(crate) fn async_stream<F, Fut>(f: F) -> impl futures_util::Stream<Item = Result<Event, Infallible>>
+pub(crate) fn async_stream<F, Fut>(
+    f: F,
+) -> impl futures_util::Stream<Item = Result<Event, Infallible>>
 where
     F: FnOnce(tokio::sync::mpsc::Sender<Event>) -> Fut,
     Fut: std::future::Future<Output = ()> + Send + 'static,

@@ -147,7 +147,13 @@ pub(super) async fn orders_are_scoped_to_their_workspace(db: Db) {
     let (order, _) = place(s, &a, ana, &new_order("k1", "RUN-1", 1), "secret-page").await;
 
     assert!(s.workspace(b.ws).order(order.id).await.unwrap().is_none());
-    assert!(s.workspace(b.ws).orders(None, 10).await.unwrap().is_empty());
+    assert!(
+        s.workspace(b.ws)
+            .orders(None, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(events(s, b.ws, order.id).await.is_empty());
     assert!(
         s.workspace(b.ws)
@@ -173,7 +179,14 @@ pub(super) async fn orders_are_scoped_to_their_workspace(db: Db) {
     let (ws, found) = s.order_by_token("secret-page").await.unwrap().unwrap();
     assert_eq!((ws, found.id), (a.ws, order.id));
     assert!(s.order_by_token("guessed").await.unwrap().is_none());
-    assert_eq!(s.workspace(a.ws).orders(None, 10).await.unwrap().len(), 1);
+    assert_eq!(
+        s.workspace(a.ws)
+            .orders(None, None, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 pub(super) async fn order_status_follows_the_state_machine(db: Db) {
@@ -214,7 +227,7 @@ pub(super) async fn order_status_follows_the_state_machine(db: Db) {
             ),
         ]
     );
-    let of = |st| s.workspace(shop.ws).orders(Some(st), 10);
+    let of = |st| s.workspace(shop.ws).orders(Some(st), None, 10);
     assert_eq!(of(OrderStatus::Paid).await.unwrap().len(), 1);
     assert!(of(OrderStatus::Placed).await.unwrap().is_empty());
     // Paid orders are refunded, not cancelled.
