@@ -411,9 +411,7 @@ pub mod backend {
     use crate::flow::interpreter::Input;
     use crate::ids::{BotId, ConversationId, OrderId, ProductId};
     use crate::model::{AppError, BotSummary, InvitationSummary, MemberSummary, TokenSummary};
-    use crate::views::{
-        ConversationDetail, OrderDetail, OrderSummary, ProductView, VersionSummary,
-    };
+    use crate::views::{ConversationDetail, OrderDetail, ProductView, VersionSummary};
 
     /// What the pages may ask of the server. Every method receives the
     /// request parts, from which the implementation resolves the principal

@@ -7,6 +7,8 @@
 //! The rows are written with multi-row inserts, not through webhooks: this
 //! measures reading the inbox, which the pipeline benchmark does not.
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use server::store::{AssigneeFilter, BotId, InboxFilter, NewSignup, Store, UserId};
@@ -30,7 +32,10 @@ async fn run() {
     let pg =
         std::env::var_os("BOTME_BENCH_PG").and_then(|_| std::env::var("BOTME_TEST_PG_URL").ok());
     let (url, backend) = match &pg {
-        Some(admin) => (create_pg_database(admin).await, "PostgreSQL"),
+        Some(admin) => (
+            support::create_pg_database(admin, "botme_inbox").await,
+            "PostgreSQL",
+        ),
         None => (
             format!("sqlite://{}", dir.path().join("inbox.db").display()),
             "SQLite",
@@ -188,21 +193,5 @@ async fn fill(store: &Store, ws: i64, bot: BotId, user: UserId) {
             .execute(store.pool())
             .await
             .expect("analyze");
-    }
-}
-
-async fn create_pg_database(admin: &str) -> String {
-    use sqlx::Connection;
-    let name = format!("botme_inbox_{}", std::process::id());
-    let mut conn = sqlx::PgConnection::connect(admin)
-        .await
-        .expect("connect to PostgreSQL");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .expect("create the bench database");
-    match admin.rsplit_once('/') {
-        Some((server, _)) => format!("{server}/{name}"),
-        None => admin.to_string(),
     }
 }

@@ -24,6 +24,8 @@
 //!    show whether claims slow down with the backlog.
 //! 5. The server's peak resident memory.
 
+mod support;
+
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
@@ -164,7 +166,10 @@ async fn run(pinned: bool) -> i32 {
             if pinned {
                 pin_postgres_to("0");
             }
-            (create_pg_database(&admin).await, "PostgreSQL")
+            (
+                support::create_pg_database(&admin, "botme_bench").await,
+                "PostgreSQL",
+            )
         }
         None => (
             format!("sqlite://{}/bench.db", dir.path().display()),
@@ -417,22 +422,6 @@ async fn wait_healthy(http: &reqwest::Client, base: &str) -> bool {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     false
-}
-
-async fn create_pg_database(admin: &str) -> String {
-    use sqlx::Connection;
-    let name = format!("botme_bench_{}", std::process::id());
-    let mut conn = sqlx::PgConnection::connect(admin)
-        .await
-        .expect("connect to PostgreSQL");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .expect("create the bench database");
-    match admin.rsplit_once('/') {
-        Some((server, _)) => format!("{server}/{name}"),
-        None => admin.to_string(),
-    }
 }
 
 /// A workspace whose `shop` bot is published and connected to `PAGE`.

@@ -15,7 +15,7 @@ use app::server_fns::{
     Account, BotPage, ChannelsPage, EditorData, InvitationPage, PageData, SaveOutcome, SimResult,
     VersionPage,
 };
-use app::views::{ConversationDetail, OrderDetail, OrderSummary, ProductView, VersionSummary};
+use app::views::{ConversationDetail, OrderDetail, ProductView, VersionSummary};
 use axum::extract::Request;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, header};

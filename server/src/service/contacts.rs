@@ -14,7 +14,6 @@ use app::contacts::{
     apply_attributes, clean_tags,
 };
 use app::model::{ErrorCode, Principal, Role};
-use base64::Engine as _;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -52,19 +51,6 @@ pub struct ContactChange {
     pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
     /// The shopper asked not to be messaged.
     pub opted_out: Option<bool>,
-}
-
-fn contact_cursor(last_seen: i64, id: i64) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{last_seen}.{id}"))
-}
-
-fn parse_contact_cursor(cursor: &str) -> Option<(i64, i64)> {
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()?;
-    let text = String::from_utf8(raw).ok()?;
-    let (at, id) = text.split_once('.')?;
-    Some((at.parse().ok()?, id.parse().ok()?))
 }
 
 /// The totals of each contact, per currency.
@@ -116,7 +102,7 @@ pub async fn list_contacts(
     };
     let after = match some(&query.cursor) {
         None => None,
-        Some(c) => Some(parse_contact_cursor(&c).ok_or_else(|| {
+        Some(c) => Some(crate::service::desk::parse_cursor(&c).ok_or_else(|| {
             ApiError::invalid(
                 ErrorCode::InvalidQuery,
                 "The cursor is not one this list gave; start again without it.",
@@ -136,7 +122,8 @@ pub async fn list_contacts(
     let ids: Vec<ContactId> = rows.iter().map(|r| r.id).collect();
     let mut totals = totals_by_contact(t.contact_totals(&ids).await?);
     let next_cursor = if more {
-        rows.last().map(|r| contact_cursor(r.last_seen, r.id.0))
+        rows.last()
+            .map(|r| crate::service::desk::cursor_after(r.last_seen, r.id.0))
     } else {
         None
     };
@@ -478,10 +465,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cursors_round_trip_and_times_read_as_iso() {
-        let c = contact_cursor(1_800_000_000_123, 42);
-        assert_eq!(parse_contact_cursor(&c), Some((1_800_000_000_123, 42)));
-        assert_eq!(parse_contact_cursor("nope"), None);
+    fn times_read_as_iso() {
         assert_eq!(iso_time(0), "1970-01-01T00:00:00Z");
     }
 }

@@ -64,12 +64,14 @@ fn bad_query(message: impl Into<String>) -> ApiError {
     ApiError::invalid(ErrorCode::InvalidQuery, message)
 }
 
-/// The cursor after a row: its activity time and id, opaque to callers.
-fn cursor_after(updated_at: i64, id: i64) -> String {
+/// The cursor after a row of a keyset-paged list: its sort time and id,
+/// opaque to callers.
+pub(crate) fn cursor_after(updated_at: i64, id: i64) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{updated_at}.{id}"))
 }
 
-fn parse_cursor(cursor: &str) -> Option<(i64, i64)> {
+/// The `(time, id)` of a cursor [`cursor_after`] made, if it is one.
+pub(crate) fn parse_cursor(cursor: &str) -> Option<(i64, i64)> {
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()?;

@@ -157,7 +157,7 @@ impl Workspace<'_> {
             let a = next(&mut args, Arg::Int(at));
             let i = next(&mut args, Arg::Int(id));
             cond.push_str(&format!(
-                " AND (c.updated_at < {a} OR (c.updated_at = {a} AND c.id < {i}))"
+                " AND c.updated_at <= {a} AND (c.updated_at < {a} OR c.id < {i})"
             ));
         }
         let limit = next(&mut args, Arg::Int(f.limit));
